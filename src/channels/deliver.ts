@@ -1,0 +1,117 @@
+// The one place that decides how hard to try: every send through every channel goes through
+// deliver(), so retry, backoff, Retry-After and redaction behave the same for Slack, email and
+// webhooks. Channels only talk to their peer and classify its answer.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Notification } from '../notify/notification.js';
+import { DeliveryError, type Channel } from './channel.js';
+
+export type DeliveryOutcome =
+  | { readonly notificationId: string; readonly ok: true }
+  | {
+      readonly notificationId: string;
+      readonly ok: false;
+      /** redacted, safe to log and print */
+      readonly error: string;
+      /** false when the peer refused for good (bad token, unknown mailbox): retrying won't help */
+      readonly retryable: boolean;
+    };
+
+export interface DeliverOptions {
+  /** tries per send, the first included; default 3 */
+  readonly attempts?: number;
+  /** backoff before try n+1 is a random wait up to min(maxDelayMs, baseDelayMs × 2^(n-1)); default 1000 */
+  readonly baseDelayMs?: number;
+  /** the longest wait between tries, also the longest Retry-After honoured; default 30000 */
+  readonly maxDelayMs?: number;
+  /** cancels waiting and sending (shutdown) */
+  readonly signal?: AbortSignal;
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** [0, 1); jitter source */
+  readonly random?: () => number;
+  /** applied to every error message on top of the channel's own care */
+  readonly redact?: (text: string) => string;
+}
+
+async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal });
+}
+
+function asDeliveryError(error: unknown): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  // not classified by the channel: a bug or an unexpected failure; another try costs little
+  return new DeliveryError(error instanceof Error ? error.message : String(error), true);
+}
+
+type SendResult = { readonly ok: true } | { readonly ok: false; readonly error: string; readonly retryable: boolean };
+
+async function sendWithRetry(
+  channel: Channel,
+  batch: readonly Notification[],
+  options: DeliverOptions,
+  signal: AbortSignal,
+): Promise<SendResult> {
+  const attempts = Math.max(1, options.attempts ?? 3);
+  const baseDelayMs = options.baseDelayMs ?? 1000;
+  const maxDelayMs = options.maxDelayMs ?? 30_000;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const tries = (n: number) => (n === 1 ? '' : ` (after ${n} attempts)`);
+  for (let attempt = 1; ; attempt += 1) {
+    if (signal.aborted) return { ok: false, error: 'cancelled before delivery', retryable: true };
+    let failure: DeliveryError;
+    try {
+      await channel.send(batch, signal);
+      return { ok: true };
+    } catch (error) {
+      failure = asDeliveryError(error);
+    }
+    if (signal.aborted) return { ok: false, error: `${failure.message} (cancelled)`, retryable: true };
+    if (!failure.retryable || attempt >= attempts) {
+      return { ok: false, error: `${failure.message}${tries(attempt)}`, retryable: failure.retryable };
+    }
+    let wait = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    if (failure.retryAfterSeconds !== undefined) {
+      const asked = failure.retryAfterSeconds * 1000;
+      if (asked > maxDelayMs) {
+        return {
+          ok: false,
+          error: `${failure.message}; asked to retry after ${failure.retryAfterSeconds} s${tries(attempt)}`,
+          retryable: true,
+        };
+      }
+      wait = Math.max(wait, asked);
+    }
+    try {
+      await sleep(wait, signal);
+    } catch {
+      return { ok: false, error: `${failure.message} (cancelled)`, retryable: true };
+    }
+  }
+}
+
+/**
+ * Sends `notifications` through `channel` — in one message for digest channels, one by one
+ * otherwise — retrying retryable failures with exponential backoff and full jitter. Never
+ * throws; returns one outcome per notification, in input order.
+ */
+export async function deliver(
+  channel: Channel,
+  notifications: readonly Notification[],
+  options: DeliverOptions = {},
+): Promise<DeliveryOutcome[]> {
+  const signal = options.signal ?? new AbortController().signal;
+  const redact = options.redact ?? ((text: string) => text);
+  const batches = channel.digest ? (notifications.length === 0 ? [] : [notifications]) : notifications.map((n) => [n]);
+  const outcomes: DeliveryOutcome[] = [];
+  for (const batch of batches) {
+    const result = await sendWithRetry(channel, batch, options, signal);
+    for (const n of batch) {
+      outcomes.push(
+        result.ok
+          ? { notificationId: n.id, ok: true }
+          : { notificationId: n.id, ok: false, error: redact(result.error), retryable: result.retryable },
+      );
+    }
+  }
+  return outcomes;
+}

@@ -1,0 +1,94 @@
+// Email over SMTP: one message per evaluation listing every notification. smtp:// upgrades with
+// STARTTLS whenever the server offers it (and fails rather than falling back to cleartext if the
+// upgrade fails); smtps:// is TLS from the first byte.
+import type { ConnectionOptions } from 'node:tls';
+import nodemailer from 'nodemailer';
+import type { ChannelConfig } from '../config/schema.js';
+import { renderEmail } from '../notify/format/email.js';
+import { createRedactor, safeUrl } from '../util/redact.js';
+import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
+
+export type EmailChannelConfig = Extract<ChannelConfig, { type: 'email' }>;
+
+export interface EmailChannelOptions {
+  /**
+   * Extra options for tls.connect, e.g. `{ ca }` for a private CA or `{ rejectUnauthorized: false }`
+   * in tests. Production setups trust extra CAs through NODE_EXTRA_CA_CERTS instead.
+   */
+  readonly tls?: ConnectionOptions;
+}
+
+// Failures of the connection rather than of the message: the same message can go through later.
+const TRANSIENT_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+interface SmtpError {
+  readonly message?: string;
+  readonly code?: string;
+  readonly responseCode?: number;
+}
+
+/**
+ * 4xx replies (greylisting, mailbox busy) and dropped connections are transient; 5xx replies
+ * (unknown mailbox, 535 bad credentials) and local configuration errors are permanent.
+ */
+export function classifySmtpError(error: unknown, where: string, redact: (text: string) => string): DeliveryError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SmtpError;
+  const text = redact(String(e.message ?? error)).replace(/\s+/g, ' ').trim();
+  const message = `email via ${where}: ${text}`;
+  if (e.code === 'EABORT') return new DeliveryError(`email via ${where}: cancelled`, true);
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400) return new DeliveryError(message, e.responseCode < 500);
+  return new DeliveryError(message, e.code !== undefined && TRANSIENT_CODES.has(e.code));
+}
+
+export function createEmailChannel(
+  name: string,
+  config: EmailChannelConfig,
+  context: ChannelContext,
+  options: EmailChannelOptions = {},
+): Channel {
+  const transport = nodemailer.createTransport({
+    url: config.smtpUrl,
+    requireTLS: false,
+    connectionTimeout: context.timeoutMs,
+    greetingTimeout: context.timeoutMs,
+    socketTimeout: context.timeoutMs,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+  });
+  const where = safeUrl(config.smtpUrl);
+  const redact = createRedactor([config.smtpUrl]);
+  return {
+    name,
+    type: 'email',
+    digest: true,
+    async send(notifications, signal) {
+      if (notifications.length === 0) return;
+      const content = renderEmail(notifications);
+      try {
+        await transport.sendMail({
+          from: config.from,
+          to: config.to,
+          subject: content.subject,
+          text: content.text,
+          html: content.html,
+          signal,
+        });
+      } catch (error) {
+        throw classifySmtpError(error, where, redact);
+      }
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}

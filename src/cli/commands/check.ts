@@ -1,0 +1,70 @@
+// `spend-alerts check`: one evaluation of every alert (or --alert), delivered and recorded.
+import { renderPlain } from '../../notify/format/plain.js';
+import { runCheck, type CheckReport } from '../../pipeline/check.js';
+import { StateStore } from '../../state/store.js';
+import { UsageError, type CliOptions } from '../args.js';
+import { buildChannels, buildLangfuse, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
+
+export async function checkCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+  const prepared = await prepare(options, io, 'all');
+  const { config, log, redact } = prepared;
+  logConfigWarnings(prepared);
+  const unknown = options.alerts.filter((name) => !config.alerts.some((alert) => alert.name === name));
+  if (unknown.length > 0) {
+    throw new UsageError(`no alert named ${unknown.map((n) => `"${n}"`).join(', ')} (alerts: ${config.alerts.map((a) => a.name).join(', ')})`);
+  }
+  const alerts = options.alerts.length > 0 ? config.alerts.filter((a) => options.alerts.includes(a.name)) : config.alerts;
+  const store = new StateStore(options.stateDir);
+  const { client, source } = buildLangfuse(config, log);
+  const loadedState = await store.load();
+  const { url, state } = await resolveLangfuseUrl(client, config, loadedState, log);
+  // Building a channel opens no connection, so a dry run builds them too and just doesn't send.
+  const channels = buildChannels(config, Object.keys(config.channels), io);
+  try {
+    const report = await runCheck({
+      config,
+      alerts,
+      source,
+      channels,
+      state,
+      save: (next) => store.save(next),
+      dryRun: options.dryRun,
+      now,
+      langfuseUrl: url,
+      log,
+      deliveryOptions: { redact },
+    });
+    if (options.dryRun) io.stdout.write(describeDryRun(report));
+    logSummary(report, log, now);
+    return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 1 : 0;
+  } finally {
+    await closeChannels(channels);
+  }
+}
+
+function describeDryRun(report: CheckReport): string {
+  const out: string[] = [];
+  if (report.pendingByChannel.size === 0) {
+    out.push('Dry run: nothing would be sent.');
+  }
+  for (const [channel, notifications] of report.pendingByChannel) {
+    out.push(`Dry run: would send ${notifications.length} notification(s) to ${channel}:`, renderPlain(notifications), '');
+  }
+  return out.join('\n') + '\n';
+}
+
+function logSummary(report: CheckReport, log: Parameters<typeof runCheck>[0]['log'], now: Date): void {
+  const firing = report.evaluations.reduce((n, e) => n + e.series.filter((s) => s.breach !== null).length, 0);
+  log.info(
+    {
+      alertsEvaluated: report.evaluations.length,
+      alertsFailed: report.alertFailures.length,
+      firing,
+      notificationsPlanned: report.planned.length,
+      notificationsDelivered: report.delivered,
+      deliveryFailures: report.deliveryFailures.length,
+      evaluatedAt: now.toISOString(),
+    },
+    'evaluation finished',
+  );
+}

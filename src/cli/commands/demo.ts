@@ -1,0 +1,103 @@
+// `spend-alerts demo`: the real pipeline — configuration loader, Langfuse client over HTTP,
+// evaluation, state, channels — against an in-process Langfuse-compatible server with sample data.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../config/schema.js';
+import { startFakeLangfuse } from '../../fake-langfuse/server.js';
+import { sampleObservations } from '../../fake-langfuse/sample-data.js';
+import { formatUsd } from '../../notify/format/money.js';
+import { runCheck, type CheckReport } from '../../pipeline/check.js';
+import { StateStore } from '../../state/store.js';
+import type { CliOptions } from '../args.js';
+import { buildChannels, buildLangfuse, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
+
+const BUNDLED_ALERTS = fileURLToPath(new URL('../../../demo/alerts.yaml', import.meta.url));
+const DEMO_KEYS = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };
+const TERMINAL = 'terminal';
+
+export async function demoCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+  const fake = await startFakeLangfuse({ observations: sampleObservations(now), ...DEMO_KEYS, projectId: 'demo' });
+  const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-demo-'));
+  try {
+    const prepared = await prepare(
+      { ...options, configPath: options.configExplicit ? options.configPath : BUNDLED_ALERTS },
+      io,
+      { channels: 'all', alerts: true },
+    );
+    logConfigWarnings(prepared);
+    const config = withTerminal({ ...prepared.config, langfuse: { baseUrl: fake.url, ...DEMO_KEYS } });
+    const { log, redact } = prepared;
+    const store = new StateStore(stateDir);
+    const { client, source } = buildLangfuse(config, log);
+    const { url, state } = await resolveLangfuseUrl(client, config, await store.load(), log);
+    const channels = buildChannels(config, Object.keys(config.channels), io);
+    io.stdout.write(
+      `spend-alerts demo: 14 days of sample LLM spend served by a Langfuse-compatible server at ${fake.url},\n` +
+        `${config.alerts.length} alerts from ${options.configExplicit ? options.configPath : 'the bundled demo/alerts.yaml'}, ` +
+        `state in ${stateDir} (removed afterwards).\n\n`,
+    );
+    try {
+      const check = (at: Date, current: typeof state) =>
+        runCheck({
+          config,
+          alerts: config.alerts,
+          source,
+          channels,
+          state: current,
+          save: (next) => store.save(next),
+          now: at,
+          langfuseUrl: url,
+          log,
+          deliveryOptions: { redact },
+        });
+      const first = await check(now, state);
+      io.stdout.write(`\n${describeEvaluation(first, config)}\n`);
+      const second = await check(now, first.state);
+      io.stdout.write(
+        `Evaluating again, as the next scheduled run would: ${second.planned.length} new notification(s) — ` +
+          `each series notifies once per period and severity.\n` +
+          `Langfuse requests made: ${fake.requests.length}.\n\n` +
+          `Next: copy alerts.example.yaml to alerts.yaml, set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, ` +
+          `then run "spend-alerts validate" and "spend-alerts check --dry-run".\n`,
+      );
+      const failed = first.alertFailures.length + first.deliveryFailures.length + second.alertFailures.length + second.deliveryFailures.length;
+      return failed === 0 ? 0 : 1;
+    } finally {
+      await closeChannels(channels);
+    }
+  } finally {
+    await fake.close();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** Every alert also prints to the terminal, whatever channels the configuration names. */
+function withTerminal(config: Config): Config {
+  const hasConsole = Object.entries(config.channels).find(([, channel]) => channel.type === 'console')?.[0];
+  const terminal = hasConsole ?? TERMINAL;
+  return {
+    ...config,
+    channels: hasConsole ? config.channels : { ...config.channels, [TERMINAL]: { type: 'console' } },
+    alerts: config.alerts.map((alert) =>
+      alert.channels.includes(terminal) ? alert : { ...alert, channels: [...alert.channels, terminal] },
+    ),
+  };
+}
+
+function describeEvaluation(report: CheckReport, config: Config): string {
+  const lines = ['Evaluation summary:'];
+  for (const { alert, series } of report.evaluations) {
+    if (series.length === 0) lines.push(`  ${alert.name}: no spend in the window`);
+    for (const s of series) {
+      const label = s.seriesKey ? `${alert.name} [${s.seriesKey}]` : alert.name;
+      const level = Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null;
+      const against = level === null ? 'no history yet' : `level ${formatUsd(level)}`;
+      lines.push(`  ${label.padEnd(44)} ${formatUsd(s.value).padStart(10)}  ${against.padEnd(22)} ${s.breach ? s.breach.toUpperCase() : 'ok'}`);
+    }
+  }
+  for (const failure of report.alertFailures) lines.push(`  ${failure.alert}: FAILED — ${failure.error}`);
+  lines.push(`${report.planned.length} notification(s) sent to ${Object.keys(config.channels).join(', ')}.`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,47 @@
+// `spend-alerts status`: what the state directory knows, for humans.
+import type { State } from '../../state/state.js';
+import { StateStore } from '../../state/store.js';
+import type { CliOptions } from '../args.js';
+import type { Io } from '../runtime.js';
+
+export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+  const store = new StateStore(options.stateDir);
+  io.stdout.write(describeState(await store.load(), store.file, now));
+  return 0;
+}
+
+export function describeState(state: State, file: string, now: Date): string {
+  const lines: string[] = [`State: ${file}`];
+  const last = state.lastEvaluation;
+  if (!last) {
+    lines.push('Last evaluation: never');
+  } else {
+    const ago = Math.round((now.getTime() - Date.parse(last.at)) / 1000);
+    lines.push(
+      `Last evaluation: ${last.at} (${formatAgo(ago)} ago), ${last.ok ? 'succeeded' : 'FAILED'}: ` +
+        `${last.alertsEvaluated} alert(s) evaluated, ${last.firing} series firing, ${last.notificationsSent} notification(s) delivered`,
+    );
+    for (const error of last.errors) lines.push(`  error: ${error}`);
+  }
+  const firing = Object.values(state.series).filter((s) => s.notified.length > 0);
+  lines.push(`Firing series: ${firing.length}`);
+  for (const s of firing.sort((a, b) => a.alert.localeCompare(b.alert) || a.seriesKey.localeCompare(b.seriesKey))) {
+    const kind = s.open ? `episode since ${s.period}` : `period from ${s.period}`;
+    lines.push(`  ${s.alert}${s.seriesKey ? ` [${s.seriesKey}]` : ''}: ${s.notified.join(' → ')} notified, ${kind}, last value $${s.lastValue.toFixed(2)}`);
+  }
+  const pending = Object.values(state.outbox);
+  lines.push(`Pending deliveries: ${pending.length}`);
+  for (const entry of pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+    lines.push(
+      `  ${entry.notification.id} → ${entry.pending.join(', ')} (since ${entry.createdAt}, ${entry.attempts} failed attempt(s)` +
+        `${entry.lastError ? `, last error: ${entry.lastError}` : ''})`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function formatAgo(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}

@@ -1,0 +1,54 @@
+// `spend-alerts test-notify`: proves each channel's wiring with a clearly marked test message.
+import { deliver } from '../../channels/deliver.js';
+import type { Notification } from '../../notify/notification.js';
+import { UsageError, type CliOptions } from '../args.js';
+import { buildChannels, closeChannels, prepare, type Io } from '../runtime.js';
+
+export async function testNotifyCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+  const { config, log, redact } = await prepare(options, io, {
+    channels: options.channels.length > 0 ? options.channels : 'all',
+  });
+  const unknown = options.channels.filter((name) => !(name in config.channels));
+  if (unknown.length > 0) {
+    throw new UsageError(`no channel named ${unknown.map((n) => `"${n}"`).join(', ')} in the configuration`);
+  }
+  const names = Object.keys(config.channels);
+  const channels = buildChannels(config, names, io);
+  let failures = 0;
+  try {
+    for (const [name, channel] of channels) {
+      const [outcome] = await deliver(channel, [testNotification(name, config.timezone, now)], { redact });
+      if (outcome?.ok) {
+        io.stdout.write(`✓ ${name} (${channel.type}) accepted the test notification\n`);
+      } else {
+        failures += 1;
+        io.stdout.write(`✗ ${name} (${channel.type}): ${outcome?.ok === false ? outcome.error : 'no answer'}\n`);
+        log.error({ channel: name }, `test notification to ${name} failed`);
+      }
+    }
+  } finally {
+    await closeChannels(channels);
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+export function testNotification(channel: string, timezone: string, now: Date): Notification {
+  const at = now.toISOString();
+  return {
+    id: `spend-alerts|test|${channel}|${at}`,
+    status: 'firing',
+    severity: 'warning',
+    alert: 'spend-alerts',
+    kind: 'system',
+    group: {},
+    window: { type: 'test', from: at, to: at, timezone },
+    value: 0,
+    threshold: 0,
+    baseline: null,
+    factor: null,
+    evaluatedAt: at,
+    langfuseUrl: '',
+    message: `Test notification from spend-alerts to channel "${channel}": if you can read this, the channel works.`,
+    test: true,
+  };
+}

@@ -1,0 +1,12 @@
+// `spend-alerts validate`: the configuration and environment, checked without any network call.
+import { formatIssue } from '../../config/errors.js';
+import { formatSummary, summarizeConfig } from '../../config/summary.js';
+import type { CliOptions } from '../args.js';
+import { prepare, type Io } from '../runtime.js';
+
+export async function validateCommand(options: CliOptions, io: Io): Promise<number> {
+  const { loaded } = await prepare(options, io, 'all');
+  const warnings = loaded.warnings.map((warning) => `warning: ${formatIssue(warning)}\n`).join('');
+  io.stdout.write(`${loaded.path}: valid\n${warnings}\n${formatSummary(summarizeConfig(loaded.config))}\n`);
+  return 0;
+}

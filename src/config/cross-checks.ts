@@ -1,0 +1,212 @@
+// Rules that span several keys, which the schema can't express. Each reads the interpolated
+// document defensively rather than the validated Config, so that they run even when the schema
+// found other problems and every problem is reported at once.
+import { cronProblem } from './cron.js';
+import type { ConfigPath } from './errors.js';
+import { formatPath } from './errors.js';
+import { isCalendarWindow } from './schema.js';
+import { closest } from './suggest.js';
+
+export interface Finding {
+  readonly level: 'error' | 'warning';
+  readonly path: ConfigPath;
+  readonly message: string;
+}
+
+export type CrossCheck = (document: unknown) => Finding[];
+
+type Fields = Readonly<Record<string, unknown>>;
+
+function fields(value: unknown): Fields | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : undefined;
+}
+
+function alertsOf(document: unknown): [number, Fields][] {
+  const alerts = fields(document)?.['alerts'];
+  if (!Array.isArray(alerts)) return [];
+  return alerts.flatMap((alert, index): [number, Fields][] => {
+    const entry = fields(alert);
+    return entry ? [[index, entry]] : [];
+  });
+}
+
+const has = (entry: Fields, key: string): boolean => entry[key] !== undefined;
+
+export const unknownChannels: CrossCheck = (document) => {
+  const defined = Object.keys(fields(fields(document)?.['channels']) ?? {});
+  const known = defined.length > 0 ? `defined: ${defined.join(', ')}` : 'no channels are defined';
+  return alertsOf(document).flatMap(([index, alert]) => {
+    const channels = alert['channels'];
+    if (!Array.isArray(channels)) return [];
+    return channels.flatMap((name, position): Finding[] =>
+      typeof name === 'string' && !defined.includes(name)
+        ? [{ level: 'error', path: ['alerts', index, 'channels', position], message: `unknown channel "${name}" (${known})` }]
+        : [],
+    );
+  });
+};
+
+export const duplicateAlertNames: CrossCheck = (document) => {
+  const first = new Map<string, number>();
+  return alertsOf(document).flatMap(([index, alert]): Finding[] => {
+    const name = alert['name'];
+    if (typeof name !== 'string') return [];
+    const earlier = first.get(name);
+    if (earlier === undefined) {
+      first.set(name, index);
+      return [];
+    }
+    return [
+      {
+        level: 'error',
+        path: ['alerts', index, 'name'],
+        message: `duplicate alert name "${name}" (${formatPath(['alerts', earlier])} has it too); names must be unique`,
+      },
+    ];
+  });
+};
+
+export const invalidTimeZone: CrossCheck = (document) => {
+  const timezone = fields(document)?.['timezone'];
+  if (typeof timezone !== 'string') return [];
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    return [];
+  } catch {
+    const suggestion = closest(timezone, Intl.supportedValuesOf('timeZone'));
+    const hint = suggestion ? `did you mean "${suggestion}"?` : 'use an IANA name such as Europe/Berlin or UTC';
+    return [{ level: 'error', path: ['timezone'], message: `unknown time zone "${timezone}" (${hint})` }];
+  }
+};
+
+export const invalidSchedules: CrossCheck = (document) => {
+  const schedules: [ConfigPath, unknown][] = [
+    [['schedule'], fields(document)?.['schedule']],
+    ...alertsOf(document).map(([index, alert]): [ConfigPath, unknown] => [['alerts', index, 'schedule'], alert['schedule']]),
+  ];
+  return schedules.flatMap(([path, schedule]): Finding[] => {
+    const problem = typeof schedule === 'string' ? cronProblem(schedule) : undefined;
+    return problem === undefined ? [] : [{ level: 'error', path, message: problem }];
+  });
+};
+
+export const exactlyOneRule: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+    if (has(alert, 'threshold') && has(alert, 'relative')) {
+      return [
+        {
+          level: 'error',
+          path: ['alerts', index, 'relative'],
+          message: 'an alert has exactly one rule: keep threshold or relative, not both',
+        },
+      ];
+    }
+    if (!has(alert, 'threshold') && !has(alert, 'relative')) {
+      return [{ level: 'error', path: ['alerts', index], message: 'needs a rule: threshold or relative' }];
+    }
+    return [];
+  });
+
+export const thresholdLevels: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+    const levels = fields(alert['threshold']);
+    if (!levels) return [];
+    const { warning, critical } = levels;
+    if (warning === undefined && critical === undefined) {
+      return [{ level: 'error', path: ['alerts', index, 'threshold'], message: 'needs warning, critical or both' }];
+    }
+    if (typeof warning === 'number' && typeof critical === 'number' && warning >= critical) {
+      return [
+        {
+          level: 'error',
+          path: ['alerts', index, 'threshold', 'warning'],
+          message: `warning (${warning}) must be less than critical (${critical})`,
+        },
+      ];
+    }
+    return [];
+  });
+
+export const severityWithLevels: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] =>
+    has(alert, 'severity') && fields(alert['threshold'])
+      ? [
+          {
+            level: 'error',
+            path: ['alerts', index, 'severity'],
+            message: 'severity does not go with threshold { warning, critical }: each level is its own severity',
+          },
+        ]
+      : [],
+  );
+
+export const relativeBaseline: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+    const baseline = fields(alert['relative'])?.['baseline'];
+    return typeof baseline === 'number' && baseline < 1
+      ? [
+          {
+            level: 'error',
+            path: ['alerts', index, 'relative', 'baseline'],
+            message: `must be at least 1: the number of previous windows to average (got ${baseline})`,
+          },
+        ]
+      : [];
+  });
+
+export const userIdNotRelative: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] =>
+    alert['groupBy'] === 'userId' && has(alert, 'relative')
+      ? [
+          {
+            level: 'error',
+            path: ['alerts', index, 'groupBy'],
+            message: 'groupBy: userId works with threshold alerts only, not relative ones',
+          },
+        ]
+      : [],
+  );
+
+export const topWithoutUserId: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] =>
+    has(alert, 'top') && alert['groupBy'] !== 'userId'
+      ? [{ level: 'warning', path: ['alerts', index, 'top'], message: 'top only applies to groupBy: userId; ignored' }]
+      : [],
+  );
+
+export const resolvingOnCalendarWindow: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]) => {
+    const window = alert['window'];
+    if (typeof window !== 'string' || !isCalendarWindow(window)) return [];
+    return ['resolveBelow', 'sendResolved'].flatMap((key): Finding[] =>
+      has(alert, key)
+        ? [
+            {
+              level: 'warning',
+              path: ['alerts', index, key],
+              message:
+                `${key} only applies to rolling windows (like 24h); ` +
+                `a ${window} alert doesn't resolve, its period ends; ignored`,
+            },
+          ]
+        : [],
+    );
+  });
+
+export const CROSS_CHECKS: readonly CrossCheck[] = [
+  unknownChannels,
+  duplicateAlertNames,
+  invalidTimeZone,
+  invalidSchedules,
+  exactlyOneRule,
+  thresholdLevels,
+  severityWithLevels,
+  relativeBaseline,
+  userIdNotRelative,
+  topWithoutUserId,
+  resolvingOnCalendarWindow,
+];
+
+export function runCrossChecks(document: unknown): Finding[] {
+  return CROSS_CHECKS.flatMap((check) => check(document));
+}

@@ -1,0 +1,229 @@
+// What `validate` tells the user about a valid config: what each alert watches, where it goes,
+// when it runs, and what that costs in Langfuse requests. Pure data plus a text rendering; the
+// channel targets never include credentials (hosts and recipients only).
+import { firesPerDay } from './cron.js';
+import type { AlertConfig, ChannelConfig, ChannelType, Config, GroupByField, Severity } from './schema.js';
+import { isCalendarWindow } from './schema.js';
+
+/** Langfuse Cloud's Hobby plan allows this many Metrics API requests a day. */
+export const HOBBY_REQUESTS_PER_DAY = 100;
+
+export interface AlertSummary {
+  readonly name: string;
+  readonly window: string;
+  readonly windowKind: 'calendar' | 'rolling';
+  readonly kind: 'threshold' | 'relative';
+  /** e.g. `critical when spend > $50.00` */
+  readonly rule: string;
+  readonly groupBy?: GroupByField;
+  /** groupBy userId only */
+  readonly top?: number;
+  /** one entry per filter key, e.g. `environment = production` */
+  readonly filters: readonly string[];
+  readonly channels: readonly string[];
+  readonly schedule: string;
+  /** true when the alert has its own schedule */
+  readonly ownSchedule: boolean;
+  readonly evaluationsPerDay: number;
+  /** one query per window: 1, or 1 + baseline for relative alerts */
+  readonly requestsPerEvaluation: number;
+  readonly requestsPerDay: number;
+}
+
+export interface ChannelSummary {
+  readonly name: string;
+  readonly type: ChannelType;
+  /** e.g. `slack (hooks.slack.com)`, `email → finance@example.com via smtp.example.com:587` */
+  readonly target: string;
+}
+
+export interface ConfigSummary {
+  /** origin only, e.g. https://cloud.langfuse.com */
+  readonly langfuse: string;
+  readonly timezone: string;
+  readonly schedule: string;
+  readonly alerts: readonly AlertSummary[];
+  readonly channels: readonly ChannelSummary[];
+  /** Langfuse requests on the busiest day, all alerts together (an upper bound) */
+  readonly requestsPerDay: number;
+  readonly warnings: readonly string[];
+}
+
+export function summarizeConfig(config: Config): ConfigSummary {
+  const alerts = config.alerts.map((alert) => summarizeAlert(alert, config.schedule));
+  const requestsPerDay = alerts.reduce((sum, alert) => sum + alert.requestsPerDay, 0);
+  const used = new Set(config.alerts.flatMap((alert) => alert.channels));
+  const warnings = [
+    ...cloudWarning(config.langfuse.baseUrl, requestsPerDay),
+    ...Object.keys(config.channels)
+      .filter((name) => !used.has(name))
+      .map((name) => `channel ${name} is not used by any alert`),
+  ];
+  return {
+    langfuse: origin(config.langfuse.baseUrl),
+    timezone: config.timezone,
+    schedule: config.schedule,
+    alerts,
+    channels: Object.entries(config.channels).map(([name, channel]) => ({
+      name,
+      type: channel.type,
+      target: describeChannel(channel),
+    })),
+    requestsPerDay,
+    warnings,
+  };
+}
+
+export function isLangfuseCloud(baseUrl: string): boolean {
+  try {
+    const host = new URL(baseUrl).hostname.toLowerCase();
+    return host === 'cloud.langfuse.com' || host.endsWith('.cloud.langfuse.com');
+  } catch {
+    return false;
+  }
+}
+
+function cloudWarning(baseUrl: string, requestsPerDay: number): string[] {
+  if (!isLangfuseCloud(baseUrl)) return [];
+  const estimate =
+    requestsPerDay > HOBBY_REQUESTS_PER_DAY
+      ? `these alerts need up to ${count(requestsPerDay)}, more than that`
+      : `these alerts need up to ${count(requestsPerDay)}`;
+  return [
+    `${origin(baseUrl)} is Langfuse Cloud, whose Hobby plan allows ${HOBBY_REQUESTS_PER_DAY} Metrics API requests a day; ` +
+      `${estimate}. No request budget is applied (a langfuse.requestBudget setting arrives in a later version).`,
+  ];
+}
+
+function summarizeAlert(alert: AlertConfig, defaultSchedule: string): AlertSummary {
+  const schedule = alert.schedule ?? defaultSchedule;
+  const evaluationsPerDay = firesPerDay(schedule);
+  const requestsPerEvaluation = alert.relative ? 1 + alert.relative.baseline : 1;
+  return {
+    name: alert.name,
+    window: alert.window,
+    windowKind: isCalendarWindow(alert.window) ? 'calendar' : 'rolling',
+    kind: alert.relative ? 'relative' : 'threshold',
+    rule: describeRule(alert),
+    ...(alert.groupBy && { groupBy: alert.groupBy }),
+    ...(alert.groupBy === 'userId' && { top: alert.top }),
+    filters: describeFilters(alert),
+    channels: alert.channels,
+    schedule,
+    ownSchedule: alert.schedule !== undefined,
+    evaluationsPerDay,
+    requestsPerEvaluation,
+    requestsPerDay: evaluationsPerDay * requestsPerEvaluation,
+  };
+}
+
+const PERIODS: Readonly<Record<string, string>> = { day: 'days', week: 'weeks', month: 'months' };
+
+function describeRule(alert: AlertConfig): string {
+  const when = (severity: Severity, amount: number): string => `${severity} when spend > ${usd(amount)}`;
+  let rule: string;
+  if (alert.relative) {
+    const { factor, baseline } = alert.relative;
+    const previous = PERIODS[alert.window] ?? `${alert.window} spans`;
+    rule =
+      `${alert.severity ?? 'warning'} when spend > ${factor} × ` +
+      `the mean of the previous ${baseline} ${previous}, each to the same point`;
+  } else if (typeof alert.threshold === 'number') {
+    rule = when(alert.severity ?? 'critical', alert.threshold);
+  } else {
+    const { warning, critical } = alert.threshold ?? {};
+    rule = [
+      ...(warning === undefined ? [] : [when('warning', warning)]),
+      ...(critical === undefined ? [] : [when('critical', critical)]),
+    ].join(', ');
+  }
+  if (alert.minSpend !== undefined) rule += `; silent below ${usd(alert.minSpend)}`;
+  if (alert.groupBy === 'userId') rule += `; per userId, top ${alert.top}`;
+  else if (alert.groupBy) rule += `; per ${alert.groupBy}`;
+  return rule;
+}
+
+function describeFilters(alert: AlertConfig): string[] {
+  const filters = alert.filters ?? {};
+  return Object.entries(filters).flatMap(([key, value]): string[] => {
+    if (value === undefined) return [];
+    if (key === 'metadata') {
+      return Object.entries(value as Record<string, string>).map(([name, text]) => `metadata ${name} = ${text}`);
+    }
+    if (key === 'tags') return [`tags any of ${(value as string[]).join(', ')}`];
+    return [Array.isArray(value) ? `${key} in ${value.join(', ')}` : `${key} = ${String(value)}`];
+  });
+}
+
+function describeChannel(channel: ChannelConfig): string {
+  switch (channel.type) {
+    case 'slack':
+      return `slack (${host(channel.webhookUrl)})`;
+    case 'email': {
+      const server = host(channel.smtpUrl, channel.smtpUrl.startsWith('smtps:') ? '465' : '587');
+      return `email → ${channel.to.join(', ')} via ${server}`;
+    }
+    case 'webhook':
+      return `webhook (${host(channel.url)}${channel.secret ? ', signed' : ''})`;
+    case 'console':
+      return 'console (stdout)';
+  }
+}
+
+/** host[:port] only: paths, queries and user info of these URLs carry tokens and passwords. */
+function host(url: string, defaultPort?: string): string {
+  try {
+    const parsed = new URL(url);
+    const port = parsed.port || defaultPort;
+    return port ? `${parsed.hostname}:${port}` : parsed.hostname;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function origin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url === '' ? '(not set)' : '(invalid URL)';
+  }
+}
+
+/** `$61.25`; under one cent, up to four significant digits: `$0.0042`. */
+function usd(amount: number): string {
+  if (amount > 0 && amount < 0.01) return `$${Number(amount.toPrecision(4)).toString()}`;
+  return `$${amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function formatSummary(summary: ConfigSummary): string {
+  const lines: string[] = [
+    `Langfuse: ${summary.langfuse}`,
+    `Time zone: ${summary.timezone}; schedule: ${summary.schedule}`,
+    '',
+    `Alerts (${summary.alerts.length}):`,
+  ];
+  for (const alert of summary.alerts) {
+    lines.push(`  ${alert.name}: ${alert.window} (${alert.windowKind}), ${alert.rule}`);
+    if (alert.filters.length > 0) lines.push(`    filters: ${alert.filters.join('; ')}`);
+    lines.push(`    channels: ${alert.channels.join(', ')}`);
+    const schedule = alert.ownSchedule ? `${alert.schedule} (its own)` : alert.schedule;
+    lines.push(
+      `    schedule: ${schedule}, ${count(alert.evaluationsPerDay)} evaluations a day × ` +
+        `${alert.requestsPerEvaluation} ${alert.requestsPerEvaluation === 1 ? 'request' : 'requests'} = ` +
+        `${count(alert.requestsPerDay)} Langfuse requests a day`,
+    );
+  }
+  lines.push('', `Channels (${summary.channels.length}):`);
+  const width = Math.max(0, ...summary.channels.map((channel) => channel.name.length));
+  for (const channel of summary.channels) lines.push(`  ${channel.name.padEnd(width)}  ${channel.target}`);
+  lines.push('', `Langfuse requests: up to ${count(summary.requestsPerDay)} a day (busiest day, an upper bound)`);
+  if (summary.warnings.length > 0) {
+    lines.push('', 'Warnings:');
+    for (const warning of summary.warnings) lines.push(`  - ${warning}`);
+  }
+  return lines.join('\n');
+}

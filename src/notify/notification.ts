@@ -1,0 +1,39 @@
+// A notification as every channel sees it. It mirrors the webhook body of PRODUCT.md so that the
+// webhook channel adds only `version` and `currency`.
+import type { Severity } from '../config/schema.js';
+
+export type NotificationStatus = 'firing' | 'resolved';
+export type NotificationKind = 'threshold' | 'relative' | 'system';
+
+export interface NotificationWindow {
+  /** the alert's window as configured: day | week | month | 24h | 7d … */
+  readonly type: string;
+  /** ISO 8601 UTC instants; `to` is the evaluation time for an open window */
+  readonly from: string;
+  readonly to: string;
+  readonly timezone: string;
+}
+
+export interface Notification {
+  /** opaque, stable for the same notification: alert|group|period|severity|status */
+  readonly id: string;
+  readonly status: NotificationStatus;
+  readonly severity: Severity;
+  readonly alert: string;
+  readonly kind: NotificationKind;
+  /** {} without groupBy; {model: null} for a series Langfuse reports as null */
+  readonly group: Readonly<Record<string, string | null>>;
+  readonly window: NotificationWindow;
+  /** USD */
+  readonly value: number;
+  /** USD: the level the value was compared with (relative: factor × baseline) */
+  readonly threshold: number;
+  readonly baseline: number | null;
+  readonly factor: number | null;
+  readonly evaluatedAt: string;
+  readonly langfuseUrl: string;
+  /** system notices and test notifications */
+  readonly message?: string;
+  /** set by test-notify: rendered with a clear TEST marker */
+  readonly test?: boolean;
+}

@@ -1,0 +1,28 @@
+// What the evaluation core needs from Langfuse, and nothing more: the cost over one time range,
+// optionally split by one field. A planner can later answer many of these from fewer requests.
+import type { AlertFilters, GroupByField } from '../config/schema.js';
+
+export interface TimeRange {
+  /** inclusive */
+  readonly from: Date;
+  /** exclusive */
+  readonly to: Date;
+}
+
+export interface SpendQuery extends TimeRange {
+  readonly filters: AlertFilters;
+  readonly groupBy?: GroupByField;
+  /** groupBy userId only: the number of top spenders to return */
+  readonly top?: number;
+}
+
+export interface SpendReading {
+  /** USD over the whole range (all groups together) */
+  readonly total: number;
+  /** USD per group value when the query had a groupBy; `null` is the group Langfuse reports as null */
+  readonly byGroup: ReadonlyMap<string | null, number> | null;
+}
+
+export interface SpendSource {
+  spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading>;
+}

@@ -1,0 +1,31 @@
+// Exponential backoff with full jitter, used by every retry loop so they all behave alike.
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export interface BackoffOptions {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  /** the peer's Retry-After wins over our own schedule */
+  readonly retryAfterSeconds?: number | undefined;
+  readonly random?: () => number;
+}
+
+/** Delay before retry number `attempt` (1 = the first retry). */
+export function retryDelayMs(attempt: number, options: BackoffOptions): number {
+  if (options.retryAfterSeconds !== undefined) return options.retryAfterSeconds * 1000;
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** (attempt - 1));
+  return Math.round((options.random ?? Math.random)() * ceiling);
+}
+
+export const sleep: Sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });

@@ -1,0 +1,107 @@
+// One HTTP request with a deadline, classified the way every caller needs it: did the peer accept,
+// and if not, is it worth trying again and when. Messages name the peer by scheme://host only,
+// because webhook paths and query strings are credentials.
+import { createRedactor, safeUrl } from './redact.js';
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** the caller's cancellation (shutdown); the request also ends after `timeoutMs` */
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number;
+}
+
+export type HttpResult =
+  | { readonly ok: true; readonly status: number; readonly headers: Headers; readonly body: string }
+  | {
+      readonly ok: false;
+      readonly status?: number;
+      readonly retryable: boolean;
+      /** the peer's Retry-After, in seconds */
+      readonly retryAfterSeconds?: number;
+      /** safe to print: no userinfo, path or query of the URL */
+      readonly message: string;
+    };
+
+const MAX_DETAIL_CHARS = 200;
+
+/** Retry-After as delta-seconds or an HTTP-date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/** A peer's error body, e.g. Slack's "no_service", as one short printable line. */
+function detail(body: string): string {
+  const text = body.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS - 1)}…` : text;
+}
+
+/**
+ * 2xx ok; 408, 429 and 5xx retryable (with Retry-After); every other status permanent, redirects
+ * included — a webhook that moved must be reconfigured, and following it would resend a signed
+ * body to wherever it points.
+ */
+export function classifyResponse(status: number, headers: Headers, body: string, url: string): HttpResult {
+  if (status >= 200 && status < 300) return { ok: true, status, headers, body };
+  const where = safeUrl(url);
+  // a receiver may echo the request back, address included
+  const text = createRedactor([url])(detail(body));
+  const message =
+    status >= 300 && status < 400
+      ? `HTTP ${status} from ${where}: redirects are not followed, configure the final URL`
+      : `HTTP ${status} from ${where}${text === '' ? '' : `: ${text}`}`;
+  const retryable = status === 408 || status === 429 || status >= 500;
+  if (!retryable) return { ok: false, status, retryable, message };
+  const retryAfterSeconds = parseRetryAfter(headers.get('retry-after'));
+  return retryAfterSeconds === undefined
+    ? { ok: false, status, retryable, message }
+    : { ok: false, status, retryable, retryAfterSeconds, message };
+}
+
+/** The socket error's code (ECONNREFUSED, ENOTFOUND…), else the innermost message. */
+function networkReason(error: unknown): string {
+  let reason = error instanceof Error ? error.message : String(error);
+  let current: unknown = error;
+  // undici wraps the socket error: TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } })
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    if (typeof message === 'string' && message !== '') reason = message;
+    current = cause;
+  }
+  return reason;
+}
+
+/** A failed fetch: cancelled, timed out or unreachable — all worth another try. */
+export function classifyFetchError(error: unknown, request: Pick<HttpRequest, 'url' | 'signal' | 'timeoutMs'>): HttpResult {
+  const where = safeUrl(request.url);
+  if (request.signal.aborted) return { ok: false, retryable: true, message: `request to ${where} was cancelled` };
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return { ok: false, retryable: true, message: `no response from ${where} within ${request.timeoutMs} ms` };
+  }
+  const reason = createRedactor([request.url])(networkReason(error));
+  return { ok: false, retryable: true, message: `could not reach ${where}: ${reason}` };
+}
+
+export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
+  if (!URL.canParse(request.url)) return { ok: false, retryable: false, message: `invalid URL ${safeUrl(request.url)}` };
+  const signal = AbortSignal.any([request.signal, AbortSignal.timeout(request.timeoutMs)]);
+  try {
+    const init: RequestInit = { method: request.method, redirect: 'manual', signal };
+    if (request.headers !== undefined) init.headers = request.headers;
+    if (request.body !== undefined) init.body = request.body;
+    const response = await fetch(request.url, init);
+    // the body is read under the same deadline: a peer that sends headers and then stalls must not hang us
+    const body = await response.text();
+    return classifyResponse(response.status, response.headers, body, request.url);
+  } catch (error) {
+    return classifyFetchError(error, request);
+  }
+}

@@ -1,0 +1,70 @@
+// Error messages and logs must never carry a credential. Secrets arrive as whole values (a signing
+// secret, an API key) or inside URLs: a Slack webhook's path is its token, an SMTP URL carries a
+// password, and any query string may hold a key. A redactor removes every form it knows of.
+export const REDACTED = '[REDACTED]';
+
+const MIN_SECRET_CHARS = 4;
+
+// scheme://user:password@ — any URL in any text, known or not
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):[^\s/?#@]*@/gi;
+
+function parseUrl(value: string): URL | null {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return null;
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The parts of a secret worth hiding on their own: for URLs the password, path and query. */
+function secretForms(secret: string): string[] {
+  const forms = [secret];
+  const url = parseUrl(secret);
+  if (url === null) return forms;
+  if (url.password !== '') forms.push(url.password, safeDecode(url.password));
+  if (url.pathname.length > 1) forms.push(url.pathname, url.pathname.slice(1));
+  if (url.search !== '') forms.push(url.search, url.search.slice(1));
+  return forms;
+}
+
+/**
+ * Returns a function replacing every known secret (and its URL parts) with `[REDACTED]`, plus the
+ * password of any URL with userinfo. Secrets shorter than four characters are ignored: redacting
+ * "a" would destroy the message without protecting anything.
+ */
+export function createRedactor(secrets: Iterable<string>): (text: string) => string {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    for (const form of secretForms(secret)) {
+      if (form.length >= MIN_SECRET_CHARS) forms.add(form);
+    }
+  }
+  // longest first, so a whole URL goes before its path and no fragment of a secret survives
+  const ordered = [...forms].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let result = text;
+    for (const form of ordered) result = result.split(form).join(REDACTED);
+    return result.replace(URL_PASSWORD, `$1:${REDACTED}@`);
+  };
+}
+
+/**
+ * scheme://host[:port] and an ellipsis when there is more: "https://hooks.slack.com/…". Never the
+ * userinfo, path or query, which is where URLs keep their secrets.
+ */
+export function safeUrl(value: string): string {
+  const url = parseUrl(value);
+  if (url === null) return '(invalid URL)';
+  const origin = `${url.protocol}//${url.host}`;
+  const more = url.pathname.length > 1 || url.search !== '' || url.hash !== '';
+  return more ? `${origin}/…` : origin;
+}

@@ -1,0 +1,266 @@
+// What every channel type promises, checked against a real peer for each: a real HTTP server for
+// Slack and webhooks, a real SMTP server for email, a stdout for the console.
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeliveryError, type ChannelContext } from '../../src/channels/channel.js';
+import { deliver } from '../../src/channels/deliver.js';
+import { channelFactories, createChannel } from '../../src/channels/index.js';
+import type { ChannelConfig, ChannelType } from '../../src/config/schema.js';
+import { formatUsd } from '../../src/notify/format/money.js';
+import { startHttpReceiver } from '../support/http-receiver.js';
+import { startSmtpServer } from '../support/smtp.js';
+import { context, firing, recordingSleep, resolved } from './fixtures.js';
+
+interface Peer {
+  readonly config: ChannelConfig;
+  readonly stdout?: NodeJS.WritableStream;
+  /** everything a reader sees, one string per accepted message or request */
+  received(): string[];
+  /** how an amount appears at this peer */
+  money(value: number): string;
+  /** sends the peer saw, accepted or not */
+  attempts(): number;
+  failTransient(): void;
+  failPermanent(): void;
+  /** the next send is never answered; resolves once the peer holds it */
+  hang(): Promise<unknown>;
+  /** values that must never show up in an error message */
+  readonly secrets: readonly string[];
+  close(): Promise<void>;
+}
+
+interface Harness {
+  readonly type: ChannelType;
+  /** talks over the network, so the per-request timeout applies */
+  readonly network: boolean;
+  start(): Promise<Peer>;
+}
+
+const slackPath = '/services/T0CONTRACT/B0CONTRACT/slackTokenContract';
+const webhookPath = '/hooks/contract-path-secret?token=contract-query-secret';
+const webhookSecret = 'whsec-contract-signing-secret';
+const smtpPassword = 'contract-smtp-passw0rd';
+
+const harnesses: Harness[] = [
+  {
+    type: 'slack',
+    network: true,
+    async start() {
+      const receiver = await startHttpReceiver();
+      return {
+        config: { type: 'slack', webhookUrl: receiver.url(slackPath) },
+        received: () => receiver.requests.filter((r) => r.status === 200).map((r) => r.body),
+        money: formatUsd,
+        attempts: () => receiver.requests.length,
+        failTransient: () => receiver.enqueue({ status: 500, body: 'rollup_error' }),
+        failPermanent: () => receiver.enqueue({ status: 404, body: 'no_service' }),
+        hang: () => {
+          receiver.enqueue({ hang: true });
+          return receiver.waitForRequests(receiver.requests.length + 1);
+        },
+        secrets: [slackPath, 'slackTokenContract'],
+        close: () => receiver.close(),
+      };
+    },
+  },
+  {
+    type: 'webhook',
+    network: true,
+    async start() {
+      const receiver = await startHttpReceiver();
+      return {
+        config: { type: 'webhook', url: receiver.url(webhookPath), secret: webhookSecret },
+        received: () => receiver.requests.filter((r) => r.status === 200).map((r) => r.body),
+        money: (value) => JSON.stringify(value),
+        attempts: () => receiver.requests.length,
+        failTransient: () => receiver.enqueue({ status: 500, body: 'oops' }),
+        failPermanent: () => receiver.enqueue({ status: 400, body: 'bad request' }),
+        hang: () => {
+          receiver.enqueue({ hang: true });
+          return receiver.waitForRequests(receiver.requests.length + 1);
+        },
+        secrets: ['contract-path-secret', 'contract-query-secret', webhookSecret],
+        close: () => receiver.close(),
+      };
+    },
+  },
+  {
+    type: 'email',
+    network: true,
+    async start() {
+      const credentials = { user: 'alerts', pass: smtpPassword };
+      const server = await startSmtpServer({ auth: credentials });
+      return {
+        config: {
+          type: 'email',
+          smtpUrl: server.url(credentials),
+          from: 'LLM spend <alerts@example.com>',
+          to: ['finance@example.com', 'ops@example.com'],
+        },
+        received: () =>
+          server.messages.map((m) => [m.parsed.subject, m.parsed.text ?? '', m.parsed.html ?? ''].join('\n')),
+        money: formatUsd,
+        attempts: () => server.transactions(),
+        failTransient: () => server.failNext({ code: 451, message: '4.7.1 Greylisted, try again later' }),
+        failPermanent: () => server.failNext({ code: 550, message: '5.1.1 Mailbox unavailable' }),
+        hang: () => server.hangNext(),
+        secrets: [smtpPassword],
+        close: () => server.close(),
+      };
+    },
+  },
+  {
+    type: 'console',
+    network: false,
+    async start() {
+      const written: string[] = [];
+      const script: Array<string | 'hang'> = [];
+      let attempts = 0;
+      let holding: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        holding = resolve;
+      });
+      // only write(text, callback) is used; a real Writable stays errored after one failed write
+      const stdout = {
+        write(text: string, callback: (error?: Error | null) => void) {
+          attempts += 1;
+          const step = script.shift();
+          if (step === 'hang') holding();
+          else if (step !== undefined) callback(Object.assign(new Error(`write ${step}`), { code: step }));
+          else {
+            written.push(text);
+            callback();
+          }
+          return true;
+        },
+      } as unknown as NodeJS.WritableStream;
+      return {
+        config: { type: 'console' },
+        stdout,
+        received: () => written,
+        money: formatUsd,
+        attempts: () => attempts,
+        failTransient: () => void script.push('EAGAIN'),
+        failPermanent: () => void script.push('EPIPE'),
+        hang: () => {
+          script.push('hang');
+          return held;
+        },
+        secrets: [],
+        close: async () => undefined,
+      };
+    },
+  },
+];
+
+describe.each(harnesses)('$type channel contract', (harness) => {
+  let peer: Peer;
+  afterEach(async () => {
+    await peer.close();
+  });
+
+  async function channelFor(overrides: Partial<ChannelContext> = {}) {
+    peer = await harness.start();
+    const ctx = context({ ...(peer.stdout === undefined ? {} : { stdout: peer.stdout }), ...overrides });
+    return createChannel(`my-${harness.type}`, peer.config, ctx);
+  }
+
+  it('is built by its factory with the right name, type and digest mode', async () => {
+    const channel = await channelFor();
+    expect(channel).toMatchObject({ name: `my-${harness.type}`, type: harness.type, digest: harness.type !== 'webhook' });
+    const factory = channelFactories[harness.type] as (name: string, config: ChannelConfig, ctx: ChannelContext) => unknown;
+    expect(factory('other', peer.config, context())).toMatchObject({ name: 'other', type: harness.type });
+  });
+
+  it('delivers a firing and a resolved notification with their key facts', async () => {
+    const channel = await channelFor();
+    const outcomes = await deliver(channel, [firing, resolved], recordingSleep());
+
+    expect(outcomes).toEqual([
+      { notificationId: firing.id, ok: true },
+      { notificationId: resolved.id, ok: true },
+    ]);
+    const received = peer.received();
+    expect(received).toHaveLength(channel.digest ? 1 : 2);
+    const everything = received.join('\n');
+    for (const fact of ['daily-budget', 'model-budget', 'gpt-4o', peer.money(61.25), peer.money(50), peer.money(17), peer.money(20)]) {
+      expect(everything).toContain(fact);
+    }
+    expect(everything).toMatch(/critical/i);
+    expect(everything).toMatch(/warning/i);
+    expect(everything).toMatch(/firing/i);
+    expect(everything).toMatch(/resolved/i);
+  });
+
+  it('reports a transient failure (5xx, 4xx SMTP, EAGAIN) as retryable', async () => {
+    const channel = await channelFor();
+    peer.failTransient();
+    const error = await channel.send([firing], AbortSignal.timeout(10_000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as DeliveryError).retryable).toBe(true);
+  });
+
+  it('succeeds through deliver() after a transient failure, backing off once', async () => {
+    const channel = await channelFor();
+    peer.failTransient();
+    const { sleep, waits } = recordingSleep();
+    const outcomes = await deliver(channel, [firing], { sleep, random: () => 0.5, baseDelayMs: 100 });
+    expect(outcomes).toEqual([{ notificationId: firing.id, ok: true }]);
+    expect(waits).toEqual([50]);
+    expect(peer.attempts()).toBe(2);
+    expect(peer.received()).toHaveLength(1);
+  });
+
+  it('reports a permanent failure as not retryable, and deliver() does not retry it', async () => {
+    const channel = await channelFor();
+    peer.failPermanent();
+    const { sleep, waits } = recordingSleep();
+    const [outcome] = await deliver(channel, [firing], { sleep });
+    expect(outcome).toMatchObject({ notificationId: firing.id, ok: false, retryable: false });
+    expect(waits).toEqual([]);
+    expect(peer.attempts()).toBe(1);
+  });
+
+  it('never puts its secrets in an error message', async () => {
+    const channel = await channelFor();
+    peer.failPermanent();
+    const error = (await channel.send([firing], AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(error.message).not.toBe('');
+    for (const secret of peer.secrets) expect(error.message).not.toContain(secret);
+  });
+
+  it('does not send when the signal is already aborted', async () => {
+    const channel = await channelFor();
+    const controller = new AbortController();
+    controller.abort();
+    const error = await channel.send([firing], controller.signal).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(peer.received()).toEqual([]);
+    const outcomes = await deliver(channel, [firing, resolved], { signal: controller.signal });
+    expect(outcomes.map((o) => o.ok)).toEqual([false, false]);
+    expect(peer.received()).toEqual([]);
+  });
+
+  it('gives up a send in flight when the signal aborts', async () => {
+    // the timeout is far beyond the test's own, so only the abort can end the send
+    const channel = await channelFor({ timeoutMs: 600_000 });
+    const inFlight = peer.hang();
+    const controller = new AbortController();
+    const sending = channel.send([firing], controller.signal).catch((e: unknown) => e);
+    await inFlight;
+    controller.abort();
+    const error = await sending;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as DeliveryError).retryable).toBe(true);
+  });
+
+  if (harness.network) {
+    it('gives up on a peer that never answers after the per-request timeout, as retryable', async () => {
+      const channel = await channelFor({ timeoutMs: 300 });
+      void peer.hang();
+      const error = await channel.send([firing], new AbortController().signal).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeliveryError);
+      expect((error as DeliveryError).retryable).toBe(true);
+    });
+  }
+});
