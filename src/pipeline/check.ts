@@ -43,6 +43,13 @@ export interface DeliveryFailure {
   readonly error: string;
 }
 
+export interface DeliveryRecord {
+  readonly channel: string;
+  readonly channelType: string;
+  readonly notificationId: string;
+  readonly ok: boolean;
+}
+
 export interface CheckReport {
   readonly evaluations: ReadonlyArray<{ alert: AlertConfig; series: readonly SeriesEvaluation[] }>;
   readonly alertFailures: readonly AlertFailure[];
@@ -51,6 +58,8 @@ export interface CheckReport {
   /** per channel, what it was asked to deliver now (new and earlier pending) */
   readonly pendingByChannel: ReadonlyMap<string, readonly Notification[]>;
   readonly delivered: number;
+  /** one entry per notification per channel attempted now */
+  readonly deliveries: readonly DeliveryRecord[];
   readonly deliveryFailures: readonly DeliveryFailure[];
   readonly state: State;
 }
@@ -94,14 +103,16 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
   await save(state);
 
   const pendingByChannel = pendingPerChannel(state.outbox);
-  let delivered = 0;
+  const deliveries: DeliveryRecord[] = [];
   const deliveryFailures: DeliveryFailure[] = [];
   if (!input.dryRun) {
     for (const [channelName, notifications] of pendingByChannel) {
       const channel = input.channels.get(channelName)!;
       const outcomes = await deliver(channel, notifications, { ...input.deliveryOptions, signal: input.signal });
       const failed = outcomes.filter((o) => !o.ok);
-      delivered += outcomes.length - failed.length;
+      for (const o of outcomes) {
+        deliveries.push({ channel: channelName, channelType: channel.type, notificationId: o.notificationId, ok: o.ok });
+      }
       state = recordOutcomes(state, channelName, outcomes, input.now);
       if (failed.length > 0) {
         const error = failed[0]!.ok ? '' : failed[0]!.error;
@@ -112,6 +123,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     }
   }
 
+  const delivered = deliveries.filter((d) => d.ok).length;
   const firing = evaluations.reduce((n, e) => n + e.series.filter((s) => s.breach !== null).length, 0);
   state = {
     ...state,
@@ -131,6 +143,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     planned: plan.notifications,
     pendingByChannel,
     delivered,
+    deliveries,
     deliveryFailures,
     state,
   };

@@ -1,4 +1,5 @@
 // `spend-alerts check`: one evaluation of every alert (or --alert), delivered and recorded.
+import { resolve } from 'node:path';
 import { renderPlain } from '../../notify/format/plain.js';
 import { runCheck, type CheckReport } from '../../pipeline/check.js';
 import { StateStore } from '../../state/store.js';
@@ -14,7 +15,7 @@ export async function checkCommand(options: CliOptions, io: Io, now: Date): Prom
     throw new UsageError(`no alert named ${unknown.map((n) => `"${n}"`).join(', ')} (alerts: ${config.alerts.map((a) => a.name).join(', ')})`);
   }
   const alerts = options.alerts.length > 0 ? config.alerts.filter((a) => options.alerts.includes(a.name)) : config.alerts;
-  const store = new StateStore(options.stateDir);
+  const store = new StateStore(resolve(io.cwd, options.stateDir));
   const { client, source } = buildLangfuse(config, log);
   const loadedState = await store.load();
   const { url, state } = await resolveLangfuseUrl(client, config, loadedState, log);

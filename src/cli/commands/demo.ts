@@ -88,16 +88,20 @@ function withTerminal(config: Config): Config {
 
 function describeEvaluation(report: CheckReport, config: Config): string {
   const lines = ['Evaluation summary:'];
+  const labelWidth = Math.max(
+    ...report.evaluations.flatMap(({ alert, series }) => series.map((s) => alert.name.length + s.seriesKey.length + 3)),
+    20,
+  );
   for (const { alert, series } of report.evaluations) {
     if (series.length === 0) lines.push(`  ${alert.name}: no spend in the window`);
     for (const s of series) {
       const label = s.seriesKey ? `${alert.name} [${s.seriesKey}]` : alert.name;
       const level = Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null;
       const against = level === null ? 'no history yet' : `level ${formatUsd(level)}`;
-      lines.push(`  ${label.padEnd(44)} ${formatUsd(s.value).padStart(10)}  ${against.padEnd(22)} ${s.breach ? s.breach.toUpperCase() : 'ok'}`);
+      lines.push(`  ${label.padEnd(labelWidth)} ${formatUsd(s.value).padStart(10)}  ${against.padEnd(22)} ${s.breach ? s.breach.toUpperCase() : 'ok'}`);
     }
   }
   for (const failure of report.alertFailures) lines.push(`  ${failure.alert}: FAILED — ${failure.error}`);
-  lines.push(`${report.planned.length} notification(s) sent to ${Object.keys(config.channels).join(', ')}.`);
+  lines.push(`${report.delivered} notification(s) delivered to ${Object.keys(config.channels).join(', ')}.`);
   return lines.join('\n') + '\n';
 }

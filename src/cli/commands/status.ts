@@ -1,11 +1,12 @@
 // `spend-alerts status`: what the state directory knows, for humans.
+import { resolve } from 'node:path';
 import type { State } from '../../state/state.js';
 import { StateStore } from '../../state/store.js';
 import type { CliOptions } from '../args.js';
 import type { Io } from '../runtime.js';
 
 export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
-  const store = new StateStore(options.stateDir);
+  const store = new StateStore(resolve(io.cwd, options.stateDir));
   io.stdout.write(describeState(await store.load(), store.file, now));
   return 0;
 }

@@ -1,0 +1,118 @@
+// One evaluation pipeline wired to real local peers: the fake Langfuse, an HTTP receiver for
+// Slack and webhooks, an SMTP server. Only `now` is chosen by the test.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../src/fake-langfuse/server.js';
+import { createLogger } from '../../src/log/logger.js';
+import { runCheck, type CheckReport } from '../../src/pipeline/check.js';
+import { StateStore } from '../../src/state/store.js';
+import { buildChannels, buildLangfuse, closeChannels } from '../../src/cli/runtime.js';
+import { createRedactor } from '../../src/util/redact.js';
+import { startHttpReceiver, type HttpReceiver } from './http-receiver.js';
+import { startSmtpServer, type TestSmtpServer } from './smtp.js';
+
+export const SECRETS = {
+  publicKey: 'pk-lf-e2e-public-4711',
+  secretKey: 'sk-lf-e2e-secret-0815',
+  slackPath: '/services/T0000/B0000/slacktoken123456',
+  webhookPath: '/hooks/abcdef-secret-path',
+  webhookSecret: 'whsec-signing-secret-42',
+  smtpPass: 'smtp-pass-s3cr3t',
+};
+
+export interface Harness {
+  readonly fake: FakeLangfuse;
+  readonly slack: HttpReceiver;
+  readonly webhook: HttpReceiver;
+  readonly smtp: TestSmtpServer;
+  readonly env: Record<string, string>;
+  readonly stateDir: string;
+  readonly logs: () => string;
+  readonly stdout: () => string;
+  config(): Config;
+  check(now: Date, alerts?: string[]): Promise<CheckReport>;
+  close(): Promise<void>;
+}
+
+export const CHANNELS_YAML = `
+channels:
+  slack-ops:
+    type: slack
+    webhookUrl: \${SLACK_WEBHOOK_URL}
+  finance-mail:
+    type: email
+    smtpUrl: \${SMTP_URL}
+    from: LLM spend <alerts@example.com>
+    to: [finance@example.com]
+  automation:
+    type: webhook
+    url: \${ALERT_WEBHOOK_URL}
+    secret: \${ALERT_WEBHOOK_SECRET}
+  terminal:
+    type: console
+`;
+
+export async function startHarness(alertsYaml: string, observations: FakeObservation[] = []): Promise<Harness> {
+  const fake = await startFakeLangfuse({ observations, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
+  const slack = await startHttpReceiver();
+  const webhook = await startHttpReceiver();
+  const smtp = await startSmtpServer({ auth: { user: 'alerts', pass: SECRETS.smtpPass } });
+  const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-e2e-'));
+  const env = {
+    LANGFUSE_BASE_URL: fake.url,
+    LANGFUSE_PUBLIC_KEY: SECRETS.publicKey,
+    LANGFUSE_SECRET_KEY: SECRETS.secretKey,
+    SLACK_WEBHOOK_URL: slack.url(SECRETS.slackPath),
+    SMTP_URL: smtp.url({ user: 'alerts', pass: SECRETS.smtpPass }),
+    ALERT_WEBHOOK_URL: webhook.url(SECRETS.webhookPath),
+    ALERT_WEBHOOK_SECRET: SECRETS.webhookSecret,
+  };
+  const text = /^channels:/m.test(alertsYaml) ? alertsYaml : `${CHANNELS_YAML}\n${alertsYaml}`;
+  const loaded = await loadConfig({ path: 'alerts.yaml', text, env, needs: 'all' });
+  const redact = createRedactor(loaded.secrets);
+  let logText = '';
+  let outText = '';
+  const logStream = new PassThrough().on('data', (chunk: Buffer) => (logText += chunk.toString()));
+  const stdout = new PassThrough().on('data', (chunk: Buffer) => (outText += chunk.toString()));
+  const log = createLogger({ level: 'debug', format: 'json', redact, destination: logStream });
+  const io = { stdout, stderr: logStream, env, cwd: stateDir };
+  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), io);
+  const { source } = buildLangfuse(loaded.config, log);
+  const store = new StateStore(stateDir);
+
+  return {
+    fake,
+    slack,
+    webhook,
+    smtp,
+    env,
+    stateDir,
+    logs: () => logText,
+    stdout: () => outText,
+    config: () => loaded.config,
+    async check(now, alerts) {
+      const config = loaded.config;
+      return runCheck({
+        config,
+        alerts: alerts ? config.alerts.filter((a) => alerts.includes(a.name)) : config.alerts,
+        source,
+        channels,
+        state: await store.load(),
+        save: (next) => store.save(next),
+        now,
+        langfuseUrl: `${fake.url}/project/${fake.projectId}`,
+        log,
+        deliveryOptions: { redact, baseDelayMs: 1, maxDelayMs: 5 },
+      });
+    },
+    async close() {
+      await closeChannels(channels);
+      await Promise.all([fake.close(), slack.close(), webhook.close(), smtp.close()]);
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
