@@ -1,6 +1,7 @@
 // A small Langfuse Metrics API client on plain fetch: the SDK retries on its own and hides
 // Retry-After, and we need both under our control (a Cloud 429 can ask for hours).
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../util/backoff.js';
+import { parseRetryAfter } from '../util/http.js';
 
 export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found';
 
@@ -198,13 +199,6 @@ function describeBody(body: string): string {
     // not JSON: an HTML error page says nothing useful in one line
   }
   return '';
-}
-
-export function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
 function formatSeconds(seconds: number): string {
