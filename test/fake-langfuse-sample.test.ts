@@ -94,6 +94,4 @@ describe('sampleObservations', () => {
       expect(claude).toBeGreaterThan(100);
     },
   );
-    expect(Math.min(...runs)).toBeLessThan(50);
-  });
 });
