@@ -1,6 +1,7 @@
 // Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers.
 import type { AlertFilters, GroupByField } from '../config/schema.js';
-import type { SpendQuery, SpendReading, SpendSource } from '../spend/source.js';
+import type { SpendQuery, SpendReading, SpendResult, SpendSource } from '../spend/source.js';
+import { mapLimit } from '../util/concurrency.js';
 import { LangfuseError, type LangfuseClient, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
 
 const COST_COLUMN = 'sum_totalCost';
@@ -91,8 +92,21 @@ export function readingFromRows(rows: readonly MetricsRow[], field: string | nul
   return { total, byGroup };
 }
 
+/** One request per query: exact and simple; the planner builds on it. */
 export class LangfuseSpendSource implements SpendSource {
-  constructor(private readonly client: LangfuseClient) {}
+  constructor(
+    private readonly client: LangfuseClient,
+    private readonly concurrency = 4,
+  ) {}
+
+  spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]> {
+    return mapLimit(queries, this.concurrency, (query) =>
+      this.spend(query, signal).then(
+        (value): SpendResult => ({ status: 'fulfilled', value }),
+        (reason: unknown): SpendResult => ({ status: 'rejected', reason }),
+      ),
+    );
+  }
 
   async spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading> {
     const { rows, version } = await this.client.metrics((v) => costQuery(query, v), signal);

@@ -9,9 +9,8 @@ import type { SeriesEvaluation } from '../evaluate/series.js';
 import type { Logger } from '../log/logger.js';
 import type { Notification } from '../notify/notification.js';
 import { planNotifications, type PlannedNotification } from '../notify/plan.js';
-import type { SpendReading, SpendSource } from '../spend/source.js';
+import type { SpendQuery, SpendReading, SpendSource } from '../spend/source.js';
 import { pruneRemovedAlerts, type OutboxEntry, type State } from '../state/state.js';
-import { mapLimit } from '../util/concurrency.js';
 
 export interface CheckInput {
   readonly config: Config;
@@ -28,8 +27,6 @@ export interface CheckInput {
   readonly log: Logger;
   readonly deliveryOptions?: DeliverOptions;
   readonly signal?: AbortSignal;
-  /** Langfuse queries in flight at once */
-  readonly concurrency?: number;
 }
 
 export interface AlertFailure {
@@ -66,19 +63,27 @@ export interface CheckReport {
 
 export async function runCheck(input: CheckInput): Promise<CheckReport> {
   const alertFailures: AlertFailure[] = [];
-  const evaluations = (
-    await mapLimit(input.alerts, input.concurrency ?? 4, async (alert) => {
-      try {
-        const readings = await readAlert(alert, input);
-        return [{ alert, series: evaluateAlert(alert, readings, { now: input.now, timezone: input.config.timezone }) }];
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        alertFailures.push({ alert: alert.name, error: message });
-        input.log.error({ alert: alert.name, err: message }, `alert ${alert.name} could not be evaluated: ${message}`);
-        return [];
-      }
-    })
-  ).flat();
+  const evaluations: Array<{ alert: AlertConfig; series: SeriesEvaluation[] }> = [];
+  const requests = input.alerts.map((alert) => ({ alert, ranges: neededRanges(alert, input.now, input.config.timezone) }));
+  const queries = requests.flatMap(({ alert, ranges }) =>
+    [ranges.current, ...ranges.baselines].map(
+      (range): SpendQuery => ({ filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top, from: range.from, to: range.to }),
+    ),
+  );
+  const results = await input.source.spendAll(queries, input.signal);
+  let next = 0;
+  for (const { alert, ranges } of requests) {
+    const mine = results.slice(next, (next += 1 + ranges.baselines.length));
+    const failed = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      const message = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
+      alertFailures.push({ alert: alert.name, error: message });
+      input.log.error({ alert: alert.name, err: message }, `alert ${alert.name} could not be evaluated: ${message}`);
+      continue;
+    }
+    const [current, ...baselines] = mine.map((r) => (r as PromiseFulfilledResult<SpendReading>).value);
+    evaluations.push({ alert, series: evaluateAlert(alert, { current: current!, baselines }, { now: input.now, timezone: input.config.timezone }) });
+  }
 
   const plan = planNotifications({
     evaluated: evaluations,
@@ -147,20 +152,6 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     deliveryFailures,
     state,
   };
-}
-
-async function readAlert(
-  alert: AlertConfig,
-  input: CheckInput,
-): Promise<{ current: SpendReading; baselines: SpendReading[] }> {
-  const ranges = neededRanges(alert, input.now, input.config.timezone);
-  const query = { filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top };
-  const [current, ...baselines] = await Promise.all(
-    [ranges.current, ...ranges.baselines].map((range) =>
-      input.source.spend({ ...query, from: range.from, to: range.to }, input.signal),
-    ),
-  );
-  return { current: current!, baselines };
 }
 
 function dropUnknownChannels(

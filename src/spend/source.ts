@@ -23,6 +23,13 @@ export interface SpendReading {
   readonly byGroup: ReadonlyMap<string | null, number> | null;
 }
 
+export type SpendResult = PromiseSettledResult<SpendReading>;
+
+/**
+ * Answers every query of one evaluation at once, so an implementation may share requests
+ * between them (one per filter set, cut locally) and cache what can't change any more.
+ * The results are in the order of the queries; one failing doesn't fail the others.
+ */
 export interface SpendSource {
-  spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading>;
+  spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]>;
 }

@@ -1,0 +1,47 @@
+// Node's fetch ignores HTTP(S)_PROXY by itself. When one is set, undici's EnvHttpProxyAgent becomes
+// the global dispatcher, which Node's fetch uses: Langfuse, Slack and webhook requests then go
+// through the proxy, except for hosts in NO_PROXY. Private CAs need nothing here: Node reads
+// NODE_EXTRA_CA_CERTS at start-up.
+import type { Env } from '../config/load.js';
+
+export interface ProxySettings {
+  readonly httpProxy?: string;
+  readonly httpsProxy?: string;
+  readonly noProxy?: string;
+}
+
+/** The proxy variables in `env`, lower case first as curl reads them; undefined when none is set. */
+export function proxySettings(env: Env): ProxySettings | undefined {
+  const pick = (name: string): string | undefined => {
+    const value = env[name.toLowerCase()] || env[name.toUpperCase()];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const httpProxy = pick('http_proxy');
+  const httpsProxy = pick('https_proxy');
+  if (httpProxy === undefined && httpsProxy === undefined) return undefined;
+  const noProxy = pick('no_proxy');
+  return {
+    ...(httpProxy === undefined ? {} : { httpProxy }),
+    ...(httpsProxy === undefined ? {} : { httpsProxy }),
+    ...(noProxy === undefined ? {} : { noProxy }),
+  };
+}
+
+/** Routes every fetch of this process through the proxies `env` names; false when it names none. */
+export async function installProxyFromEnv(env: Env): Promise<boolean> {
+  const settings = proxySettings(env);
+  if (settings === undefined) return false;
+  // loaded only when needed: undici is a large module and most deployments have no proxy
+  const { EnvHttpProxyAgent, setGlobalDispatcher } = await import('undici');
+  // undici falls back to process.env for what is not passed; '' stops that, so a .env file and
+  // the real environment behave alike. Without an https proxy, undici sends https through the
+  // http one.
+  setGlobalDispatcher(
+    new EnvHttpProxyAgent({
+      httpProxy: settings.httpProxy ?? '',
+      httpsProxy: settings.httpsProxy ?? '',
+      noProxy: settings.noProxy ?? '',
+    }),
+  );
+  return true;
+}
