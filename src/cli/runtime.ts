@@ -4,7 +4,7 @@ import { createChannel } from '../channels/index.js';
 import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig, type Needs } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { LangfuseClient } from '../langfuse/client.js';
+import { LangfuseClient, type RequestEvent } from '../langfuse/client.js';
 import { LangfuseSpendSource } from '../langfuse/spend-source.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
@@ -56,13 +56,21 @@ export async function closeChannels(channels: ReadonlyMap<string, Channel>): Pro
   await Promise.all([...channels.values()].map((channel) => channel.close?.()));
 }
 
-export function buildLangfuse(config: Config, log: Logger): { client: LangfuseClient; source: LangfuseSpendSource } {
+/** `onRequest` also sees every Langfuse request (the daemon counts them for its metrics). */
+export function buildLangfuse(
+  config: Config,
+  log: Logger,
+  onRequest?: (event: RequestEvent) => void,
+): { client: LangfuseClient; source: LangfuseSpendSource } {
   const client = new LangfuseClient({
     baseUrl: config.langfuse.baseUrl,
     publicKey: config.langfuse.publicKey,
     secretKey: config.langfuse.secretKey,
     onWarning: (message) => log.warn({}, message),
-    onRequest: (event) => log.debug({ ...event }, `langfuse ${event.endpoint} → ${event.status || 'no answer'} in ${Math.round(event.ms)} ms`),
+    onRequest: (event) => {
+      log.debug({ ...event }, `langfuse ${event.endpoint} → ${event.status || 'no answer'} in ${Math.round(event.ms)} ms`);
+      onRequest?.(event);
+    },
   });
   return { client, source: new LangfuseSpendSource(client) };
 }

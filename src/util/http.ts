@@ -79,20 +79,33 @@ function networkReason(error: unknown): string {
   return reason;
 }
 
+export interface FetchFailure {
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** the caller's signal had aborted */
+  readonly cancelled: boolean;
+  /** the per-request deadline had passed */
+  readonly timedOut: boolean;
+}
+
+// undici's own deadlines; the abort of our deadline can surface as one of these under load
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+
 /** A failed fetch: cancelled, timed out or unreachable — all worth another try. */
-export function classifyFetchError(error: unknown, request: Pick<HttpRequest, 'url' | 'signal' | 'timeoutMs'>): HttpResult {
-  const where = safeUrl(request.url);
-  if (request.signal.aborted) return { ok: false, retryable: true, message: `request to ${where} was cancelled` };
-  if (error instanceof Error && error.name === 'TimeoutError') {
-    return { ok: false, retryable: true, message: `no response from ${where} within ${request.timeoutMs} ms` };
+export function classifyFetchError(error: unknown, failure: FetchFailure): HttpResult {
+  const where = safeUrl(failure.url);
+  if (failure.cancelled) return { ok: false, retryable: true, message: `request to ${where} was cancelled` };
+  const reason = createRedactor([failure.url])(networkReason(error));
+  if (failure.timedOut || TIMEOUT_CODES.has(reason)) {
+    return { ok: false, retryable: true, message: `no response from ${where} within ${failure.timeoutMs} ms` };
   }
-  const reason = createRedactor([request.url])(networkReason(error));
   return { ok: false, retryable: true, message: `could not reach ${where}: ${reason}` };
 }
 
 export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
   if (!URL.canParse(request.url)) return { ok: false, retryable: false, message: `invalid URL ${safeUrl(request.url)}` };
-  const signal = AbortSignal.any([request.signal, AbortSignal.timeout(request.timeoutMs)]);
+  const deadline = AbortSignal.timeout(request.timeoutMs);
+  const signal = AbortSignal.any([request.signal, deadline]);
   try {
     const init: RequestInit = { method: request.method, redirect: 'manual', signal };
     if (request.headers !== undefined) init.headers = request.headers;
@@ -102,6 +115,11 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
     const body = await response.text();
     return classifyResponse(response.status, response.headers, body, request.url);
   } catch (error) {
-    return classifyFetchError(error, request);
+    return classifyFetchError(error, {
+      url: request.url,
+      timeoutMs: request.timeoutMs,
+      cancelled: request.signal.aborted,
+      timedOut: deadline.aborted,
+    });
   }
 }

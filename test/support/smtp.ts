@@ -193,13 +193,13 @@ export interface TestSmtpServer {
   readonly transactions: () => number;
   /** refuse the next `times` transactions */
   failNext(failure: SmtpFailure, times?: number): void;
-  /** take the next message's data and never answer */
-  hangNext(): void;
+  /** take the next message's data and never answer; resolves once the server holds it */
+  hangNext(): Promise<void>;
   waitForMessages(count: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
 }
 
-type Script = SmtpFailure | 'hang';
+type Script = SmtpFailure | { readonly hang: () => void };
 
 let certificate: TestCertificate | undefined;
 
@@ -240,7 +240,7 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
     },
     onRcptTo(_address, session, callback) {
       const step = scripted(session);
-      if (step !== undefined && step !== 'hang' && (step.stage ?? 'rcpt') === 'rcpt') return callback(refusal(step));
+      if (step !== undefined && 'code' in step && (step.stage ?? 'rcpt') === 'rcpt') return callback(refusal(step));
       callback();
     },
     onData(stream, session, callback) {
@@ -248,7 +248,7 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const step = scripted(session);
-        if (step === 'hang') return;
+        if (step !== undefined && 'hang' in step) return step.hang();
         if (step !== undefined) return callback(refusal(step));
         const raw = Buffer.concat(chunks).toString('utf8');
         const { mailFrom, rcptTo } = session.envelope;
@@ -285,7 +285,7 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
     failNext(failure, times = 1) {
       for (let i = 0; i < times; i += 1) script.push(failure);
     },
-    hangNext: () => void script.push('hang'),
+    hangNext: () => new Promise<void>((resolve) => void script.push({ hang: resolve })),
     waitForMessages(count) {
       if (messages.length >= count) return Promise.resolve([...messages]);
       return new Promise((resolve) => waiters.push({ count, resolve }));

@@ -1,0 +1,357 @@
+// `spend-alerts run` as an object: a configuration generation (config, channels, Langfuse client,
+// logger), a scheduler that decides what to evaluate when, the HTTP endpoints and a watcher on the
+// config file. State lives in the StateStore only: it is read before every evaluation and written
+// by runCheck, so a reload or a restart continues exactly where the last evaluation left off.
+import type { Channel } from '../channels/channel.js';
+import { ConfigError, formatIssue } from '../config/errors.js';
+import type { Config } from '../config/schema.js';
+import type { RequestEvent } from '../langfuse/client.js';
+import type { Logger } from '../log/logger.js';
+import { runCheck, type CheckReport } from '../pipeline/check.js';
+import type { SpendSource } from '../spend/source.js';
+import type { State } from '../state/state.js';
+import type { StateStore } from '../state/store.js';
+import { startHttpServer, type HttpServer, type Readiness } from './http.js';
+import { DaemonMetrics } from './metrics.js';
+import { watchConfigFile, type ConfigWatcher } from './reload/watch.js';
+import { Scheduler } from './scheduler.js';
+
+/** Everything built from one version of alerts.yaml. */
+export interface Generation {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly redact: (text: string) => string;
+  readonly channels: ReadonlyMap<string, Channel>;
+  readonly source: SpendSource;
+  /** the Langfuse project link for notifications, possibly resolving (and recording) the project id */
+  readonly langfuseUrl: (state: State) => Promise<{ url: string; state: State }>;
+  /** releases the channels' connections */
+  readonly close: () => Promise<void>;
+}
+
+export interface DaemonOptions {
+  /**
+   * Loads alerts.yaml with the loader `validate` uses and builds a generation from it; throws its
+   * ConfigError when the file is invalid. Langfuse requests must be reported to `onRequest`.
+   */
+  readonly load: (onRequest: (event: RequestEvent) => void) => Promise<Generation>;
+  /** the config file, absolute: its directory is watched */
+  readonly configFile: string;
+  readonly store: StateStore;
+  readonly port: number;
+  readonly host?: string;
+  readonly clock: () => Date;
+  /** reload when the config file changes; default true */
+  readonly watch?: boolean;
+  /** how long shutdown waits for the evaluation in flight before cancelling it; default 25 s */
+  readonly shutdownGraceMs?: number;
+  /** the least /readyz allows between successful evaluations; default 5 min */
+  readonly minReadyWindowMs?: number;
+  readonly metrics?: DaemonMetrics;
+}
+
+const DEFAULT_GRACE_MS = 25_000;
+/** after cancelling, how long to wait for the evaluation to wind down before leaving anyway */
+const CANCEL_WAIT_MS = 5_000;
+const DEFAULT_MIN_READY_WINDOW_MS = 5 * 60_000;
+/** /readyz allows this many of the most frequent schedule's longest gaps without a success */
+const READY_WINDOW_INTERVALS = 3;
+
+export class Daemon {
+  readonly metrics: DaemonMetrics;
+  private generation: Generation | undefined;
+  private retired: Generation[] = [];
+  private inFlight: Generation | undefined;
+  private scheduler: Scheduler | undefined;
+  private http: HttpServer | undefined;
+  private watcher: ConfigWatcher | undefined;
+  private readonly abort = new AbortController();
+  private stopping: Promise<void> | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private langfuseRequests = 0;
+  private lastSuccessAt: Date | null = null;
+  private lastFailure: string | null = null;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.metrics = options.metrics ?? new DaemonMetrics();
+  }
+
+  /** The current generation's logger; undefined before start() loaded a configuration. */
+  get log(): Logger | undefined {
+    return this.generation?.log;
+  }
+
+  get port(): number | undefined {
+    return this.http?.port;
+  }
+
+  /**
+   * Loads the configuration (a ConfigError propagates: the daemon doesn't start on an invalid
+   * file), listens, and runs the first evaluation of every alert.
+   */
+  async start(): Promise<void> {
+    const generation = await this.options.load((event) => this.onLangfuseRequest(event));
+    this.generation = generation;
+    const scheduler = new Scheduler({ run: (alerts, now) => this.evaluate(alerts, now), log: generation.log, clock: this.options.clock });
+    this.scheduler = scheduler;
+    scheduler.setSchedule(scheduleOf(generation.config), generation.config.timezone);
+    try {
+      this.http = await startHttpServer({
+        port: this.options.port,
+        ...(this.options.host === undefined ? {} : { host: this.options.host }),
+        handlers: {
+          readiness: () => this.readiness(),
+          metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.text() }),
+        },
+      });
+    } catch (error) {
+      scheduler.stop();
+      await generation.close();
+      throw error;
+    }
+    if (this.options.watch ?? true) {
+      try {
+        this.watcher = await watchConfigFile({
+          file: this.options.configFile,
+          onChange: () => void this.reload('file changed'),
+          onError: (error) => this.generation?.log.warn({ err: error.message }, `watching the configuration: ${error.message}`),
+        });
+      } catch (error) {
+        generation.log.warn({ err: (error as Error).message }, `${(error as Error).message}; reload with SIGHUP instead`);
+      }
+    }
+    scheduler.start();
+    generation.log.info(
+      {
+        port: this.http.port,
+        alerts: generation.config.alerts.length,
+        schedules: scheduler.nextRuns().map((run) => ({ schedule: run.schedule, alerts: run.alerts, next: run.next?.toISOString() ?? null })),
+        timezone: generation.config.timezone,
+        stateDir: this.options.store.dir,
+      },
+      `spend-alerts run: ${generation.config.alerts.length} alert(s), /healthz /readyz /metrics on port ${this.http.port}`,
+    );
+  }
+
+  /**
+   * Reads alerts.yaml again. A valid file replaces the running configuration for the next
+   * evaluation (the one in flight finishes with the old one); an invalid one is logged line by line
+   * as `validate` prints it and changes nothing. Reloads run one at a time.
+   */
+  reload(trigger: string): Promise<void> {
+    this.reloading = this.reloading
+      .then(() => this.reloadNow(trigger))
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        this.generation?.log.error({ event: 'reload', trigger, err: message }, `configuration reload (${trigger}) failed: ${message}`);
+      });
+    return this.reloading;
+  }
+
+  private async reloadNow(trigger: string): Promise<void> {
+    const current = this.generation;
+    if (current === undefined || this.stopping !== undefined) return;
+    let next: Generation;
+    try {
+      next = await this.options.load((event) => this.onLangfuseRequest(event));
+    } catch (error) {
+      this.metrics.reload(false);
+      if (error instanceof ConfigError) {
+        for (const issue of error.issues) current.log.error({ event: 'reload', path: issue.path }, formatIssue(issue));
+        current.log.error(
+          { event: 'reload', trigger, problems: error.issues.length },
+          `configuration reload (${trigger}) refused: ${error.issues.length} problem(s); the previous configuration keeps running`,
+        );
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        current.log.error({ event: 'reload', trigger, err: message }, `configuration reload (${trigger}) failed: ${message}; the previous configuration keeps running`);
+      }
+      return;
+    }
+    if (this.stopping !== undefined) {
+      await next.close();
+      return;
+    }
+    this.generation = next;
+    this.metrics.reload(true);
+    this.metrics.retainAlerts(new Set(next.config.alerts.map((alert) => alert.name)));
+    this.scheduler?.setSchedule(scheduleOf(next.config), next.config.timezone);
+    if (this.inFlight === current) this.retired.push(current);
+    else await current.close();
+    next.log.info(
+      { event: 'reload', trigger, alerts: next.config.alerts.length, channels: next.channels.size },
+      `configuration reloaded (${trigger}): ${next.config.alerts.length} alert(s), ${next.channels.size} channel(s)`,
+    );
+  }
+
+  readiness(): Readiness {
+    if (this.generation === undefined) return { ready: false, reason: 'no configuration loaded' };
+    if (this.stopping !== undefined) return { ready: false, reason: 'shutting down' };
+    const failure = this.lastFailure === null ? '' : `; last failure: ${this.lastFailure}`;
+    if (this.lastSuccessAt === null) {
+      return { ready: false, reason: `no successful evaluation yet${failure}` };
+    }
+    const windowMs = this.readyWindowMs();
+    const age = this.options.clock().getTime() - this.lastSuccessAt.getTime();
+    if (age > windowMs) {
+      return {
+        ready: false,
+        reason: `last successful evaluation ${Math.round(age / 1000)} s ago, more than the ${Math.round(windowMs / 1000)} s allowed${failure}`,
+      };
+    }
+    return { ready: true, reason: `ok: last successful evaluation at ${this.lastSuccessAt.toISOString()}` };
+  }
+
+  /**
+   * Stops scheduling, lets the evaluation in flight finish (cancelling it after the grace period),
+   * then closes the HTTP server and the channels. A second call cancels at once.
+   */
+  stop(reason: string): Promise<void> {
+    if (this.stopping !== undefined) {
+      this.generation?.log.warn({ reason }, `${reason} again: cancelling the evaluation in flight`);
+      this.abort.abort(new Error(`stopped (${reason})`));
+      return this.stopping;
+    }
+    this.stopping = this.shutdown(reason);
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    const log = this.generation?.log;
+    this.watcher?.close();
+    const scheduler = this.scheduler;
+    scheduler?.stop();
+    if (scheduler?.busy) {
+      const graceMs = this.options.shutdownGraceMs ?? DEFAULT_GRACE_MS;
+      log?.info({ reason, graceMs }, `${reason}: stopping after the evaluation in flight (at most ${Math.round(graceMs / 1000)} s)`);
+      const finished = await settlesWithin(scheduler.idle(), graceMs);
+      if (!finished) {
+        log?.warn({ reason }, `the evaluation in flight did not finish within ${Math.round(graceMs / 1000)} s: cancelling it`);
+        this.abort.abort(new Error(`stopped (${reason})`));
+        await settlesWithin(scheduler.idle(), CANCEL_WAIT_MS);
+      }
+    } else {
+      log?.info({ reason }, `${reason}: stopping`);
+    }
+    await this.reloading;
+    await this.http?.close();
+    await Promise.all([...this.retired, ...(this.generation ? [this.generation] : [])].map((g) => g.close()));
+    this.retired = [];
+    log?.info({}, 'stopped');
+  }
+
+  /** One batch: the state as stored, runCheck, metrics, one summary line. Never rejects. */
+  private async evaluate(names: readonly string[], now: Date): Promise<void> {
+    const generation = this.generation;
+    if (generation === undefined) return;
+    const wanted = new Set(names);
+    const alerts = generation.config.alerts.filter((alert) => wanted.has(alert.name));
+    if (alerts.length === 0) return;
+    const { log } = generation;
+    this.inFlight = generation;
+    const requestsBefore = this.langfuseRequests;
+    const started = this.options.clock();
+    try {
+      const stored = await this.options.store.load();
+      const { url, state } = await generation.langfuseUrl(stored);
+      const report = await runCheck({
+        config: generation.config,
+        alerts,
+        source: generation.source,
+        channels: generation.channels,
+        state,
+        save: (next) => this.options.store.save(next),
+        now,
+        langfuseUrl: url,
+        log,
+        deliveryOptions: { redact: generation.redact },
+        signal: this.abort.signal,
+      });
+      const finished = this.options.clock();
+      const ms = finished.getTime() - started.getTime();
+      this.metrics.evaluation(report, ms / 1000, finished);
+      this.recordOutcome(report, finished);
+      logSummary(log, report, { ms, langfuseRequests: this.langfuseRequests - requestsBefore, now });
+    } catch (error) {
+      const finished = this.options.clock();
+      const ms = finished.getTime() - started.getTime();
+      const message = error instanceof Error ? error.message : String(error);
+      this.metrics.evaluationCrashed(ms / 1000);
+      this.lastFailure = message;
+      log.error({ alerts: alerts.map((a) => a.name), err: message, ms }, `evaluation failed: ${message}`);
+    } finally {
+      this.inFlight = undefined;
+      await this.closeRetired();
+    }
+  }
+
+  private recordOutcome(report: CheckReport, finished: Date): void {
+    const errors = [
+      ...report.alertFailures.map((f) => `${f.alert}: ${f.error}`),
+      ...report.deliveryFailures.map((f) => `${f.channel}: ${f.error}`),
+    ];
+    if (errors.length === 0) {
+      this.lastSuccessAt = finished;
+      this.lastFailure = null;
+    } else {
+      this.lastFailure = errors.join('; ');
+    }
+  }
+
+  private async closeRetired(): Promise<void> {
+    const retired = this.retired;
+    this.retired = [];
+    await Promise.all(retired.map((g) => g.close()));
+  }
+
+  private onLangfuseRequest(event: RequestEvent): void {
+    this.langfuseRequests += 1;
+    this.metrics.langfuseRequest(event);
+  }
+
+  private readyWindowMs(): number {
+    const quiet = this.scheduler?.longestQuietMs() ?? 0;
+    return Math.max(READY_WINDOW_INTERVALS * quiet, this.options.minReadyWindowMs ?? DEFAULT_MIN_READY_WINDOW_MS);
+  }
+}
+
+function scheduleOf(config: Config): Array<{ name: string; schedule: string }> {
+  return config.alerts.map((alert) => ({ name: alert.name, schedule: alert.schedule ?? config.schedule }));
+}
+
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function logSummary(log: Logger, report: CheckReport, extra: { ms: number; langfuseRequests: number; now: Date }): void {
+  const firing = report.evaluations.reduce((n, e) => n + e.series.filter((s) => s.breach !== null).length, 0);
+  const failed = report.alertFailures.length + report.deliveryFailures.length;
+  const fields = {
+    event: 'evaluation',
+    alerts: report.evaluations.map((e) => e.alert.name).concat(report.alertFailures.map((f) => f.alert)),
+    alertsEvaluated: report.evaluations.length,
+    alertsFailed: report.alertFailures.length,
+    firing,
+    notificationsPlanned: report.planned.length,
+    notificationsSent: report.delivered,
+    deliveryFailures: report.deliveryFailures.length,
+    langfuseRequests: extra.langfuseRequests,
+    ms: extra.ms,
+    evaluatedAt: extra.now.toISOString(),
+  };
+  const message =
+    `evaluation: ${fields.alertsEvaluated} alert(s) evaluated${fields.alertsFailed ? `, ${fields.alertsFailed} failed` : ''}, ` +
+    `${firing} series firing, ${report.delivered} notification(s) sent` +
+    `${fields.deliveryFailures ? `, ${fields.deliveryFailures} channel(s) failing` : ''}, ` +
+    `${extra.langfuseRequests} Langfuse request(s), ${extra.ms} ms`;
+  if (failed > 0) log.warn(fields, message);
+  else log.info(fields, message);
+}

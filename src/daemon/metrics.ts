@@ -1,0 +1,193 @@
+// What `run` exposes on /metrics. Its own Registry, so nothing else in the process (or a second
+// daemon in a test) can add to or collide with it. Per-series gauges are bounded: a `groupBy: userId`
+// alert over thousands of users exports only its top series, and series that drop out are removed.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestEvent } from '../langfuse/client.js';
+import type { CheckReport } from '../pipeline/check.js';
+
+export const METRIC_PREFIX = 'spend_alerts_';
+/** series per alert exported on /metrics: firing ones first, then by spend */
+export const DEFAULT_TOP_SERIES = 20;
+
+export interface DaemonMetricsOptions {
+  readonly topSeries?: number;
+  /** process and Node.js runtime metrics (CPU, memory, event loop lag), prefixed like the rest */
+  readonly processMetrics?: boolean;
+}
+
+type SeriesLabels = { alert: string; group: string };
+type ThresholdLabels = SeriesLabels & { severity: string };
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly topSeries: number;
+  private readonly evaluations: Counter;
+  private readonly evaluationFailures: Counter;
+  private readonly duration: Histogram;
+  private readonly lastSuccess: Gauge;
+  private readonly langfuseRequests: Counter<'endpoint' | 'status'>;
+  private readonly notifications: Counter<'channel' | 'outcome'>;
+  private readonly seriesSpend: Gauge<'alert' | 'group'>;
+  private readonly seriesThreshold: Gauge<'alert' | 'group' | 'severity'>;
+  private readonly seriesFiring: Gauge<'alert' | 'group'>;
+  private readonly seriesEvaluated: Gauge<'alert'>;
+  private readonly reloads: Counter<'outcome'>;
+  private readonly lastReloadOk: Gauge;
+  /** label sets currently exported per alert, to remove them when they go stale */
+  private readonly exported = new Map<string, { series: SeriesLabels[]; thresholds: ThresholdLabels[] }>();
+
+  constructor(options: DaemonMetricsOptions = {}) {
+    this.topSeries = options.topSeries ?? DEFAULT_TOP_SERIES;
+    const registers = [this.registry];
+    const name = (suffix: string): string => `${METRIC_PREFIX}${suffix}`;
+    this.evaluations = new Counter({
+      name: name('evaluations_total'),
+      help: 'Evaluations run (each covers the alerts due at one moment).',
+      registers,
+    });
+    this.evaluationFailures = new Counter({
+      name: name('evaluation_failures_total'),
+      help: 'Evaluations in which an alert could not be evaluated, a channel did not accept, or that failed as a whole.',
+      registers,
+    });
+    this.duration = new Histogram({
+      name: name('evaluation_duration_seconds'),
+      help: 'Wall-clock time of one evaluation: Langfuse queries, deliveries and state writes.',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: name('last_successful_evaluation_timestamp_seconds'),
+      help: 'Unix time at which the last evaluation without any failure finished; 0 before the first.',
+      registers,
+    });
+    this.langfuseRequests = new Counter({
+      name: name('langfuse_requests_total'),
+      help: 'HTTP requests to Langfuse, by endpoint and status ("0": no answer: timeout or network error).',
+      labelNames: ['endpoint', 'status'],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: name('notifications_total'),
+      help: 'Notifications handed to channels, by channel and outcome (sent, failed).',
+      labelNames: ['channel', 'outcome'],
+      registers,
+    });
+    this.seriesSpend = new Gauge({
+      name: name('series_spend_usd'),
+      help: 'USD spent in the window of a series at its last evaluation (group "" without groupBy).',
+      labelNames: ['alert', 'group'],
+      registers,
+    });
+    this.seriesThreshold = new Gauge({
+      name: name('series_threshold_usd'),
+      help: 'The USD level a series is compared with, per severity (relative alerts: factor × baseline).',
+      labelNames: ['alert', 'group', 'severity'],
+      registers,
+    });
+    this.seriesFiring = new Gauge({
+      name: name('series_firing'),
+      help: '1 while a series breaks its threshold, else 0.',
+      labelNames: ['alert', 'group'],
+      registers,
+    });
+    this.seriesEvaluated = new Gauge({
+      name: name('series_evaluated'),
+      help: `Series an alert evaluated last time; at most ${this.topSeries} of them are exported per alert.`,
+      labelNames: ['alert'],
+      registers,
+    });
+    this.reloads = new Counter({
+      name: name('config_reloads_total'),
+      help: 'Configuration reloads (SIGHUP or file change), by outcome (success, failure).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.lastReloadOk = new Gauge({
+      name: name('config_last_reload_successful'),
+      help: '1 when the last configuration reload succeeded (or none was tried), 0 while a refused file is on disk.',
+      registers,
+    });
+    this.lastReloadOk.set(1);
+    for (const outcome of ['success', 'failure']) this.reloads.inc({ outcome }, 0);
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  langfuseRequest(event: RequestEvent): void {
+    this.langfuseRequests.inc({ endpoint: event.endpoint, status: String(event.status) });
+  }
+
+  /** An evaluation that ran to its end; `finishedAt` only counts when it had no failure. */
+  evaluation(report: CheckReport, seconds: number, finishedAt: Date): void {
+    this.evaluations.inc();
+    this.duration.observe(seconds);
+    const ok = report.alertFailures.length === 0 && report.deliveryFailures.length === 0;
+    if (ok) this.lastSuccess.set(finishedAt.getTime() / 1000);
+    else this.evaluationFailures.inc();
+    for (const delivery of report.deliveries) {
+      this.notifications.inc({ channel: delivery.channel, outcome: delivery.ok ? 'sent' : 'failed' });
+    }
+    // an alert that failed keeps its last exported values: its failure is counted above
+    for (const { alert, series } of report.evaluations) {
+      this.seriesEvaluated.set({ alert: alert.name }, series.length);
+      this.replaceSeries(alert.name, series);
+    }
+  }
+
+  /** An evaluation that could not run at all (state unreadable, unexpected error). */
+  evaluationCrashed(seconds: number): void {
+    this.evaluations.inc();
+    this.evaluationFailures.inc();
+    this.duration.observe(seconds);
+  }
+
+  reload(ok: boolean): void {
+    this.reloads.inc({ outcome: ok ? 'success' : 'failure' });
+    this.lastReloadOk.set(ok ? 1 : 0);
+  }
+
+  /** Drops the series of alerts that are no longer configured (after a reload). */
+  retainAlerts(names: ReadonlySet<string>): void {
+    for (const alert of [...this.exported.keys()]) {
+      if (names.has(alert)) continue;
+      this.replaceSeries(alert, []);
+      this.exported.delete(alert);
+      this.seriesEvaluated.remove({ alert });
+    }
+  }
+
+  private replaceSeries(alert: string, series: CheckReport['evaluations'][number]['series']): void {
+    const previous = this.exported.get(alert);
+    for (const labels of previous?.series ?? []) {
+      this.seriesSpend.remove(labels);
+      this.seriesFiring.remove(labels);
+    }
+    for (const labels of previous?.thresholds ?? []) this.seriesThreshold.remove(labels);
+
+    const kept = [...series]
+      .sort((a, b) => Number(b.breach !== null) - Number(a.breach !== null) || b.value - a.value)
+      .slice(0, this.topSeries);
+    const next = { series: [] as SeriesLabels[], thresholds: [] as ThresholdLabels[] };
+    for (const s of kept) {
+      const labels = { alert, group: s.seriesKey };
+      this.seriesSpend.set(labels, s.value);
+      this.seriesFiring.set(labels, s.breach === null ? 0 : 1);
+      next.series.push(labels);
+      for (const [severity, level] of Object.entries(s.levels)) {
+        if (level === undefined) continue;
+        const thresholdLabels = { ...labels, severity };
+        this.seriesThreshold.set(thresholdLabels, level);
+        next.thresholds.push(thresholdLabels);
+      }
+    }
+    this.exported.set(alert, next);
+  }
+}

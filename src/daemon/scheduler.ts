@@ -1,0 +1,147 @@
+// When to evaluate what. One node-cron task per distinct schedule, in the configured time zone;
+// the alerts due at one moment — whichever tasks fire for it — become one batch, so they are
+// evaluated together. Batches never overlap: what falls due during an evaluation waits, merged
+// with whatever else falls due meanwhile, and runs right after it.
+import { createTask, type ScheduledTask } from 'node-cron';
+import type { Logger } from '../log/logger.js';
+
+export interface ScheduledAlert {
+  readonly name: string;
+  /** the alert's cron expression (its own, or the top-level one) */
+  readonly schedule: string;
+}
+
+/** Evaluates the named alerts as of `now`; must not reject (failures are the callee's to report). */
+export type RunBatch = (alerts: readonly string[], now: Date) => Promise<void>;
+
+export interface SchedulerOptions {
+  readonly run: RunBatch;
+  readonly log: Logger;
+  /** the wall clock; node-cron reads its own for the ticks */
+  readonly clock?: () => Date;
+}
+
+interface Task {
+  readonly expression: string;
+  readonly alerts: readonly string[];
+  readonly task: ScheduledTask;
+}
+
+/** How many upcoming runs are looked at to find a schedule's longest gap (weekends, month ends). */
+const LOOKAHEAD_RUNS = 12;
+
+export class Scheduler {
+  private tasks: Task[] = [];
+  private readonly pending = new Set<string>();
+  private draining: Promise<void> | null = null;
+  /** the latest tick moment handled: a second task firing for the same moment adds nothing */
+  private lastTick = Number.NEGATIVE_INFINITY;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Replaces the schedule; what is already queued stays queued if the alert still exists. */
+  setSchedule(alerts: readonly ScheduledAlert[], timezone: string): void {
+    this.destroyTasks();
+    const byExpression = new Map<string, string[]>();
+    for (const alert of alerts) byExpression.set(alert.schedule, [...(byExpression.get(alert.schedule) ?? []), alert.name]);
+    const logger = cronLogger(this.options.log);
+    this.tasks = [...byExpression].map(([expression, names]) => ({
+      expression,
+      alerts: names,
+      task: createTask(expression, (context) => this.tick(context.date), { timezone, logger }),
+    }));
+    const known = new Set(alerts.map((alert) => alert.name));
+    for (const name of this.pending) if (!known.has(name)) this.pending.delete(name);
+    if (this.state === 'started') for (const { task } of this.tasks) void task.start();
+  }
+
+  /** Starts the ticks and evaluates every alert now, as the first evaluation. */
+  start(): void {
+    if (this.state !== 'new') return;
+    this.state = 'started';
+    for (const { task } of this.tasks) void task.start();
+    this.enqueue(this.tasks.flatMap((t) => t.alerts));
+  }
+
+  /** Queues alerts for evaluation as soon as nothing else runs. */
+  enqueue(alerts: readonly string[]): void {
+    if (this.state === 'stopped') return;
+    for (const name of alerts) this.pending.add(name);
+    if (this.draining === null && this.pending.size > 0) {
+      this.draining = this.drain().finally(() => {
+        this.draining = null;
+      });
+    }
+  }
+
+  /** No more ticks, nothing more queued; the batch in flight (see idle) goes on. */
+  stop(): void {
+    this.state = 'stopped';
+    this.pending.clear();
+    this.destroyTasks();
+  }
+
+  /** Resolves when no batch runs. */
+  idle(): Promise<void> {
+    return this.draining ?? Promise.resolve();
+  }
+
+  get busy(): boolean {
+    return this.draining !== null;
+  }
+
+  /** When each schedule fires next, for the start-up log line. */
+  nextRuns(): Array<{ schedule: string; alerts: readonly string[]; next: Date | null }> {
+    return this.tasks.map(({ expression, alerts, task }) => ({ schedule: expression, alerts, next: task.getNextRun() }));
+  }
+
+  /**
+   * The longest gap between two runs of the most frequent schedule, in ms: how long a healthy
+   * daemon can go without an evaluation. null without schedules.
+   */
+  longestQuietMs(): number | null {
+    let shortest: number | null = null;
+    for (const { task } of this.tasks) {
+      const runs = task.getNextRuns(LOOKAHEAD_RUNS).map((date) => date.getTime());
+      let longest = 0;
+      for (let i = 1; i < runs.length; i++) longest = Math.max(longest, runs[i]! - runs[i - 1]!);
+      if (longest > 0 && (shortest === null || longest < shortest)) shortest = longest;
+    }
+    return shortest;
+  }
+
+  private tick(moment: Date): void {
+    const at = moment.getTime();
+    if (at <= this.lastTick) return;
+    this.lastTick = at;
+    this.enqueue(this.tasks.filter(({ task }) => task.match(moment)).flatMap((t) => t.alerts));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.size > 0 && this.state !== 'stopped') {
+      const batch = [...this.pending];
+      this.pending.clear();
+      await this.options.run(batch, this.clock());
+    }
+  }
+
+  private destroyTasks(): void {
+    for (const { task } of this.tasks) void task.destroy();
+    this.tasks = [];
+  }
+}
+
+/** node-cron's own messages (a tick missed while the event loop was blocked) into our log. */
+function cronLogger(log: Logger): { info(m: string): void; warn(m: string): void; error(m: string | Error): void; debug(m: string | Error): void } {
+  const text = (message: string | Error): string => (message instanceof Error ? message.message : message);
+  return {
+    info: (message) => log.debug({ component: 'node-cron' }, text(message)),
+    debug: (message) => log.debug({ component: 'node-cron' }, text(message)),
+    warn: (message) => log.warn({ component: 'node-cron' }, text(message)),
+    error: (message) => log.error({ component: 'node-cron' }, text(message)),
+  };
+}

@@ -1,0 +1,163 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeliveryError } from '../../src/channels/channel.js';
+import { deliver } from '../../src/channels/deliver.js';
+import { createSlackChannel } from '../../src/channels/slack.js';
+import { SLACK_LIMITS, renderSlack, type SlackMessage } from '../../src/notify/format/slack.js';
+import type { Notification } from '../../src/notify/notification.js';
+import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
+import { context, firing, notification, recordingSleep, resolved } from './fixtures.js';
+
+const hookPath = '/services/T0SLACKTEST/B0SLACKTEST/slackSecretToken123';
+
+let receiver: HttpReceiver;
+beforeEach(async () => {
+  receiver = await startHttpReceiver();
+});
+afterEach(async () => {
+  await receiver.close();
+});
+
+function channel() {
+  return createSlackChannel('slack-ops', { type: 'slack', webhookUrl: receiver.url(hookPath) }, context());
+}
+
+function posted(index = 0): SlackMessage & Record<string, unknown> {
+  const request = receiver.requests[index];
+  expect(request).toBeDefined();
+  return request?.json as SlackMessage & Record<string, unknown>;
+}
+
+/** every piece of text Slack would parse */
+function texts(message: SlackMessage): string[] {
+  return [message.text, ...message.blocks.map((b) => b.text.text)];
+}
+
+const hostile = notification({
+  id: 'model-budget|model=evil|p|critical|firing',
+  alert: 'model-budget',
+  group: { model: '<!channel> <https://evil.example|click me> @here & <@U123>' },
+});
+
+describe('slack channel', () => {
+  it('posts JSON to the webhook with a header and the facts, without link unfurling', async () => {
+    await channel().send([firing], AbortSignal.timeout(5_000));
+    const [request] = receiver.requests;
+    expect(request).toMatchObject({ method: 'POST', path: hookPath });
+    expect(request?.headers['content-type']).toBe('application/json');
+    const message = posted();
+    expect(message).toMatchObject({ unfurl_links: false, unfurl_media: false });
+    expect(message.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: '🔴 CRITICAL FIRING: daily-budget', emoji: true },
+    });
+    expect(message.blocks[1]?.text.text).toBe(
+      [
+        '*Spend:* $61.25',
+        '*Threshold:* $50.00',
+        '*Window:* day, 2026-11-24 00:00 – 14:00 America/New_York',
+        '*Langfuse:* <https://cloud.langfuse.com/project/proj-1|Open in Langfuse>',
+      ].join('\n'),
+    );
+    expect(message.text).toBe('🔴 CRITICAL FIRING: daily-budget ($61.25 &gt; $50.00)');
+  });
+
+  it('sends one message for several notifications, most severe first', async () => {
+    await channel().send([resolved, firing], AbortSignal.timeout(5_000));
+    expect(receiver.requests).toHaveLength(1);
+    const message = posted();
+    expect(message.blocks.map((b) => b.text.text.split('\n')[0])).toEqual([
+      '2 spend alerts: 1 critical, 1 resolved',
+      '*🔴 CRITICAL FIRING: daily-budget*',
+      '*✅ WARNING RESOLVED: model-budget*',
+    ]);
+  });
+
+  it('escapes mentions and links coming from traced data', async () => {
+    await channel().send([hostile], AbortSignal.timeout(5_000));
+    const message = posted();
+    const all = texts(message).join('\n');
+    expect(all).toContain('&lt;!channel&gt; &lt;https://evil.example|click me&gt; @here &amp; &lt;@U123&gt;');
+    expect(all).not.toContain('<!');
+    expect(all).not.toContain('<@');
+    expect(all).not.toContain('<https://evil');
+    // the only link is ours
+    expect(all.match(/<[^>]*>/g)).toEqual(['<https://cloud.langfuse.com/project/proj-1|Open in Langfuse>']);
+    for (const block of message.blocks) {
+      if (block.type === 'section') expect(block.text.verbatim).toBe(true);
+    }
+  });
+
+  it('keeps 60 notifications within 50 blocks, 3,000 characters a section, most severe listed', () => {
+    const many: Notification[] = [];
+    for (let i = 0; i < 60; i += 1) {
+      const severity = i % 3 === 0 ? 'critical' : 'warning';
+      const status = i % 4 === 0 ? 'resolved' : 'firing';
+      many.push(notification({ id: `n${i}`, alert: `alert-${i}`, severity, status, group: { model: 'x'.repeat(5_000) } }));
+    }
+    const message = renderSlack(many);
+    expect(message.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    for (const block of message.blocks) {
+      const limit = block.type === 'header' ? SLACK_LIMITS.headerChars : SLACK_LIMITS.sectionChars;
+      expect(block.text.text.length).toBeLessThanOrEqual(limit);
+    }
+    const last = message.blocks[message.blocks.length - 1];
+    const listed = message.blocks.length - 2;
+    expect(last?.text.text).toMatch(new RegExp(`^…and ${60 - listed} more \\(`));
+    const firingCritical = many.filter((n) => n.status === 'firing' && n.severity === 'critical').length;
+    const sections = message.blocks.slice(1, -1).map((b) => b.text.text.split('\n')[0]);
+    expect(sections.slice(0, firingCritical).every((line) => line?.includes('CRITICAL FIRING'))).toBe(true);
+    expect(sections.some((line) => line?.includes('RESOLVED'))).toBe(false);
+  });
+
+  it('cuts a section of escaped text without breaking an entity or a link', () => {
+    const message = renderSlack([notification({ kind: 'system', message: '<'.repeat(3_000) })]);
+    const section = message.blocks[1]?.text.text ?? '';
+    expect(section.length).toBeLessThanOrEqual(SLACK_LIMITS.sectionChars);
+    expect(section.endsWith('…')).toBe(true);
+    expect(section.slice(0, -1)).toMatch(/(&lt;)+$/);
+  });
+
+  it('waits for Retry-After on 429 and then delivers, through deliver()', async () => {
+    receiver.enqueue({ status: 429, headers: { 'Retry-After': '7' }, body: 'rate_limited' });
+    const { sleep, waits } = recordingSleep();
+    const outcomes = await deliver(channel(), [firing], { sleep, random: () => 0, maxDelayMs: 30_000 });
+    expect(outcomes).toEqual([{ notificationId: firing.id, ok: true }]);
+    expect(waits).toEqual([7_000]);
+    expect(receiver.requests.map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it('stops when Retry-After is longer than the longest wait, and says so', async () => {
+    receiver.enqueue({ status: 429, headers: { 'Retry-After': '120' }, body: 'rate_limited' });
+    const { sleep, waits } = recordingSleep();
+    const [outcome] = await deliver(channel(), [firing], { sleep, maxDelayMs: 30_000 });
+    expect(outcome).toMatchObject({ ok: false, retryable: true });
+    expect(outcome?.ok === false && outcome.error).toContain('retry after 120 s');
+    expect(waits).toEqual([]);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("treats 404 no_service as permanent, with Slack's reason and without the webhook path", async () => {
+    receiver.enqueue({ status: 404, body: 'no_service' });
+    const error = await channel()
+      .send([firing], AbortSignal.timeout(5_000))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryError);
+    const { message, retryable } = error as DeliveryError;
+    expect(retryable).toBe(false);
+    expect(message).toBe(`Slack: HTTP 404 from ${receiver.origin}/…: no_service`);
+    expect(message).not.toContain('services');
+    expect(message).not.toContain('slackSecretToken123');
+  });
+
+  it('reports an unreachable webhook as retryable, naming only the host', async () => {
+    const address = receiver.url(hookPath);
+    await receiver.close();
+    const error = (await createSlackChannel('s', { type: 'slack', webhookUrl: address }, context())
+      .send([firing], AbortSignal.timeout(5_000))
+      .catch((e: unknown) => e)) as DeliveryError;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/^Slack: could not reach http:\/\/127\.0\.0\.1:\d+\/…: ECONNREFUSED$/);
+    receiver = await startHttpReceiver();
+  });
+});
