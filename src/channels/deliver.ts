@@ -30,6 +30,11 @@ export interface DeliverOptions {
   readonly random?: () => number;
   /** applied to every error message on top of the channel's own care */
   readonly redact?: (text: string) => string;
+  /**
+   * Told of every outcome as soon as the peer answered, before the next send starts: recording it
+   * there means a crash can repeat at most the one send in flight.
+   */
+  readonly onOutcome?: (outcome: DeliveryOutcome) => Promise<void>;
 }
 
 async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -106,11 +111,11 @@ export async function deliver(
   for (const batch of batches) {
     const result = await sendWithRetry(channel, batch, options, signal);
     for (const n of batch) {
-      outcomes.push(
-        result.ok
-          ? { notificationId: n.id, ok: true }
-          : { notificationId: n.id, ok: false, error: redact(result.error), retryable: result.retryable },
-      );
+      const outcome: DeliveryOutcome = result.ok
+        ? { notificationId: n.id, ok: true }
+        : { notificationId: n.id, ok: false, error: redact(result.error), retryable: result.retryable };
+      outcomes.push(outcome);
+      await options.onOutcome?.(outcome);
     }
   }
   return outcomes;

@@ -5,6 +5,7 @@ import type { ConnectionOptions } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { ChannelConfig } from '../config/schema.js';
 import { renderEmail } from '../notify/format/email.js';
+import { isCertificateErrorCode } from '../util/http.js';
 import { createRedactor, safeUrl } from '../util/redact.js';
 import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
 
@@ -35,12 +36,15 @@ const TRANSIENT_CODES = new Set([
 interface SmtpError {
   readonly message?: string;
   readonly code?: string;
+  /** the socket's own code under nodemailer's ESOCKET, e.g. DEPTH_ZERO_SELF_SIGNED_CERT */
+  readonly originalCode?: string;
   readonly responseCode?: number;
 }
 
 /**
  * 4xx replies (greylisting, mailbox busy) and dropped connections are transient; 5xx replies
- * (unknown mailbox, 535 bad credentials) and local configuration errors are permanent.
+ * (unknown mailbox, 535 bad credentials), refused TLS certificates and local configuration errors
+ * are permanent.
  */
 export function classifySmtpError(error: unknown, where: string, redact: (text: string) => string): DeliveryError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as SmtpError;
@@ -48,6 +52,9 @@ export function classifySmtpError(error: unknown, where: string, redact: (text: 
   const message = `email via ${where}: ${text}`;
   if (e.code === 'EABORT') return new DeliveryError(`email via ${where}: cancelled`, true);
   if (typeof e.responseCode === 'number' && e.responseCode >= 400) return new DeliveryError(message, e.responseCode < 500);
+  if (e.originalCode !== undefined && isCertificateErrorCode(e.originalCode)) {
+    return new DeliveryError(`${message} (${e.originalCode})`, false);
+  }
   return new DeliveryError(message, e.code !== undefined && TRANSIENT_CODES.has(e.code));
 }
 
@@ -81,6 +88,8 @@ export function createEmailChannel(
           subject: content.subject,
           text: content.text,
           html: content.html,
+          // RFC 3834: vacation responders and ticket systems must not answer an alert
+          headers: { 'Auto-Submitted': 'auto-generated' },
           signal,
         });
       } catch (error) {

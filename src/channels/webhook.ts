@@ -4,6 +4,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ChannelConfig } from '../config/schema.js';
 import { webhookBody } from '../notify/format/webhook.js';
 import { httpRequest } from '../util/http.js';
+import { createRedactor } from '../util/redact.js';
 import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
 
 export type WebhookChannelConfig = Extract<ChannelConfig, { type: 'webhook' }>;
@@ -42,6 +43,8 @@ export function verifySignature(check: SignatureCheck): boolean {
 }
 
 export function createWebhookChannel(name: string, config: WebhookChannelConfig, context: ChannelContext): Channel {
+  // a receiver's error body may echo what it was sent
+  const redact = createRedactor(config.secret === undefined ? [config.url] : [config.url, config.secret]);
   return {
     name,
     type: 'webhook',
@@ -56,7 +59,9 @@ export function createWebhookChannel(name: string, config: WebhookChannelConfig,
           headers[SIGNATURE_HEADER] = signBody(config.secret, timestamp, body);
         }
         const result = await httpRequest({ method: 'POST', url: config.url, headers, body, signal, timeoutMs: context.timeoutMs });
-        if (!result.ok) throw new DeliveryError(`webhook: ${result.message}`, result.retryable, result.retryAfterSeconds);
+        if (!result.ok) {
+          throw new DeliveryError(`webhook: ${redact(result.message)}`, result.retryable, result.retryAfterSeconds);
+        }
       }
     },
   };

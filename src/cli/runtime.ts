@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import { LangfuseClient, type RequestEvent } from '../langfuse/client.js';
 import { LangfuseSpendSource } from '../langfuse/spend-source.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { State } from '../state/state.js';
+import type { StateStore } from '../state/store.js';
 import { createRedactor } from '../util/redact.js';
 import type { CliOptions } from './args.js';
 
@@ -82,19 +82,21 @@ export function buildLangfuse(
 export async function resolveLangfuseUrl(
   client: LangfuseClient,
   config: Config,
-  state: State,
+  store: StateStore,
   log: Logger,
-): Promise<{ url: string; state: State }> {
+  persist: boolean,
+): Promise<string> {
   const base = config.langfuse.baseUrl.replace(/\/+$/, '');
   const key = `${base}|${config.langfuse.publicKey}`;
-  const known = state.projects[key];
-  if (known) return { url: `${base}/project/${known}`, state };
+  const known = (await store.load()).projects[key];
+  if (known) return `${base}/project/${known}`;
   try {
     const id = await client.projectId();
-    if (id === null) return { url: base, state };
-    return { url: `${base}/project/${id}`, state: { ...state, projects: { ...state.projects, [key]: id } } };
+    if (id === null) return base;
+    if (persist) await store.update((state) => ({ ...state, projects: { ...state.projects, [key]: id } }));
+    return `${base}/project/${id}`;
   } catch (error) {
     log.debug({ err: (error as Error).message }, 'could not resolve the Langfuse project id; links point at the host');
-    return { url: base, state };
+    return base;
   }
 }

@@ -24,7 +24,7 @@ export interface Generation {
   readonly channels: ReadonlyMap<string, Channel>;
   readonly source: SpendSource;
   /** the Langfuse project link for notifications, possibly resolving (and recording) the project id */
-  readonly langfuseUrl: (state: State) => Promise<{ url: string; state: State }>;
+  readonly langfuseUrl: (store: StateStore) => Promise<string>;
   /** releases the channels' connections */
   readonly close: () => Promise<void>;
 }
@@ -91,6 +91,12 @@ export class Daemon {
    */
   async start(): Promise<void> {
     const generation = await this.options.load((event) => this.onLangfuseRequest(event));
+    try {
+      await this.options.store.ensureWritable();
+    } catch (error) {
+      await generation.close();
+      throw error;
+    }
     this.generation = generation;
     const scheduler = new Scheduler({ run: (alerts, now) => this.evaluate(alerts, now), log: generation.log, clock: this.options.clock });
     this.scheduler = scheduler;
@@ -157,7 +163,7 @@ export class Daemon {
     } catch (error) {
       this.metrics.reload(false);
       if (error instanceof ConfigError) {
-        for (const issue of error.issues) current.log.error({ event: 'reload', path: issue.path }, formatIssue(issue));
+        for (const issue of error.issues) current.log.error({ event: 'reload', trigger, path: issue.path }, formatIssue(issue));
         current.log.error(
           { event: 'reload', trigger, problems: error.issues.length },
           `configuration reload (${trigger}) refused: ${error.issues.length} problem(s); the previous configuration keeps running`,
@@ -252,15 +258,13 @@ export class Daemon {
     const requestsBefore = this.langfuseRequests;
     const started = this.options.clock();
     try {
-      const stored = await this.options.store.load();
-      const { url, state } = await generation.langfuseUrl(stored);
+      const url = await generation.langfuseUrl(this.options.store);
       const report = await runCheck({
         config: generation.config,
         alerts,
         source: generation.source,
         channels: generation.channels,
-        state,
-        save: (next) => this.options.store.save(next),
+        store: this.options.store,
         now,
         langfuseUrl: url,
         log,

@@ -2,8 +2,9 @@
 // daemon in a test) can add to or collide with it. Per-series gauges are bounded: a `groupBy: userId`
 // alert over thousands of users exports only its top series, and series that drop out are removed.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SeriesEvaluation } from '../evaluate/series.js';
 import type { RequestEvent } from '../langfuse/client.js';
-import type { CheckReport } from '../pipeline/check.js';
+import type { DeliveryRecord } from '../pipeline/check.js';
 
 export const METRIC_PREFIX = 'spend_alerts_';
 /** series per alert exported on /metrics: firing ones first, then by spend */
@@ -13,6 +14,16 @@ export interface DaemonMetricsOptions {
   readonly topSeries?: number;
   /** process and Node.js runtime metrics (CPU, memory, event loop lag), prefixed like the rest */
   readonly processMetrics?: boolean;
+}
+
+type SeriesSample = Pick<SeriesEvaluation, 'seriesKey' | 'value' | 'breach' | 'levels'>;
+
+/** What metrics need of a CheckReport. */
+export interface EvaluationOutcome {
+  readonly evaluations: ReadonlyArray<{ readonly alert: { readonly name: string }; readonly series: readonly SeriesSample[] }>;
+  readonly alertFailures: readonly unknown[];
+  readonly deliveryFailures: readonly unknown[];
+  readonly deliveries: ReadonlyArray<Pick<DeliveryRecord, 'channel' | 'ok'>>;
 }
 
 type SeriesLabels = { alert: string; group: string };
@@ -126,7 +137,7 @@ export class DaemonMetrics {
   }
 
   /** An evaluation that ran to its end; `finishedAt` only counts when it had no failure. */
-  evaluation(report: CheckReport, seconds: number, finishedAt: Date): void {
+  evaluation(report: EvaluationOutcome, seconds: number, finishedAt: Date): void {
     this.evaluations.inc();
     this.duration.observe(seconds);
     const ok = report.alertFailures.length === 0 && report.deliveryFailures.length === 0;
@@ -164,7 +175,7 @@ export class DaemonMetrics {
     }
   }
 
-  private replaceSeries(alert: string, series: CheckReport['evaluations'][number]['series']): void {
+  private replaceSeries(alert: string, series: readonly SeriesSample[]): void {
     const previous = this.exported.get(alert);
     for (const labels of previous?.series ?? []) {
       this.seriesSpend.remove(labels);

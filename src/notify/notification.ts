@@ -36,4 +36,6 @@ export interface Notification {
   readonly message?: string;
   /** set by test-notify: rendered with a clear TEST marker */
   readonly test?: boolean;
+  /** set when it arrives late (retried past one schedule interval): when it was first due */
+  readonly delayedSince?: string;
 }

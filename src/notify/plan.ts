@@ -12,8 +12,11 @@ export interface PlannedNotification {
 }
 
 export interface PlanInput {
-  /** the alerts evaluated now, each with all of its series */
-  readonly evaluated: ReadonlyArray<{ alert: AlertConfig; series: readonly SeriesEvaluation[] }>;
+  /**
+   * the alerts evaluated now, each with all of its series; `final` marks the final check of a
+   * calendar period that has closed (evaluated at its end, once late data is in)
+   */
+  readonly evaluated: ReadonlyArray<{ alert: AlertConfig; series: readonly SeriesEvaluation[]; final?: boolean }>;
   readonly series: Readonly<Record<string, SeriesState>>;
   readonly now: Date;
   readonly timezone: string;
@@ -84,7 +87,14 @@ export function planNotifications(input: PlanInput): Plan {
     });
   };
 
-  for (const { alert, series: evaluations } of input.evaluated) {
+  for (const { alert, series: evaluations, final } of input.evaluated) {
+    if (final) {
+      for (const evaluation of evaluations) {
+        const key = seriesStateKey(alert.name, evaluation.seriesKey);
+        series[key] = stepFinal(alert, evaluation, series[key], input.now, emit);
+      }
+      continue;
+    }
     const seen = new Set<string>();
     for (const evaluation of evaluations) {
       const key = seriesStateKey(alert.name, evaluation.seriesKey);
@@ -126,12 +136,38 @@ function stepCalendar(
   emit: Emit,
 ): SeriesState {
   const period = periodStart.toISOString();
-  let notified = previous?.period === period ? previous.notified : [];
+  const samePeriod = previous?.period === period;
+  let notified = samePeriod ? previous.notified : [];
   if (evaluation.breach && !alreadyCovered(notified, evaluation.breach)) {
     emit(alert, evaluation, period, evaluation.breach, 'firing');
     notified = [...notified, evaluation.breach];
   }
-  return seriesState(alert, evaluation, period, notified, false, now);
+  const before = samePeriod ? previous.previous : previous && { period: previous.period, notified: previous.notified };
+  return { ...seriesState(alert, evaluation, period, notified, false, now), ...(before ? { previous: before } : {}) };
+}
+
+/**
+ * The closed period, evaluated once more at its end: spend logged just before midnight that
+ * reached Langfuse late still fires that day's budget, unless that severity was already sent.
+ */
+function stepFinal(
+  alert: AlertConfig,
+  evaluation: SeriesEvaluation,
+  current: SeriesState | undefined,
+  now: Date,
+  emit: Emit,
+): SeriesState {
+  const period = evaluation.periodStart!.toISOString();
+  const slot = current?.period === period ? 'current' : current?.previous?.period === period ? 'previous' : 'none';
+  const notified = slot === 'current' ? current!.notified : slot === 'previous' ? current!.previous!.notified : [];
+  if (!evaluation.breach || alreadyCovered(notified, evaluation.breach)) {
+    return current ?? seriesState(alert, evaluation, period, [], false, now);
+  }
+  emit(alert, evaluation, period, evaluation.breach, 'firing');
+  const updated = [...notified, evaluation.breach];
+  if (slot === 'current') return { ...current!, notified: updated };
+  if (current && current.period > period) return { ...current, previous: { period, notified: updated } };
+  return seriesState(alert, evaluation, period, updated, false, now);
 }
 
 function stepRolling(

@@ -1,9 +1,12 @@
 // The state file on disk: one small JSON document written atomically (temp file, fsync, rename,
 // fsync of the directory) so a crash leaves either the old or the new state, never half of one.
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+// Every change is a read-modify-write under the directory lock, so a `check` next to a running
+// daemon can't overwrite what the daemon recorded.
 import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { emptyState, parseState, type State } from './state.js';
+import { withStateLock, type LockOptions } from './lock.js';
+import { emptyState, parseState, StateCorruptError, type State } from './state.js';
 
 export const STATE_FILE = 'state.json';
 
@@ -11,45 +14,115 @@ export class StateDirError extends Error {
   override name = 'StateDirError';
 }
 
+/** A damaged state file that was moved aside so the worker could go on. */
+export interface StateRecovery {
+  readonly movedTo: string;
+  readonly reason: string;
+}
+
+export interface StateStoreOptions extends LockOptions {
+  /** told when a damaged file was moved aside */
+  readonly onRecovery?: (recovery: StateRecovery) => void;
+}
+
 export class StateStore {
   readonly file: string;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly options: StateStoreOptions = {},
+  ) {
     this.file = join(dir, STATE_FILE);
   }
 
+  /** Creates the directory and proves it writable: a clear start-up error instead of a late one. */
+  async ensureWritable(): Promise<void> {
+    const probe = join(this.dir, `.write-test-${randomUUID()}`);
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await writeAtomically(probe, '');
+      await rm(probe, { force: true });
+    } catch (error) {
+      throw new StateDirError(`the state directory ${this.dir} is not writable: ${reason(error)}`);
+    }
+  }
+
+  /** Reads without the lock: for status, dry runs and the start of an evaluation. */
   async load(): Promise<State> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
-      throw new StateDirError(`cannot read ${this.file}: ${(error as Error).message}`);
+      throw new StateDirError(`cannot read ${this.file}: ${reason(error)}`);
     }
-    return parseState(text);
+    try {
+      return parseState(text);
+    } catch (error) {
+      if (!(error instanceof StateCorruptError)) throw error;
+      return this.moveAside(error.message);
+    }
   }
 
-  async save(state: State): Promise<void> {
+  /** Applies `change` to the current file content under the lock and writes the result. */
+  async update(change: (state: State) => State): Promise<State> {
+    await this.ensureDir();
+    return withStateLock(
+      this.dir,
+      async () => {
+        const next = change(await this.load());
+        await this.write(next);
+        return next;
+      },
+      this.options,
+    );
+  }
+
+  private async moveAside(why: string): Promise<State> {
+    const movedTo = `${this.file}.corrupt-${randomUUID().slice(0, 8)}`;
+    try {
+      await rename(this.file, movedTo);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new StateDirError(`cannot move the damaged ${this.file} aside: ${reason(error)}`);
+      }
+    }
+    this.options.onRecovery?.({ movedTo, reason: why });
+    return emptyState();
+  }
+
+  private async ensureDir(): Promise<void> {
     try {
       await mkdir(this.dir, { recursive: true });
     } catch (error) {
-      throw new StateDirError(`cannot create the state directory ${this.dir}: ${(error as Error).message}`);
+      throw new StateDirError(`cannot create the state directory ${this.dir}: ${reason(error)}`);
     }
-    const temp = `${this.file}.${randomUUID()}.tmp`;
+  }
+
+  private async write(state: State): Promise<void> {
     try {
-      const handle = await open(temp, 'w', 0o600);
-      try {
-        await handle.writeFile(JSON.stringify(state, null, 2) + '\n');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.file);
-      await syncDirectory(this.dir);
+      await writeAtomically(this.file, JSON.stringify(state, null, 2) + '\n');
     } catch (error) {
-      await rm(temp, { force: true });
-      throw new StateDirError(`cannot write ${this.file}: ${(error as Error).message}`);
+      throw new StateDirError(`cannot write ${this.file}: ${reason(error)}`);
     }
+  }
+}
+
+export async function writeAtomically(file: string, content: string): Promise<void> {
+  const temp = `${file}.${randomUUID()}.tmp`;
+  try {
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+    await syncDirectory(join(file, '..'));
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
   }
 }
 
@@ -62,4 +135,9 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ? `${code}` : (error as Error).message;
 }

@@ -27,11 +27,15 @@ export type HttpResult =
 
 const MAX_DETAIL_CHARS = 200;
 
+export const USER_AGENT = 'langfuse-spend-alerts';
+
 /** Retry-After as delta-seconds or an HTTP-date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // an HTTP-date names its day and month; Date.parse would also take "-5" as a year
+  if (!/[a-z]/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now) / 1000));
@@ -88,16 +92,27 @@ export interface FetchFailure {
   readonly timedOut: boolean;
 }
 
+/**
+ * The peer's TLS certificate was refused (expired, self-signed, wrong name): a configuration
+ * problem that another try in a few seconds won't fix.
+ */
+export function isCertificateErrorCode(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code);
+}
+
 // undici's own deadlines; the abort of our deadline can surface as one of these under load
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
-/** A failed fetch: cancelled, timed out or unreachable — all worth another try. */
+/** A failed fetch: cancelled, timed out or unreachable are worth another try; a refused certificate is not. */
 export function classifyFetchError(error: unknown, failure: FetchFailure): HttpResult {
   const where = safeUrl(failure.url);
   if (failure.cancelled) return { ok: false, retryable: true, message: `request to ${where} was cancelled` };
   const reason = createRedactor([failure.url])(networkReason(error));
   if (failure.timedOut || TIMEOUT_CODES.has(reason)) {
     return { ok: false, retryable: true, message: `no response from ${where} within ${failure.timeoutMs} ms` };
+  }
+  if (isCertificateErrorCode(reason)) {
+    return { ok: false, retryable: false, message: `TLS certificate of ${where} refused: ${reason}` };
   }
   return { ok: false, retryable: true, message: `could not reach ${where}: ${reason}` };
 }
@@ -108,7 +123,8 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
   const signal = AbortSignal.any([request.signal, deadline]);
   try {
     const init: RequestInit = { method: request.method, redirect: 'manual', signal };
-    if (request.headers !== undefined) init.headers = request.headers;
+    // receivers' logs and allowlists can tell us apart from other clients
+    init.headers = { 'user-agent': USER_AGENT, ...request.headers };
     if (request.body !== undefined) init.body = request.body;
     const response = await fetch(request.url, init);
     // the body is read under the same deadline: a peer that sends headers and then stalls must not hang us

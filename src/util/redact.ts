@@ -25,14 +25,21 @@ function safeDecode(value: string): string {
   }
 }
 
-/** The parts of a secret worth hiding on their own: for URLs the password, path and query. */
+// a path segment that looks like a token or an id (Slack's T0123ABCD, B0456EFGH, xoxb…), not a word like "services"
+const TOKEN_LIKE = /^(?=.*[0-9A-Z]).{8,}$/;
+
+/**
+ * The parts of a secret worth hiding on their own: for URLs the password, the path and query, the
+ * query's values and the token-like path segments.
+ */
 function secretForms(secret: string): string[] {
   const forms = [secret];
   const url = parseUrl(secret);
   if (url === null) return forms;
   if (url.password !== '') forms.push(url.password, safeDecode(url.password));
   if (url.pathname.length > 1) forms.push(url.pathname, url.pathname.slice(1));
-  if (url.search !== '') forms.push(url.search, url.search.slice(1));
+  forms.push(...url.pathname.split('/').filter((segment) => TOKEN_LIKE.test(segment)));
+  if (url.search !== '') forms.push(url.search, url.search.slice(1), ...url.searchParams.values());
   return forms;
 }
 

@@ -70,6 +70,7 @@ export interface ParsedMail {
   header(name: string): string | undefined;
   /** the Subject with RFC 2047 encoded words decoded */
   readonly subject: string;
+  /** decoded, with \n line ends */
   readonly text: string | undefined;
   readonly html: string | undefined;
 }
@@ -132,12 +133,14 @@ function collectParts(source: string, found: { text?: string; html?: string }): 
     return;
   }
   const encoding = (find(headers, 'content-transfer-encoding') ?? '7bit').toLowerCase();
-  const decoded =
+  const content =
     encoding === 'base64'
       ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
       : encoding === 'quoted-printable'
         ? decodeQuotedPrintable(body)
         : body;
+  // line ends as a mail client shows them
+  const decoded = content.replace(/\r\n/g, '\n');
   if (/^text\/html/i.test(type)) found.html ??= decoded;
   else if (/^text\/plain/i.test(type)) found.text ??= decoded;
 }
@@ -196,6 +199,7 @@ export interface TestSmtpServer {
   /** take the next message's data and never answer; resolves once the server holds it */
   hangNext(): Promise<void>;
   waitForMessages(count: number): Promise<ReceivedMail[]>;
+  /** idempotent */
   close(): Promise<void>;
 }
 
@@ -211,6 +215,7 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
   const current = new Map<string, Script | undefined>();
   const waiters: Array<{ count: number; resolve: (m: ReceivedMail[]) => void }> = [];
   let transactions = 0;
+  let closing: Promise<void> | undefined;
 
   const refusal = (failure: SmtpFailure) => Object.assign(new Error(failure.message), { responseCode: failure.code });
   const scripted = (session: SMTPServerSession) => current.get(session.id);
@@ -269,6 +274,8 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
     },
   });
 
+  // a client giving up mid-handshake (an untrusted certificate, an aborted send) is part of the tests
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   const scheme = mode === 'implicit' ? 'smtps' : 'smtp';
@@ -290,6 +297,9 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
       if (messages.length >= count) return Promise.resolve([...messages]);
       return new Promise((resolve) => waiters.push({ count, resolve }));
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close() {
+      closing ??= new Promise<void>((resolve) => server.close(() => resolve()));
+      return closing;
+    },
   };
 }

@@ -17,8 +17,8 @@ export async function checkCommand(options: CliOptions, io: Io, now: Date): Prom
   const alerts = options.alerts.length > 0 ? config.alerts.filter((a) => options.alerts.includes(a.name)) : config.alerts;
   const store = new StateStore(resolve(io.cwd, options.stateDir));
   const { client, source } = buildLangfuse(config, log);
-  const loadedState = await store.load();
-  const { url, state } = await resolveLangfuseUrl(client, config, loadedState, log);
+  if (!options.dryRun) await store.ensureWritable();
+  const url = await resolveLangfuseUrl(client, config, store, log, !options.dryRun);
   // Building a channel opens no connection, so a dry run builds them too and just doesn't send.
   const channels = buildChannels(config, Object.keys(config.channels), io);
   try {
@@ -27,8 +27,7 @@ export async function checkCommand(options: CliOptions, io: Io, now: Date): Prom
       alerts,
       source,
       channels,
-      state,
-      save: (next) => store.save(next),
+      store,
       dryRun: options.dryRun,
       now,
       langfuseUrl: url,

@@ -31,7 +31,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
     const { log, redact } = prepared;
     const store = new StateStore(stateDir);
     const { client, source } = buildLangfuse(config, log);
-    const { url, state } = await resolveLangfuseUrl(client, config, await store.load(), log);
+    const url = await resolveLangfuseUrl(client, config, store, log, true);
     const channels = buildChannels(config, Object.keys(config.channels), io);
     io.stdout.write(
       `spend-alerts demo: 14 days of sample LLM spend served by a Langfuse-compatible server at ${fake.url},\n` +
@@ -39,22 +39,21 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
         `state in ${stateDir} (removed afterwards).\n\n`,
     );
     try {
-      const check = (at: Date, current: typeof state) =>
+      const check = (at: Date) =>
         runCheck({
           config,
           alerts: config.alerts,
           source,
           channels,
-          state: current,
-          save: (next) => store.save(next),
+          store,
           now: at,
           langfuseUrl: url,
           log,
           deliveryOptions: { redact },
         });
-      const first = await check(now, state);
+      const first = await check(now);
       io.stdout.write(`\n${describeEvaluation(first, config)}\n`);
-      const second = await check(now, first.state);
+      const second = await check(now);
       io.stdout.write(
         `Evaluating again, as the next scheduled run would: ${second.planned.length} new notification(s) — ` +
           `each series notifies once per period and severity.\n` +

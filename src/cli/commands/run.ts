@@ -1,7 +1,71 @@
+// `spend-alerts run`: the daemon until SIGTERM/SIGINT. The handlers are installed explicitly, so it
+// also stops cleanly as PID 1 in a container, where the kernel gives a process no default ones.
+import { resolve } from 'node:path';
+import { Daemon, type Generation } from '../../daemon/daemon.js';
+import { StateStore } from '../../state/store.js';
 import type { CliOptions } from '../args.js';
-import type { Io } from '../runtime.js';
+import { buildChannels, buildLangfuse, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
 
-export async function runCommand(_options: CliOptions, io: Io): Promise<number> {
-  io.stderr.write('spend-alerts run: not built yet\n');
-  return 1;
+/** Once stopped, the process leaves by itself; this only catches a socket that would keep it (PID 1 would then be killed). */
+const EXIT_AFTER_STOP_MS = 3_000;
+
+type StopSignal = 'SIGTERM' | 'SIGINT';
+
+export async function runCommand(options: CliOptions, io: Io): Promise<number> {
+  const daemon = new Daemon({
+    load: async (onRequest): Promise<Generation> => {
+      const prepared = await prepare(options, io, 'all');
+      logConfigWarnings(prepared);
+      const { config, log, redact } = prepared;
+      const { client, source } = buildLangfuse(config, log, onRequest);
+      const channels = buildChannels(config, Object.keys(config.channels), io);
+      return {
+        config,
+        log,
+        redact,
+        channels,
+        source,
+        langfuseUrl: (store) => resolveLangfuseUrl(client, config, store, log, true),
+        close: () => closeChannels(channels),
+      };
+    },
+    configFile: resolve(io.cwd, options.configPath),
+    store: new StateStore(resolve(io.cwd, options.stateDir), {
+      onRecovery: ({ movedTo, reason }) =>
+        daemon.log?.warn({ movedTo }, `the state file was damaged (${reason}): moved aside to ${movedTo}, starting afresh`),
+    }),
+    port: options.port,
+    clock: () => new Date(),
+  });
+
+  let started = false;
+  let stopRequested: StopSignal | undefined;
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolveDone) => {
+    stopped = resolveDone;
+  });
+  const onStop = (signal: StopSignal): void => {
+    stopRequested ??= signal;
+    if (started) void daemon.stop(signal).then(stopped);
+  };
+  const onTerm = (): void => onStop('SIGTERM');
+  const onInt = (): void => onStop('SIGINT');
+  const onHup = (): void => {
+    if (started) void daemon.reload('SIGHUP');
+  };
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGHUP', onHup);
+  try {
+    await daemon.start();
+    started = true;
+    if (stopRequested !== undefined) void daemon.stop(stopRequested).then(stopped);
+    await done;
+  } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    process.off('SIGHUP', onHup);
+  }
+  setTimeout(() => process.exit(0), EXIT_AFTER_STOP_MS).unref();
+  return 0;
 }

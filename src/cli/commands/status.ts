@@ -33,11 +33,18 @@ export function describeState(state: State, file: string, now: Date): string {
   const pending = Object.values(state.outbox);
   lines.push(`Pending deliveries: ${pending.length}`);
   for (const entry of pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
-    lines.push(
-      `  ${entry.notification.id} → ${entry.pending.join(', ')} (since ${entry.createdAt}, ${entry.attempts} failed attempt(s)` +
-        `${entry.lastError ? `, last error: ${entry.lastError}` : ''})`,
-    );
+    const channels = Object.entries(entry.channels).map(([name, d]) => {
+      const retry = d.attempts === 0 ? 'not tried yet' : `${d.attempts} failed attempt(s), next at ${d.nextAttemptAt}, last error: ${d.lastError}`;
+      return `${name} (${retry})`;
+    });
+    lines.push(`  ${entry.notification.id} (since ${entry.createdAt}) → ${channels.join('; ')}`);
   }
+  const unhealthy = [
+    ...(state.langfuse.failures > 0 ? [`Langfuse: ${state.langfuse.failures} failed evaluation(s) since ${state.langfuse.since}: ${state.langfuse.lastError}`] : []),
+    ...(state.langfuse.blockedUntil ? [`Langfuse asked not to be queried before ${state.langfuse.blockedUntil}`] : []),
+    ...Object.entries(state.channels).map(([name, h]) => `channel ${name}: ${h.failures} failed evaluation(s) since ${h.since}: ${h.lastError}`),
+  ];
+  if (unhealthy.length > 0) lines.push('Problems:', ...unhealthy.map((line) => `  ${line}`));
   return lines.join('\n') + '\n';
 }
 

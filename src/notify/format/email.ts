@@ -3,7 +3,7 @@
 // model name carrying "\r\nBcc: …" must stay text and never become a header.
 import type { Notification } from '../notification.js';
 import { renderPlain } from './plain.js';
-import { bySeverity, cleanLine, comparison, countSummary, describe, groupLabel } from './text.js';
+import { bySeverity, cleanLine, comparison, countSummary, notificationText, groupLabel } from './text.js';
 
 export interface EmailContent {
   readonly subject: string;
@@ -45,7 +45,7 @@ export function emailSubject(notifications: readonly Notification[]): string {
 const COLOURS = { critical: '#b3261e', warning: '#b26a00', resolved: '#1e7d32' } as const;
 
 function htmlNotification(n: Notification): string {
-  const view = describe(n);
+  const view = notificationText(n);
   const colour = n.status === 'resolved' ? COLOURS.resolved : COLOURS[n.severity];
   const rows = view.lines.map((line) => {
     const value =

@@ -1,12 +1,12 @@
 // Plain text for terminals and the text part of emails: one block per notification, most severe
 // first, labels aligned.
 import type { Notification } from '../notification.js';
-import { bySeverity, countSummary, describe } from './text.js';
+import { bySeverity, countSummary, notificationText } from './text.js';
 
 const LABEL_WIDTH = 'Threshold: '.length;
 
 export function renderNotificationPlain(n: Notification): string {
-  const view = describe(n);
+  const view = notificationText(n);
   const lines = view.lines.map((line) => {
     const label = `${line.label}:`.padEnd(LABEL_WIDTH);
     const value = (line.href ?? line.value).replace(/\n/g, `\n  ${' '.repeat(LABEL_WIDTH)}`);

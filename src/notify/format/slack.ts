@@ -2,7 +2,7 @@
 // `<@U123>`), so every value is escaped; mrkdwn objects are `verbatim` so a bare `@here` or URL in a
 // model name is not turned into a mention or link either.
 import type { Notification } from '../notification.js';
-import { bySeverity, comparison, countSummary, describe, title, type NotificationText } from './text.js';
+import { bySeverity, comparison, countSummary, notificationText, title, type NotificationText } from './text.js';
 
 export const SLACK_LIMITS = { blocks: 50, sectionChars: 3000, headerChars: 150 } as const;
 
@@ -93,7 +93,7 @@ export function renderSlack(notifications: readonly Notification[]): SlackMessag
   const [first] = sorted;
   if (first === undefined) return { text: '', blocks: [] };
   if (sorted.length === 1) {
-    const view = describe(first);
+    const view = notificationText(first);
     return {
       text: escapeSlack(`${marker(first)} ${oneLine(first)}`),
       blocks: [header(`${marker(first)} ${view.title}`), section(detailLines(view))],
@@ -104,7 +104,7 @@ export function renderSlack(notifications: readonly Notification[]): SlackMessag
   const shown = sorted.length <= room ? sorted : sorted.slice(0, room - 1);
   const blocks: SlackBlock[] = [header(summary)];
   for (const n of shown) {
-    const view = describe(n);
+    const view = notificationText(n);
     blocks.push(section(`*${escapeSlack(`${marker(n)} ${view.title}`)}*\n${detailLines(view)}`));
   }
   const hidden = sorted.slice(shown.length);

@@ -89,10 +89,13 @@ export function countSummary(notifications: readonly Notification[]): string {
 
 const factorFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
-export function describe(n: Notification): NotificationText {
+export function notificationText(n: Notification): NotificationText {
   const lines: TextLine[] = [];
   if (n.test) lines.push({ label: 'Test', value: 'sent by spend-alerts test-notify; no action needed' });
   if (n.message !== undefined) lines.push({ label: n.kind === 'system' ? 'Message' : 'Note', value: cleanMessage(n.message) });
+  if (n.delayedSince !== undefined) {
+    lines.push({ label: 'Delayed', value: `first due ${formatInstant(n.delayedSince, n.window.timezone)}; delivery was retried` });
+  }
   if (n.kind === 'system') {
     lines.push({ label: 'At', value: formatInstant(n.evaluatedAt, n.window.timezone) });
   } else {
