@@ -123,8 +123,10 @@ export class LangfuseClient {
       try {
         return await this.attempt(url, endpoint, signal);
       } catch (error) {
+        // cancelled or out of time: the caller's reason, not a Langfuse failure
+        if (signal?.aborted) throw signal.reason;
         const failure = error instanceof LangfuseError ? error : unavailable(error);
-        if (signal?.aborted || !failure.retryable || attempt >= maxAttempts) throw failure;
+        if (!failure.retryable || attempt >= maxAttempts) throw failure;
         const maxRetryAfter = this.options.maxRetryAfterSeconds ?? 60;
         if (failure.retryAfterSeconds !== undefined && failure.retryAfterSeconds > maxRetryAfter) throw failure;
         await sleep(

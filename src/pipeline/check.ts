@@ -267,14 +267,15 @@ function alertRequests(
     const finalized = state.finalized[alert.name];
     // Only periods the worker watched get a final check: a fresh install stays quiet about the past.
     if (finalized === undefined || finalized >= previousPeriod || now.getTime() - closedAt.getTime() < lagMarginMs) continue;
-    requests.push({ alert, ranges: closedPeriodRanges(alert, closedAt, timezone), final: true, at: closedAt, previousPeriod });
+    // evaluated just before the period's end, its ranges then extended to the end itself
+    const at = new Date(closedAt.getTime() - 1);
+    requests.push({ alert, ranges: closedPeriodRanges(alert, at, timezone), final: true, at, previousPeriod });
   }
   return requests;
 }
 
-/** The ranges of the period that ended at `end`, measured to its very end. */
-function closedPeriodRanges(alert: AlertConfig, end: Date, timezone: string): NeededRanges {
-  const justBefore = new Date(end.getTime() - 1);
+/** The ranges of the period that ends right after `justBefore`, measured to its very end. */
+function closedPeriodRanges(alert: AlertConfig, justBefore: Date, timezone: string): NeededRanges {
   const ranges = neededRanges(alert, justBefore, timezone);
   const extend = (r: { from: Date; to: Date }) => ({ from: r.from, to: new Date(r.to.getTime() + 1) });
   return { current: extend(ranges.current), baselines: ranges.baselines.map(extend) };
@@ -396,11 +397,13 @@ function recordChannelHealth(
 ): State {
   const context = { now: input.now, timezone: input.config.timezone, langfuseUrl: input.langfuseUrl };
   const channels: Record<string, PeerHealth> = { ...state.channels };
+  const recovered: Array<[string, PeerHealth]> = [];
+  const failing: Array<[string, PeerHealth]> = [];
   for (const name of new Set(deliveries.map((d) => d.channel))) {
     const previous = channels[name] ?? HEALTHY;
     const failure = failures.find((f) => f.channel === name);
     if (!failure) {
-      if (previous.noticeSent) notices.push({ notification: channelRecovered(name, previous, context), channels: systemTargets(state, input, policy) });
+      if (previous.noticeSent) recovered.push([name, previous]);
       delete channels[name];
       continue;
     }
@@ -408,16 +411,19 @@ function recordChannelHealth(
       failures: previous.failures + 1,
       since: previous.since ?? input.now.toISOString(),
       lastError: failure.error,
-      noticeSent: previous.noticeSent,
+      noticeSent: previous.noticeSent || previous.failures + 1 >= policy.degradedAfter,
     };
-    if (health.failures >= policy.degradedAfter && !health.noticeSent) {
-      const waiting = Object.values(state.outbox).filter((entry) => name in entry.channels).length;
-      const targets = systemTargets({ ...state, channels }, input, policy, name);
-      notices.push({ notification: channelFailing(name, health, waiting, context), channels: targets });
-      channels[name] = { ...health, noticeSent: true };
-    } else {
-      channels[name] = health;
-    }
+    channels[name] = health;
+    if (health.noticeSent && !previous.noticeSent) failing.push([name, health]);
+  }
+  // targets from the health after this evaluation: a recovered channel hears of its own recovery
+  const after = { ...state, channels };
+  for (const [name, health] of recovered) {
+    notices.push({ notification: channelRecovered(name, health, context), channels: systemTargets(after, input, policy) });
+  }
+  for (const [name, health] of failing) {
+    const waiting = Object.values(state.outbox).filter((entry) => name in entry.channels).length;
+    notices.push({ notification: channelFailing(name, health, waiting, context), channels: systemTargets(after, input, policy, name) });
   }
   const next = { ...state, channels };
   return addToOutbox(next, notices, input.config, input.now, policy);

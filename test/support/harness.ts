@@ -8,9 +8,11 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../src/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
-import { runCheck, type CheckReport } from '../../src/pipeline/check.js';
+import { runCheck, type CheckPolicy, type CheckReport } from '../../src/pipeline/check.js';
+import { LangfuseClient } from '../../src/langfuse/client.js';
+import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { StateStore } from '../../src/state/store.js';
-import { buildChannels, buildLangfuse, closeChannels } from '../../src/cli/runtime.js';
+import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
 import { createRedactor } from '../../src/util/redact.js';
 import { startHttpReceiver, type HttpReceiver } from './http-receiver.js';
 import { startSmtpServer, type TestSmtpServer } from './smtp.js';
@@ -33,8 +35,9 @@ export interface Harness {
   readonly stateDir: string;
   readonly logs: () => string;
   readonly stdout: () => string;
+  readonly store: StateStore;
   config(): Config;
-  check(now: Date, alerts?: string[]): Promise<CheckReport>;
+  check(now: Date, alerts?: string[], options?: { dryRun?: boolean }): Promise<CheckReport>;
   close(): Promise<void>;
 }
 
@@ -56,7 +59,18 @@ channels:
     type: console
 `;
 
-export async function startHarness(alertsYaml: string, observations: FakeObservation[] = []): Promise<Harness> {
+export interface HarnessOptions {
+  readonly policy?: Partial<CheckPolicy>;
+  /** Langfuse tries per request (fast retries in tests) */
+  readonly langfuseAttempts?: number;
+  readonly langfuseTimeoutMs?: number;
+}
+
+export async function startHarness(
+  alertsYaml: string,
+  observations: FakeObservation[] = [],
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const fake = await startFakeLangfuse({ observations, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
   const slack = await startHttpReceiver();
   const webhook = await startHttpReceiver();
@@ -81,7 +95,18 @@ export async function startHarness(alertsYaml: string, observations: FakeObserva
   const log = createLogger({ level: 'debug', format: 'json', redact, destination: logStream });
   const io = { stdout, stderr: logStream, env, cwd: stateDir };
   const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), io);
-  const { source } = buildLangfuse(loaded.config, log);
+  const client = new LangfuseClient({
+    baseUrl: loaded.config.langfuse.baseUrl,
+    publicKey: loaded.config.langfuse.publicKey,
+    secretKey: loaded.config.langfuse.secretKey,
+    maxAttempts: options.langfuseAttempts ?? 3,
+    timeoutMs: options.langfuseTimeoutMs ?? 2_000,
+    baseDelayMs: 1,
+    maxDelayMs: 5,
+    maxRetryAfterSeconds: 1,
+    sleep: async () => {},
+  });
+  const source = new LangfuseSpendSource(client);
   const store = new StateStore(stateDir);
 
   return {
@@ -93,8 +118,9 @@ export async function startHarness(alertsYaml: string, observations: FakeObserva
     stateDir,
     logs: () => logText,
     stdout: () => outText,
+    store,
     config: () => loaded.config,
-    async check(now, alerts) {
+    async check(now, alerts, runOptions = {}) {
       const config = loaded.config;
       return runCheck({
         config,
@@ -106,6 +132,8 @@ export async function startHarness(alertsYaml: string, observations: FakeObserva
         langfuseUrl: `${fake.url}/project/${fake.projectId}`,
         log,
         deliveryOptions: { redact, baseDelayMs: 1, maxDelayMs: 5 },
+        ...(options.policy ? { policy: options.policy } : {}),
+        ...(runOptions.dryRun ? { dryRun: true } : {}),
       });
     },
     async close() {

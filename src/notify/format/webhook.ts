@@ -21,6 +21,8 @@ export interface WebhookBody {
   readonly langfuseUrl: string;
   readonly message?: string;
   readonly test?: true;
+  /** present when a retried notification arrives late: when it was first due */
+  readonly delayedSince?: string;
 }
 
 export function webhookBody(n: Notification): WebhookBody {
@@ -42,5 +44,6 @@ export function webhookBody(n: Notification): WebhookBody {
     langfuseUrl: n.langfuseUrl,
     ...(n.message === undefined ? {} : { message: n.message }),
     ...(n.test ? { test: true as const } : {}),
+    ...(n.delayedSince === undefined ? {} : { delayedSince: n.delayedSince }),
   };
 }

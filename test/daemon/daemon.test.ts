@@ -1,0 +1,117 @@
+// The Daemon in-process, where time and shutdown bounds can be set: readiness over time, and a
+// shutdown whose evaluation outlives the grace period.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { buildChannels, buildLangfuse, closeChannels, resolveLangfuseUrl } from '../../src/cli/runtime.js';
+import { loadConfig } from '../../src/config/load.js';
+import { Daemon, type Generation } from '../../src/daemon/daemon.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { createLogger } from '../../src/log/logger.js';
+import { StateStore } from '../../src/state/store.js';
+import { freePort, spend } from '../support/cli-process.js';
+import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
+
+let dir: string;
+let fake: FakeLangfuse;
+let receiver: HttpReceiver;
+let daemon: Daemon | undefined;
+let logText: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'spend-alerts-daemon-'));
+  fake = await startFakeLangfuse({ observations: [spend('a', 5)] });
+  receiver = await startHttpReceiver();
+  logText = '';
+});
+
+afterEach(async () => {
+  await daemon?.stop('test over');
+  daemon = undefined;
+  await fake.close();
+  await receiver.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function makeDaemon(clock: () => Date, shutdownGraceMs = 25_000): Promise<{ daemon: Daemon; store: StateStore }> {
+  const configFile = join(dir, 'alerts.yaml');
+  await writeFile(
+    configFile,
+    `langfuse: { baseUrl: "${fake.url}", publicKey: ${fake.publicKey}, secretKey: ${fake.secretKey} }
+schedule: "*/15 * * * *"
+channels:
+  hook: { type: webhook, url: "${receiver.url('/in')}" }
+alerts:
+  - { name: budget, window: 24h, threshold: 4, channels: [hook] }
+`,
+  );
+  const sink = new PassThrough();
+  sink.setEncoding('utf8').on('data', (chunk: string) => {
+    logText += chunk;
+  });
+  const store = new StateStore(join(dir, 'state'));
+  const io = { stdout: sink, stderr: sink, env: {}, cwd: dir };
+  const load = async (onRequest: Parameters<ConstructorParameters<typeof Daemon>[0]['load']>[0]): Promise<Generation> => {
+    const { config } = await loadConfig({ path: configFile, env: {}, needs: 'all' });
+    const log = createLogger({ level: 'info', format: 'json', redact: (text) => text, destination: sink });
+    const { client, source } = buildLangfuse(config, log, onRequest);
+    const channels = buildChannels(config, Object.keys(config.channels), io);
+    return {
+      config,
+      log,
+      redact: (text) => text,
+      channels,
+      source,
+      langfuseUrl: (s) => resolveLangfuseUrl(client, config, s, log, true),
+      close: () => closeChannels(channels),
+    };
+  };
+  daemon = new Daemon({ load, configFile, store, port: await freePort(), clock, watch: false, shutdownGraceMs });
+  return { daemon, store };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+test('is ready after a successful evaluation, and not once successes are older than three schedule gaps', async () => {
+  let now = new Date();
+  const { daemon } = await makeDaemon(() => now);
+  expect(daemon.readiness().ready).toBe(false);
+  await daemon.start();
+  await until(() => daemon.readiness().ready);
+  expect(daemon.readiness().reason).toMatch(/^ok: last successful evaluation at /);
+
+  now = new Date(now.getTime() + 44 * 60_000);
+  expect(daemon.readiness().ready).toBe(true);
+  now = new Date(now.getTime() + 2 * 60_000);
+  expect(daemon.readiness()).toEqual({
+    ready: false,
+    reason: expect.stringMatching(/^last successful evaluation 2760 s ago, more than the 2700 s allowed$/),
+  });
+});
+
+test('a failing evaluation makes it unready, with the reason', async () => {
+  fake.inject({ kind: 'refuse-auth', path: '/api/public/v2/metrics', times: 10 });
+  const { daemon } = await makeDaemon(() => new Date());
+  await daemon.start();
+  await until(() => /evaluation: 0 alert\(s\) evaluated, 1 failed/.test(logText));
+  const readiness = daemon.readiness();
+  expect(readiness.ready).toBe(false);
+  expect(readiness.reason).toMatch(/^no successful evaluation yet; last failure: budget: .*refused the API keys/);
+});
+
+test('shutdown cancels an evaluation that outlives the grace period, and records it', async () => {
+  fake.inject({ kind: 'hang', path: '/api/public/v2/metrics' });
+  const { daemon, store } = await makeDaemon(() => new Date(), 100);
+  await daemon.start();
+  await until(() => fake.requests.some((r) => r.path === '/api/public/v2/metrics'));
+  await daemon.stop('SIGTERM');
+  expect(logText).toMatch(/did not finish within 0 s: cancelling it/);
+  expect(logText).toMatch(/"msg":"stopped"/);
+  const state = await store.load();
+  expect(state.lastEvaluation).toMatchObject({ ok: false, alertsEvaluated: 0 });
+  expect(receiver.requests).toHaveLength(0);
+});
