@@ -2,9 +2,10 @@
 // document defensively rather than the validated Config, so that they run even when the schema
 // found other problems and every problem is reported at once.
 import { cronProblem } from './cron.js';
+import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
-import { isCalendarWindow } from './schema.js';
+import { DURATION_PATTERN, isCalendarWindow } from './schema.js';
 import { closest } from './suggest.js';
 
 export interface Finding {
@@ -193,6 +194,33 @@ export const resolvingOnCalendarWindow: CrossCheck = (document) =>
     );
   });
 
+export const emptyRequestBudget: CrossCheck = (document) => {
+  const budget = fields(fields(fields(document)?.['langfuse'])?.['requestBudget']);
+  if (!budget || has(budget, 'perHour') || has(budget, 'perDay')) return [];
+  return [
+    {
+      level: 'error',
+      path: ['langfuse', 'requestBudget'],
+      message: 'needs perHour, perDay or both (or a plan name: hobby, core, pro, self-hosted)',
+    },
+  ];
+};
+
+/** Above this the open stretch re-read at every evaluation gets long, and so do the requests. */
+const LONG_LAG_MARGIN_MS = 24 * 3_600_000;
+
+export const longLagMargin: CrossCheck = (document) => {
+  const margin = fields(fields(document)?.['langfuse'])?.['lagMargin'];
+  if (typeof margin !== 'string' || !DURATION_PATTERN.test(margin) || parseDuration(margin) <= LONG_LAG_MARGIN_MS) return [];
+  return [
+    {
+      level: 'warning',
+      path: ['langfuse', 'lagMargin'],
+      message: `${margin} is more than a day: every evaluation re-reads that much history from Langfuse`,
+    },
+  ];
+};
+
 export const CROSS_CHECKS: readonly CrossCheck[] = [
   unknownChannels,
   duplicateAlertNames,
@@ -205,6 +233,8 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   userIdNotRelative,
   topWithoutUserId,
   resolvingOnCalendarWindow,
+  emptyRequestBudget,
+  longLagMargin,
 ];
 
 export function runCrossChecks(document: unknown): Finding[] {

@@ -50,6 +50,34 @@ const stringOrList = z
 
 const usd = z.number().nonnegative();
 
+/** A duration such as `90s`, `15m` or `1h`; see ./duration.ts. */
+export const DURATION_PATTERN = /^(0|[1-9][0-9]*)(s|m|h)$/;
+export const DEFAULT_LAG_MARGIN = '15m';
+
+export const REQUEST_BUDGET_PLANS = ['hobby', 'core', 'pro', 'self-hosted'] as const;
+export type RequestBudgetPlan = (typeof REQUEST_BUDGET_PLANS)[number];
+
+const requestsPerPeriod = z.number().int().min(1);
+
+export const requestBudgetSchema = z
+  .union(
+    [
+      z.enum(REQUEST_BUDGET_PLANS).describe('A Langfuse Cloud plan: hobby 100 a day, core 100 an hour, pro 500 an hour; self-hosted: no limit.'),
+      z
+        .strictObject({
+          perHour: requestsPerPeriod.optional().describe('At most this many Metrics API requests in any hour.'),
+          perDay: requestsPerPeriod.optional().describe('At most this many Metrics API requests in any 24 hours.'),
+        })
+        .describe('Your own limits: perHour, perDay or both.'),
+    ],
+    { error: 'must be hobby, core, pro, self-hosted, or { perHour, perDay }' },
+  )
+  .describe(
+    'Metrics API requests the worker may spend. Langfuse Cloud limits them per organisation; the worker spreads ' +
+      'evaluations to stay under this and stretches schedules when it must.',
+  );
+export type RequestBudgetSetting = z.infer<typeof requestBudgetSchema>;
+
 export const langfuseSchema = z
   .strictObject({
     baseUrl: httpUrl
@@ -61,8 +89,17 @@ export const langfuseSchema = z
       .min(1)
       .default(LANGFUSE_DEFAULTS.secretKey)
       .describe('Langfuse secret key (sk-lf-…). Keep it out of the file: use ${VAR}.'),
+    lagMargin: z
+      .string()
+      .regex(DURATION_PATTERN, 'must be a duration such as 90s, 15m or 1h')
+      .default(DEFAULT_LAG_MARGIN)
+      .describe(
+        'How late spend may reach Langfuse: hourly history older than this is cached in the state directory and never ' +
+          'fetched again; newer spend is read afresh at every evaluation.',
+      ),
+    requestBudget: requestBudgetSchema.optional(),
   })
-  .default({ ...LANGFUSE_DEFAULTS })
+  .default({ ...LANGFUSE_DEFAULTS, lagMargin: DEFAULT_LAG_MARGIN })
   .describe('Where to read spend from. Every key defaults to the environment variables the Langfuse SDKs read.');
 
 export const slackChannelSchema = z

@@ -3,8 +3,9 @@
 // Every change is a read-modify-write under the directory lock, so a `check` next to a running
 // daemon can't overwrite what the daemon recorded.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { withStateLock, type LockOptions } from './lock.js';
 import { emptyState, parseState, StateCorruptError, type State } from './state.js';
 
@@ -40,7 +41,7 @@ export class StateStore {
     const probe = join(this.dir, `.write-test-${randomUUID()}`);
     try {
       await mkdir(this.dir, { recursive: true });
-      await writeAtomically(probe, '');
+      await writeFileAtomic(probe, '');
       await rm(probe, { force: true });
     } catch (error) {
       throw new StateDirError(`the state directory ${this.dir} is not writable: ${reason(error)}`);
@@ -101,39 +102,10 @@ export class StateStore {
 
   private async write(state: State): Promise<void> {
     try {
-      await writeAtomically(this.file, JSON.stringify(state, null, 2) + '\n');
+      await writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n');
     } catch (error) {
       throw new StateDirError(`cannot write ${this.file}: ${reason(error)}`);
     }
-  }
-}
-
-export async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = `${file}.${randomUUID()}.tmp`;
-  try {
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-    await syncDirectory(join(file, '..'));
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    // some file systems refuse fsync on directories; the rename is still atomic there
-  } finally {
-    await handle.close();
   }
 }
 

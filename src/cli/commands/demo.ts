@@ -27,7 +27,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
       { channels: 'all', alerts: true },
     );
     logConfigWarnings(prepared);
-    const config = withTerminal({ ...prepared.config, langfuse: { baseUrl: fake.url, ...DEMO_KEYS } });
+    const config = withTerminal({ ...prepared.config, langfuse: { baseUrl: fake.url, ...DEMO_KEYS, lagMargin: prepared.config.langfuse.lagMargin } });
     const { log, redact } = prepared;
     const store = new StateStore(stateDir);
     const { client, source } = buildLangfuse(config, log);

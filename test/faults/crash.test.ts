@@ -1,0 +1,105 @@
+// The process killed with SIGKILL between sending and recording: at most one notification is
+// repeated, on one channel, and none is lost on any channel.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { LangfuseClient } from '../../src/langfuse/client.js';
+import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
+import { createLogger } from '../../src/log/logger.js';
+import { runCheck } from '../../src/pipeline/check.js';
+import { StateStore } from '../../src/state/store.js';
+import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
+import { startCli } from '../support/cli-process.js';
+import { CHANNELS_YAML, SECRETS } from '../support/harness.js';
+import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
+import { spend } from '../support/observations.js';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+
+const peers: Array<{ close(): Promise<void> }> = [];
+let dir: string | undefined;
+afterEach(async () => {
+  await Promise.all(peers.splice(0).map((p) => p.close()));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const ALERTS = ['alpha', 'beta', 'gamma'];
+const CONFIG = `${CHANNELS_YAML}
+alerts:
+${ALERTS.map((name) => `  - name: ${name}\n    window: 24h\n    threshold: 1\n    filters: { traceName: ${name} }\n    channels: [slack-ops, finance-mail, automation]\n`).join('')}`;
+
+test('SIGKILL between send and record: at most one duplicate on one channel, zero lost', async () => {
+  dir = await mkdtemp(join(tmpdir(), 'spend-alerts-crash-'));
+  const fake: FakeLangfuse = await startFakeLangfuse({
+    observations: ALERTS.map((name) => spend(new Date(Date.now() - 3600_000), 5, { traceName: name })),
+    publicKey: SECRETS.publicKey,
+    secretKey: SECRETS.secretKey,
+  });
+  const slack: HttpReceiver = await startHttpReceiver();
+  const webhook: HttpReceiver = await startHttpReceiver();
+  const smtp: TestSmtpServer = await startSmtpServer({ auth: { user: 'alerts', pass: SECRETS.smtpPass } });
+  peers.push(fake, slack, webhook, smtp);
+  const env = {
+    LANGFUSE_BASE_URL: fake.url,
+    LANGFUSE_PUBLIC_KEY: SECRETS.publicKey,
+    LANGFUSE_SECRET_KEY: SECRETS.secretKey,
+    SLACK_WEBHOOK_URL: slack.url(SECRETS.slackPath),
+    SMTP_URL: smtp.url({ user: 'alerts', pass: SECRETS.smtpPass }),
+    ALERT_WEBHOOK_URL: webhook.url(SECRETS.webhookPath),
+    ALERT_WEBHOOK_SECRET: SECRETS.webhookSecret,
+  };
+  await writeFile(join(dir, 'alerts.yaml'), CONFIG);
+
+  // The second webhook request is accepted by the receiver but never answered: the worker is
+  // killed while it waits, after the peer may already have acted on it.
+  webhook.enqueue({}, { hang: true });
+  const cli = startCli({
+    args: ['check', '--config', join(dir, 'alerts.yaml'), '--state-dir', join(dir, 'state')],
+    env,
+  });
+  await webhook.waitForRequests(2);
+  cli.child.kill('SIGKILL');
+  expect((await cli.exited).signal).toBe('SIGKILL');
+
+  // The next evaluation, once the dead process's claims have run out.
+  const loaded = await loadConfig({ path: 'alerts.yaml', cwd: dir, env, needs: 'all' });
+  const log = createLogger({ level: 'error', format: 'json', redact: (t) => t, destination: new PassThrough() });
+  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
+  const client = new LangfuseClient({ baseUrl: fake.url, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
+  try {
+    const report = await runCheck({
+      config: loaded.config,
+      alerts: loaded.config.alerts,
+      source: new LangfuseSpendSource(client),
+      channels,
+      store: new StateStore(join(dir, 'state')),
+      now: new Date(Date.now() + 10 * 60_000),
+      langfuseUrl: fake.url,
+      log,
+      deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    expect(report.deliveryFailures).toEqual([]);
+    expect(report.planned).toHaveLength(0);
+  } finally {
+    await closeChannels(channels);
+  }
+
+  const count = (texts: string[]) => Object.fromEntries(ALERTS.map((a) => [a, texts.filter((t) => t.includes(a)).length]));
+  const perChannel = {
+    slack: count(slack.requests.filter((r) => r.status === 200).map((r) => r.body)),
+    email: count(smtp.messages.map((m) => m.parsed.subject + m.parsed.text)),
+    webhook: count(webhook.requests.map((r) => (r.json as { alert: string }).alert)),
+  };
+  for (const [channel, counts] of Object.entries(perChannel)) {
+    for (const alert of ALERTS) expect(counts[alert], `${alert} on ${channel}`).toBeGreaterThanOrEqual(1);
+  }
+  const duplicates = Object.entries(perChannel).flatMap(([channel, counts]) =>
+    Object.entries(counts).filter(([, n]) => n > 1).map(([alert, n]) => ({ channel, alert, extra: n - 1 })),
+  );
+  // The one request in flight when the process died is the only one repeated.
+  expect(duplicates).toHaveLength(1);
+  expect(duplicates[0]).toMatchObject({ channel: 'webhook', extra: 1 });
+});
