@@ -1,7 +1,7 @@
 // The command line as users script against it: exit codes, what goes to stdout and stderr, and
 // that no secret ever appears there. Runs `main` in-process against real local peers.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -218,4 +218,14 @@ test('state is written atomically with a version', async () => {
   const state = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { version: number; series: object };
   expect(state.version).toBe(1);
   expect(Object.keys(state.series)).toEqual(['rolling-budget|']);
+});
+
+test('a corrupt state file is moved aside and reported; check goes on', async () => {
+  await mkdir(join(dir, 'state'));
+  await writeFile(join(dir, 'state', 'state.json'), '{"version": 1, "outbox": {');
+  const result = await cli(['check', '--state-dir', 'state']);
+  expect(result.code).toBe(0);
+  expect(result.stderr).toContain('the state file was damaged (the state file is not valid JSON): moved aside to');
+  expect(webhook.requests).toHaveLength(1);
+  expect((await readdir(join(dir, 'state'))).some((name) => name.startsWith('state.json.corrupt-'))).toBe(true);
 });

@@ -15,7 +15,10 @@ export async function checkCommand(options: CliOptions, io: Io, now: Date): Prom
     throw new UsageError(`no alert named ${unknown.map((n) => `"${n}"`).join(', ')} (alerts: ${config.alerts.map((a) => a.name).join(', ')})`);
   }
   const alerts = options.alerts.length > 0 ? config.alerts.filter((a) => options.alerts.includes(a.name)) : config.alerts;
-  const store = new StateStore(resolve(io.cwd, options.stateDir));
+  const store = new StateStore(resolve(io.cwd, options.stateDir), {
+    onRecovery: ({ movedTo, reason }) =>
+      log.error({ movedTo }, `the state file was damaged (${reason}): moved aside to ${movedTo}, starting afresh`),
+  });
   const { client, source } = buildLangfuse(config, log);
   if (!options.dryRun) await store.ensureWritable();
   const url = await resolveLangfuseUrl(client, config, store, log, !options.dryRun);

@@ -6,7 +6,9 @@ import type { CliOptions } from '../args.js';
 import type { Io } from '../runtime.js';
 
 export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
-  const store = new StateStore(resolve(io.cwd, options.stateDir));
+  const store = new StateStore(resolve(io.cwd, options.stateDir), {
+    onRecovery: ({ movedTo, reason }) => io.stdout.write(`The state file was damaged (${reason}): moved aside to ${movedTo}.\n`),
+  });
   io.stdout.write(describeState(await store.load(), store.file, now));
   return 0;
 }
