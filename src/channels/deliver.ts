@@ -31,10 +31,11 @@ export interface DeliverOptions {
   /** applied to every error message on top of the channel's own care */
   readonly redact?: (text: string) => string;
   /**
-   * Told of every outcome as soon as the peer answered, before the next send starts: recording it
-   * there means a crash can repeat at most the one send in flight.
+   * Told of the outcomes of each send (a digest's notifications together) as soon as the peer
+   * answered, before the next send starts: recording them there means a crash can repeat at most
+   * the one send in flight.
    */
-  readonly onOutcome?: (outcome: DeliveryOutcome) => Promise<void>;
+  readonly onSent?: (outcomes: readonly DeliveryOutcome[]) => Promise<void>;
 }
 
 async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -110,13 +111,14 @@ export async function deliver(
   const outcomes: DeliveryOutcome[] = [];
   for (const batch of batches) {
     const result = await sendWithRetry(channel, batch, options, signal);
-    for (const n of batch) {
-      const outcome: DeliveryOutcome = result.ok
-        ? { notificationId: n.id, ok: true }
-        : { notificationId: n.id, ok: false, error: redact(result.error), retryable: result.retryable };
-      outcomes.push(outcome);
-      await options.onOutcome?.(outcome);
-    }
+    const sent = batch.map(
+      (n): DeliveryOutcome =>
+        result.ok
+          ? { notificationId: n.id, ok: true }
+          : { notificationId: n.id, ok: false, error: redact(result.error), retryable: result.retryable },
+    );
+    outcomes.push(...sent);
+    await options.onSent?.(sent);
   }
   return outcomes;
 }

@@ -4,11 +4,11 @@ import type { SpendQuery, SpendReading, SpendResult, SpendSource } from '../spen
 import { mapLimit } from '../util/concurrency.js';
 import { LangfuseError, type LangfuseClient, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
 
-const COST_COLUMN = 'sum_totalCost';
+export const COST_COLUMN = 'sum_totalCost';
 /** v2 silently keeps only 100 rows unless asked for more. */
 const ROW_LIMIT = 1000;
 
-function dimensionFor(groupBy: GroupByField, version: MetricsApiVersion): string {
+export function dimensionFor(groupBy: GroupByField, version: MetricsApiVersion): string {
   switch (groupBy) {
     case 'model':
       return 'providedModelName';

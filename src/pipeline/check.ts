@@ -174,25 +174,26 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
       claimed = due.pending;
       return due.state;
     });
-    await Promise.all(
-      [...claimed].map(async ([channelName, notifications]) => {
-        pendingByChannel.set(channelName, [...(pendingByChannel.get(channelName) ?? []), ...notifications]);
-        const channel = input.channels.get(channelName)!;
-        const outcomes = await deliver(channel, notifications, {
-          ...input.deliveryOptions,
-          signal,
-          onOutcome: (outcome) => input.store.update((state) => recordOutcome(state, channelName, outcome, now, policy)).then(() => {}),
-        });
-        for (const o of outcomes) {
-          deliveries.push({ channel: channelName, channelType: channel.type, notificationId: o.notificationId, ok: o.ok });
-        }
-        const failed = outcomes.filter((o): o is Extract<DeliveryOutcome, { ok: false }> => !o.ok);
-        if (failed.length > 0) {
-          deliveryFailures.push({ channel: channelName, notificationIds: failed.map((o) => o.notificationId), error: failed[0]!.error });
-          log.error({ channel: channelName, err: failed[0]!.error }, `channel ${channelName} did not accept ${failed.length} notification(s): ${failed[0]!.error}`);
-        }
-      }),
-    );
+    // One channel after the other: only one send is ever in flight, so a crash repeats at most it.
+    for (const [channelName, notifications] of claimed) {
+      pendingByChannel.set(channelName, [...(pendingByChannel.get(channelName) ?? []), ...notifications]);
+      const channel = input.channels.get(channelName)!;
+      const outcomes = await deliver(channel, notifications, {
+        ...input.deliveryOptions,
+        signal,
+        onSent: async (sent) => {
+          await input.store.update((state) => sent.reduce((next, outcome) => recordOutcome(next, channelName, outcome, now, policy), state));
+        },
+      });
+      for (const o of outcomes) {
+        deliveries.push({ channel: channelName, channelType: channel.type, notificationId: o.notificationId, ok: o.ok });
+      }
+      const failed = outcomes.filter((o): o is Extract<DeliveryOutcome, { ok: false }> => !o.ok);
+      if (failed.length > 0) {
+        deliveryFailures.push({ channel: channelName, notificationIds: failed.map((o) => o.notificationId), error: failed[0]!.error });
+        log.error({ channel: channelName, err: failed[0]!.error }, `channel ${channelName} did not accept ${failed.length} notification(s): ${failed[0]!.error}`);
+      }
+    }
   };
   await deliverDue();
 

@@ -143,7 +143,7 @@ describe('deliver', () => {
     expect(sends).toHaveLength(1);
   });
 
-  it('reports each outcome through onOutcome before the next send starts', async () => {
+  it('reports the outcomes of each send through onSent before the next send starts', async () => {
     const events: string[] = [];
     const channel: Channel = {
       name: 'fake',
@@ -155,8 +155,8 @@ describe('deliver', () => {
       },
     };
     const outcomes = await deliver(channel, [firing, resolved, relative], {
-      onOutcome: async (outcome) => {
-        events.push(`outcome ${outcome.notificationId} ${outcome.ok}`);
+      onSent: async (sent) => {
+        for (const outcome of sent) events.push(`outcome ${outcome.notificationId} ${outcome.ok}`);
       },
     });
     expect(events).toEqual([
@@ -168,6 +168,13 @@ describe('deliver', () => {
       `outcome ${relative.id} true`,
     ]);
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+  });
+
+  it('reports a digest send once, with every notification it carried', async () => {
+    const calls: string[][] = [];
+    const channel: Channel = { name: 'digest', type: 'slack', digest: true, async send() {} };
+    await deliver(channel, [firing, resolved], { onSent: async (sent) => void calls.push(sent.map((o) => o.notificationId)) });
+    expect(calls).toEqual([[firing.id, resolved.id]]);
   });
 
   it('redacts every error message it returns', async () => {

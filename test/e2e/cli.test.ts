@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
-import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
-import { CHANNELS_YAML, SECRETS } from '../support/harness.js';
+import type { FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import type { HttpReceiver } from '../support/http-receiver.js';
+import { CHANNELS_YAML, SECRETS, startPeers, type Peers } from '../support/harness.js';
 import { spend } from '../support/observations.js';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import type { TestSmtpServer } from '../support/smtp.js';
 
 let dir: string;
 let fake: FakeLangfuse;
@@ -20,29 +20,16 @@ let webhook: HttpReceiver;
 let smtp: TestSmtpServer;
 let env: Record<string, string>;
 
+let peers: Peers;
+
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spend-alerts-cli-'));
-  fake = await startFakeLangfuse({
-    observations: [spend(new Date(Date.now() - 60_000), 61.25)],
-    publicKey: SECRETS.publicKey,
-    secretKey: SECRETS.secretKey,
-  });
-  slack = await startHttpReceiver();
-  webhook = await startHttpReceiver();
-  smtp = await startSmtpServer({ auth: { user: 'alerts', pass: SECRETS.smtpPass } });
-  env = {
-    LANGFUSE_BASE_URL: fake.url,
-    LANGFUSE_PUBLIC_KEY: SECRETS.publicKey,
-    LANGFUSE_SECRET_KEY: SECRETS.secretKey,
-    SLACK_WEBHOOK_URL: slack.url(SECRETS.slackPath),
-    SMTP_URL: smtp.url({ user: 'alerts', pass: SECRETS.smtpPass }),
-    ALERT_WEBHOOK_URL: webhook.url(SECRETS.webhookPath),
-    ALERT_WEBHOOK_SECRET: SECRETS.webhookSecret,
-  };
+  peers = await startPeers([spend(new Date(Date.now() - 60_000), 61.25)]);
+  ({ fake, slack, webhook, smtp, env } = peers);
 });
 
 afterEach(async () => {
-  await Promise.all([fake.close(), slack.close(), webhook.close(), smtp.close()]);
+  await peers.close();
   await rm(dir, { recursive: true, force: true });
 });
 

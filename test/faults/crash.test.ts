@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
 import { LangfuseClient } from '../../src/langfuse/client.js';
 import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -14,15 +13,13 @@ import { runCheck } from '../../src/pipeline/check.js';
 import { StateStore } from '../../src/state/store.js';
 import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
 import { startCli } from '../support/cli-process.js';
-import { CHANNELS_YAML, SECRETS } from '../support/harness.js';
-import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
+import { CHANNELS_YAML, SECRETS, startPeers } from '../support/harness.js';
 import { spend } from '../support/observations.js';
-import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 
-const peers: Array<{ close(): Promise<void> }> = [];
+const cleanups: Array<{ close(): Promise<void> }> = [];
 let dir: string | undefined;
 afterEach(async () => {
-  await Promise.all(peers.splice(0).map((p) => p.close()));
+  await Promise.all(cleanups.splice(0).map((p) => p.close()));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -33,24 +30,9 @@ ${ALERTS.map((name) => `  - name: ${name}\n    window: 24h\n    threshold: 1\n  
 
 test('SIGKILL between send and record: at most one duplicate on one channel, zero lost', async () => {
   dir = await mkdtemp(join(tmpdir(), 'spend-alerts-crash-'));
-  const fake: FakeLangfuse = await startFakeLangfuse({
-    observations: ALERTS.map((name) => spend(new Date(Date.now() - 3600_000), 5, { traceName: name })),
-    publicKey: SECRETS.publicKey,
-    secretKey: SECRETS.secretKey,
-  });
-  const slack: HttpReceiver = await startHttpReceiver();
-  const webhook: HttpReceiver = await startHttpReceiver();
-  const smtp: TestSmtpServer = await startSmtpServer({ auth: { user: 'alerts', pass: SECRETS.smtpPass } });
-  peers.push(fake, slack, webhook, smtp);
-  const env = {
-    LANGFUSE_BASE_URL: fake.url,
-    LANGFUSE_PUBLIC_KEY: SECRETS.publicKey,
-    LANGFUSE_SECRET_KEY: SECRETS.secretKey,
-    SLACK_WEBHOOK_URL: slack.url(SECRETS.slackPath),
-    SMTP_URL: smtp.url({ user: 'alerts', pass: SECRETS.smtpPass }),
-    ALERT_WEBHOOK_URL: webhook.url(SECRETS.webhookPath),
-    ALERT_WEBHOOK_SECRET: SECRETS.webhookSecret,
-  };
+  const peers = await startPeers(ALERTS.map((name) => spend(new Date(Date.now() - 3600_000), 5, { traceName: name })));
+  cleanups.push(peers);
+  const { fake, slack, webhook, smtp, env } = peers;
   await writeFile(join(dir, 'alerts.yaml'), CONFIG);
 
   // The second webhook request is accepted by the receiver but never answered: the worker is

@@ -66,16 +66,21 @@ export interface HarnessOptions {
   readonly langfuseTimeoutMs?: number;
 }
 
-export async function startHarness(
-  alertsYaml: string,
-  observations: FakeObservation[] = [],
-  options: HarnessOptions = {},
-): Promise<Harness> {
+/** Every peer of the worker, on 127.0.0.1, and the environment that points CHANNELS_YAML at them. */
+export interface Peers {
+  readonly fake: FakeLangfuse;
+  readonly slack: HttpReceiver;
+  readonly webhook: HttpReceiver;
+  readonly smtp: TestSmtpServer;
+  readonly env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startPeers(observations: FakeObservation[] = []): Promise<Peers> {
   const fake = await startFakeLangfuse({ observations, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
   const slack = await startHttpReceiver();
   const webhook = await startHttpReceiver();
   const smtp = await startSmtpServer({ auth: { user: 'alerts', pass: SECRETS.smtpPass } });
-  const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-e2e-'));
   const env = {
     LANGFUSE_BASE_URL: fake.url,
     LANGFUSE_PUBLIC_KEY: SECRETS.publicKey,
@@ -85,6 +90,26 @@ export async function startHarness(
     ALERT_WEBHOOK_URL: webhook.url(SECRETS.webhookPath),
     ALERT_WEBHOOK_SECRET: SECRETS.webhookSecret,
   };
+  return {
+    fake,
+    slack,
+    webhook,
+    smtp,
+    env,
+    close: async () => {
+      await Promise.all([fake.close(), slack.close(), webhook.close(), smtp.close()]);
+    },
+  };
+}
+
+export async function startHarness(
+  alertsYaml: string,
+  observations: FakeObservation[] = [],
+  options: HarnessOptions = {},
+): Promise<Harness> {
+  const peers = await startPeers(observations);
+  const { fake, slack, webhook, smtp, env } = peers;
+  const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-e2e-'));
   const text = /^channels:/m.test(alertsYaml) ? alertsYaml : `${CHANNELS_YAML}\n${alertsYaml}`;
   const loaded = await loadConfig({ path: 'alerts.yaml', text, env, needs: 'all' });
   const redact = createRedactor(loaded.secrets);
@@ -138,7 +163,7 @@ export async function startHarness(
     },
     async close() {
       await closeChannels(channels);
-      await Promise.all([fake.close(), slack.close(), webhook.close(), smtp.close()]);
+      await peers.close();
       await rm(stateDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,253 @@
+// The request budget: how many Langfuse Metrics API requests the worker may spend, and when the
+// next evaluation may spend them. Two mechanisms, both over the configured hourly and daily limits:
+//
+// - Sliding counters (per minute, over the last 24 hours) are the hard limit: an evaluation that
+//   would take the last hour or day over its limit waits until enough older requests age out.
+// - Pacing spreads the allowance evenly, so that a daily limit isn't spent by mid-morning and the
+//   worker blind until the next day: each request "costs" window / limit of time, and evaluations
+//   may run ahead of that schedule by at most half a window (a generic cell-rate algorithm).
+//
+// After a 429 nothing is admitted before Retry-After (or a backoff when Langfuse gives none), and
+// the pace is halved, recovering by doubling for every hour without another 429. Without a
+// configured limit a 429 still pauses, and the pace becomes half of what the last hour used.
+//
+// State is kept in <stateDir>/langfuse-budget.json (atomically written) so restarts don't reset it.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RequestBudgetPlan, RequestBudgetSetting } from '../config/schema.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { floorTo, HOUR, MINUTE } from './time.js';
+
+export const BUDGET_FILE = 'langfuse-budget.json';
+const BUDGET_VERSION = 1;
+const DAY = 24 * HOUR;
+
+export interface BudgetLimits {
+  readonly perHour?: number;
+  readonly perDay?: number;
+}
+
+export const PLAN_LIMITS: Readonly<Record<RequestBudgetPlan, BudgetLimits>> = {
+  hobby: { perDay: 100 },
+  core: { perHour: 100 },
+  pro: { perHour: 500 },
+  'self-hosted': {},
+};
+
+/** The limits a `langfuse.requestBudget` setting stands for; {} without one. */
+export function budgetLimits(setting: RequestBudgetSetting | undefined): BudgetLimits {
+  if (setting === undefined) return {};
+  return typeof setting === 'string' ? PLAN_LIMITS[setting] : setting;
+}
+
+/** `hobby (100 a day)`, `200 an hour, 1,000 a day`, `none`. */
+export function describeBudget(setting: RequestBudgetSetting | undefined): string {
+  const limits = budgetLimits(setting);
+  const parts = [
+    ...(limits.perHour === undefined ? [] : [`${limits.perHour.toLocaleString('en-US')} an hour`]),
+    ...(limits.perDay === undefined ? [] : [`${limits.perDay.toLocaleString('en-US')} a day`]),
+  ];
+  const text = parts.length > 0 ? parts.join(', ') : 'no limit';
+  return typeof setting === 'string' ? `${setting} (${text})` : text;
+}
+
+export type Admission = { readonly ok: true } | { readonly ok: false; readonly retryAt: Date; readonly reason: string };
+
+export interface BudgetSnapshot {
+  readonly limits: BudgetLimits;
+  /** the limits in force now: lower than configured for a while after a 429 */
+  readonly effective: BudgetLimits;
+  readonly usedLastHour: number;
+  readonly usedLastDay: number;
+  /** nothing is admitted before this (a 429's Retry-After) */
+  readonly pausedUntil: Date | null;
+  /** 1, or a fraction after a 429 */
+  readonly pace: number;
+}
+
+interface Strike {
+  /** ms */
+  readonly at: number;
+  /** the pace right after the strike */
+  readonly pace: number;
+  /** without a configured hourly limit: the hourly limit the strike implied */
+  readonly impliedPerHour: number | null;
+  readonly count: number;
+}
+
+interface BudgetJson {
+  version: number;
+  /** [minute start ms, requests] over the last 24 hours */
+  log: Array<[number, number]>;
+  /** per window length (ms, as text): the pacing's theoretical arrival time, ms */
+  pacing: Record<string, number>;
+  pausedUntil: number | null;
+  strike: Strike | null;
+}
+
+const MIN_PACE = 1 / 16;
+/** how far evaluations may run ahead of the even pace, as a fraction of the window */
+const BURST_FRACTION = 0.5;
+/** the pause after a 429 without Retry-After: this, doubling with each further strike, up to an hour */
+const BASE_PAUSE_MS = 60_000;
+
+export class RequestBudget {
+  private readonly file: string | null;
+  private state: BudgetJson;
+
+  private constructor(
+    readonly limits: BudgetLimits,
+    stateDir: string | null,
+    state: BudgetJson | null,
+  ) {
+    this.file = stateDir === null ? null : join(stateDir, BUDGET_FILE);
+    this.state = state ?? { version: BUDGET_VERSION, log: [], pacing: {}, pausedUntil: null, strike: null };
+  }
+
+  /**
+   * Reads the budget's state from the state directory (a missing or unreadable file is a fresh
+   * start: the worker can't know what was spent, and Langfuse's 429 remains the backstop).
+   * `readOnly`: counts in memory, never writes (`check --dry-run`).
+   */
+  static async open(options: { stateDir: string; limits: BudgetLimits; readOnly?: boolean }): Promise<RequestBudget> {
+    const stateDir = options.readOnly ? null : options.stateDir;
+    let state: BudgetJson | null = null;
+    try {
+      const data = JSON.parse(await readFile(join(options.stateDir, BUDGET_FILE), 'utf8')) as BudgetJson;
+      if (data?.version === BUDGET_VERSION && Array.isArray(data.log)) state = data;
+    } catch {
+      // missing or damaged: start counting afresh
+    }
+    return new RequestBudget(options.limits, stateDir, state);
+  }
+
+  /** A budget that lives in memory only (tests, demo). */
+  static inMemory(limits: BudgetLimits): RequestBudget {
+    return new RequestBudget(limits, null, null);
+  }
+
+  /**
+   * Whether an evaluation expected to send `estimated` requests may run at `now`; if not, the
+   * earliest time it could, and why. Ask again then (or at the first tick after it).
+   */
+  admit(estimated: number, now: Date): Admission {
+    const at = now.getTime();
+    const { pausedUntil } = this.state;
+    if (pausedUntil !== null && pausedUntil > at) {
+      return { ok: false, retryAt: new Date(pausedUntil), reason: `Langfuse asked to wait (HTTP 429) until ${new Date(pausedUntil).toISOString()}` };
+    }
+    const n = Math.max(0, estimated);
+    let wait = at;
+    const reasons: string[] = [];
+    for (const [window, limit] of this.windows(at)) {
+      const label = window === HOUR ? 'hour' : 'day';
+      const used = this.used(at, window);
+      // An evaluation bigger than the whole limit runs alone: once nothing else is in its window.
+      const allowed = Math.max(0, limit - Math.min(n, limit));
+      if (used > allowed) {
+        const until = this.agedOut(at, window, used - allowed);
+        if (until > wait) wait = until;
+        reasons.push(`${used} of ${limit} requests used in the last ${label}`);
+      }
+      const interval = window / limit;
+      const tat = Math.max(at, this.state.pacing[String(window)] ?? at);
+      const tolerance = Math.max(window * BURST_FRACTION, n * interval);
+      const earliest = tat + n * interval - tolerance;
+      if (earliest > at) {
+        if (earliest > wait) wait = earliest;
+        reasons.push(`spreading ${limit} requests a ${label} evenly`);
+      }
+    }
+    if (wait <= at) return { ok: true };
+    return { ok: false, retryAt: new Date(Math.ceil(wait)), reason: reasons.join('; ') };
+  }
+
+  /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */
+  async record(n: number, now: Date): Promise<void> {
+    if (n <= 0) return;
+    const at = now.getTime();
+    const minute = floorTo(at, MINUTE);
+    const log = this.state.log.filter(([start]) => start > at - DAY);
+    const last = log[log.length - 1];
+    if (last && last[0] === minute) last[1] += n;
+    else log.push([minute, n]);
+    const pacing: Record<string, number> = {};
+    for (const [window, limit] of this.windows(at)) {
+      const key = String(window);
+      pacing[key] = Math.max(at, this.state.pacing[key] ?? at) + (n * window) / limit;
+    }
+    this.state = { ...this.state, log, pacing };
+    await this.save();
+  }
+
+  /** Langfuse answered 429: pause until Retry-After (or a growing backoff) and halve the pace. */
+  async rateLimited(retryAfterSeconds: number | undefined, now: Date): Promise<void> {
+    const at = now.getTime();
+    const previous = this.state.strike;
+    const count = (previous?.count ?? 0) + 1;
+    const pause = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : Math.min(HOUR, BASE_PAUSE_MS * 2 ** (count - 1));
+    const strike: Strike = {
+      at,
+      pace: Math.max(MIN_PACE, this.pace(at) / 2),
+      impliedPerHour: this.limits.perHour === undefined && this.limits.perDay === undefined ? Math.max(1, this.used(at, HOUR)) : null,
+      count,
+    };
+    this.state = { ...this.state, pausedUntil: Math.max(this.state.pausedUntil ?? 0, at + pause), strike };
+    await this.save();
+  }
+
+  snapshot(now: Date): BudgetSnapshot {
+    const at = now.getTime();
+    const effective = Object.fromEntries(
+      this.windows(at).map(([window, limit]) => [window === HOUR ? 'perHour' : 'perDay', Math.floor(limit)]),
+    ) as BudgetLimits;
+    const { pausedUntil } = this.state;
+    return {
+      limits: this.limits,
+      effective,
+      usedLastHour: this.used(at, HOUR),
+      usedLastDay: this.used(at, DAY),
+      pausedUntil: pausedUntil !== null && pausedUntil > at ? new Date(pausedUntil) : null,
+      pace: this.pace(at),
+    };
+  }
+
+  /** The pace at `at`: halved by a strike, doubling back for every hour since. */
+  private pace(at: number): number {
+    const strike = this.state.strike;
+    if (!strike) return 1;
+    return Math.min(1, strike.pace * 2 ** Math.floor((at - strike.at) / HOUR));
+  }
+
+  /** [window ms, effective limit] for every limit in force at `at`. */
+  private windows(at: number): Array<[number, number]> {
+    const pace = this.pace(at);
+    const windows: Array<[number, number]> = [];
+    const perHour = this.limits.perHour ?? (pace < 1 ? this.state.strike?.impliedPerHour ?? undefined : undefined);
+    if (perHour !== undefined) windows.push([HOUR, Math.max(1, perHour * pace)]);
+    if (this.limits.perDay !== undefined) windows.push([DAY, Math.max(1, this.limits.perDay * pace)]);
+    return windows;
+  }
+
+  private used(at: number, window: number): number {
+    let used = 0;
+    for (const [minute, n] of this.state.log) if (minute > at - window && minute <= at) used += n;
+    return used;
+  }
+
+  /** When `excess` of the requests in the window ending at `at` will have left it. */
+  private agedOut(at: number, window: number, excess: number): number {
+    let left = excess;
+    for (const [minute, n] of this.state.log) {
+      if (minute <= at - window || minute > at) continue;
+      left -= n;
+      if (left <= 0) return minute + window + MINUTE;
+    }
+    return at + window;
+  }
+
+  private async save(): Promise<void> {
+    if (this.file === null) return;
+    await writeFileAtomic(this.file, JSON.stringify(this.state) + '\n');
+  }
+}

@@ -1,0 +1,514 @@
+// The request planner: answers every query of an evaluation from as few Langfuse requests as
+// possible, with numbers identical to one request per query (LangfuseSpendSource).
+//
+// - Queries with the same filters share requests. Their windows are cut locally from hourly
+//   buckets; several groupBy fields come from one request (each row counts for every field).
+// - Closed hours come from the history cache. Each evaluation fetches the hours still open (and
+//   any not cached yet) in minute buckets, and caches each hour, once closed, cut at the minutes
+//   future evaluations will need: where cron ticks and local midnights fall (see ./cuts.ts).
+// - A window edge inside an hour (now − 24 h, yesterday at now's time, midnight in Asia/Kolkata)
+//   comes from the cached cuts; failing that, from the hour's minute buckets, fetched once and
+//   cached; failing that (an edge between minutes), from an exact-range request.
+// - `groupBy: userId` is a top-N Langfuse computes: one request per distinct query, as before.
+import type { Config } from '../config/schema.js';
+import { neededRanges } from '../evaluate/evaluate.js';
+import type { LangfuseClient, LangfuseError, MetricsApiVersion } from '../langfuse/client.js';
+import { costQuery, dimensionFor, readingFromRows } from '../langfuse/spend-source.js';
+import type { Logger } from '../log/logger.js';
+import type { SpendQuery, SpendReading, SpendResult, SpendSource } from '../spend/source.js';
+import { mapLimit } from '../util/concurrency.js';
+import type { HistoryCache } from './cache.js';
+import { scheduleCuts } from './cuts.js';
+import { fetchSpend, RequestGate, ROW_LIMIT, type Bucket, type SpendRequest } from './fetch.js';
+import { addGroups, totalOf, type Groups } from './groups.js';
+import { filterKey, type Dimension } from './keys.js';
+import { floorTo, HOUR, MINUTE } from './time.js';
+import { FetchedView, RecordView, type FetchedHour, type HourView } from './views.js';
+
+/** The newest hours missing from the cache are fetched in minute buckets: 360 rows per group at most. */
+const TAIL_HOURS = 6;
+/** After this many rounds, whatever can't be cut is asked for exactly; the round after that is the last. */
+const UPGRADE_ROUNDS = 2;
+const LAST_ROUND = UPGRADE_ROUNDS + 1;
+
+export interface PlannerOptions {
+  readonly client: LangfuseClient;
+  readonly config: Config;
+  readonly cache: HistoryCache;
+  /** ms: hours that ended at least this long ago are final and cached */
+  readonly lagMarginMs: number;
+  /** true: the cache is read, never written (`check --dry-run`) */
+  readonly readOnly: boolean;
+  readonly log: Logger;
+  /** told about every request sent and every rate limit met */
+  readonly onUsage?: (usage: EvaluationUsage) => Promise<void>;
+  readonly concurrency?: number;
+}
+
+/** What one spendAll cost. */
+export interface EvaluationUsage {
+  /** the evaluation time: the latest end of its queries */
+  readonly at: Date;
+  /** Langfuse requests sent (pages included) */
+  readonly requests: number;
+  /** set when Langfuse answered 429: the rest of the evaluation sent nothing */
+  readonly rateLimited: LangfuseError | null;
+}
+
+interface Piece {
+  readonly hour: number;
+  /** offsets into the hour, 0 ≤ from < to ≤ HOUR */
+  readonly from: number;
+  readonly to: number;
+}
+
+interface Member {
+  readonly index: number;
+  readonly dim: Dimension;
+  readonly pieces: readonly Piece[];
+}
+
+interface Task {
+  readonly set: FilterSet | null;
+  readonly request: SpendRequest;
+  /** top-N queries: the result indices it answers */
+  readonly topN?: { readonly query: SpendQuery; readonly indices: number[] };
+}
+
+export class PlannedSpendSource implements SpendSource {
+  private last: EvaluationUsage | null = null;
+
+  constructor(private readonly options: PlannerOptions) {}
+
+  /** What the latest spendAll cost; null before the first. */
+  get lastUsage(): EvaluationUsage | null {
+    return this.last;
+  }
+
+  async spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]> {
+    if (queries.length === 0) return [];
+    const gate = new RequestGate(this.options.client, signal);
+    const run = new Run(this.options, queries, this.options.client.apiVersion);
+    const results = await run.execute(gate, this.options.concurrency ?? 4);
+    run.commit(this.options.cache);
+    this.last = { at: new Date(run.now), requests: gate.sent, rateLimited: gate.rateLimited };
+    if (!this.options.readOnly) {
+      try {
+        await this.options.cache.save();
+      } catch (error) {
+        // The numbers are right either way; a cache that can't be written only costs requests later.
+        this.options.log.warn({ err: (error as Error).message }, `could not write the Langfuse history cache: ${(error as Error).message}`);
+      }
+    }
+    await this.options.onUsage?.(this.last);
+    return results;
+  }
+
+  /**
+   * The requests spendAll(queries) would send now, with what the cache holds: exact for a warm
+   * cache; for hours not cached yet it assumes they hold spend (an upper bound) and one page each.
+   */
+  estimate(queries: readonly SpendQuery[]): number {
+    if (queries.length === 0) return 0;
+    return new Run(this.options, queries, this.options.client.apiVersion).simulate();
+  }
+}
+
+/** The queries `check` sends for these alerts at `now` (final checks of closed periods aside). */
+export function alertQueries(alerts: Config['alerts'], now: Date, timezone: string): SpendQuery[] {
+  return alerts.flatMap((alert) => {
+    const ranges = neededRanges(alert, now, timezone);
+    return [ranges.current, ...ranges.baselines].map(
+      (range): SpendQuery => ({ filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top, from: range.from, to: range.to }),
+    );
+  });
+}
+
+export function cacheEntryKey(version: MetricsApiVersion, dim: Dimension, filters: string): string {
+  return `${version}|${dim}|${filters}`;
+}
+
+class FilterSet {
+  readonly members: Member[] = [];
+  /** per dimension, the first hour any alert or query of this set needs */
+  readonly keepFrom = new Map<Dimension, number>();
+  readonly fetched = new Map<number, FetchedHour>();
+  readonly exact = new Map<string, Map<Dimension, Groups>>();
+  error: unknown = null;
+
+  constructor(
+    readonly key: string,
+    readonly filters: SpendQuery['filters'],
+  ) {}
+
+  need(dim: Dimension, from: number): void {
+    const hour = floorTo(from, HOUR);
+    this.keepFrom.set(dim, Math.min(this.keepFrom.get(dim) ?? hour, hour));
+  }
+
+  get dims(): Dimension[] {
+    return [...this.keepFrom.keys()].sort();
+  }
+
+  /** The dimensions some alert needs at `hour`. */
+  dimsAt(hour: number): Dimension[] {
+    return this.dims.filter((dim) => this.keepFrom.get(dim)! <= hour);
+  }
+}
+
+class Run {
+  readonly now: number;
+  private readonly lastHour: number;
+  private readonly tailFrom: number;
+  private readonly closedBefore: number;
+  private readonly cuts: readonly number[];
+  private readonly sets = new Map<string, FilterSet>();
+  private readonly topN = new Map<string, { query: SpendQuery; indices: number[] }>();
+  private readonly results: Array<SpendResult | undefined>;
+  /** the API version requests were answered in, when it differs from the one planned with */
+  private switchedTo: MetricsApiVersion | null = null;
+
+  constructor(
+    private readonly options: PlannerOptions,
+    private readonly queries: readonly SpendQuery[],
+    private readonly version: MetricsApiVersion,
+  ) {
+    // Every evaluation asks for its current windows, which end at `now`; nothing asks beyond it.
+    this.now = Math.max(...queries.map((q) => q.to.getTime()));
+    this.lastHour = floorTo(this.now - 1, HOUR);
+    this.closedBefore = this.now - options.lagMarginMs;
+    // Hours not closed yet are never cached, so they are always among the newest fetched.
+    this.tailFrom = Math.min(this.lastHour - (TAIL_HOURS - 1) * HOUR, floorTo(this.closedBefore, HOUR));
+    this.cuts = scheduleCuts(options.config, this.now);
+    this.results = new Array<SpendResult | undefined>(queries.length);
+    this.collect();
+  }
+
+  private collect(): void {
+    const { config } = this.options;
+    this.queries.forEach((query, index) => {
+      const key = filterKey(query.filters);
+      if (query.groupBy === 'userId') {
+        const id = JSON.stringify([key, query.from.getTime(), query.to.getTime(), query.top ?? null]);
+        const entry = this.topN.get(id) ?? { query, indices: [] };
+        entry.indices.push(index);
+        this.topN.set(id, entry);
+        return;
+      }
+      const set = this.set(key, query.filters);
+      const dim: Dimension = query.groupBy ?? '';
+      const from = query.from.getTime();
+      const to = query.to.getTime();
+      if (from < to) set.need(dim, from);
+      set.members.push({ index, dim, pieces: piecesOf(from, to) });
+    });
+    // Alerts not due now still shape what the shared requests carry and what the cache keeps.
+    const now = new Date(this.now);
+    for (const alert of config.alerts) {
+      if (alert.groupBy === 'userId') continue;
+      const set = this.sets.get(filterKey(alert.filters ?? {}));
+      if (!set) continue;
+      const ranges = neededRanges(alert, now, config.timezone);
+      set.need(alert.groupBy ?? '', Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime())));
+    }
+  }
+
+  private set(key: string, filters: SpendQuery['filters']): FilterSet {
+    let set = this.sets.get(key);
+    if (!set) this.sets.set(key, (set = new FilterSet(key, filters)));
+    return set;
+  }
+
+  async execute(gate: RequestGate, concurrency: number): Promise<SpendResult[]> {
+    const topN: Task[] = [...this.topN.values()].map((entry) => ({
+      set: null,
+      request: { filters: entry.query.filters, fields: ['userId'], from: 0, to: 0, granularity: null },
+      topN: entry,
+    }));
+    for (let round = 1; round <= LAST_ROUND; round++) {
+      const tasks = [...(round === 1 ? topN : []), ...this.plan(round)];
+      if (tasks.length === 0) break;
+      await mapLimit(tasks, concurrency, (task) => this.perform(gate, task));
+    }
+    for (const set of this.sets.values()) this.answer(set);
+    return this.results.map((result) => result!);
+  }
+
+  /** Counts the requests execute would send, treating every uncached hour as holding spend. */
+  simulate(): number {
+    let count = this.topN.size;
+    for (let round = 1; round <= LAST_ROUND; round++) {
+      const tasks = this.plan(round);
+      count += tasks.length;
+      for (const task of tasks) this.ingest(task.set!, task.request, placeholderBuckets(task.request));
+    }
+    return count;
+  }
+
+  private async perform(gate: RequestGate, task: Task): Promise<void> {
+    if (task.topN) {
+      const { query, indices } = task.topN;
+      let result: SpendResult;
+      try {
+        const { rows, version } = await gate.metrics((v) => costQuery(query, v));
+        result = { status: 'fulfilled', value: readingFromRows(rows, dimensionFor('userId', version)) };
+      } catch (reason) {
+        result = { status: 'rejected', reason };
+      }
+      for (const index of indices) this.results[index] = result;
+      return;
+    }
+    const set = task.set!;
+    if (set.error !== null) return;
+    try {
+      const { buckets, version } = await fetchSpend(gate, task.request);
+      if (version !== this.version) this.switchedTo = version;
+      this.ingest(set, task.request, buckets);
+    } catch (error) {
+      set.error ??= error;
+    }
+  }
+
+  private ingest(set: FilterSet, request: SpendRequest, buckets: readonly Bucket[]): void {
+    if (request.granularity === null) {
+      set.exact.set(rangeKey(request.from, request.to), buckets[0]?.groups ?? new Map());
+      return;
+    }
+    const dims = new Set<Dimension>(['', ...request.fields]);
+    for (let hour = request.from; hour < request.to; hour += HOUR) {
+      const previous = set.fetched.get(hour);
+      if (previous?.granularity === 'minute' && request.granularity === 'hour') continue;
+      set.fetched.set(hour, { granularity: request.granularity, dims, end: Math.min(HOUR, request.to - hour), count: 0, slices: [] });
+    }
+    for (const bucket of buckets) {
+      const hour = floorTo(bucket.start, HOUR);
+      const fetched = set.fetched.get(hour)!;
+      if (fetched.dims !== dims) continue;
+      fetched.count += bucket.count;
+      fetched.slices.push({ offset: bucket.start - hour, groups: bucket.groups });
+    }
+  }
+
+  private view(set: FilterSet, dim: Dimension, hour: number): HourView | undefined {
+    const fetched = set.fetched.get(hour);
+    if (fetched?.dims.has(dim)) return new FetchedView(fetched, dim);
+    if (hour + HOUR > this.closedBefore) return undefined;
+    const record = this.options.cache.get(cacheEntryKey(this.version, dim, set.key), hour);
+    return record ? new RecordView(record) : undefined;
+  }
+
+  /** The requests of one round: what is missing, and what the known hours can't cut. */
+  private plan(round: number): Task[] {
+    const tasks: Task[] = [];
+    for (const set of this.sets.values()) {
+      if (set.error !== null) continue;
+      const upgrades = new Map<number, boolean>();
+      const exact = new Map<string, { from: number; to: number; fields: Set<Dimension> }>();
+      for (const member of set.members) {
+        for (const piece of member.pieces) {
+          const view = this.view(set, member.dim, piece.hour);
+          if (view === undefined || view.empty || (view.cuttable(piece.from) && view.cuttable(piece.to))) continue;
+          const from = piece.hour + piece.from;
+          const to = piece.hour + piece.to;
+          const known = set.exact.get(rangeKey(from, to));
+          if (known?.has(member.dim)) continue;
+          const edges = [piece.from, piece.to].filter((offset) => !view.cuttable(offset));
+          if (round <= UPGRADE_ROUNDS && edges.every((offset) => offset % MINUTE === 0)) {
+            // Hours cut at the usual offsets serve every later evaluation too: fetch the next ones along.
+            const usual = edges.every((offset) => this.cuts.includes(offset));
+            upgrades.set(piece.hour, (upgrades.get(piece.hour) ?? true) && usual);
+          } else {
+            const entry = exact.get(rangeKey(from, to)) ?? { from, to, fields: new Set<Dimension>() };
+            entry.fields.add(member.dim);
+            exact.set(rangeKey(from, to), entry);
+          }
+        }
+      }
+      const claimed = new Set<number>();
+      for (const [start, extend] of [...upgrades].sort(([a], [b]) => a - b)) {
+        if (claimed.has(start)) continue;
+        const hours = this.upgradeWindow(set, start, extend, claimed);
+        for (const hour of hours) claimed.add(hour);
+        tasks.push(this.task(set, hours[0]!, hours[hours.length - 1]! + HOUR, 'minute', set.dimsAt(start)));
+      }
+      tasks.push(...this.missing(set, claimed));
+      for (const { from, to, fields } of exact.values()) tasks.push(this.task(set, from, to, null, [...fields]));
+    }
+    return tasks;
+  }
+
+  /** `start` and, for the usual cuts, the hours after it that aren't cut there yet, up to a page of rows. */
+  private upgradeWindow(set: FilterSet, start: number, extend: boolean, claimed: ReadonlySet<number>): number[] {
+    const dims = set.dimsAt(start);
+    const hours = [start];
+    let rows = this.minuteRows(set, dims, start);
+    for (let hour = start + HOUR; extend && hour < this.tailFrom && hour + HOUR <= this.closedBefore; hour += HOUR) {
+      if (claimed.has(hour) || set.dimsAt(hour).length !== dims.length || !this.needsCuts(set, dims, hour)) break;
+      rows += this.minuteRows(set, dims, hour);
+      if (rows > ROW_LIMIT) break;
+      hours.push(hour);
+    }
+    return hours;
+  }
+
+  private needsCuts(set: FilterSet, dims: readonly Dimension[], hour: number): boolean {
+    return dims.some((dim) => {
+      const view = this.view(set, dim, hour);
+      return !(view instanceof RecordView && view.cutAtAll(this.cuts)) && !(view instanceof FetchedView && view.hour.granularity === 'minute');
+    });
+  }
+
+  /** Rows a minute-level request of the hour may return: no more than its observations, nor 60 per group combination. */
+  private minuteRows(set: FilterSet, dims: readonly Dimension[], hour: number): number {
+    const combinations = dims.reduce((product, dim) => product * Math.max(1, this.options.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
+    const counts = dims.map((dim) => this.view(set, dim, hour)?.count).filter((count): count is number => count !== undefined);
+    return Math.min(60 * combinations, ...counts);
+  }
+
+  /** Hours some dimension lacks: the newest in minute buckets (one request), older ones in hour buckets. */
+  private missing(set: FilterSet, claimed: ReadonlySet<number>): Task[] {
+    const tasks: Task[] = [];
+    const first = Math.min(...set.keepFrom.values());
+    let run: { from: number; to: number; dims: Dimension[]; minute: boolean } | null = null;
+    const flush = (): void => {
+      if (!run) return;
+      if (run.minute) tasks.push(this.task(set, run.from, Math.min(run.to, this.now), 'minute', set.dims));
+      else tasks.push(...this.hourChunks(set, run.from, run.to, run.dims));
+      run = null;
+    };
+    for (let hour = first; hour <= this.lastHour; hour += HOUR) {
+      const dims = set.dimsAt(hour);
+      const lacking = !claimed.has(hour) && dims.some((dim) => this.view(set, dim, hour) === undefined);
+      if (!lacking) {
+        flush();
+        continue;
+      }
+      const minute = hour >= this.tailFrom;
+      if (run && run.minute === minute && (minute || run.dims.join() === dims.join())) run.to = hour + HOUR;
+      else {
+        flush();
+        run = { from: hour, to: hour + HOUR, dims, minute };
+      }
+    }
+    flush();
+    return tasks;
+  }
+
+  private hourChunks(set: FilterSet, from: number, to: number, dims: readonly Dimension[]): Task[] {
+    const combinations = dims.reduce((product, dim) => product * Math.max(1, this.options.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
+    const span = Math.max(1, Math.floor(ROW_LIMIT / combinations)) * HOUR;
+    const tasks: Task[] = [];
+    for (let start = from; start < to; start += span) tasks.push(this.task(set, start, Math.min(to, start + span), 'hour', dims));
+    return tasks;
+  }
+
+  private task(set: FilterSet, from: number, to: number, granularity: SpendRequest['granularity'], dims: readonly Dimension[]): Task {
+    const fields = dims.filter((dim): dim is Exclude<Dimension, ''> => dim !== '');
+    return { set, request: { filters: set.filters, fields, from, to, granularity } };
+  }
+
+  private answer(set: FilterSet): void {
+    for (const member of set.members) {
+      if (set.error !== null) {
+        this.results[member.index] = { status: 'rejected', reason: set.error };
+        continue;
+      }
+      const groups: Groups = new Map();
+      let missing: Error | null = null;
+      for (const piece of member.pieces) {
+        const view = this.view(set, member.dim, piece.hour);
+        if (view?.empty) continue;
+        if (view && view.cuttable(piece.from) && view.cuttable(piece.to)) {
+          view.addRange(piece.from, piece.to, groups);
+          continue;
+        }
+        const exact = set.exact.get(rangeKey(piece.hour + piece.from, piece.hour + piece.to))?.get(member.dim);
+        if (!exact) {
+          missing = new Error(`the planner has no spend for ${new Date(piece.hour + piece.from).toISOString()}–${new Date(piece.hour + piece.to).toISOString()}`);
+          break;
+        }
+        addGroups(groups, exact);
+      }
+      if (missing) {
+        this.results[member.index] = { status: 'rejected', reason: missing };
+        continue;
+      }
+      const value: SpendReading = { total: totalOf(groups), byGroup: member.dim === '' ? null : groups };
+      this.results[member.index] = { status: 'fulfilled', value };
+    }
+  }
+
+  /** Closed hours fetched now go to the cache, cut where later evaluations will cut them. */
+  commit(cache: HistoryCache): void {
+    // Langfuse moved to another API version under us: the next evaluation starts that version's cache.
+    if (this.switchedTo !== null) return;
+    for (const set of this.sets.values()) {
+      const offsets = new Map<number, Set<number>>();
+      for (const member of set.members) {
+        for (const piece of member.pieces) {
+          const extra = offsets.get(piece.hour) ?? new Set([0, ...this.cuts]);
+          for (const offset of [piece.from, piece.to]) if (offset % MINUTE === 0 && offset < HOUR) extra.add(offset);
+          offsets.set(piece.hour, extra);
+        }
+      }
+      for (const [hour, fetched] of set.fetched) {
+        if (hour + HOUR > this.closedBefore || fetched.end !== HOUR) continue;
+        for (const dim of fetched.dims) {
+          if (!set.keepFrom.has(dim)) continue;
+          const key = cacheEntryKey(this.version, dim, set.key);
+          const old = cache.get(key, hour);
+          // Minute buckets can be cut anywhere an earlier record was; hour buckets add nothing to a record.
+          if (fetched.granularity === 'hour' && old) continue;
+          const cuts = fetched.granularity === 'hour' ? [0] : sortedUnion([0, ...this.cuts], offsets.get(hour) ?? [], old?.cuts ?? []);
+          cache.put(key, hour, new FetchedView(fetched, dim).toRecord(cuts));
+        }
+      }
+    }
+    cache.prune(this.keepFrom());
+  }
+
+  /** Per cache entry, the first hour any configured alert (or this evaluation) still needs. */
+  private keepFrom(): Map<string, number> {
+    const keep = new Map<string, number>();
+    const needAt = (key: string, hour: number): void => {
+      keep.set(key, Math.min(keep.get(key) ?? hour, hour));
+    };
+    for (const set of this.sets.values()) {
+      for (const [dim, hour] of set.keepFrom) needAt(cacheEntryKey(this.version, dim, set.key), hour);
+    }
+    const now = new Date(this.now);
+    for (const alert of this.options.config.alerts) {
+      if (alert.groupBy === 'userId') continue;
+      const ranges = neededRanges(alert, now, this.options.config.timezone);
+      const from = Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime()));
+      needAt(cacheEntryKey(this.version, alert.groupBy ?? '', filterKey(alert.filters ?? {})), floorTo(from, HOUR));
+    }
+    return keep;
+  }
+}
+
+function piecesOf(from: number, to: number): Piece[] {
+  const pieces: Piece[] = [];
+  for (let hour = floorTo(from, HOUR); hour < to; hour += HOUR) {
+    pieces.push({ hour, from: Math.max(from, hour) - hour, to: Math.min(to, hour + HOUR) - hour });
+  }
+  return pieces;
+}
+
+function sortedUnion(...lists: ReadonlyArray<Iterable<number>>): number[] {
+  return [...new Set(lists.flatMap((list) => [...list]))].sort((a, b) => a - b);
+}
+
+function rangeKey(from: number, to: number): string {
+  return `${from}|${to}`;
+}
+
+/** For estimates: every hour of the request holds spend in every minute bucket. */
+function placeholderBuckets(request: SpendRequest): Bucket[] {
+  const groups = new Map<Dimension, Groups>([['', new Map([[null, 0]])], ...request.fields.map((f): [Dimension, Groups] => [f, new Map([[null, 0]])])]);
+  if (request.granularity === null) return [{ start: request.from, count: 1, groups }];
+  const step = request.granularity === 'minute' ? MINUTE : HOUR;
+  const buckets: Bucket[] = [];
+  for (let start = request.from; start < request.to; start += step) buckets.push({ start, count: 1, groups });
+  return buckets;
+}
