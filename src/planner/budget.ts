@@ -5,7 +5,7 @@
 //   would take the last hour or day over its limit waits until enough older requests age out.
 // - Pacing spreads the allowance evenly, so that a daily limit isn't spent by mid-morning and the
 //   worker blind until the next day: each request "costs" window / limit of time, and evaluations
-//   may run ahead of that schedule by at most half a window (a generic cell-rate algorithm).
+//   may run ahead of that schedule by at most a quarter of a window (a generic cell-rate algorithm).
 //
 // After a 429 nothing is admitted before Retry-After (or a backoff when Langfuse gives none), and
 // the pace is halved, recovering by doubling for every hour without another 429. Without a
@@ -87,7 +87,7 @@ interface BudgetJson {
 
 const MIN_PACE = 1 / 16;
 /** how far evaluations may run ahead of the even pace, as a fraction of the window */
-const BURST_FRACTION = 0.5;
+const BURST_FRACTION = 0.25;
 /** the pause after a 429 without Retry-After: this, doubling with each further strike, up to an hour */
 const BASE_PAUSE_MS = 60_000;
 
@@ -167,7 +167,7 @@ export class RequestBudget {
     if (n <= 0) return;
     const at = now.getTime();
     const minute = floorTo(at, MINUTE);
-    const log = this.state.log.filter(([start]) => start > at - DAY);
+    const log = this.state.log.filter(([start]) => start + MINUTE > at - DAY);
     const last = log[log.length - 1];
     if (last && last[0] === minute) last[1] += n;
     else log.push([minute, n]);
@@ -229,17 +229,22 @@ export class RequestBudget {
     return windows;
   }
 
+  /** Requests that may still count in the window ending at `at` (a request logged at minute m was sent before m + 1 min). */
   private used(at: number, window: number): number {
     let used = 0;
-    for (const [minute, n] of this.state.log) if (minute > at - window && minute <= at) used += n;
+    for (const [minute, n] of this.state.log) if (this.inWindow(minute, at, window)) used += n;
     return used;
+  }
+
+  private inWindow(minute: number, at: number, window: number): boolean {
+    return minute + MINUTE > at - window && minute <= at;
   }
 
   /** When `excess` of the requests in the window ending at `at` will have left it. */
   private agedOut(at: number, window: number, excess: number): number {
     let left = excess;
     for (const [minute, n] of this.state.log) {
-      if (minute <= at - window || minute > at) continue;
+      if (!this.inWindow(minute, at, window)) continue;
       left -= n;
       if (left <= 0) return minute + window + MINUTE;
     }

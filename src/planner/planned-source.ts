@@ -34,7 +34,8 @@ const LAST_ROUND = UPGRADE_ROUNDS + 1;
 export interface PlannerOptions {
   readonly client: LangfuseClient;
   readonly config: Config;
-  readonly cache: HistoryCache;
+  /** called once, before the first evaluation */
+  readonly loadCache: () => Promise<HistoryCache>;
   /** ms: hours that ended at least this long ago are final and cached */
   readonly lagMarginMs: number;
   /** true: the cache is read, never written (`check --dry-run`) */
@@ -77,8 +78,13 @@ interface Task {
 
 export class PlannedSpendSource implements SpendSource {
   private last: EvaluationUsage | null = null;
+  private cache: Promise<HistoryCache> | null = null;
 
   constructor(private readonly options: PlannerOptions) {}
+
+  private history(): Promise<HistoryCache> {
+    return (this.cache ??= this.options.loadCache());
+  }
 
   /** What the latest spendAll cost; null before the first. */
   get lastUsage(): EvaluationUsage | null {
@@ -87,14 +93,15 @@ export class PlannedSpendSource implements SpendSource {
 
   async spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]> {
     if (queries.length === 0) return [];
+    const cache = await this.history();
     const gate = new RequestGate(this.options.client, signal);
-    const run = new Run(this.options, queries, this.options.client.apiVersion);
+    const run = new Run(this.options, cache, queries, this.options.client.apiVersion);
     const results = await run.execute(gate, this.options.concurrency ?? 4);
-    run.commit(this.options.cache);
+    run.commit();
     this.last = { at: new Date(run.now), requests: gate.sent, rateLimited: gate.rateLimited };
     if (!this.options.readOnly) {
       try {
-        await this.options.cache.save();
+        await cache.save();
       } catch (error) {
         // The numbers are right either way; a cache that can't be written only costs requests later.
         this.options.log.warn({ err: (error as Error).message }, `could not write the Langfuse history cache: ${(error as Error).message}`);
@@ -108,9 +115,9 @@ export class PlannedSpendSource implements SpendSource {
    * The requests spendAll(queries) would send now, with what the cache holds: exact for a warm
    * cache; for hours not cached yet it assumes they hold spend (an upper bound) and one page each.
    */
-  estimate(queries: readonly SpendQuery[]): number {
+  async estimate(queries: readonly SpendQuery[]): Promise<number> {
     if (queries.length === 0) return 0;
-    return new Run(this.options, queries, this.options.client.apiVersion).simulate();
+    return new Run(this.options, await this.history(), queries, this.options.client.apiVersion).simulate();
   }
 }
 
@@ -170,6 +177,7 @@ class Run {
 
   constructor(
     private readonly options: PlannerOptions,
+    private readonly cache: HistoryCache,
     private readonly queries: readonly SpendQuery[],
     private readonly version: MetricsApiVersion,
   ) {
@@ -293,7 +301,7 @@ class Run {
     const fetched = set.fetched.get(hour);
     if (fetched?.dims.has(dim)) return new FetchedView(fetched, dim);
     if (hour + HOUR > this.closedBefore) return undefined;
-    const record = this.options.cache.get(cacheEntryKey(this.version, dim, set.key), hour);
+    const record = this.cache.get(cacheEntryKey(this.version, dim, set.key), hour);
     return record ? new RecordView(record) : undefined;
   }
 
@@ -360,7 +368,7 @@ class Run {
 
   /** Rows a minute-level request of the hour may return: no more than its observations, nor 60 per group combination. */
   private minuteRows(set: FilterSet, dims: readonly Dimension[], hour: number): number {
-    const combinations = dims.reduce((product, dim) => product * Math.max(1, this.options.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
+    const combinations = dims.reduce((product, dim) => product * Math.max(1, this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
     const counts = dims.map((dim) => this.view(set, dim, hour)?.count).filter((count): count is number => count !== undefined);
     return Math.min(60 * combinations, ...counts);
   }
@@ -395,7 +403,7 @@ class Run {
   }
 
   private hourChunks(set: FilterSet, from: number, to: number, dims: readonly Dimension[]): Task[] {
-    const combinations = dims.reduce((product, dim) => product * Math.max(1, this.options.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
+    const combinations = dims.reduce((product, dim) => product * Math.max(1, this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
     const span = Math.max(1, Math.floor(ROW_LIMIT / combinations)) * HOUR;
     const tasks: Task[] = [];
     for (let start = from; start < to; start += span) tasks.push(this.task(set, start, Math.min(to, start + span), 'hour', dims));
@@ -439,7 +447,8 @@ class Run {
   }
 
   /** Closed hours fetched now go to the cache, cut where later evaluations will cut them. */
-  commit(cache: HistoryCache): void {
+  commit(): void {
+    const cache = this.cache;
     // Langfuse moved to another API version under us: the next evaluation starts that version's cache.
     if (this.switchedTo !== null) return;
     for (const set of this.sets.values()) {

@@ -95,7 +95,7 @@ function describeEvaluation(report: CheckReport, config: Config): string {
     if (series.length === 0) lines.push(`  ${alert.name}: no spend in the window`);
     for (const s of series) {
       const label = s.seriesKey ? `${alert.name} [${s.seriesKey}]` : alert.name;
-      const level = Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null;
+      const level = (s.breach ? s.levels[s.breach] : undefined) ?? (Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null);
       const against = level === null ? 'no history yet' : `level ${formatUsd(level)}`;
       lines.push(`  ${label.padEnd(labelWidth)} ${formatUsd(s.value).padStart(10)}  ${against.padEnd(22)} ${s.breach ? s.breach.toUpperCase() : 'ok'}`);
     }

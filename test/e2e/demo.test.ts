@@ -1,0 +1,59 @@
+// `spend-alerts demo` on a fresh clone: the whole pipeline against the bundled sample, no account.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
+
+let dir: string;
+let receiver: HttpReceiver;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'spend-alerts-demo-test-'));
+  receiver = await startHttpReceiver();
+});
+afterEach(async () => {
+  await receiver.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function demo(args: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough().on('data', (c: Buffer) => (stdout += c.toString()));
+  const err = new PassThrough().on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await main(['demo', ...args], { stdout: out, stderr: err, env, cwd: dir });
+  return { code, stdout, stderr };
+}
+
+test('with the bundled alerts: the spike fires, printed to the terminal, and a second evaluation sends nothing', async () => {
+  const result = await demo([]);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('CRITICAL FIRING: daily-budget');
+  expect(result.stdout).toContain('WARNING FIRING: daily-spike');
+  expect(result.stdout).toMatch(/model-budget \[model=claude-sonnet-4-5-20250929\] +\$\d+\.\d\d +level \$40\.00 +CRITICAL/);
+  expect(result.stdout).toContain('Evaluating again, as the next scheduled run would: 0 new notification(s)');
+  expect(result.stdout).toContain('staging-budget');
+});
+
+test('--config uses that file\'s alerts and channels, and needs no Langfuse keys', async () => {
+  await writeFile(
+    join(dir, 'mine.yaml'),
+    `channels:
+  hook:
+    type: webhook
+    url: \${HOOK_URL}
+alerts:
+  - name: my-budget
+    window: 24h
+    threshold: 10
+    channels: [hook]
+`,
+  );
+  const result = await demo(['--config', 'mine.yaml'], { HOOK_URL: receiver.url('/hook') });
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('CRITICAL FIRING: my-budget');
+  expect(receiver.requests).toHaveLength(1);
+  expect(receiver.requests[0]!.json).toMatchObject({ alert: 'my-budget', status: 'firing' });
+});
