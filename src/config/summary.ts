@@ -1,12 +1,14 @@
 // What `validate` tells the user about a valid config: what each alert watches, where it goes,
-// when it runs, and what that costs in Langfuse requests. Pure data plus a text rendering; the
-// channel targets never include credentials (hosts and recipients only).
+// when it runs, and what that costs in Langfuse requests under the query planner. Pure data plus a
+// text rendering; the channel targets never include credentials (hosts and recipients only).
+import { describeBudget, PLAN_LIMITS } from '../planner/budget.js';
+import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../planner/estimate.js';
 import { firesPerDay } from './cron.js';
 import type { AlertConfig, ChannelConfig, ChannelType, Config, GroupByField, Severity } from './schema.js';
 import { isCalendarWindow } from './schema.js';
 
 /** Langfuse Cloud's Hobby plan allows this many Metrics API requests a day. */
-export const HOBBY_REQUESTS_PER_DAY = 100;
+export const HOBBY_REQUESTS_PER_DAY = PLAN_LIMITS.hobby.perDay!;
 
 export interface AlertSummary {
   readonly name: string;
@@ -25,9 +27,8 @@ export interface AlertSummary {
   /** true when the alert has its own schedule */
   readonly ownSchedule: boolean;
   readonly evaluationsPerDay: number;
-  /** one query per window: 1, or 1 + baseline for relative alerts */
-  readonly requestsPerEvaluation: number;
-  readonly requestsPerDay: number;
+  /** windows read per evaluation: 1, or 1 + baseline for relative alerts (the planner shares their requests) */
+  readonly windowsPerEvaluation: number;
 }
 
 export interface ChannelSummary {
@@ -44,17 +45,25 @@ export interface ConfigSummary {
   readonly schedule: string;
   readonly alerts: readonly AlertSummary[];
   readonly channels: readonly ChannelSummary[];
-  /** Langfuse requests on the busiest day, all alerts together (an upper bound) */
+  /** Langfuse requests on the busiest day with the history cache warm, all alerts together */
   readonly requestsPerDay: number;
+  readonly requests: PlannedCost;
+  /** `hobby (100 a day)`; null without langfuse.requestBudget */
+  readonly budget: string | null;
+  /** how the budget stretches the schedule; null when it fits */
+  readonly stretch: Stretch | null;
   readonly warnings: readonly string[];
 }
 
 export function summarizeConfig(config: Config): ConfigSummary {
   const alerts = config.alerts.map((alert) => summarizeAlert(alert, config.schedule));
-  const requestsPerDay = alerts.reduce((sum, alert) => sum + alert.requestsPerDay, 0);
+  const requests = plannedCost(config);
+  const stretch = scheduleStretch(config, requests);
+  const budget = config.langfuse.requestBudget === undefined ? null : describeBudget(config.langfuse.requestBudget);
   const used = new Set(config.alerts.flatMap((alert) => alert.channels));
   const warnings = [
-    ...cloudWarning(config.langfuse.baseUrl, requestsPerDay),
+    ...(budget === null ? cloudWarning(config.langfuse.baseUrl, requests.perDay) : []),
+    ...(stretch && budget !== null ? [stretchWarning(budget, requests, stretch)] : []),
     ...Object.keys(config.channels)
       .filter((name) => !used.has(name))
       .map((name) => `channel ${name} is not used by any alert`),
@@ -69,7 +78,10 @@ export function summarizeConfig(config: Config): ConfigSummary {
       type: channel.type,
       target: describeChannel(channel),
     })),
-    requestsPerDay,
+    requestsPerDay: requests.perDay,
+    requests,
+    budget,
+    stretch,
     warnings,
   };
 }
@@ -91,14 +103,28 @@ function cloudWarning(baseUrl: string, requestsPerDay: number): string[] {
       : `these alerts need up to ${count(requestsPerDay)}`;
   return [
     `${origin(baseUrl)} is Langfuse Cloud, whose Hobby plan allows ${HOBBY_REQUESTS_PER_DAY} Metrics API requests a day; ` +
-      `${estimate}. No request budget is applied (a langfuse.requestBudget setting arrives in a later version).`,
+      `${estimate}. No request budget is applied: set langfuse.requestBudget to your plan (hobby, core or pro) ` +
+      `and the worker stays under its limit.`,
   ];
+}
+
+function stretchWarning(budget: string, requests: PlannedCost, stretch: Stretch): string {
+  return (
+    `the request budget ${budget} doesn't cover these alerts on their schedule (up to ${count(requests.perDay)} requests a day, ` +
+    `${count(requests.busiestHour)} in the busiest hour, with the history cache warm): the worker will stretch the schedule ` +
+    `about ${stretch.factor.toFixed(1)}×, evaluating about every ${minutes(stretch.stretchedMinutes)} instead of every ` +
+    `${minutes(stretch.everyMinutes)} (on the schedule's ticks), and log when it skips one`
+  );
+}
+
+function minutes(value: number): string {
+  if (value >= 120) return `${(value / 60).toFixed(1).replace(/\.0$/, '')} hours`;
+  return `${Math.round(value)} minutes`;
 }
 
 function summarizeAlert(alert: AlertConfig, defaultSchedule: string): AlertSummary {
   const schedule = alert.schedule ?? defaultSchedule;
   const evaluationsPerDay = firesPerDay(schedule);
-  const requestsPerEvaluation = alert.relative ? 1 + alert.relative.baseline : 1;
   return {
     name: alert.name,
     window: alert.window,
@@ -112,8 +138,7 @@ function summarizeAlert(alert: AlertConfig, defaultSchedule: string): AlertSumma
     schedule,
     ownSchedule: alert.schedule !== undefined,
     evaluationsPerDay,
-    requestsPerEvaluation,
-    requestsPerDay: evaluationsPerDay * requestsPerEvaluation,
+    windowsPerEvaluation: alert.relative ? 1 + alert.relative.baseline : 1,
   };
 }
 
@@ -211,16 +236,24 @@ export function formatSummary(summary: ConfigSummary): string {
     if (alert.filters.length > 0) lines.push(`    filters: ${alert.filters.join('; ')}`);
     lines.push(`    channels: ${alert.channels.join(', ')}`);
     const schedule = alert.ownSchedule ? `${alert.schedule} (its own)` : alert.schedule;
-    lines.push(
-      `    schedule: ${schedule}, ${count(alert.evaluationsPerDay)} evaluations a day × ` +
-        `${alert.requestsPerEvaluation} ${alert.requestsPerEvaluation === 1 ? 'request' : 'requests'} = ` +
-        `${count(alert.requestsPerDay)} Langfuse requests a day`,
-    );
+    lines.push(`    schedule: ${schedule}, ${count(alert.evaluationsPerDay)} evaluations a day`);
   }
   lines.push('', `Channels (${summary.channels.length}):`);
   const width = Math.max(0, ...summary.channels.map((channel) => channel.name.length));
   for (const channel of summary.channels) lines.push(`  ${channel.name.padEnd(width)}  ${channel.target}`);
-  lines.push('', `Langfuse requests: up to ${count(summary.requestsPerDay)} a day (busiest day, an upper bound)`);
+  const { requests } = summary;
+  const shared = [
+    `${requests.filterSets} filter ${requests.filterSets === 1 ? 'set' : 'sets'}`,
+    ...(requests.topN > 0 ? [`${requests.topN} top-N userId ${requests.topN === 1 ? 'query' : 'queries'}`] : []),
+  ].join(', ');
+  lines.push(
+    '',
+    `Langfuse requests (history cache warm): up to ${count(requests.perEvaluation)} per evaluation (${shared}), ` +
+      `up to ${count(requests.perDay)} a day (busiest day)`,
+    `  one request per alert window would be ${count(requests.unplannedPerDay)} a day; ` +
+      `the first evaluations after a start with an empty cache also fetch the history`,
+    `Request budget: ${summary.budget ?? 'none'}`,
+  );
   if (summary.warnings.length > 0) {
     lines.push('', 'Warnings:');
     for (const warning of summary.warnings) lines.push(`  - ${warning}`);

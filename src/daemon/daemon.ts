@@ -9,7 +9,6 @@ import type { RequestEvent } from '../langfuse/client.js';
 import type { Logger } from '../log/logger.js';
 import { runCheck, type CheckReport } from '../pipeline/check.js';
 import type { SpendSource } from '../spend/source.js';
-import type { State } from '../state/state.js';
 import type { StateStore } from '../state/store.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
 import { DaemonMetrics } from './metrics.js';
@@ -275,7 +274,7 @@ export class Daemon {
       const ms = finished.getTime() - started.getTime();
       this.metrics.evaluation(report, ms / 1000, finished);
       this.recordOutcome(report, finished);
-      logSummary(log, report, { ms, langfuseRequests: this.langfuseRequests - requestsBefore, now });
+      logSummary(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests: this.langfuseRequests - requestsBefore, now });
     } catch (error) {
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();
@@ -335,12 +334,16 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
   }
 }
 
-function logSummary(log: Logger, report: CheckReport, extra: { ms: number; langfuseRequests: number; now: Date }): void {
+function logSummary(
+  log: Logger,
+  report: CheckReport,
+  extra: { alerts: readonly string[]; ms: number; langfuseRequests: number; now: Date },
+): void {
   const firing = report.evaluations.reduce((n, e) => n + e.series.filter((s) => s.breach !== null).length, 0);
   const failed = report.alertFailures.length + report.deliveryFailures.length;
   const fields = {
     event: 'evaluation',
-    alerts: report.evaluations.map((e) => e.alert.name).concat(report.alertFailures.map((f) => f.alert)),
+    alerts: extra.alerts,
     alertsEvaluated: report.evaluations.length,
     alertsFailed: report.alertFailures.length,
     firing,

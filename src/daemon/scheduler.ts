@@ -71,11 +71,16 @@ export class Scheduler {
   enqueue(alerts: readonly string[]): void {
     if (this.state === 'stopped') return;
     for (const name of alerts) this.pending.add(name);
-    if (this.draining === null && this.pending.size > 0) {
-      this.draining = this.drain().finally(() => {
-        this.draining = null;
-      });
-    }
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.draining !== null || this.pending.size === 0 || this.state === 'stopped') return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // something queued between the last batch and this callback
+      this.kick();
+    });
   }
 
   /** No more ticks, nothing more queued; the batch in flight (see idle) goes on. */

@@ -10,16 +10,34 @@ export interface ProxySettings {
   readonly noProxy?: string;
 }
 
-/** The proxy variables in `env`, lower case first as curl reads them; undefined when none is set. */
+export class ProxyConfigError extends Error {
+  override name = 'ProxyConfigError';
+}
+
+/**
+ * The proxy variables in `env`, lower case first as curl reads them; undefined when none is set.
+ * A proxy without a scheme (`proxy:3128`) is http://, as curl takes it.
+ */
 export function proxySettings(env: Env): ProxySettings | undefined {
-  const pick = (name: string): string | undefined => {
-    const value = env[name.toLowerCase()] || env[name.toUpperCase()];
-    return value === undefined || value === '' ? undefined : value;
+  const pick = (name: string): { value: string; variable: string } | undefined => {
+    for (const variable of [name.toLowerCase(), name.toUpperCase()]) {
+      const value = env[variable];
+      if (value !== undefined && value.trim() !== '') return { value: value.trim(), variable };
+    }
+    return undefined;
   };
-  const httpProxy = pick('http_proxy');
-  const httpsProxy = pick('https_proxy');
+  const proxy = (name: string): string | undefined => {
+    const found = pick(name);
+    if (found === undefined) return undefined;
+    const url = found.value.includes('://') ? found.value : `http://${found.value}`;
+    // the value may carry a password: name the variable, not what it holds
+    if (!URL.canParse(url)) throw new ProxyConfigError(`${found.variable} is not a proxy URL such as http://proxy.example.com:3128`);
+    return url;
+  };
+  const httpProxy = proxy('http_proxy');
+  const httpsProxy = proxy('https_proxy');
   if (httpProxy === undefined && httpsProxy === undefined) return undefined;
-  const noProxy = pick('no_proxy');
+  const noProxy = pick('no_proxy')?.value;
   return {
     ...(httpProxy === undefined ? {} : { httpProxy }),
     ...(httpsProxy === undefined ? {} : { httpsProxy }),
@@ -27,7 +45,10 @@ export function proxySettings(env: Env): ProxySettings | undefined {
   };
 }
 
-/** Routes every fetch of this process through the proxies `env` names; false when it names none. */
+/**
+ * Routes every fetch of this process through the proxies `env` names; false when it names none.
+ * Throws ProxyConfigError for a value that is not a URL.
+ */
 export async function installProxyFromEnv(env: Env): Promise<boolean> {
   const settings = proxySettings(env);
   if (settings === undefined) return false;

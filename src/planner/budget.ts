@@ -4,11 +4,13 @@
 // - Sliding counters (per minute, over the last 24 hours) are the hard limit: an evaluation that
 //   would take the last hour or day over its limit waits until enough older requests age out.
 // - Pacing spreads the allowance evenly, so that a daily limit isn't spent by mid-morning and the
-//   worker blind until the next day: each request "costs" window / limit of time, and evaluations
-//   may run ahead of that schedule by at most a quarter of a window (a generic cell-rate algorithm).
+//   worker blind until the next day (a generic cell-rate algorithm): evaluations may run ahead of
+//   an even schedule by a quarter of a window, and each request costs 1.25 × window / limit of
+//   time, so that even with such a burst no window ever holds more than the limit and the
+//   counters never have to stop the worker for hours.
 //
 // After a 429 nothing is admitted before Retry-After (or a backoff when Langfuse gives none), and
-// the pace is halved, recovering by doubling for every hour without another 429. Without a
+// the pace is halved, recovering by doubling for every hour after the pause without another 429. Without a
 // configured limit a 429 still pauses, and the pace becomes half of what the last hour used.
 //
 // State is kept in <stateDir>/langfuse-budget.json (atomically written) so restarts don't reset it.
@@ -66,8 +68,8 @@ export interface BudgetSnapshot {
 }
 
 interface Strike {
-  /** ms */
-  readonly at: number;
+  /** ms: when the pause it caused ended; the pace recovers from then on */
+  readonly resumed: number;
   /** the pace right after the strike */
   readonly pace: number;
   /** without a configured hourly limit: the hourly limit the strike implied */
@@ -149,13 +151,13 @@ export class RequestBudget {
         if (until > wait) wait = until;
         reasons.push(`${used} of ${limit} requests used in the last ${label}`);
       }
-      const interval = window / limit;
+      const interval = (window * (1 + BURST_FRACTION)) / limit;
       const tat = Math.max(at, this.state.pacing[String(window)] ?? at);
       const tolerance = Math.max(window * BURST_FRACTION, n * interval);
       const earliest = tat + n * interval - tolerance;
       if (earliest > at) {
         if (earliest > wait) wait = earliest;
-        reasons.push(`spreading ${limit} requests a ${label} evenly`);
+        reasons.push(`spreading ${Math.floor(limit)} requests ${label === 'hour' ? 'an' : 'a'} ${label} evenly`);
       }
     }
     if (wait <= at) return { ok: true };
@@ -174,7 +176,7 @@ export class RequestBudget {
     const pacing: Record<string, number> = {};
     for (const [window, limit] of this.windows(at)) {
       const key = String(window);
-      pacing[key] = Math.max(at, this.state.pacing[key] ?? at) + (n * window) / limit;
+      pacing[key] = Math.max(at, this.state.pacing[key] ?? at) + (n * window * (1 + BURST_FRACTION)) / limit;
     }
     this.state = { ...this.state, log, pacing };
     await this.save();
@@ -186,13 +188,14 @@ export class RequestBudget {
     const previous = this.state.strike;
     const count = (previous?.count ?? 0) + 1;
     const pause = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : Math.min(HOUR, BASE_PAUSE_MS * 2 ** (count - 1));
+    const pausedUntil = Math.max(this.state.pausedUntil ?? 0, at + pause);
     const strike: Strike = {
-      at,
+      resumed: pausedUntil,
       pace: Math.max(MIN_PACE, this.pace(at) / 2),
       impliedPerHour: this.limits.perHour === undefined && this.limits.perDay === undefined ? Math.max(1, this.used(at, HOUR)) : null,
       count,
     };
-    this.state = { ...this.state, pausedUntil: Math.max(this.state.pausedUntil ?? 0, at + pause), strike };
+    this.state = { ...this.state, pausedUntil, strike };
     await this.save();
   }
 
@@ -212,11 +215,11 @@ export class RequestBudget {
     };
   }
 
-  /** The pace at `at`: halved by a strike, doubling back for every hour since. */
+  /** The pace at `at`: halved by a strike, doubling back for every hour after its pause. */
   private pace(at: number): number {
     const strike = this.state.strike;
     if (!strike) return 1;
-    return Math.min(1, strike.pace * 2 ** Math.floor((at - strike.at) / HOUR));
+    return Math.min(1, strike.pace * 2 ** Math.max(0, Math.floor((at - strike.resumed) / HOUR)));
   }
 
   /** [window ms, effective limit] for every limit in force at `at`. */

@@ -11,18 +11,28 @@ export const CACHE_FILE = 'langfuse-cache.json';
 export const CACHE_VERSION = 1;
 
 /**
- * One closed hour of one (filter set, dimension). `slices[i]` covers [cuts[i], cuts[i + 1]) ms into
- * the hour (the last one up to its end); an empty map is a slice without rows.
+ * One closed hour of one (filter set, dimension), cut into slices: slice i covers [cuts[i],
+ * cuts[i + 1]) ms into the hour (the last one up to its end). The total (dimension '') needs only a
+ * number per slice; a groupBy field, the spend per group value (an empty map: no rows).
  */
-export interface HourRecord {
-  /** Langfuse's observation count for the hour: bounds the rows a minute-level fetch of it returns */
+export type HourRecord = HourTotals | HourGroups;
+
+interface HourCuts {
+  /** Langfuse's observation count for the hour: 0 when it had no rows; bounds a minute-level fetch */
   readonly count: number;
   /** sorted, starting at 0 */
   readonly cuts: readonly number[];
+}
+
+export interface HourTotals extends HourCuts {
+  readonly totals: readonly number[];
+}
+
+export interface HourGroups extends HourCuts {
   readonly slices: readonly Groups[];
 }
 
-type HourJson = { n: number; c: number[]; s: Array<Array<[GroupKey, number]>> };
+type HourJson = { n: number; c: number[]; t?: number[]; s?: Array<Array<[GroupKey, number]>> };
 
 interface CacheJson {
   version: number;
@@ -89,6 +99,7 @@ export class HistoryCache {
   maxGroups(entry: string): number {
     let max = 0;
     for (const record of this.entries.get(entry)?.values() ?? []) {
+      if ('totals' in record) return 1;
       for (const slice of record.slices) max = Math.max(max, slice.size);
     }
     return max;
@@ -142,12 +153,25 @@ export class HistoryCache {
 }
 
 function toJson(record: HourRecord): HourJson {
-  return { n: record.count, c: [...record.cuts], s: record.slices.map((slice) => [...slice]) };
+  const base = { n: record.count, c: [...record.cuts] };
+  return 'totals' in record ? { ...base, t: [...record.totals] } : { ...base, s: record.slices.map((slice) => [...slice]) };
 }
 
 function fromJson(json: HourJson): HourRecord {
-  if (!Number.isFinite(json.n) || !Array.isArray(json.c) || !Array.isArray(json.s) || json.c.length !== json.s.length || json.c[0] !== 0) {
+  const slices = json.t ?? json.s;
+  if (!Number.isFinite(json.n) || !Array.isArray(json.c) || !Array.isArray(slices) || json.c.length !== slices.length || json.c[0] !== 0) {
     throw new TypeError('bad hour record');
   }
-  return { count: json.n, cuts: json.c, slices: json.s.map((slice) => new Map(slice)) };
+  const cuts = internCuts(json.c);
+  return json.t ? { count: json.n, cuts, totals: json.t } : { count: json.n, cuts, slices: json.s!.map((slice) => new Map(slice)) };
+}
+
+const interned = new Map<string, readonly number[]>();
+
+/** Nearly every hour is cut at the same offsets: one array for all of them. */
+export function internCuts(cuts: readonly number[]): readonly number[] {
+  const key = cuts.join();
+  let shared = interned.get(key);
+  if (!shared) interned.set(key, (shared = Object.freeze([...cuts])));
+  return shared;
 }

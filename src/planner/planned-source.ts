@@ -56,9 +56,8 @@ export interface EvaluationUsage {
   readonly rateLimited: LangfuseError | null;
 }
 
-interface Piece {
-  readonly hour: number;
-  /** offsets into the hour, 0 ≤ from < to ≤ HOUR */
+/** A part of a window that isn't whole hours: within one hour, or (a 1 ms edge joined to its neighbour) across two. */
+interface Span {
   readonly from: number;
   readonly to: number;
 }
@@ -66,7 +65,13 @@ interface Piece {
 interface Member {
   readonly index: number;
   readonly dim: Dimension;
-  readonly pieces: readonly Piece[];
+  readonly from: number;
+  readonly to: number;
+  /** the whole hours inside the window, [wholeFrom, wholeTo) */
+  wholeFrom: number;
+  wholeTo: number;
+  /** the rest, at most two spans (its edges) */
+  readonly spans: Span[];
 }
 
 interface Task {
@@ -76,9 +81,16 @@ interface Task {
   readonly topN?: { readonly query: SpendQuery; readonly indices: number[] };
 }
 
+/** Where each configured alert's lookback begins, worked out once an hour (see Run.collect). */
+interface ConfigNeeds {
+  readonly hour: number;
+  readonly needs: ReadonlyArray<{ readonly filters: string; readonly dim: Dimension; readonly from: number }>;
+}
+
 export class PlannedSpendSource implements SpendSource {
   private last: EvaluationUsage | null = null;
   private cache: Promise<HistoryCache> | null = null;
+  private needs: ConfigNeeds | null = null;
 
   constructor(private readonly options: PlannerOptions) {}
 
@@ -95,7 +107,7 @@ export class PlannedSpendSource implements SpendSource {
     if (queries.length === 0) return [];
     const cache = await this.history();
     const gate = new RequestGate(this.options.client, signal);
-    const run = new Run(this.options, cache, queries, this.options.client.apiVersion);
+    const run = new Run(this.options, cache, queries, this.options.client.apiVersion, this.configNeeds(queries));
     const results = await run.execute(gate, this.options.concurrency ?? 4);
     run.commit();
     this.last = { at: new Date(run.now), requests: gate.sent, rateLimited: gate.rateLimited };
@@ -117,7 +129,26 @@ export class PlannedSpendSource implements SpendSource {
    */
   async estimate(queries: readonly SpendQuery[]): Promise<number> {
     if (queries.length === 0) return 0;
-    return new Run(this.options, await this.history(), queries, this.options.client.apiVersion).simulate();
+    return new Run(this.options, await this.history(), queries, this.options.client.apiVersion, this.configNeeds(queries)).simulate();
+  }
+
+  /**
+   * Lookbacks only move forward, and by whole hours except where a calendar period begins at a
+   * local midnight off the hour; reusing an hour's answer within that hour keeps at most an hour
+   * more than needed, and saves working out windows for every alert at every evaluation.
+   */
+  private configNeeds(queries: readonly SpendQuery[]): ConfigNeeds {
+    const now = new Date(Math.max(...queries.map((q) => q.to.getTime())));
+    const hour = floorTo(now.getTime(), HOUR);
+    if (this.needs?.hour === hour) return this.needs;
+    const { config } = this.options;
+    const needs = config.alerts.flatMap((alert) => {
+      if (alert.groupBy === 'userId') return [];
+      const ranges = neededRanges(alert, now, config.timezone);
+      const from = Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime()));
+      return [{ filters: filterKey(alert.filters ?? {}), dim: alert.groupBy ?? ('' as Dimension), from }];
+    });
+    return (this.needs = { hour, needs });
   }
 }
 
@@ -141,6 +172,8 @@ class FilterSet {
   readonly keepFrom = new Map<Dimension, number>();
   readonly fetched = new Map<number, FetchedHour>();
   readonly exact = new Map<string, Map<Dimension, Groups>>();
+  /** per dimension and hour, what is known (null: nothing); cleared whenever a request adds to it */
+  readonly views = new Map<Dimension, Map<number, HourView | null>>();
   error: unknown = null;
 
   constructor(
@@ -172,6 +205,8 @@ class Run {
   private readonly sets = new Map<string, FilterSet>();
   private readonly topN = new Map<string, { query: SpendQuery; indices: number[] }>();
   private readonly results: Array<SpendResult | undefined>;
+  /** per cache entry, the first hour a configured alert needs */
+  private readonly configNeeds = new Map<string, number>();
   /** the API version requests were answered in, when it differs from the one planned with */
   private switchedTo: MetricsApiVersion | null = null;
 
@@ -180,6 +215,7 @@ class Run {
     private readonly cache: HistoryCache,
     private readonly queries: readonly SpendQuery[],
     private readonly version: MetricsApiVersion,
+    private readonly needs: ConfigNeeds,
   ) {
     // Every evaluation asks for its current windows, which end at `now`; nothing asks beyond it.
     this.now = Math.max(...queries.map((q) => q.to.getTime()));
@@ -193,7 +229,6 @@ class Run {
   }
 
   private collect(): void {
-    const { config } = this.options;
     this.queries.forEach((query, index) => {
       const key = filterKey(query.filters);
       if (query.groupBy === 'userId') {
@@ -208,16 +243,13 @@ class Run {
       const from = query.from.getTime();
       const to = query.to.getTime();
       if (from < to) set.need(dim, from);
-      set.members.push({ index, dim, pieces: piecesOf(from, to) });
+      set.members.push(member(index, dim, from, to));
     });
     // Alerts not due now still shape what the shared requests carry and what the cache keeps.
-    const now = new Date(this.now);
-    for (const alert of config.alerts) {
-      if (alert.groupBy === 'userId') continue;
-      const set = this.sets.get(filterKey(alert.filters ?? {}));
-      if (!set) continue;
-      const ranges = neededRanges(alert, now, config.timezone);
-      set.need(alert.groupBy ?? '', Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime())));
+    for (const { filters, dim, from } of this.needs.needs) {
+      const entry = cacheEntryKey(this.version, dim, filters);
+      this.configNeeds.set(entry, Math.min(this.configNeeds.get(entry) ?? Infinity, floorTo(from, HOUR)));
+      this.sets.get(filters)?.need(dim, from);
     }
   }
 
@@ -278,6 +310,7 @@ class Run {
   }
 
   private ingest(set: FilterSet, request: SpendRequest, buckets: readonly Bucket[]): void {
+    set.views.clear();
     if (request.granularity === null) {
       set.exact.set(rangeKey(request.from, request.to), buckets[0]?.groups ?? new Map());
       return;
@@ -298,6 +331,17 @@ class Run {
   }
 
   private view(set: FilterSet, dim: Dimension, hour: number): HourView | undefined {
+    let views = set.views.get(dim);
+    if (!views) set.views.set(dim, (views = new Map()));
+    let view = views.get(hour);
+    if (view === undefined) {
+      view = this.lookUp(set, dim, hour) ?? null;
+      views.set(hour, view);
+    }
+    return view ?? undefined;
+  }
+
+  private lookUp(set: FilterSet, dim: Dimension, hour: number): HourView | undefined {
     const fetched = set.fetched.get(hour);
     if (fetched?.dims.has(dim)) return new FetchedView(fetched, dim);
     if (hour + HOUR > this.closedBefore) return undefined;
@@ -313,36 +357,51 @@ class Run {
       const upgrades = new Map<number, boolean>();
       const exact = new Map<string, { from: number; to: number; fields: Set<Dimension> }>();
       for (const member of set.members) {
-        for (const piece of member.pieces) {
-          const view = this.view(set, member.dim, piece.hour);
-          if (view === undefined || view.empty || (view.cuttable(piece.from) && view.cuttable(piece.to))) continue;
-          const from = piece.hour + piece.from;
-          const to = piece.hour + piece.to;
-          const known = set.exact.get(rangeKey(from, to));
-          if (known?.has(member.dim)) continue;
-          const edges = [piece.from, piece.to].filter((offset) => !view.cuttable(offset));
-          if (round <= UPGRADE_ROUNDS && edges.every((offset) => offset % MINUTE === 0)) {
+        for (let i = 0; i < member.spans.length; i++) {
+          const span = member.spans[i]!;
+          const hour = floorTo(span.from, HOUR);
+          const view = span.to - hour > HOUR ? null : this.view(set, member.dim, hour);
+          if (view === undefined || view?.empty || (view && view.cuttable(span.from - hour) && view.cuttable(span.to - hour))) continue;
+          if (set.exact.get(rangeKey(span.from, span.to))?.has(member.dim)) continue;
+          const edges = view ? [span.from - hour, span.to - hour].filter((offset) => !view.cuttable(offset)) : [];
+          if (view && round <= UPGRADE_ROUNDS && edges.every((offset) => offset % MINUTE === 0)) {
             // Hours cut at the usual offsets serve every later evaluation too: fetch the next ones along.
             const usual = edges.every((offset) => this.cuts.includes(offset));
-            upgrades.set(piece.hour, (upgrades.get(piece.hour) ?? true) && usual);
-          } else {
-            const entry = exact.get(rangeKey(from, to)) ?? { from, to, fields: new Set<Dimension>() };
-            entry.fields.add(member.dim);
-            exact.set(rangeKey(from, to), entry);
+            upgrades.set(hour, (upgrades.get(hour) ?? true) && usual);
+            continue;
           }
+          // Langfuse refuses a range whose two inclusive ends coincide: a 1 ms edge goes with its neighbour.
+          const { from, to } = span.to - span.from === 1 ? joinNeighbour(member, i) : span;
+          const entry = exact.get(rangeKey(from, to)) ?? { from, to, fields: new Set<Dimension>() };
+          entry.fields.add(member.dim);
+          exact.set(rangeKey(from, to), entry);
         }
       }
       const claimed = new Set<number>();
-      for (const [start, extend] of [...upgrades].sort(([a], [b]) => a - b)) {
-        if (claimed.has(start)) continue;
+      const upgrade = (start: number, extend: boolean): void => {
         const hours = this.upgradeWindow(set, start, extend, claimed);
         for (const hour of hours) claimed.add(hour);
         tasks.push(this.task(set, hours[0]!, hours[hours.length - 1]! + HOUR, 'minute', set.dimsAt(start)));
+      };
+      for (const [start, extend] of [...upgrades].sort(([a], [b]) => a - b)) {
+        if (!claimed.has(start)) upgrade(start, extend);
       }
+      // Warming: one more request per evaluation cuts the oldest hours not cut yet, so that the
+      // cache is complete after a few evaluations instead of edge by edge over the whole lookback.
+      const oldest = round === 1 ? this.oldestUncut(set, claimed) : undefined;
+      if (oldest !== undefined) upgrade(oldest, true);
       tasks.push(...this.missing(set, claimed));
       for (const { from, to, fields } of exact.values()) tasks.push(this.task(set, from, to, null, [...fields]));
     }
     return tasks;
+  }
+
+  private oldestUncut(set: FilterSet, claimed: ReadonlySet<number>): number | undefined {
+    const first = Math.min(...set.keepFrom.values());
+    for (let hour = first; hour < this.tailFrom && hour + HOUR <= this.closedBefore; hour += HOUR) {
+      if (!claimed.has(hour) && this.cutState(set, set.dimsAt(hour), hour) === 'uncut') return hour;
+    }
+    return undefined;
   }
 
   /** `start` and, for the usual cuts, the hours after it that aren't cut there yet, up to a page of rows. */
@@ -351,7 +410,7 @@ class Run {
     const hours = [start];
     let rows = this.minuteRows(set, dims, start);
     for (let hour = start + HOUR; extend && hour < this.tailFrom && hour + HOUR <= this.closedBefore; hour += HOUR) {
-      if (claimed.has(hour) || set.dimsAt(hour).length !== dims.length || !this.needsCuts(set, dims, hour)) break;
+      if (claimed.has(hour) || set.dimsAt(hour).length !== dims.length || this.cutState(set, dims, hour) === 'cut') break;
       rows += this.minuteRows(set, dims, hour);
       if (rows > ROW_LIMIT) break;
       hours.push(hour);
@@ -359,11 +418,18 @@ class Run {
     return hours;
   }
 
-  private needsCuts(set: FilterSet, dims: readonly Dimension[], hour: number): boolean {
-    return dims.some((dim) => {
+  /** Whether the hour is known, for every dimension, at the usual cuts ('empty': without rows, nothing to cut). */
+  private cutState(set: FilterSet, dims: readonly Dimension[], hour: number): 'uncut' | 'cut' | 'empty' {
+    let empty = true;
+    for (const dim of dims) {
       const view = this.view(set, dim, hour);
-      return !(view instanceof RecordView && view.cutAtAll(this.cuts)) && !(view instanceof FetchedView && view.hour.granularity === 'minute');
-    });
+      if (view === undefined) return 'uncut';
+      if (view.empty) continue;
+      empty = false;
+      const cut = view instanceof RecordView ? view.cutAtAll(this.cuts) : (view as FetchedView).hour.granularity === 'minute';
+      if (!cut) return 'uncut';
+    }
+    return empty ? 'empty' : 'cut';
   }
 
   /** Rows a minute-level request of the hour may return: no more than its observations, nor 60 per group combination. */
@@ -416,34 +482,41 @@ class Run {
   }
 
   private answer(set: FilterSet): void {
+    // Alerts often share a window (a warning and a critical one, one per channel): each is cut once.
+    const answered = new Map<string, SpendResult>();
     for (const member of set.members) {
-      if (set.error !== null) {
-        this.results[member.index] = { status: 'rejected', reason: set.error };
-        continue;
-      }
-      const groups: Groups = new Map();
-      let missing: Error | null = null;
-      for (const piece of member.pieces) {
-        const view = this.view(set, member.dim, piece.hour);
-        if (view?.empty) continue;
-        if (view && view.cuttable(piece.from) && view.cuttable(piece.to)) {
-          view.addRange(piece.from, piece.to, groups);
-          continue;
-        }
-        const exact = set.exact.get(rangeKey(piece.hour + piece.from, piece.hour + piece.to))?.get(member.dim);
-        if (!exact) {
-          missing = new Error(`the planner has no spend for ${new Date(piece.hour + piece.from).toISOString()}–${new Date(piece.hour + piece.to).toISOString()}`);
-          break;
-        }
-        addGroups(groups, exact);
-      }
-      if (missing) {
-        this.results[member.index] = { status: 'rejected', reason: missing };
-        continue;
-      }
-      const value: SpendReading = { total: totalOf(groups), byGroup: member.dim === '' ? null : groups };
-      this.results[member.index] = { status: 'fulfilled', value };
+      const id = `${member.dim}|${member.from}|${member.to}`;
+      let result = answered.get(id);
+      if (!result) answered.set(id, (result = this.reading(set, member)));
+      this.results[member.index] = result;
     }
+  }
+
+  private reading(set: FilterSet, member: Member): SpendResult {
+    if (set.error !== null) return { status: 'rejected', reason: set.error };
+    const groups: Groups = new Map();
+    const unknown = (from: number, to: number): SpendResult => ({
+      status: 'rejected',
+      reason: new Error(`the planner has no spend for ${new Date(from).toISOString()}–${new Date(to).toISOString()}`),
+    });
+    for (let hour = member.wholeFrom; hour < member.wholeTo; hour += HOUR) {
+      const view = this.view(set, member.dim, hour);
+      if (!view) return unknown(hour, hour + HOUR);
+      if (!view.empty) view.addRange(0, HOUR, groups);
+    }
+    for (const span of member.spans) {
+      const hour = floorTo(span.from, HOUR);
+      const view = span.to - hour > HOUR ? undefined : this.view(set, member.dim, hour);
+      if (view?.empty) continue;
+      if (view && view.cuttable(span.from - hour) && view.cuttable(span.to - hour)) {
+        view.addRange(span.from - hour, span.to - hour, groups);
+        continue;
+      }
+      const exact = set.exact.get(rangeKey(span.from, span.to))?.get(member.dim);
+      if (!exact) return unknown(span.from, span.to);
+      addGroups(groups, exact);
+    }
+    return { status: 'fulfilled', value: { total: totalOf(groups), byGroup: member.dim === '' ? null : groups } };
   }
 
   /** Closed hours fetched now go to the cache, cut where later evaluations will cut them. */
@@ -452,12 +525,15 @@ class Run {
     // Langfuse moved to another API version under us: the next evaluation starts that version's cache.
     if (this.switchedTo !== null) return;
     for (const set of this.sets.values()) {
+      // Hours fetched in minute buckets are cut at the usual offsets and wherever this evaluation cut them.
       const offsets = new Map<number, Set<number>>();
       for (const member of set.members) {
-        for (const piece of member.pieces) {
-          const extra = offsets.get(piece.hour) ?? new Set([0, ...this.cuts]);
-          for (const offset of [piece.from, piece.to]) if (offset % MINUTE === 0 && offset < HOUR) extra.add(offset);
-          offsets.set(piece.hour, extra);
+        for (const span of member.spans) {
+          for (const at of [span.from, span.to]) {
+            const hour = floorTo(at, HOUR);
+            if (at === hour || at % MINUTE !== 0 || set.fetched.get(hour)?.granularity !== 'minute') continue;
+            offsets.set(hour, (offsets.get(hour) ?? new Set()).add(at - hour));
+          }
         }
       }
       for (const [hour, fetched] of set.fetched) {
@@ -478,30 +554,55 @@ class Run {
 
   /** Per cache entry, the first hour any configured alert (or this evaluation) still needs. */
   private keepFrom(): Map<string, number> {
-    const keep = new Map<string, number>();
-    const needAt = (key: string, hour: number): void => {
-      keep.set(key, Math.min(keep.get(key) ?? hour, hour));
-    };
+    const keep = new Map(this.configNeeds);
     for (const set of this.sets.values()) {
-      for (const [dim, hour] of set.keepFrom) needAt(cacheEntryKey(this.version, dim, set.key), hour);
-    }
-    const now = new Date(this.now);
-    for (const alert of this.options.config.alerts) {
-      if (alert.groupBy === 'userId') continue;
-      const ranges = neededRanges(alert, now, this.options.config.timezone);
-      const from = Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime()));
-      needAt(cacheEntryKey(this.version, alert.groupBy ?? '', filterKey(alert.filters ?? {})), floorTo(from, HOUR));
+      for (const [dim, hour] of set.keepFrom) {
+        const key = cacheEntryKey(this.version, dim, set.key);
+        keep.set(key, Math.min(keep.get(key) ?? hour, hour));
+      }
     }
     return keep;
   }
 }
 
-function piecesOf(from: number, to: number): Piece[] {
-  const pieces: Piece[] = [];
-  for (let hour = floorTo(from, HOUR); hour < to; hour += HOUR) {
-    pieces.push({ hour, from: Math.max(from, hour) - hour, to: Math.min(to, hour + HOUR) - hour });
+/** The window [from, to) as whole hours and the spans at its edges. */
+function member(index: number, dim: Dimension, from: number, to: number): Member {
+  const spans: Span[] = [];
+  if (from >= to) return { index, dim, from, to, wholeFrom: from, wholeTo: from, spans };
+  const first = floorTo(from, HOUR);
+  const last = floorTo(to - 1, HOUR);
+  if (first === last && (from !== first || to !== first + HOUR)) {
+    spans.push({ from, to });
+    return { index, dim, from, to, wholeFrom: from, wholeTo: from, spans };
   }
-  return pieces;
+  const wholeFrom = from === first ? first : first + HOUR;
+  const wholeTo = floorTo(to, HOUR);
+  if (from !== wholeFrom) spans.push({ from, to: wholeFrom });
+  if (to !== wholeTo) spans.push({ from: wholeTo, to });
+  return { index, dim, from, to, wholeFrom, wholeTo, spans };
+}
+
+/**
+ * Joins the 1 ms span at `index` with what lies next to it in the window: the adjacent whole hour
+ * or, without one, the other edge span. Returns the joined span.
+ */
+function joinNeighbour(member: Member, index: number): Span {
+  const span = member.spans[index]!;
+  const other = member.spans[1 - index];
+  let joined: Span;
+  if (span.to === member.wholeFrom && member.wholeFrom < member.wholeTo) {
+    joined = { from: span.from, to: (member.wholeFrom += HOUR) };
+  } else if (span.from === member.wholeTo && member.wholeFrom < member.wholeTo) {
+    joined = { from: (member.wholeTo -= HOUR), to: span.to };
+  } else if (other) {
+    joined = { from: Math.min(span.from, other.from), to: Math.max(span.to, other.to) };
+    member.spans.splice(0, 2, joined);
+    return joined;
+  } else {
+    return span;
+  }
+  member.spans[index] = joined;
+  return joined;
 }
 
 function sortedUnion(...lists: ReadonlyArray<Iterable<number>>): number[] {

@@ -1,6 +1,6 @@
 // What is known about one hour of one (filter set, dimension) during an evaluation, from the cache
 // or from a request just made, and which parts of the hour can be cut from it exactly.
-import type { HourRecord } from './cache.js';
+import { internCuts, type HourRecord } from './cache.js';
 import type { Dimension } from './keys.js';
 import { addGroups, type Groups } from './groups.js';
 import type { Granularity } from './fetch.js';
@@ -21,7 +21,7 @@ export class RecordView implements HourView {
   readonly empty: boolean;
 
   constructor(private readonly record: HourRecord) {
-    this.empty = record.slices.every((slice) => slice.size === 0);
+    this.empty = 'totals' in record ? record.count === 0 : record.slices.every((slice) => slice.size === 0);
   }
 
   get count(): number {
@@ -38,9 +38,12 @@ export class RecordView implements HourView {
   }
 
   addRange(from: number, to: number, into: Groups): void {
-    const { cuts, slices } = this.record;
+    const record = this.record;
+    const { cuts } = record;
     for (let i = 0; i < cuts.length; i++) {
-      if (cuts[i]! >= from && cuts[i]! < to) addGroups(into, slices[i]!);
+      if (cuts[i]! < from || cuts[i]! >= to) continue;
+      if ('totals' in record) into.set(null, (into.get(null) ?? 0) + record.totals[i]!);
+      else addGroups(into, record.slices[i]!);
     }
   }
 }
@@ -89,6 +92,8 @@ export class FetchedView implements HourView {
       while (i + 1 < cuts.length && cuts[i + 1]! <= slice.offset) i++;
       addGroups(slices[i]!, slice.groups.get(this.dim) ?? new Map());
     }
-    return { count: this.hour.count, cuts, slices };
+    const shared = internCuts(cuts);
+    if (this.dim !== '') return { count: this.hour.count, cuts: shared, slices };
+    return { count: this.hour.count, cuts: shared, totals: slices.map((slice) => slice.get(null) ?? 0) };
   }
 }

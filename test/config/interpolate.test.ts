@@ -101,7 +101,7 @@ describe('interpolation', () => {
       env: {},
       needs: { channels: 'all', alerts: true },
     });
-    expect(withoutLangfuse.config.langfuse).toEqual({ baseUrl: 'https://cloud.langfuse.com', publicKey: '', secretKey: '' });
+    expect(withoutLangfuse.config.langfuse).toEqual({ baseUrl: 'https://cloud.langfuse.com', publicKey: '', secretKey: '', lagMargin: '15m' });
     expect(withoutLangfuse.config.alerts).toHaveLength(1);
 
     const demo = await configError(

@@ -25,6 +25,8 @@ describe('loadConfig: valid files', () => {
       baseUrl: 'https://cloud.langfuse.com',
       publicKey: 'pk-lf-test',
       secretKey: 'sk-lf-test',
+      lagMargin: '15m',
+      requestBudget: 'hobby',
     });
     expect(config.timezone).toBe('Europe/Berlin');
     expect(Object.keys(config.channels)).toEqual(['slack-ops', 'finance-mail', 'automation', 'terminal']);
@@ -44,7 +46,7 @@ describe('loadConfig: valid files', () => {
   it('applies the defaults of everything left out, including the langfuse block', async () => {
     const { config } = await loadFixture('minimal.yaml');
     expect(config).toEqual({
-      langfuse: { baseUrl: 'https://cloud.langfuse.com', publicKey: 'pk-lf-test', secretKey: 'sk-lf-test' },
+      langfuse: { baseUrl: 'https://cloud.langfuse.com', publicKey: 'pk-lf-test', secretKey: 'sk-lf-test', lagMargin: '15m' },
       timezone: 'UTC',
       schedule: '*/15 * * * *',
       channels: { ops: { type: 'console' } },

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { firesPerDay } from '../../src/config/cron.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
 import { formatSummary, isLangfuseCloud, summarizeConfig } from '../../src/config/summary.js';
 
 const ENV = {
@@ -39,20 +40,18 @@ describe('summarizeConfig', () => {
       schedule: '*/15 * * * *',
       ownSchedule: false,
       evaluationsPerDay: 96,
-      requestsPerEvaluation: 1,
-      requestsPerDay: 96,
+      windowsPerEvaluation: 1,
     });
     expect(byName['monthly-budget']).toMatchObject({
       rule: 'warning when spend > $800.00, critical when spend > $1,000.00',
       ownSchedule: true,
-      requestsPerDay: 24,
+      evaluationsPerDay: 24,
     });
     expect(byName['acme-weekly']?.rule).toBe('warning when spend > $300.00');
     expect(byName['daily-spike']).toMatchObject({
       kind: 'relative',
       rule: 'warning when spend > 2 × the mean of the previous 7 days, each to the same point; silent below $5.00',
-      requestsPerEvaluation: 8,
-      requestsPerDay: 768,
+      windowsPerEvaluation: 8,
     });
     expect(byName['model-budget']).toMatchObject({
       windowKind: 'rolling',
@@ -65,16 +64,49 @@ describe('summarizeConfig', () => {
       ],
     });
     expect(byName['top-users']).toMatchObject({ groupBy: 'userId', top: 10, rule: 'critical when spend > $2.00; per userId, top 10' });
-    expect(summary.requestsPerDay).toBe(96 + 24 + 96 + 768 + 96 + 96);
+    // Three filter sets (none; userId customer-acme; model-budget's) and one top-N query, every quarter hour;
+    // the hourly monthly-budget shares the unfiltered request.
+    expect(summary.requests).toEqual({
+      perEvaluation: 4,
+      perDay: 96 * 4,
+      busiestHour: 16,
+      evaluationsPerDay: 96,
+      filterSets: 3,
+      topN: 1,
+      unplannedPerDay: 96 + 24 + 96 + 768 + 96 + 96,
+    });
+    expect(summary.requestsPerDay).toBe(384);
+    expect(summary.budget).toBe('hobby (100 a day)');
   });
 
-  it('warns that Langfuse Cloud Hobby allows 100 requests a day, and only for Cloud hosts', async () => {
-    const cloud = summarizeConfig(await example());
-    expect(cloud.warnings).toHaveLength(1);
-    expect(cloud.warnings[0]).toMatch(/Hobby plan allows 100 Metrics API requests a day; these alerts need up to 1,176, more than that/);
-    expect(cloud.warnings[0]).toMatch(/langfuse\.requestBudget/);
+  it('says how a request budget that is too small stretches the schedule', async () => {
+    const config = await example();
+    const hobby = summarizeConfig(config);
+    expect(hobby.stretch).toEqual({ factor: 384 / 80, everyMinutes: 15, stretchedMinutes: 72 });
+    expect(hobby.warnings).toEqual([
+      "the request budget hobby (100 a day) doesn't cover these alerts on their schedule (up to 384 requests a day, 16 in the busiest hour, " +
+        'with the history cache warm): the worker will stretch the schedule about 4.8×, evaluating about every 72 minutes instead of ' +
+        "every 15 minutes (on the schedule's ticks), and log when it skips one",
+    ]);
 
-    const selfHosted = summarizeConfig(await example({ LANGFUSE_BASE_URL: 'https://langfuse.internal.example.com' }));
+    const core = summarizeConfig({ ...config, langfuse: { ...config.langfuse, requestBudget: 'core' } });
+    expect(core.stretch).toBeNull();
+    expect(core.warnings).toEqual([]);
+
+    const hourly = summarizeConfig({ ...config, langfuse: { ...config.langfuse, requestBudget: { perHour: 10 } } });
+    expect(hourly.stretch).toEqual({ factor: 2, everyMinutes: 15, stretchedMinutes: 30 });
+    expect(hourly.budget).toBe('10 an hour');
+  });
+
+  it('warns on Langfuse Cloud without a request budget that Hobby allows 100 requests a day, and only on Cloud hosts', async () => {
+    const withoutBudget = (config: Config): Config => ({ ...config, langfuse: { ...config.langfuse, requestBudget: undefined } });
+    const cloud = summarizeConfig(withoutBudget(await example()));
+    expect(cloud.budget).toBeNull();
+    expect(cloud.warnings).toHaveLength(1);
+    expect(cloud.warnings[0]).toMatch(/Hobby plan allows 100 Metrics API requests a day; these alerts need up to 384, more than that/);
+    expect(cloud.warnings[0]).toMatch(/set langfuse\.requestBudget to your plan/);
+
+    const selfHosted = summarizeConfig(withoutBudget(await example({ LANGFUSE_BASE_URL: 'https://langfuse.internal.example.com' })));
     expect(selfHosted.warnings).toEqual([]);
 
     expect(['https://cloud.langfuse.com', 'https://us.cloud.langfuse.com', 'https://jp.cloud.langfuse.com', 'https://HIPAA.cloud.langfuse.com/'].map(isLangfuseCloud)).toEqual([true, true, true, true]);
@@ -83,7 +115,11 @@ describe('summarizeConfig', () => {
 
   it('notes channels no alert uses', async () => {
     const config = await example({ LANGFUSE_BASE_URL: 'http://localhost:3000' });
-    const summary = summarizeConfig({ ...config, alerts: config.alerts.filter((alert) => alert.name === 'daily-budget') });
+    const summary = summarizeConfig({
+      ...config,
+      langfuse: { ...config.langfuse, requestBudget: undefined },
+      alerts: config.alerts.filter((alert) => alert.name === 'daily-budget'),
+    });
     expect(summary.warnings).toEqual(['channel automation is not used by any alert', 'channel terminal is not used by any alert']);
   });
 
@@ -91,9 +127,14 @@ describe('summarizeConfig', () => {
     const text = formatSummary(summarizeConfig(await example()));
     expect(text).toContain('Alerts (6):');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');
-    expect(text).toContain('96 evaluations a day × 8 requests = 768 Langfuse requests a day');
+    expect(text).toContain('    schedule: 0 * * * * (its own), 24 evaluations a day');
     expect(text).toContain('  finance-mail  email → finance@example.com, cfo@example.com via smtp.example.com:587');
-    expect(text).toContain('Langfuse requests: up to 1,176 a day');
+    expect(text).toContain(
+      'Langfuse requests (history cache warm): up to 4 per evaluation (3 filter sets, 1 top-N userId query), up to 384 a day (busiest day)',
+    );
+    expect(text).toContain('one request per alert window would be 1,176 a day');
+    expect(text).toContain('Request budget: hobby (100 a day)');
+    expect(text).toContain('stretch the schedule about 4.8×');
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {
       expect(text).not.toContain(secret);
     }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
-import { proxySettings } from '../../src/net/proxy.js';
+import { ProxyConfigError, proxySettings } from '../../src/net/proxy.js';
 import { spend, startCli } from '../support/cli-process.js';
 import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
@@ -22,6 +22,13 @@ describe('proxySettings', () => {
       noProxy: '.internal',
     });
     expect(proxySettings({ HTTP_PROXY: 'http://proxy:3128' })).toEqual({ httpProxy: 'http://proxy:3128' });
+  });
+
+  test('takes a proxy without a scheme as http://, and refuses one that is no URL without showing it', () => {
+    expect(proxySettings({ HTTPS_PROXY: 'proxy.corp:3128' })).toEqual({ httpsProxy: 'http://proxy.corp:3128' });
+    expect(() => proxySettings({ HTTPS_PROXY: 'http://user:s3cret@' })).toThrow(
+      new ProxyConfigError('HTTPS_PROXY is not a proxy URL such as http://proxy.example.com:3128'),
+    );
   });
 });
 

@@ -1,0 +1,66 @@
+// Benchmark (b), run by bench/run.ts in a process of its own so that its memory is the worker's
+// alone: plain JavaScript on the built dist/, no TypeScript loader, no fake Langfuse in it.
+// Reads the configuration from argv[2], Langfuse from the environment, evaluates every alert at
+// NOW until the history cache holds everything (no request left), then measures evaluations that
+// are answered from the cache alone. Prints one JSON line.
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../dist/config/load.js';
+import { evaluateAlert, neededRanges } from '../dist/evaluate/evaluate.js';
+import { LangfuseClient } from '../dist/langfuse/client.js';
+import { createLogger } from '../dist/log/logger.js';
+import { createSpendSource } from '../dist/planner/index.js';
+
+const [configPath, stateDir] = process.argv.slice(2);
+const now = new Date(process.env.NOW);
+const { config } = await loadConfig({ path: configPath, text: readFileSync(configPath, 'utf8'), env: process.env, needs: 'all' });
+const log = createLogger({ level: 'warn', format: 'json', redact: (text) => text });
+const client = new LangfuseClient({ baseUrl: config.langfuse.baseUrl, publicKey: config.langfuse.publicKey, secretKey: config.langfuse.secretKey });
+const source = createSpendSource({ client, stateDir, config, log, readOnly: false });
+
+const plans = config.alerts.map((alert) => ({ alert, ranges: neededRanges(alert, now, config.timezone) }));
+const queries = plans.flatMap(({ alert, ranges }) =>
+  [ranges.current, ...ranges.baselines].map((range) => ({ filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top, from: range.from, to: range.to })),
+);
+
+async function evaluateAll() {
+  const results = await source.spendAll(queries);
+  let next = 0;
+  let series = 0;
+  for (const { alert, ranges } of plans) {
+    const mine = results.slice(next, (next += 1 + ranges.baselines.length));
+    if (mine.some((r) => r.status === 'rejected')) throw new Error(`${alert.name}: ${mine.find((r) => r.status === 'rejected').reason}`);
+    const [current, ...baselines] = mine.map((r) => r.value);
+    series += evaluateAlert(alert, { current, baselines }, { now, timezone: config.timezone }).length;
+  }
+  return series;
+}
+
+let warmUpRequests = 0;
+for (let round = 0; round < 30; round++) {
+  await evaluateAll();
+  warmUpRequests += source.lastUsage.requests;
+  if (source.lastUsage.requests === 0) break;
+}
+if (source.lastUsage.requests !== 0) throw new Error('the history cache did not fill up');
+
+const runs = [];
+let series = 0;
+for (let run = 0; run < 5; run++) {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  series = await evaluateAll();
+  const used = process.cpuUsage(cpu);
+  runs.push({ cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started, requests: source.lastUsage.requests });
+}
+process.stdout.write(
+  JSON.stringify({
+    alerts: config.alerts.length,
+    queries: queries.length,
+    series,
+    warmUpRequests,
+    runs,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+  }) + '\n',
+);

@@ -1,0 +1,269 @@
+// `npm run bench`: what the worker costs, measured. Not a test: it prints a table and writes
+// docs/benchmarks.md.
+//   (a) Langfuse requests per evaluation and per day, the reference configuration, planned vs one
+//       request per alert window, from an empty history cache and with a warm one
+//   (b) 1,000 alerts evaluated over spend already fetched: CPU time and memory
+//   (c) `check` from spawn to its first Langfuse request
+//   (d) an idle daemon's memory
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/load.js';
+import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../src/fake-langfuse/server.js';
+import { LangfuseClient } from '../src/langfuse/client.js';
+import { LangfuseSpendSource } from '../src/langfuse/spend-source.js';
+import { createLogger } from '../src/log/logger.js';
+import { alertQueries, createSpendSource } from '../src/planner/index.js';
+import { spend } from '../test/support/observations.js';
+import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from '../test/planner/reference.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const KEYS = { publicKey: 'pk-lf-bench', secretKey: 'sk-lf-bench' };
+const CONSOLE_CHANNEL = 'channels:\n  terminal:\n    type: console\n';
+
+interface Row {
+  readonly measure: string;
+  readonly value: string;
+  readonly target: string;
+  readonly verdict: string;
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+const row = (measure: string, value: string, target = '', met?: boolean): void => {
+  rows.push({ measure, value, target, verdict: met === undefined ? '' : met ? 'met' : 'MISSED' });
+};
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function withFake<T>(observations: readonly FakeObservation[], fn: (fake: FakeLangfuse, dir: string) => Promise<T>): Promise<T> {
+  const fake = await startFakeLangfuse({ observations, ...KEYS });
+  const dir = await mkdtemp(join(tmpdir(), 'spend-alerts-bench-'));
+  try {
+    return await fn(fake, dir);
+  } finally {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const env = (fake: FakeLangfuse): Record<string, string> => ({
+  LANGFUSE_BASE_URL: fake.url,
+  LANGFUSE_PUBLIC_KEY: KEYS.publicKey,
+  LANGFUSE_SECRET_KEY: KEYS.secretKey,
+});
+
+/** (a) */
+async function requests(): Promise<void> {
+  await withFake(referenceSpend('2026-06-12T00:00:00Z', 20), async (fake, dir) => {
+    const { config } = await loadConfig({ path: 'alerts.yaml', text: CONSOLE_CHANNEL + REFERENCE_ALERTS, env: env(fake), needs: 'all' });
+    const client = new LangfuseClient({ baseUrl: fake.url, ...KEYS });
+    const log = createLogger({ level: 'error', format: 'json', redact: (t) => t });
+    const planned = createSpendSource({ client, stateDir: dir, config, log, readOnly: false });
+    const metrics = (): number => fake.requests.filter((r) => r.path.includes('metrics')).length;
+    const day = async (start: string): Promise<number[]> => {
+      const counts: number[] = [];
+      for (const now of dayOfTicks(start)) {
+        const before = metrics();
+        await planned.spendAll(alertQueries(config.alerts, now, REFERENCE_TIMEZONE));
+        counts.push(metrics() - before);
+      }
+      return counts;
+    };
+    const before = metrics();
+    await new LangfuseSpendSource(client).spendAll(alertQueries(config.alerts, new Date('2026-06-09T12:00:00Z'), REFERENCE_TIMEZONE));
+    const naive = metrics() - before;
+    const cold = await day('2026-06-10T00:00:00Z');
+    const warm = await day('2026-06-11T00:00:00Z');
+    const sum = (counts: readonly number[]): number => counts.reduce((a, b) => a + b, 0);
+    const warmPerEvaluation = Math.max(...warm);
+    row('(a) unplanned: requests per evaluation / per day', `${naive} / ${fmt(naive * 96)}`);
+    row('(a) planned, cold cache: first evaluation / busiest / day', `${cold[0]} / ${Math.max(...cold)} / ${fmt(sum(cold))}`, '', undefined);
+    row('(a) planned, cold cache: day vs unplanned', `${fmt((naive * 96) / sum(cold), 1)}× fewer`, '≥ 10×', (naive * 96) / sum(cold) >= 10);
+    row(
+      '(a) planned, warm cache: requests per evaluation / per day',
+      `${warmPerEvaluation} / ${fmt(sum(warm))}`,
+      `≤ ${REFERENCE_FILTER_SETS} (1 per filter set)`,
+      warmPerEvaluation <= REFERENCE_FILTER_SETS,
+    );
+    row('(a) planned, warm cache: day vs unplanned', `${fmt((naive * 96) / sum(warm), 1)}× fewer`, '≥ 10×', (naive * 96) / sum(warm) >= 10);
+    const warmFrom = cold.findIndex((_, i) => cold.slice(i).every((n) => n <= REFERENCE_FILTER_SETS));
+    notes.push(
+      `(a) Reference configuration: 20 alerts (day, week, month, 24h and 7d windows; 3 filter sets; groupBy model and environment; ` +
+        `5 relative alerts with baselines of 4 to 7 windows), Europe/Berlin, every 15 minutes, over 45 days of spend ` +
+        `(20 generations an hour) in the fake Langfuse. Cold: a day of 96 evaluations starting with an empty state directory; ` +
+        `the cache was warm from evaluation ${warmFrom + 1} on. Warm: the following day.`,
+    );
+  });
+}
+
+/** (b) 1,000 alerts: 900 ungrouped over 30 filter sets, 100 grouped by model with 1,000 models each. */
+async function thousandAlerts(): Promise<void> {
+  const now = new Date('2026-06-12T12:00:00Z');
+  const observations: FakeObservation[] = [];
+  const windows = ['day', 'week', 'month', '24h', '7d'] as const;
+  for (let set = 0; set < 30; set++) {
+    for (let hour = 0; hour < 40 * 24; hour += 1) {
+      observations.push(spend(new Date(now.getTime() - hour * 3_600_000 - 1_000 * (set + 1)), 0.01 + (set % 7) / 100, { environment: `env-${set}` }));
+    }
+  }
+  for (let set = 0; set < 10; set++) {
+    for (let model = 0; model < 1000; model++) {
+      observations.push(spend(new Date(now.getTime() - ((model * 86_399) % 86_400_000) - 1), 0.001 * (model % 13), { environment: `grouped-${set}`, model: `model-${model}` }));
+    }
+  }
+  const alerts: string[] = [];
+  for (let i = 0; i < 900; i++) {
+    const rule = i % 5 === 0 ? `relative: { factor: 2, baseline: ${3 + (i % 4)} }` : `threshold: ${10 + i}`;
+    alerts.push(`  - { name: a${i}, window: ${windows[i % windows.length]}, ${rule}, filters: { environment: env-${i % 30} }, channels: [terminal] }`);
+  }
+  for (let i = 0; i < 100; i++) {
+    alerts.push(`  - { name: g${i}, window: 24h, groupBy: model, threshold: ${0.005 + i / 1000}, filters: { environment: grouped-${i % 10} }, channels: [terminal] }`);
+  }
+  await withFake(observations, async (fake, dir) => {
+    const configPath = join(dir, 'alerts.yaml');
+    await writeFile(configPath, `${CONSOLE_CHANNEL}langfuse:\n  lagMargin: 0m\nalerts:\n${alerts.join('\n')}\n`);
+    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/prof2', join(ROOT, 'bench/evaluate-1000.mjs'), configPath, join(dir, 'state')], {
+      env: { ...process.env, ...env(fake), NOW: now.toISOString() },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const output = await collect(child); console.log(output);
+    const result = JSON.parse(output) as { queries: number; series: number; warmUpRequests: number; runs: Array<{ cpuMs: number; wallMs: number; requests: number }>; rssMb: number; maxRssMb: number };
+    const cpu = result.runs.map((r) => r.cpuMs);
+    row('(b) 1,000 alerts over fetched spend: CPU per evaluation (median of 5, max)', `${fmt(median(cpu))} ms (max ${fmt(Math.max(...cpu))} ms)`, '< 250 ms', median(cpu) < 250);
+    row('(b) 1,000 alerts: process RSS (peak)', `${fmt(result.maxRssMb)} MB`, '< 150 MB', result.maxRssMb < 150);
+    notes.push(
+      `(b) 900 alerts without groupBy over 30 filter sets (day, week, month, 24h, 7d; every fifth relative, 3–6 baselines) and ` +
+        `100 alerts grouped by model over 10 filter sets of 1,000 models each: ${fmt(result.queries)} windows, ${fmt(result.series)} series. ` +
+        `A separate Node process on dist/ (no TypeScript loader, no fake Langfuse in it) first fills the history cache ` +
+        `(${fmt(result.warmUpRequests)} requests), then evaluates 5 times from the cache alone (${result.runs.map((r) => r.requests).join(', ')} requests): ` +
+        `cutting every window from the cached hours and evaluating every alert. Wall time per run: ${result.runs.map((r) => fmt(r.wallMs)).join(', ')} ms.`,
+    );
+  });
+}
+
+/** (c) */
+async function coldStart(): Promise<void> {
+  await withFake([spend(new Date(Date.now() - 60_000), 1)], async (fake, dir) => {
+    await writeFile(join(dir, 'alerts.yaml'), CONSOLE_CHANNEL + REFERENCE_ALERTS);
+    const times: number[] = [];
+    for (let run = 0; run < 7; run++) {
+      const seen = fake.requests.length;
+      const started = Date.now();
+      const child = spawn(process.execPath, [join(ROOT, 'dist/cli/bin.js'), 'check', '--config', join(dir, 'alerts.yaml'), '--state-dir', join(dir, `state-${run}`)], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', ...env(fake) },
+        stdio: 'ignore',
+      });
+      const code = await exited(child);
+      if (code !== 0) throw new Error(`check exited with ${code}`);
+      const first = fake.requests[seen];
+      if (!first) throw new Error('check sent no request');
+      times.push(first.at.getTime() - started);
+    }
+    row('(c) `check`: spawn to first Langfuse request (median of 7)', `${fmt(median(times))} ms (${fmt(Math.min(...times))}–${fmt(Math.max(...times))})`, '< 300 ms', median(times) < 300);
+    notes.push(`(c) \`node dist/cli/bin.js check\` with the reference configuration and a fresh state directory each run; time from spawn to the first request the fake Langfuse receives (its project lookup).`);
+  });
+}
+
+/** (d) */
+async function idleDaemon(): Promise<void> {
+  await withFake([spend(new Date(Date.now() - 60_000), 1)], async (fake, dir) => {
+    await writeFile(join(dir, 'alerts.yaml'), CONSOLE_CHANNEL + REFERENCE_ALERTS);
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(ROOT, 'dist/cli/bin.js'), 'run', '--port', String(port), '--config', join(dir, 'alerts.yaml'), '--state-dir', join(dir, 'state')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...env(fake), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    try {
+      const healthy = await waitForHealth(port, child, 15_000);
+      if (!healthy) {
+        row('(d) idle daemon RSS', 'not measured: `spend-alerts run` did not answer /healthz', '< 80 MB');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+      const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+      row('(d) idle daemon RSS (peak)', `${fmt(rssKb / 1024)} MB (${fmt(hwmKb / 1024)} MB)`, '< 80 MB', rssKb / 1024 < 80);
+      notes.push(`(d) \`node dist/cli/bin.js run\` with the reference configuration, /healthz answering, then 5 s idle; VmRSS (VmHWM) from /proc/<pid>/status.`);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  });
+}
+
+async function waitForHealth(port: number, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (response.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function collect(child: ChildProcess): Promise<string> {
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await exited(child);
+  if (code !== 0) throw new Error(`benchmark process exited with ${code}`);
+  return out;
+}
+
+function table(): string {
+  const header = ['measure', 'value', 'target', ''];
+  const body = rows.map((r) => [r.measure, r.value, r.target, r.verdict]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...body.map(line)].join('\n');
+}
+
+process.stdout.write('building dist/ …\n');
+if (false) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+for (const [name, step] of [
+  ["(b)", thousandAlerts],
+] as const) { await step(); }
+if (false) for (const [name, step] of [
+  ['(a) requests', requests],
+  ['(b) 1,000 alerts', thousandAlerts],
+  ['(c) check cold start', coldStart],
+  ['(d) idle daemon', idleDaemon],
+] as const) {
+  process.stdout.write(`${name} …\n`);
+  await step();
+}
+const text = table();
+process.stdout.write(`\n${text}\n`);
+const machine = `Node ${process.version}, ${process.platform}/${process.arch}`;
+if (false) await writeFile(
+  join(ROOT, 'docs/benchmarks.md'),
+  `# Benchmarks\n\nWritten by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}, ${machine}. ` +
+    `Numbers from one machine; rerun to compare.\n\n${text}\n\n## How each figure is measured\n\n${notes.map((note) => `- ${note}`).join('\n')}\n`,
+);
+process.stdout.write('\nwritten to docs/benchmarks.md\n');

@@ -1,0 +1,172 @@
+// The request budget: limits that hold over any hour or day, evaluations spread rather than
+// bunched, Retry-After honoured and the pace slowed after a 429, and state that survives restarts.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { LangfuseError } from '../../src/langfuse/client.js';
+import { alertQueries, budgetLimits, describeBudget, RequestBudget } from '../../src/planner/index.js';
+import { BUDGET_FILE } from '../../src/planner/budget.js';
+import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from './reference.js';
+import { plannerFixture, type PlannerFixture } from './support.js';
+
+const HOUR = 3_600_000;
+let fixture: PlannerFixture | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe('plans and limits', () => {
+  test('plan names stand for Langfuse Cloud limits', () => {
+    expect(budgetLimits('hobby')).toEqual({ perDay: 100 });
+    expect(budgetLimits('core')).toEqual({ perHour: 100 });
+    expect(budgetLimits('pro')).toEqual({ perHour: 500 });
+    expect(budgetLimits('self-hosted')).toEqual({});
+    expect(budgetLimits(undefined)).toEqual({});
+    expect(budgetLimits({ perHour: 20, perDay: 200 })).toEqual({ perHour: 20, perDay: 200 });
+    expect(describeBudget('hobby')).toBe('hobby (100 a day)');
+    expect(describeBudget({ perHour: 20, perDay: 1000 })).toBe('20 an hour, 1,000 a day');
+    expect(describeBudget('self-hosted')).toBe('self-hosted (no limit)');
+  });
+
+  test('no limit: always admitted', () => {
+    const budget = RequestBudget.inMemory({});
+    expect(budget.admit(10_000, new Date('2026-06-10T00:00:00Z'))).toEqual({ ok: true });
+  });
+
+  test('a burst may use a quarter of the window; after it, evaluations are spread evenly', async () => {
+    const budget = RequestBudget.inMemory({ perHour: 100 });
+    const t0 = Date.parse('2026-06-10T00:00:00Z');
+    expect(budget.admit(20, new Date(t0))).toEqual({ ok: true });
+    await budget.record(25, new Date(t0));
+    const refused = budget.admit(1, new Date(t0));
+    // each request stands for 1.25 × 36 s: 25 requests fill the 15 minutes' allowance and 5.6 minutes more
+    expect(refused).toMatchObject({ ok: false, retryAt: new Date(t0 + 26 * 45_000 - 15 * 60_000) });
+    if (!refused.ok) expect(refused.reason).toMatch(/spreading 100 requests an hour evenly/);
+    expect(budget.admit(1, new Date(t0 + 26 * 45_000 - 15 * 60_000))).toEqual({ ok: true });
+  });
+
+  test('the hourly limit holds over any hour, also for requests counted before the limit was set', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
+    const t0 = Date.parse('2026-06-10T00:00:00Z');
+    const unlimited = await RequestBudget.open({ stateDir: dir, limits: {} });
+    for (let i = 0; i < 12; i++) await unlimited.record(1, new Date(t0 + i * 60_000));
+    const limited = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    const refused = limited.admit(1, new Date(t0 + 30 * 60_000));
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.reason).toMatch(/12 of 10 requests used in the last hour/);
+    // three of them must leave the window: the third was logged in minute 2, so an hour after minute 3
+    expect(refused.retryAt.getTime()).toBe(t0 + 3 * 60_000 + HOUR);
+    expect(limited.admit(1, refused.retryAt)).toEqual({ ok: true });
+  });
+
+  test('an evaluation larger than the whole limit runs once nothing else is in its window', async () => {
+    const budget = RequestBudget.inMemory({ perHour: 10 });
+    const t0 = Date.parse('2026-06-10T00:00:00Z');
+    expect(budget.admit(25, new Date(t0))).toEqual({ ok: true });
+    await budget.record(25, new Date(t0));
+    expect(budget.admit(25, new Date(t0 + HOUR)).ok).toBe(false);
+  });
+
+  test('state survives a restart; a read-only budget writes nothing', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
+    const t0 = new Date('2026-06-10T00:00:00Z');
+    const readOnly = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 }, readOnly: true });
+    await readOnly.record(9, t0);
+    expect(existsSync(join(dir, BUDGET_FILE))).toBe(false);
+
+    const budget = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    await budget.record(9, t0);
+    await budget.rateLimited(120, t0);
+    const reopened = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    expect(reopened.snapshot(new Date(t0.getTime() + 60_000))).toMatchObject({ usedLastHour: 9, pausedUntil: new Date(t0.getTime() + 120_000), pace: 0.5 });
+  });
+});
+
+/** A scheduler in miniature: at every tick, ask the budget; evaluate when admitted. */
+async function runSchedule(fixture: PlannerFixture, budget: RequestBudget, ticks: readonly Date[]) {
+  const planned = fixture.planned({ budget });
+  const evaluations: Array<{ at: number; requests: number; estimated: number }> = [];
+  for (const now of ticks) {
+    const queries = alertQueries(fixture.config.alerts, now, REFERENCE_TIMEZONE);
+    const estimated = await planned.estimate(queries);
+    if (!budget.admit(estimated, now).ok) continue;
+    const before = fixture.metricsRequests();
+    await planned.spendAll(queries);
+    evaluations.push({ at: now.getTime(), requests: fixture.metricsRequests(before), estimated });
+  }
+  return evaluations;
+}
+
+describe('at run time', () => {
+  test('hobby (100 a day) on a 15-minute schedule: never more than 100 in any 24 hours, evaluations spread over the day', async () => {
+    fixture = await plannerFixture(REFERENCE_ALERTS, referenceSpend('2026-06-13T00:00:00Z', 10));
+    const budget = RequestBudget.inMemory(budgetLimits('hobby'));
+    const ticks = [...dayOfTicks('2026-06-10T00:00:00Z'), ...dayOfTicks('2026-06-11T00:00:00Z'), ...dayOfTicks('2026-06-12T00:00:00Z')];
+    const evaluations = await runSchedule(fixture, budget, ticks);
+
+    for (const tick of ticks) {
+      const t = tick.getTime();
+      const lastDay = evaluations.filter((e) => e.at > t - 24 * HOUR && e.at <= t).reduce((n, e) => n + e.requests, 0);
+      expect(lastDay, tick.toISOString()).toBeLessThanOrEqual(100);
+    }
+    // the schedule is stretched, not abandoned: evaluations through every day, none more than a few hours apart
+    const gaps = evaluations.slice(1).map((e, i) => e.at - evaluations[i]!.at);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(6 * HOUR);
+    const lastDay = evaluations.filter((e) => e.at >= Date.parse('2026-06-12T00:00:00Z'));
+    expect(lastDay.length).toBeGreaterThanOrEqual(25);
+    expect(lastDay.every((e) => e.requests === REFERENCE_FILTER_SETS && e.estimated === e.requests)).toBe(true);
+  }, 120_000);
+
+  test('a 429 pauses everything until Retry-After, then the pace is halved', async () => {
+    fixture = await plannerFixture(REFERENCE_ALERTS, referenceSpend('2026-06-11T00:00:00Z', 10));
+    const budget = RequestBudget.inMemory(budgetLimits('core'));
+    const planned = fixture.planned({ budget });
+    const ticks = dayOfTicks('2026-06-10T00:00:00Z');
+    for (const now of ticks.slice(0, 8)) await planned.spendAll(alertQueries(fixture.config.alerts, now, REFERENCE_TIMEZONE));
+
+    fixture.fake.inject({ kind: 'status', status: 429, retryAfter: 3600, times: 5 });
+    const limitedAt = ticks[8]!;
+    const before = fixture.metricsRequests();
+    const results = await planned.spendAll(alertQueries(fixture.config.alerts, limitedAt, REFERENCE_TIMEZONE));
+    // what was already in flight went out; nothing after the first 429
+    expect(fixture.metricsRequests(before)).toBeLessThanOrEqual(REFERENCE_FILTER_SETS);
+    expect(results.every((r) => r.status === 'rejected' && r.reason instanceof LangfuseError && r.reason.kind === 'rate-limited')).toBe(true);
+    expect(planned.lastUsage?.rateLimited?.retryAfterSeconds).toBe(3600);
+    fixture.fake.clearFaults();
+
+    const during = budget.admit(3, ticks[9]!);
+    expect(during).toMatchObject({ ok: false, retryAt: new Date(limitedAt.getTime() + HOUR) });
+    if (!during.ok) expect(during.reason).toMatch(/429/);
+    const after = new Date(limitedAt.getTime() + HOUR);
+    expect(budget.admit(3, after)).toEqual({ ok: true });
+    expect(budget.snapshot(after)).toMatchObject({ pace: 0.5, effective: { perHour: 50 } });
+    // an hour after the pause without another 429, the pace is back
+    expect(budget.snapshot(new Date(after.getTime() + HOUR))).toMatchObject({ pace: 1, effective: { perHour: 100 } });
+  }, 60_000);
+
+  test('without a configured limit, a 429 still pauses and then halves what the last hour used', async () => {
+    fixture = await plannerFixture(REFERENCE_ALERTS, referenceSpend('2026-06-11T00:00:00Z', 10));
+    const budget = RequestBudget.inMemory(budgetLimits('self-hosted'));
+    const planned = fixture.planned({ budget });
+    const ticks = dayOfTicks('2026-06-10T00:00:00Z');
+    for (const now of ticks.slice(0, 4)) await planned.spendAll(alertQueries(fixture.config.alerts, now, REFERENCE_TIMEZONE));
+    const used = budget.snapshot(ticks[3]!).usedLastHour;
+
+    fixture.fake.inject({ kind: 'status', status: 429, times: 5 });
+    await planned.spendAll(alertQueries(fixture.config.alerts, ticks[4]!, REFERENCE_TIMEZONE));
+    fixture.fake.clearFaults();
+    const snapshot = budget.snapshot(ticks[4]!);
+    // no Retry-After: a minute's pause
+    expect(snapshot.pausedUntil).toEqual(new Date(ticks[4]!.getTime() + 60_000));
+    expect(snapshot.effective.perHour).toBe(Math.floor(Math.max(1, budget.snapshot(ticks[4]!).usedLastHour) / 2));
+    expect(snapshot.effective.perHour).toBeLessThan(used);
+    expect(budget.admit(snapshot.effective.perHour! + 1, ticks[5]!).ok).toBe(false);
+  }, 60_000);
+});
