@@ -131,16 +131,29 @@ async function thousandAlerts(): Promise<void> {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const output = await collect(child);
-    const result = JSON.parse(output) as { queries: number; series: number; warmUpRequests: number; runs: Array<{ cpuMs: number; wallMs: number; requests: number }>; rssMb: number; maxRssMb: number };
+    const result = JSON.parse(output) as {
+      queries: number;
+      series: number;
+      warmUpRequests: number;
+      runs: Array<{ cpuMs: number; plannerCpuMs: number; wallMs: number; requests: number }>;
+      maxRssMb: number;
+    };
     const cpu = result.runs.map((r) => r.cpuMs);
-    row('(b) 1,000 alerts over fetched spend: CPU per evaluation (median of 5, max)', `${fmt(median(cpu))} ms (max ${fmt(Math.max(...cpu))} ms)`, '< 250 ms', median(cpu) < 250);
+    const planner = median(result.runs.map((r) => r.plannerCpuMs));
+    row(
+      '(b) 1,000 alerts over fetched spend: CPU per evaluation, median of 5 (planner part; max)',
+      `${fmt(median(cpu))} ms (${fmt(planner)} ms; max ${fmt(Math.max(...cpu))} ms)`,
+      '< 250 ms',
+      median(cpu) < 250,
+    );
     row('(b) 1,000 alerts: process RSS (peak)', `${fmt(result.maxRssMb)} MB`, '< 150 MB', result.maxRssMb < 150);
     notes.push(
       `(b) 900 alerts without groupBy over 30 filter sets (day, week, month, 24h, 7d; every fifth relative, 3–6 baselines) and ` +
         `100 alerts grouped by model over 10 filter sets of 1,000 models each: ${fmt(result.queries)} windows, ${fmt(result.series)} series. ` +
         `A separate Node process on dist/ (no TypeScript loader, no fake Langfuse in it) first fills the history cache ` +
         `(${fmt(result.warmUpRequests)} requests), then evaluates 5 times from the cache alone (${result.runs.map((r) => r.requests).join(', ')} requests): ` +
-        `cutting every window from the cached hours and evaluating every alert. Wall time per run: ${result.runs.map((r) => fmt(r.wallMs)).join(', ')} ms.`,
+        `cutting every window from the cached hours (the planner part) and evaluating every alert (the rest: evaluateAlert over ` +
+        `${fmt(result.series)} series). Wall time per run: ${result.runs.map((r) => fmt(r.wallMs)).join(', ')} ms.`,
     );
   });
 }

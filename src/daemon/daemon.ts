@@ -70,6 +70,8 @@ export class Daemon {
   private langfuseRequests = 0;
   private lastSuccessAt: Date | null = null;
   private lastFailure: string | null = null;
+  /** what the last evaluation's state says is blind or broken (a degraded notice was sent) */
+  private degraded: string[] = [];
 
   constructor(private readonly options: DaemonOptions) {
     this.metrics = options.metrics ?? new DaemonMetrics();
@@ -193,6 +195,7 @@ export class Daemon {
     if (this.generation === undefined) return { ready: false, reason: 'no configuration loaded' };
     if (this.stopping !== undefined) return { ready: false, reason: 'shutting down' };
     const failure = this.lastFailure === null ? '' : `; last failure: ${this.lastFailure}`;
+    if (this.degraded.length > 0) return { ready: false, reason: `degraded: ${this.degraded.join('; ')}` };
     if (this.lastSuccessAt === null) {
       return { ready: false, reason: `no successful evaluation yet${failure}` };
     }
@@ -289,6 +292,13 @@ export class Daemon {
   }
 
   private recordOutcome(report: CheckReport, finished: Date): void {
+    const { langfuse, channels } = report.state;
+    this.degraded = [
+      ...(langfuse.noticeSent ? [`Langfuse failing since ${langfuse.since}: ${langfuse.lastError}`] : []),
+      ...Object.entries(channels)
+        .filter(([, health]) => health.noticeSent)
+        .map(([name, health]) => `channel ${name} failing since ${health.since}: ${health.lastError}`),
+    ];
     const errors = [
       ...report.alertFailures.map((f) => `${f.alert}: ${f.error}`),
       ...report.deliveryFailures.map((f) => `${f.channel}: ${f.error}`),

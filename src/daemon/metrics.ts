@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { SeriesEvaluation } from '../evaluate/series.js';
 import type { RequestEvent } from '../langfuse/client.js';
 import type { DeliveryRecord } from '../pipeline/check.js';
+import type { State } from '../state/state.js';
 
 export const METRIC_PREFIX = 'spend_alerts_';
 /** series per alert exported on /metrics: firing ones first, then by spend */
@@ -24,6 +25,7 @@ export interface EvaluationOutcome {
   readonly alertFailures: readonly unknown[];
   readonly deliveryFailures: readonly unknown[];
   readonly deliveries: ReadonlyArray<Pick<DeliveryRecord, 'channel' | 'ok'>>;
+  readonly state: Pick<State, 'langfuse' | 'channels' | 'outbox'>;
 }
 
 type SeriesLabels = { alert: string; group: string };
@@ -43,6 +45,10 @@ export class DaemonMetrics {
   private readonly seriesFiring: Gauge<'alert' | 'group'>;
   private readonly seriesEvaluated: Gauge<'alert'>;
   private readonly reloads: Counter<'outcome'>;
+  private readonly langfuseDegraded: Gauge;
+  private readonly langfuseFailures: Gauge;
+  private readonly channelDegraded: Gauge<'channel'>;
+  private readonly pending: Gauge<'channel'>;
   private readonly lastReloadOk: Gauge;
   /** label sets currently exported per alert, to remove them when they go stale */
   private readonly exported = new Map<string, { series: SeriesLabels[]; thresholds: ThresholdLabels[] }>();
@@ -119,6 +125,28 @@ export class DaemonMetrics {
       help: '1 when the last configuration reload succeeded (or none was tried), 0 while a refused file is on disk.',
       registers,
     });
+    this.langfuseDegraded = new Gauge({
+      name: name('langfuse_degraded'),
+      help: '1 while Langfuse has failed for degradedAfter evaluations in a row (a "monitoring degraded" notice was sent).',
+      registers,
+    });
+    this.langfuseFailures = new Gauge({
+      name: name('langfuse_consecutive_failures'),
+      help: 'Evaluations in a row in which Langfuse could not be read.',
+      registers,
+    });
+    this.channelDegraded = new Gauge({
+      name: name('channel_degraded'),
+      help: '1 while a channel has failed for degradedAfter evaluations in a row.',
+      labelNames: ['channel'],
+      registers,
+    });
+    this.pending = new Gauge({
+      name: name('pending_notifications'),
+      help: 'Notifications a channel has not accepted yet (retried at every evaluation).',
+      labelNames: ['channel'],
+      registers,
+    });
     this.lastReloadOk.set(1);
     for (const outcome of ['success', 'failure']) this.reloads.inc({ outcome }, 0);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
@@ -145,6 +173,14 @@ export class DaemonMetrics {
     else this.evaluationFailures.inc();
     for (const delivery of report.deliveries) {
       this.notifications.inc({ channel: delivery.channel, outcome: delivery.ok ? 'sent' : 'failed' });
+    }
+    this.langfuseDegraded.set(report.state.langfuse.noticeSent ? 1 : 0);
+    this.langfuseFailures.set(report.state.langfuse.failures);
+    this.channelDegraded.reset();
+    for (const [channel, health] of Object.entries(report.state.channels)) this.channelDegraded.set({ channel }, health.noticeSent ? 1 : 0);
+    this.pending.reset();
+    for (const entry of Object.values(report.state.outbox)) {
+      for (const channel of Object.keys(entry.channels)) this.pending.inc({ channel });
     }
     // an alert that failed keeps its last exported values: its failure is counted above
     for (const { alert, series } of report.evaluations) {

@@ -1,6 +1,7 @@
 // The daemon's Prometheus registry: names, labels, and the bound on per-series cardinality.
 import { describe, expect, test } from 'vitest';
 import { DaemonMetrics, type EvaluationOutcome } from '../../src/daemon/metrics.js';
+import { emptyState } from '../../src/state/state.js';
 
 type Series = EvaluationOutcome['evaluations'][number]['series'][number];
 
@@ -16,6 +17,7 @@ const outcome = (alerts: Record<string, Series[]>, extra: Partial<EvaluationOutc
   alertFailures: [],
   deliveryFailures: [],
   deliveries: [],
+  state: emptyState(),
   ...extra,
 });
 
@@ -123,6 +125,34 @@ describe('DaemonMetrics', () => {
       'spend_alerts_config_reloads_total{outcome="failure"} 1',
     ]);
     expect(lines(text, 'spend_alerts_config_last_reload_successful')).toEqual(['spend_alerts_config_last_reload_successful 0']);
+  });
+
+  test('exports Langfuse and channel health and pending notifications per channel', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    const notification = { id: 'n1' } as never;
+    const pending = { attempts: 2, nextAttemptAt: AT.toISOString() };
+    const state = {
+      ...emptyState(),
+      langfuse: { failures: 4, since: AT.toISOString(), lastError: 'HTTP 503', noticeSent: true, blockedUntil: null },
+      channels: { slack: { failures: 3, since: AT.toISOString(), lastError: 'no_service', noticeSent: true } },
+      outbox: {
+        n1: { notification, createdAt: AT.toISOString(), expiresAt: null, channels: { slack: pending, hook: pending } },
+        n2: { notification, createdAt: AT.toISOString(), expiresAt: null, channels: { slack: pending } },
+      },
+    };
+    metrics.evaluation(outcome({}, { state }), 1, AT);
+    const text = await metrics.text();
+    expect(lines(text, 'spend_alerts_langfuse_degraded')).toEqual(['spend_alerts_langfuse_degraded 1']);
+    expect(lines(text, 'spend_alerts_langfuse_consecutive_failures')).toEqual(['spend_alerts_langfuse_consecutive_failures 4']);
+    expect(lines(text, 'spend_alerts_channel_degraded')).toEqual(['spend_alerts_channel_degraded{channel="slack"} 1']);
+    expect(lines(text, 'spend_alerts_pending_notifications')).toEqual([
+      'spend_alerts_pending_notifications{channel="slack"} 2',
+      'spend_alerts_pending_notifications{channel="hook"} 1',
+    ]);
+    metrics.evaluation(outcome({}), 1, AT);
+    const healed = await metrics.text();
+    expect(lines(healed, 'spend_alerts_langfuse_degraded')).toEqual(['spend_alerts_langfuse_degraded 0']);
+    expect(lines(healed, 'spend_alerts_pending_notifications')).toEqual([]);
   });
 
   test('process metrics carry the same prefix, and two registries do not collide', async () => {
