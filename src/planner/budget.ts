@@ -53,7 +53,16 @@ export function describeBudget(setting: RequestBudgetSetting | undefined): strin
   return typeof setting === 'string' ? `${setting} (${text})` : text;
 }
 
-export type Admission = { readonly ok: true } | { readonly ok: false; readonly retryAt: Date; readonly reason: string };
+/**
+ * Why an evaluation must wait: `rate-limited` — Langfuse answered 429 and its Retry-After hasn't
+ * passed; `limit` — the hour or day is used up; `pace` — within the limit, but ahead of the even
+ * spread (a one-off `check` may choose to go ahead then; the daemon waits).
+ */
+export type Refusal = 'rate-limited' | 'limit' | 'pace';
+
+export type Admission =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly retryAt: Date; readonly kind: Refusal; readonly reason: string };
 
 export interface BudgetSnapshot {
   readonly limits: BudgetLimits;
@@ -90,7 +99,7 @@ interface BudgetJson {
 const MIN_PACE = 1 / 16;
 /** how far evaluations may run ahead of the even pace, as a fraction of the window */
 const BURST_FRACTION = 0.25;
-/** the pause after a 429 without Retry-After: this, doubling with each further strike, up to an hour */
+/** the pause after a 429 without Retry-After: this, doubling with each strike in a row, up to an hour */
 const BASE_PAUSE_MS = 60_000;
 
 export class RequestBudget {
@@ -136,10 +145,16 @@ export class RequestBudget {
     const at = now.getTime();
     const { pausedUntil } = this.state;
     if (pausedUntil !== null && pausedUntil > at) {
-      return { ok: false, retryAt: new Date(pausedUntil), reason: `Langfuse asked to wait (HTTP 429) until ${new Date(pausedUntil).toISOString()}` };
+      return {
+        ok: false,
+        retryAt: new Date(pausedUntil),
+        kind: 'rate-limited',
+        reason: `Langfuse asked to wait (HTTP 429) until ${new Date(pausedUntil).toISOString()}`,
+      };
     }
     const n = Math.max(0, estimated);
     let wait = at;
+    let kind: Refusal = 'pace';
     const reasons: string[] = [];
     for (const [window, limit] of this.windows(at)) {
       const label = window === HOUR ? 'hour' : 'day';
@@ -149,7 +164,8 @@ export class RequestBudget {
       if (used > allowed) {
         const until = this.agedOut(at, window, used - allowed);
         if (until > wait) wait = until;
-        reasons.push(`${used} of ${limit} requests used in the last ${label}`);
+        kind = 'limit';
+        reasons.push(`${used} of ${Math.floor(limit)} requests used in the last ${label}`);
       }
       const interval = (window * (1 + BURST_FRACTION)) / limit;
       const tat = Math.max(at, this.state.pacing[String(window)] ?? at);
@@ -161,7 +177,7 @@ export class RequestBudget {
       }
     }
     if (wait <= at) return { ok: true };
-    return { ok: false, retryAt: new Date(Math.ceil(wait)), reason: reasons.join('; ') };
+    return { ok: false, retryAt: new Date(Math.ceil(wait)), kind, reason: reasons.join('; ') };
   }
 
   /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */
@@ -186,7 +202,8 @@ export class RequestBudget {
   async rateLimited(retryAfterSeconds: number | undefined, now: Date): Promise<void> {
     const at = now.getTime();
     const previous = this.state.strike;
-    const count = (previous?.count ?? 0) + 1;
+    // Strikes in a row back off further; once the pace has recovered, the count starts over.
+    const count = previous && this.pace(at) < 1 ? previous.count + 1 : 1;
     const pause = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : Math.min(HOUR, BASE_PAUSE_MS * 2 ** (count - 1));
     const pausedUntil = Math.max(this.state.pausedUntil ?? 0, at + pause);
     const strike: Strike = {

@@ -52,7 +52,7 @@ export class HistoryCache {
     private readonly entries: Map<string, Map<number, HourRecord>>,
   ) {}
 
-  static empty(stateDir: string, source: string): HistoryCache {
+  private static empty(stateDir: string, source: string): HistoryCache {
     return new HistoryCache(join(stateDir, CACHE_FILE), source, new Map());
   }
 
@@ -128,13 +128,6 @@ export class HistoryCache {
         }
       }
     }
-  }
-
-  /** Hours held, all entries together. */
-  get size(): number {
-    let size = 0;
-    for (const records of this.entries.values()) size += records.size;
-    return size;
   }
 
   /** Writes the file atomically when anything changed since it was read or last written. */

@@ -53,7 +53,7 @@ export function plannedCost(config: Config): PlannedCost {
 }
 
 /** Requests of one evaluation of these alerts with a warm cache. */
-export function requestsFor(alerts: readonly AlertConfig[]): number {
+function requestsFor(alerts: readonly AlertConfig[]): number {
   const filterSets = new Set(alerts.filter((a) => a.groupBy !== 'userId').map((a) => filterKey(a.filters ?? {})));
   const topN = new Set(alerts.filter((a) => a.groupBy === 'userId').map(topNKey));
   return filterSets.size + topN.size;

@@ -5,7 +5,7 @@
 import type { AlertFilters, GroupByField } from '../config/schema.js';
 import { LangfuseError, type LangfuseClient, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from '../langfuse/client.js';
 import { COST_COLUMN, dimensionFor, langfuseFilters, parseCost } from '../langfuse/spend-source.js';
-import type { Dimension, } from './keys.js';
+import type { Dimension } from './keys.js';
 import type { Groups } from './groups.js';
 
 /** The most rows v2 returns for one query. */

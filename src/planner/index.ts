@@ -9,8 +9,9 @@ import { HistoryCache } from './cache.js';
 import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
 
 export { alertQueries, PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
-export { budgetLimits, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot } from './budget.js';
+export { budgetLimits, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from './budget.js';
 export { CACHE_FILE } from './cache.js';
+export { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from './estimate.js';
 
 export interface SpendSourceOptions {
   readonly client: LangfuseClient;
@@ -34,7 +35,8 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
     lagMarginMs: parseDuration(config.langfuse.lagMargin),
     loadCache: async () => {
       const { cache, problem } = await HistoryCache.load(stateDir, source);
-      if (problem && problem.kind !== 'source') log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
+      if (problem?.kind === 'source') log.info({ file: cache.file }, 'the Langfuse project changed: its history cache starts afresh');
+      else if (problem) log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
       return cache;
     },
     ...(budget && { onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log) }),

@@ -81,7 +81,7 @@ interface Task {
   readonly topN?: { readonly query: SpendQuery; readonly indices: number[] };
 }
 
-/** Where each configured alert's lookback begins, worked out once an hour (see Run.collect). */
+/** Where each configured alert's lookback begins, worked out once an hour (see PlannedSpendSource.configNeeds). */
 interface ConfigNeeds {
   readonly hour: number;
   readonly needs: ReadonlyArray<{ readonly filters: string; readonly dim: Dimension; readonly from: number }>;

@@ -46,7 +46,7 @@ describe('plans and limits', () => {
     await budget.record(25, new Date(t0));
     const refused = budget.admit(1, new Date(t0));
     // each request stands for 1.25 × 36 s: 25 requests fill the 15 minutes' allowance and 5.6 minutes more
-    expect(refused).toMatchObject({ ok: false, retryAt: new Date(t0 + 26 * 45_000 - 15 * 60_000) });
+    expect(refused).toMatchObject({ ok: false, kind: 'pace', retryAt: new Date(t0 + 26 * 45_000 - 15 * 60_000) });
     if (!refused.ok) expect(refused.reason).toMatch(/spreading 100 requests an hour evenly/);
     expect(budget.admit(1, new Date(t0 + 26 * 45_000 - 15 * 60_000))).toEqual({ ok: true });
   });
@@ -58,7 +58,7 @@ describe('plans and limits', () => {
     for (let i = 0; i < 12; i++) await unlimited.record(1, new Date(t0 + i * 60_000));
     const limited = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
     const refused = limited.admit(1, new Date(t0 + 30 * 60_000));
-    expect(refused.ok).toBe(false);
+    expect(refused).toMatchObject({ ok: false, kind: 'limit' });
     if (refused.ok) return;
     expect(refused.reason).toMatch(/12 of 10 requests used in the last hour/);
     // three of them must leave the window: the third was logged in minute 2, so an hour after minute 3
@@ -142,7 +142,7 @@ describe('at run time', () => {
     fixture.fake.clearFaults();
 
     const during = budget.admit(3, ticks[9]!);
-    expect(during).toMatchObject({ ok: false, retryAt: new Date(limitedAt.getTime() + HOUR) });
+    expect(during).toMatchObject({ ok: false, kind: 'rate-limited', retryAt: new Date(limitedAt.getTime() + HOUR) });
     if (!during.ok) expect(during.reason).toMatch(/429/);
     const after = new Date(limitedAt.getTime() + HOUR);
     expect(budget.admit(3, after)).toEqual({ ok: true });

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { alertQueries, CACHE_FILE } from '../../src/planner/index.js';
+import { alertQueries, CACHE_FILE, createSpendSource } from '../../src/planner/index.js';
 import { spend } from '../support/observations.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_NAIVE_PER_EVALUATION, REFERENCE_TIMEZONE, referenceSpend } from './reference.js';
 import { expectSameResults, plannerFixture, randomSpend, type PlannerFixture } from './support.js';
@@ -119,7 +119,6 @@ describe('the history cache', () => {
 
     // Only the unfiltered day alert is left: the other filter sets, and everything before the day began, go.
     const dayOnly = { ...fixture.config, alerts: fixture.config.alerts.filter((alert) => alert.name === 'all-day') };
-    const { createSpendSource } = await import('../../src/planner/index.js');
     const later = createSpendSource({ client: fixture.client, stateDir: fixture.stateDir, config: dayOnly, log: fixture.log, readOnly: false });
     await later.spendAll(alertQueries(dayOnly.alerts, new Date('2026-06-10T09:15:00Z'), REFERENCE_TIMEZONE));
     const entries = (await read()).entries;
