@@ -3,13 +3,21 @@ import type { Channel } from '../channels/channel.js';
 import { createChannel } from '../channels/index.js';
 import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig, type Needs } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { firesPerDay } from '../config/cron.js';
+import type { AlertConfig, Config } from '../config/schema.js';
 import { LangfuseClient, type RequestEvent } from '../langfuse/client.js';
-import { LangfuseSpendSource } from '../langfuse/spend-source.js';
+import type { CheckPolicy } from '../pipeline/check.js';
+import { alertQueries, createSpendSource, openRequestBudget, type Admission, type PlannedSpendSource } from '../planner/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { StateStore } from '../state/store.js';
 import { createRedactor } from '../util/redact.js';
 import type { CliOptions } from './args.js';
+
+/** A failure that ends a command with exit code 1 and one line. */
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
 
 export interface Io {
   readonly stdout: NodeJS.WritableStream;
@@ -57,22 +65,50 @@ export async function closeChannels(channels: ReadonlyMap<string, Channel>): Pro
 }
 
 /** `onRequest` also sees every Langfuse request (the daemon counts them for its metrics). */
-export function buildLangfuse(
-  config: Config,
-  log: Logger,
-  onRequest?: (event: RequestEvent) => void,
-): { client: LangfuseClient; source: LangfuseSpendSource } {
+export interface LangfuseOptions {
+  readonly stateDir: string;
+  /** check --dry-run: the history cache and the request budget are read, never written */
+  readonly readOnly: boolean;
+  readonly onRequest?: (event: RequestEvent) => void;
+}
+
+export interface Langfuse {
+  readonly client: LangfuseClient;
+  readonly source: PlannedSpendSource;
+  /** whether the request budget lets these alerts be evaluated now */
+  admit(alerts: AlertConfig[], now: Date): Promise<Admission>;
+}
+
+export async function buildLangfuse(config: Config, log: Logger, options: LangfuseOptions): Promise<Langfuse> {
   const client = new LangfuseClient({
     baseUrl: config.langfuse.baseUrl,
     publicKey: config.langfuse.publicKey,
     secretKey: config.langfuse.secretKey,
+    // With a budget, every 429 must reach it (to slow the pace) rather than be slept through.
+    ...(config.langfuse.requestBudget ? { maxRetryAfterSeconds: 0 } : {}),
     onWarning: (message) => log.warn({}, message),
     onRequest: (event) => {
       log.debug({ ...event }, `langfuse ${event.endpoint} → ${event.status || 'no answer'} in ${Math.round(event.ms)} ms`);
-      onRequest?.(event);
+      options.onRequest?.(event);
     },
   });
-  return { client, source: new LangfuseSpendSource(client) };
+  const budget = await openRequestBudget({ stateDir: options.stateDir, config, readOnly: options.readOnly });
+  const source = createSpendSource({ client, stateDir: options.stateDir, config, log, readOnly: options.readOnly, budget });
+  return {
+    client,
+    source,
+    admit: async (alerts, now) => budget.admit(await source.estimate(alertQueries(alerts, now, config.timezone)), now),
+  };
+}
+
+/** The pipeline's policy from the configuration: lag margin, degradation, system channels, lateness. */
+export function checkPolicy(config: Config): Partial<CheckPolicy> {
+  return {
+    lagMarginMs: parseDuration(config.langfuse.lagMargin),
+    degradedAfter: config.degradedAfter,
+    systemChannels: config.systemChannels ?? null,
+    lateAfterMs: Math.round(86_400_000 / Math.max(1, firesPerDay(config.schedule))),
+  };
 }
 
 /**

@@ -47,6 +47,17 @@ export const unknownChannels: CrossCheck = (document) => {
   });
 };
 
+export const unknownSystemChannels: CrossCheck = (document) => {
+  const defined = Object.keys(fields(fields(document)?.['channels']) ?? {});
+  const named = fields(document)?.['systemChannels'];
+  if (!Array.isArray(named)) return [];
+  return named.flatMap((name, position): Finding[] =>
+    typeof name === 'string' && !defined.includes(name)
+      ? [{ level: 'error', path: ['systemChannels', position], message: `unknown channel "${name}" (defined: ${defined.join(', ') || 'none'})` }]
+      : [],
+  );
+};
+
 export const duplicateAlertNames: CrossCheck = (document) => {
   const first = new Map<string, number>();
   return alertsOf(document).flatMap(([index, alert]): Finding[] => {
@@ -235,6 +246,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   resolvingOnCalendarWindow,
   emptyRequestBudget,
   longLagMargin,
+  unknownSystemChannels,
 ];
 
 export function runCrossChecks(document: unknown): Finding[] {

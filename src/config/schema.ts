@@ -248,6 +248,17 @@ export const configSchema = z
       .record(z.string().regex(ALERT_NAME_PATTERN, 'may only contain a-z, 0-9, "-", "_" and "."'), channelSchema)
       .describe('Name → channel.'),
     alerts: z.array(alertSchema).min(1),
+    degradedAfter: z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('Consecutive failed evaluations (Langfuse, or one channel) before a "monitoring degraded" or "channel failing" notice.'),
+    systemChannels: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe("Where the worker's own notices go (degraded, recovered, channel failing); default: every channel that still works."),
   })
   .meta({
     title: 'langfuse-spend-alerts configuration (alerts.yaml)',

@@ -7,7 +7,8 @@ import { ConfigError, formatIssue } from '../config/errors.js';
 import type { Config } from '../config/schema.js';
 import type { RequestEvent } from '../langfuse/client.js';
 import type { Logger } from '../log/logger.js';
-import { runCheck, type CheckReport } from '../pipeline/check.js';
+import { runCheck, type CheckPolicy, type CheckReport } from '../pipeline/check.js';
+import type { Admission } from '../planner/index.js';
 import type { SpendSource } from '../spend/source.js';
 import type { StateStore } from '../state/store.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
@@ -22,6 +23,9 @@ export interface Generation {
   readonly redact: (text: string) => string;
   readonly channels: ReadonlyMap<string, Channel>;
   readonly source: SpendSource;
+  /** whether the request budget lets these alerts be evaluated now */
+  readonly admit: (alerts: Config['alerts'], now: Date) => Promise<Admission>;
+  readonly policy: Partial<CheckPolicy>;
   /** the Langfuse project link for notifications, possibly resolving (and recording) the project id */
   readonly langfuseUrl: (store: StateStore) => Promise<string>;
   /** releases the channels' connections */
@@ -260,6 +264,15 @@ export class Daemon {
     const requestsBefore = this.langfuseRequests;
     const started = this.options.clock();
     try {
+      const admission = await generation.admit(alerts, now);
+      if (!admission.ok) {
+        this.metrics.deferred(admission.kind);
+        log.warn(
+          { event: 'deferred', alerts: alerts.map((a) => a.name), kind: admission.kind, retryAt: admission.retryAt.toISOString() },
+          `evaluation skipped to stay within the Langfuse request budget (${admission.reason}); next possible at ${admission.retryAt.toISOString()}`,
+        );
+        return;
+      }
       const url = await generation.langfuseUrl(this.options.store);
       const report = await runCheck({
         config: generation.config,
@@ -272,6 +285,7 @@ export class Daemon {
         log,
         deliveryOptions: { redact: generation.redact },
         signal: this.abort.signal,
+        policy: generation.policy,
       });
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();

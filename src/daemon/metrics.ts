@@ -49,6 +49,7 @@ export class DaemonMetrics {
   private readonly langfuseFailures: Gauge;
   private readonly channelDegraded: Gauge<'channel'>;
   private readonly pending: Gauge<'channel'>;
+  private readonly deferrals: Counter<'kind'>;
   private readonly lastReloadOk: Gauge;
   /** label sets currently exported per alert, to remove them when they go stale */
   private readonly exported = new Map<string, { series: SeriesLabels[]; thresholds: ThresholdLabels[] }>();
@@ -147,6 +148,12 @@ export class DaemonMetrics {
       labelNames: ['channel'],
       registers,
     });
+    this.deferrals = new Counter({
+      name: name('evaluations_deferred_total'),
+      help: 'Evaluations skipped to stay within langfuse.requestBudget, by kind (pace, limit, rate-limited).',
+      labelNames: ['kind'],
+      registers,
+    });
     this.lastReloadOk.set(1);
     for (const outcome of ['success', 'failure']) this.reloads.inc({ outcome }, 0);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
@@ -194,6 +201,10 @@ export class DaemonMetrics {
     this.evaluations.inc();
     this.evaluationFailures.inc();
     this.duration.observe(seconds);
+  }
+
+  deferred(kind: string): void {
+    this.deferrals.inc({ kind });
   }
 
   reload(ok: boolean): void {

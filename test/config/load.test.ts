@@ -49,6 +49,7 @@ describe('loadConfig: valid files', () => {
       langfuse: { baseUrl: 'https://cloud.langfuse.com', publicKey: 'pk-lf-test', secretKey: 'sk-lf-test', lagMargin: '15m' },
       timezone: 'UTC',
       schedule: '*/15 * * * *',
+      degradedAfter: 3,
       channels: { ops: { type: 'console' } },
       alerts: [
         { name: 'daily', window: 'day', threshold: 10, sendResolved: true, resolveBelow: 0.9, top: 20, channels: ['ops'] },
@@ -239,3 +240,11 @@ describe('loadConfig: warnings', () => {
   });
 });
 
+
+describe('systemChannels', () => {
+  it('must name defined channels', async () => {
+    const text = `channels:\n  ops: { type: console }\nsystemChannels: [ops, pager]\nalerts:\n  - { name: a, window: day, threshold: 1, channels: [ops] }\n`;
+    const error = await loadConfig({ path: 'alerts.yaml', text, env: { LANGFUSE_PUBLIC_KEY: 'pk-lf-x', LANGFUSE_SECRET_KEY: 'sk-lf-y' }, needs: 'all' }).catch((e: unknown) => e);
+    expect(String((error as Error).message)).toContain('alerts.yaml:3:23 systemChannels[1]: unknown channel "pager"');
+  });
+});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { buildChannels, buildLangfuse, closeChannels, resolveLangfuseUrl } from '../../src/cli/runtime.js';
+import { buildChannels, buildLangfuse, checkPolicy, closeChannels, resolveLangfuseUrl } from '../../src/cli/runtime.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon, type Generation } from '../../src/daemon/daemon.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
@@ -56,7 +56,7 @@ alerts:
   const load = async (onRequest: Parameters<ConstructorParameters<typeof Daemon>[0]['load']>[0]): Promise<Generation> => {
     const { config } = await loadConfig({ path: configFile, env: {}, needs: 'all' });
     const log = createLogger({ level: 'info', format: 'json', redact: (text) => text, destination: sink });
-    const { client, source } = buildLangfuse(config, log, onRequest);
+    const { client, source, admit } = await buildLangfuse(config, log, { stateDir: join(dir, 'state'), readOnly: false, onRequest });
     const channels = buildChannels(config, Object.keys(config.channels), io);
     return {
       config,
@@ -64,6 +64,8 @@ alerts:
       redact: (text) => text,
       channels,
       source,
+      admit,
+      policy: checkPolicy(config),
       langfuseUrl: (s) => resolveLangfuseUrl(client, config, s, log, true),
       close: () => closeChannels(channels),
     };

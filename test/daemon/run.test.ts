@@ -49,9 +49,11 @@ describe('spend-alerts run', () => {
       const previousEnd = Date.parse(previous['evaluatedAt'] as string) + (previous['ms'] as number);
       expect(Date.parse(evaluations[i]!['evaluatedAt'] as string)).toBeGreaterThanOrEqual(previousEnd);
     }
-    // each evaluation asks once; ticks during a slow one were coalesced, not piled up as requests
+    // ticks during a slow evaluation were coalesced, not piled up as requests: beyond what the
+    // logged evaluations asked, only the one evaluation in flight may have asked more
+    const logged = evaluations.map((line) => line['langfuseRequests'] as number);
     expect(answered).toBeGreaterThanOrEqual(3);
-    expect(answered).toBeLessThanOrEqual(evaluations.length + 1);
+    expect(answered - logged.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(Math.max(...logged));
     for (const line of evaluations) expect(line['alerts']).toEqual(['budget']);
     expect(f.hooks()).toHaveLength(1);
   }, 40_000);

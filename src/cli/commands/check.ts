@@ -4,7 +4,7 @@ import { renderPlain } from '../../notify/format/plain.js';
 import { runCheck, type CheckReport } from '../../pipeline/check.js';
 import { StateStore } from '../../state/store.js';
 import { UsageError, type CliOptions } from '../args.js';
-import { buildChannels, buildLangfuse, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
+import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
 
 export async function checkCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
   const prepared = await prepare(options, io, 'all');
@@ -19,8 +19,14 @@ export async function checkCommand(options: CliOptions, io: Io, now: Date): Prom
     onRecovery: ({ movedTo, reason }) =>
       log.error({ movedTo }, `the state file was damaged (${reason}): moved aside to ${movedTo}, starting afresh`),
   });
-  const { client, source } = buildLangfuse(config, log);
   if (!options.dryRun) await store.ensureWritable();
+  const { client, source, admit } = await buildLangfuse(config, log, { stateDir: store.dir, readOnly: options.dryRun });
+  const admission = await admit(alerts, now);
+  if (!admission.ok) {
+    // The pace is the daemon's to keep; a one-off check only stops at the limit itself.
+    if (admission.kind !== 'pace') throw new RuntimeError(`not evaluated: ${admission.reason}`);
+    log.info({ retryAt: admission.retryAt.toISOString() }, `over the request pace (${admission.reason}); checking anyway`);
+  }
   const url = await resolveLangfuseUrl(client, config, store, log, !options.dryRun);
   // Building a channel opens no connection, so a dry run builds them too and just doesn't send.
   const channels = buildChannels(config, Object.keys(config.channels), io);
@@ -36,6 +42,7 @@ export async function checkCommand(options: CliOptions, io: Io, now: Date): Prom
       langfuseUrl: url,
       log,
       deliveryOptions: { redact },
+      policy: checkPolicy(config),
     });
     if (options.dryRun) io.stdout.write(describeDryRun(report));
     logSummary(report, log, now);

@@ -11,7 +11,7 @@ import { formatUsd } from '../../notify/format/money.js';
 import { runCheck, type CheckReport } from '../../pipeline/check.js';
 import { StateStore } from '../../state/store.js';
 import type { CliOptions } from '../args.js';
-import { buildChannels, buildLangfuse, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
+import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
 
 const BUNDLED_ALERTS = fileURLToPath(new URL('../../../demo/alerts.yaml', import.meta.url));
 const DEMO_KEYS = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };
@@ -30,7 +30,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
     const config = withTerminal({ ...prepared.config, langfuse: { baseUrl: fake.url, ...DEMO_KEYS, lagMargin: prepared.config.langfuse.lagMargin } });
     const { log, redact } = prepared;
     const store = new StateStore(stateDir);
-    const { client, source } = buildLangfuse(config, log);
+    const { client, source } = await buildLangfuse(config, log, { stateDir, readOnly: false });
     const url = await resolveLangfuseUrl(client, config, store, log, true);
     const channels = buildChannels(config, Object.keys(config.channels), io);
     io.stdout.write(
@@ -50,6 +50,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
           langfuseUrl: url,
           log,
           deliveryOptions: { redact },
+          policy: checkPolicy(config),
         });
       const first = await check(now);
       io.stdout.write(`\n${describeEvaluation(first, config)}\n`);

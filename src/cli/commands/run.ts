@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Daemon, type Generation } from '../../daemon/daemon.js';
 import { StateStore } from '../../state/store.js';
 import type { CliOptions } from '../args.js';
-import { buildChannels, buildLangfuse, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
+import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
 
 /** Once stopped, the process leaves by itself; this only catches a socket that would keep it (PID 1 would then be killed). */
 const EXIT_AFTER_STOP_MS = 3_000;
@@ -12,12 +12,13 @@ const EXIT_AFTER_STOP_MS = 3_000;
 type StopSignal = 'SIGTERM' | 'SIGINT';
 
 export async function runCommand(options: CliOptions, io: Io): Promise<number> {
+  const stateDir = resolve(io.cwd, options.stateDir);
   const daemon = new Daemon({
     load: async (onRequest): Promise<Generation> => {
       const prepared = await prepare(options, io, 'all');
       logConfigWarnings(prepared);
       const { config, log, redact } = prepared;
-      const { client, source } = buildLangfuse(config, log, onRequest);
+      const { client, source, admit } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest });
       const channels = buildChannels(config, Object.keys(config.channels), io);
       return {
         config,
@@ -25,12 +26,14 @@ export async function runCommand(options: CliOptions, io: Io): Promise<number> {
         redact,
         channels,
         source,
+        admit,
+        policy: checkPolicy(config),
         langfuseUrl: (store) => resolveLangfuseUrl(client, config, store, log, true),
         close: () => closeChannels(channels),
       };
     },
     configFile: resolve(io.cwd, options.configPath),
-    store: new StateStore(resolve(io.cwd, options.stateDir), {
+    store: new StateStore(stateDir, {
       onRecovery: ({ movedTo, reason }) =>
         daemon.log?.warn({ movedTo }, `the state file was damaged (${reason}): moved aside to ${movedTo}, starting afresh`),
     }),
