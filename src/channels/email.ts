@@ -2,7 +2,7 @@
 // STARTTLS whenever the server offers it (and fails rather than falling back to cleartext if the
 // upgrade fails); smtps:// is TLS from the first byte.
 import type { ConnectionOptions } from 'node:tls';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { ChannelConfig } from '../config/schema.js';
 import { renderEmail } from '../notify/format/email.js';
 import { isCertificateErrorCode } from '../util/http.js';
@@ -64,14 +64,20 @@ export function createEmailChannel(
   context: ChannelContext,
   options: EmailChannelOptions = {},
 ): Channel {
-  const transport = nodemailer.createTransport({
-    url: config.smtpUrl,
-    requireTLS: false,
-    connectionTimeout: context.timeoutMs,
-    greetingTimeout: context.timeoutMs,
-    socketTimeout: context.timeoutMs,
-    ...(options.tls === undefined ? {} : { tls: options.tls }),
-  });
+  // nodemailer is loaded on the first send: most evaluations send no email, and start-up stays quick
+  let transport: Transporter | undefined;
+  const open = async (): Promise<Transporter> => {
+    const { default: nodemailer } = await import('nodemailer');
+    transport ??= nodemailer.createTransport({
+      url: config.smtpUrl,
+      requireTLS: false,
+      connectionTimeout: context.timeoutMs,
+      greetingTimeout: context.timeoutMs,
+      socketTimeout: context.timeoutMs,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+    });
+    return transport;
+  };
   const where = safeUrl(config.smtpUrl);
   const redact = createRedactor([config.smtpUrl]);
   return {
@@ -82,7 +88,7 @@ export function createEmailChannel(
       if (notifications.length === 0) return;
       const content = renderEmail(notifications);
       try {
-        await transport.sendMail({
+        await (await open()).sendMail({
           from: config.from,
           to: config.to,
           subject: content.subject,
@@ -97,7 +103,7 @@ export function createEmailChannel(
       }
     },
     async close() {
-      transport.close();
+      transport?.close();
     },
   };
 }

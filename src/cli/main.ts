@@ -2,12 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { COMMANDS, parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
-import { checkCommand } from './commands/check.js';
-import { demoCommand } from './commands/demo.js';
-import { runCommand } from './commands/run.js';
-import { statusCommand } from './commands/status.js';
-import { testNotifyCommand } from './commands/test-notify.js';
-import { validateCommand } from './commands/validate.js';
 import type { Io } from './runtime.js';
 
 export const EXIT_OK = 0;
@@ -16,13 +10,15 @@ export const EXIT_USAGE = 2;
 
 type Command = (options: CliOptions, io: Io, now: Date) => Promise<number>;
 
-const commands: Record<(typeof COMMANDS)[number], Command> = {
-  run: (options, io) => runCommand(options, io),
-  check: checkCommand,
-  validate: validateCommand,
-  'test-notify': testNotifyCommand,
-  demo: demoCommand,
-  status: statusCommand,
+// Each command is loaded when it runs: a `check` doesn't pay for the daemon, the fake Langfuse of
+// the demo, or the metrics registry at start-up.
+const commands: Record<(typeof COMMANDS)[number], () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
+  'test-notify': async () => (await import('./commands/test-notify.js')).testNotifyCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
 };
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -38,7 +34,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return EXIT_OK;
     }
     debug = parsed.options.logLevel === 'debug';
-    return await commands[parsed.options.command](parsed.options, io, new Date());
+    const command = await commands[parsed.options.command]();
+    return await command(parsed.options, io, new Date());
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`spend-alerts: ${error.message}\nRun "spend-alerts --help" for usage.\n`);

@@ -1,7 +1,7 @@
 // Structured logs (pino) on stderr, so stdout stays for what a command prints. Every string that
 // reaches a log line passes the redactor: secrets from the configuration never appear.
 import { pino } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
@@ -55,5 +55,7 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** pino-pretty as a synchronous stream rather than a worker thread: logs survive a quick exit. */
 function prettyStream(destination: NodeJS.WritableStream): pino.DestinationStream {
+  // loaded only for humans: JSON logs, the default, don't pay for it at start-up
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   return pretty({ destination, colorize: false, translateTime: 'SYS:standard', ignore: 'pid,hostname', sync: true });
 }

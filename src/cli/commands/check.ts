@@ -6,7 +6,10 @@ import { StateStore } from '../../state/store.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
 
-export async function checkCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+export async function checkCommand(options: CliOptions, io: Io, clock: Date): Promise<number> {
+  // On the minute, as scheduled evaluations are: the history cache then cuts windows at hours and
+  // minutes it already holds instead of at an arbitrary millisecond.
+  const now = new Date(Math.floor(clock.getTime() / 60_000) * 60_000);
   const prepared = await prepare(options, io, 'all');
   const { config, log, redact } = prepared;
   logConfigWarnings(prepared);
