@@ -35,7 +35,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function makeDaemon(clock: () => Date, shutdownGraceMs = 25_000): Promise<{ daemon: Daemon; store: StateStore }> {
+async function makeDaemon(clock: () => Date, shutdownGraceMs = 25_000, extraYaml = ''): Promise<{ daemon: Daemon; store: StateStore }> {
   const configFile = join(dir, 'alerts.yaml');
   await writeFile(
     configFile,
@@ -45,7 +45,7 @@ channels:
   hook: { type: webhook, url: "${receiver.url('/in')}" }
 alerts:
   - { name: budget, window: 24h, threshold: 4, channels: [hook] }
-`,
+${extraYaml}`,
   );
   const sink = new PassThrough();
   sink.setEncoding('utf8').on('data', (chunk: string) => {
@@ -103,6 +103,16 @@ test('a failing evaluation makes it unready, with the reason', async () => {
   const readiness = daemon.readiness();
   expect(readiness.ready).toBe(false);
   expect(readiness.reason).toMatch(/^no successful evaluation yet; last failure: budget: .*refused the API keys/);
+});
+
+test('Langfuse failing for degradedAfter evaluations: a degraded notice and an unready worker saying so', async () => {
+  fake.inject({ kind: 'status', status: 503, path: '/api/public/v2/metrics', times: 1000 });
+  const { daemon } = await makeDaemon(() => new Date(), 25_000, 'degradedAfter: 1\n');
+  await daemon.start();
+  await until(() => receiver.requests.length > 0 && daemon.readiness().reason.startsWith('degraded'));
+  expect(receiver.requests[0]!.json).toMatchObject({ kind: 'system', status: 'firing', alert: 'spend-alerts' });
+  expect(daemon.readiness()).toEqual({ ready: false, reason: expect.stringMatching(/^degraded: Langfuse failing since .*HTTP 503/) });
+  expect(await daemon.metrics.text()).toContain('spend_alerts_langfuse_degraded 1');
 });
 
 test('shutdown cancels an evaluation that outlives the grace period, and records it', async () => {
