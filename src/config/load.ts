@@ -1,9 +1,7 @@
 // The one way into alerts.yaml, shared by validate, check, run, test-notify and demo: read, parse,
 // interpolate, validate, cross-check — and report every problem at once, with line and column.
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { parse as parseDotEnv } from 'dotenv';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { runCrossChecks } from './cross-checks.js';
 import type { ConfigIssue, ConfigPath, ConfigWarning } from './errors.js';
@@ -139,25 +137,6 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     warnings,
     locate: (path) => source.locateValue(path),
   };
-}
-
-/**
- * The environment with `.env` in `cwd` (if there is one) underneath it: a variable already in `env`
- * wins, even an empty one. `env` itself is left alone. Quiet: dotenv's parser only, none of its
- * logging.
- */
-export function loadDotEnv(cwd: string, env: Env): Record<string, string | undefined> {
-  const file = join(cwd, '.env');
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ...env };
-    throw new ConfigError([{ file, path: '', message: `cannot read: ${describeFsError(error)}` }]);
-  }
-  const merged: Record<string, string | undefined> = { ...parseDotEnv(content) };
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value;
-  return merged;
 }
 
 async function readConfigFile(file: string, absolute: string): Promise<string> {

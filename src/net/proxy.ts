@@ -2,7 +2,7 @@
 // the global dispatcher, which Node's fetch uses: Langfuse, Slack and webhook requests then go
 // through the proxy, except for hosts in NO_PROXY. Private CAs need nothing here: Node reads
 // NODE_EXTRA_CA_CERTS at start-up.
-import type { Env } from '../config/load.js';
+import type { Env } from '../config/interpolate.js';
 
 export interface ProxySettings {
   readonly httpProxy?: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadDotEnv } from '../../src/config/load.js';
+import { loadDotEnv } from '../../src/config/dotenv.js';
 
 function directory(): string {
   return mkdtempSync(join(tmpdir(), 'spend-alerts-env-'));
