@@ -109,6 +109,8 @@ export class LangfuseSpendSource implements SpendSource {
   }
 
   async spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading> {
+    // An empty window (a day at its very first instant) has no spend; Langfuse would refuse from > to.
+    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: query.groupBy ? new Map() : null };
     const { rows, version } = await this.client.metrics((v) => costQuery(query, v), signal);
     return readingFromRows(rows, query.groupBy ? dimensionFor(query.groupBy, version) : null);
   }

@@ -188,3 +188,10 @@ test('projectId comes from /api/public/projects', async () => {
   const { client, fake } = await setup();
   expect(await client.projectId()).toBe(fake.projectId);
 });
+
+test('an empty window (a day at its first instant) is $0 without a request', async () => {
+  const { fake, source } = await setup();
+  expect(await source.spend({ from: TO, to: TO, filters: {} })).toEqual({ total: 0, byGroup: null });
+  expect(await source.spend({ from: TO, to: TO, filters: {}, groupBy: 'model' })).toEqual({ total: 0, byGroup: new Map() });
+  expect(fake.requests).toHaveLength(0);
+});
