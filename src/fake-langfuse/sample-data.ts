@@ -39,7 +39,7 @@ const TRACES_PER_DAY = 250;
 type Random = () => number;
 
 // mulberry32: small, fast and the same on every platform.
-function seededRandom(seed: number): Random {
+export function seededRandom(seed: number): Random {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../../src/log/logger.js';
 import { createSpendSource, type PlannedSpendSource, type RequestBudget } from '../../src/planner/index.js';
 import type { SpendQuery, SpendResult } from '../../src/spend/source.js';
 import { spend, type SpendFields } from '../support/observations.js';
+import { seededRandom } from '../../src/fake-langfuse/sample-data.js';
 
 export const KEYS = { publicKey: 'pk-lf-planner', secretKey: 'sk-lf-planner' };
 
@@ -98,17 +99,8 @@ function byKey(a: string | null, b: string | null): number {
   return String(a).localeCompare(String(b));
 }
 
-/** A deterministic pseudo-random sequence (mulberry32). */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random sequence, the sample data's. */
+export const random = seededRandom;
 
 const MODELS = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5', null] as const;
 const ENVIRONMENTS = ['production', 'staging'] as const;
