@@ -187,8 +187,9 @@ async function coldStart(): Promise<void> {
     row('(c) for comparison: `--version` start to exit (median of 7)', `${fmt(median(version))} ms`);
     notes.push(
       `(c) \`node dist/cli/bin.js check\` with the reference configuration and a fresh state directory each run; time from spawn ` +
-        `to the first request the fake Langfuse receives (its project lookup). \`--version\` loads the same modules and reads no ` +
-        `configuration: the difference between the two is what \`check\` does itself before its first request.`,
+        `to the first request the fake Langfuse receives (its project lookup). \`--version\` loads only the entry point (commands ` +
+        `are loaded when they run): the difference is loading \`check\` (zod, yaml, pino, the channels, the planner) and what it does ` +
+        `before its first request (configuration, state directory, budget).`,
     );
   });
 }
