@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FakeObservation } from '../../src/fake-langfuse/server.js';
+import { spend as generation } from './observations.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = 'src/cli/bin.ts';
@@ -143,28 +144,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One priced generation `hoursAgo` before now, for a fake Langfuse. */
+/** One priced generation `hoursAgo` before now, for a fake Langfuse, with a chosen id. */
 export function spend(id: string, usd: number, fields: Partial<FakeObservation> = {}, hoursAgo = 1): FakeObservation {
-  return {
-    id,
-    traceId: `tr-${id}`,
-    type: 'GENERATION',
-    startTime: new Date(Date.now() - hoursAgo * 3_600_000).toISOString(),
-    traceName: 'chat',
-    userId: 'user-1',
-    sessionId: null,
-    environment: 'production',
-    tags: [],
-    release: null,
-    traceMetadata: {},
-    providedModelName: 'gpt-4o',
-    inputCost: usd / 2,
-    outputCost: usd / 2,
-    totalCost: usd,
-    inputTokens: 100,
-    outputTokens: 20,
-    ...fields,
-  };
+  const at = new Date(Date.now() - hoursAgo * 3_600_000);
+  return { ...generation(at, usd), id, traceId: `tr-${id}`, inputTokens: 100, outputTokens: 20, ...fields };
 }
 
 /** Evaluation summary lines of `run`. */
