@@ -24,6 +24,8 @@ export interface StateRecovery {
 export interface StateStoreOptions extends LockOptions {
   /** told when a damaged file was moved aside */
   readonly onRecovery?: (recovery: StateRecovery) => void;
+  /** a dry run: a damaged file is read as empty but left where it is */
+  readonly readOnly?: boolean;
 }
 
 export class StateStore {
@@ -80,6 +82,7 @@ export class StateStore {
   }
 
   private async moveAside(why: string): Promise<State> {
+    if (this.options.readOnly) return emptyState();
     const movedTo = `${this.file}.corrupt-${randomUUID().slice(0, 8)}`;
     try {
       await rename(this.file, movedTo);

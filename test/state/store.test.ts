@@ -85,3 +85,10 @@ test('series of removed or renamed alerts are pruned', () => {
   expect(Object.keys(pruneRemovedAlerts(series, new Set(['kept'])))).toEqual(['kept|']);
 });
 
+
+test('read-only (a dry run): a damaged file reads as empty and stays where it is', async () => {
+  const store = new StateStore(dir, { readOnly: true, onRecovery: () => expect.unreachable('nothing is moved') });
+  await writeFile(store.file, 'garbage');
+  expect(await store.load()).toEqual(emptyState());
+  expect(await readdir(dir)).toEqual(['state.json']);
+});

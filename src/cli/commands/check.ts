@@ -19,6 +19,7 @@ export async function checkCommand(options: CliOptions, io: Io, clock: Date): Pr
   }
   const alerts = options.alerts.length > 0 ? config.alerts.filter((a) => options.alerts.includes(a.name)) : config.alerts;
   const store = new StateStore(resolve(io.cwd, options.stateDir), {
+    readOnly: options.dryRun,
     onRecovery: ({ movedTo, reason }) =>
       log.error({ movedTo }, `the state file was damaged (${reason}): moved aside to ${movedTo}, starting afresh`),
   });
