@@ -1,0 +1,132 @@
+// The delivery ledger in state: what each channel still has to accept, with backoff, claims so
+// two processes never send the same thing, and expiry into one summary per channel.
+import type { DeliveryOutcome } from '../channels/deliver.js';
+import type { Config } from '../config/schema.js';
+import type { Notification } from '../notify/notification.js';
+import type { PlannedNotification } from '../notify/plan.js';
+import { undeliveredSummary } from '../notify/system.js';
+import type { OutboxEntry, PendingDelivery, State } from '../state/state.js';
+import { parseWindow, periodStart, type CalendarWindow } from '../time/windows.js';
+import type { CheckInput, CheckPolicy } from './types.js';
+
+export function addToOutbox(state: State, planned: readonly PlannedNotification[], config: Config, now: Date, policy: CheckPolicy): State {
+  const outbox: Record<string, OutboxEntry> = { ...state.outbox };
+  for (const { notification, channels } of planned) {
+    if (channels.length === 0) continue;
+    const existing = outbox[notification.id];
+    const pending: Record<string, PendingDelivery> = { ...existing?.channels };
+    for (const name of channels) pending[name] ??= { attempts: 0, nextAttemptAt: now.toISOString() };
+    outbox[notification.id] = {
+      notification,
+      createdAt: existing?.createdAt ?? now.toISOString(),
+      expiresAt: existing?.expiresAt ?? expiryOf(notification, config, now, policy),
+      channels: pending,
+    };
+  }
+  return { ...state, outbox };
+}
+
+/** 24 h after the notification's period ended; a rolling window's period ends when it is decided. */
+function expiryOf(notification: Notification, config: Config, now: Date, policy: CheckPolicy): string | null {
+  if (notification.kind === 'system') return null;
+  const spec = parseWindow(notification.window.type);
+  const end = spec.kind === 'calendar' ? nextPeriodStart(spec, new Date(notification.window.from), config.timezone) : now;
+  return new Date(end.getTime() + policy.expireAfterMs).toISOString();
+}
+
+const PAST_THE_NEXT_START: Record<CalendarWindow['unit'], number> = {
+  day: 26 * 3_600_000,
+  week: 8 * 24 * 3_600_000,
+  month: 32 * 24 * 3_600_000,
+};
+
+/** Longer than any period of the unit (DST days included), shorter than two. */
+function nextPeriodStart(spec: CalendarWindow, start: Date, timezone: string): Date {
+  return periodStart(spec, new Date(start.getTime() + PAST_THE_NEXT_START[spec.unit]), timezone);
+}
+
+export function expireUndeliverable(state: State, input: CheckInput, policy: CheckPolicy, planned: PlannedNotification[]): State {
+  const nowIso = input.now.toISOString();
+  const lostByChannel = new Map<string, Notification[]>();
+  const outbox: Record<string, OutboxEntry> = {};
+  for (const [id, entry] of Object.entries(state.outbox)) {
+    if (entry.expiresAt === null || entry.expiresAt > nowIso) {
+      outbox[id] = entry;
+      continue;
+    }
+    for (const name of Object.keys(entry.channels)) {
+      lostByChannel.set(name, [...(lostByChannel.get(name) ?? []), entry.notification]);
+    }
+  }
+  if (lostByChannel.size === 0) return state;
+  const context = { now: input.now, timezone: input.config.timezone, langfuseUrl: input.langfuseUrl };
+  const summaries: PlannedNotification[] = [];
+  for (const [name, lost] of lostByChannel) {
+    input.log.warn({ channel: name, count: lost.length }, `${lost.length} notification(s) for ${name} expired undelivered; a summary replaces them`);
+    if (input.channels.has(name)) summaries.push({ notification: undeliveredSummary(name, lost, context), channels: [name] });
+  }
+  planned.push(...summaries);
+  return addToOutbox({ ...state, outbox }, summaries, input.config, input.now, policy);
+}
+
+/** Claims, per channel, the pending notifications due now, so a concurrent process skips them. */
+export function dueByChannel(
+  state: State,
+  input: CheckInput,
+  now: Date,
+  policy: CheckPolicy,
+  runId: string,
+  only?: ReadonlySet<string>,
+): { state: State; pending: Map<string, Notification[]> } {
+  const nowIso = now.toISOString();
+  const claimUntil = new Date(now.getTime() + policy.deliveryBudgetMs + 60_000).toISOString();
+  const pending = new Map<string, Notification[]>();
+  const outbox: Record<string, OutboxEntry> = {};
+  const entries = Object.entries(state.outbox).sort(([, a], [, b]) => a.createdAt.localeCompare(b.createdAt));
+  for (const [id, entry] of entries) {
+    const channels: Record<string, PendingDelivery> = {};
+    for (const [name, delivery] of Object.entries(entry.channels)) {
+      if (!input.channels.has(name)) {
+        input.log.warn({ channel: name }, `channel ${name} is no longer configured: its pending notification ${id} is dropped`);
+        continue;
+      }
+      const due =
+        (only === undefined || only.has(id)) &&
+        delivery.nextAttemptAt <= nowIso &&
+        (delivery.claimedUntil === undefined || delivery.claimedUntil < nowIso);
+      if (!due) {
+        channels[name] = delivery;
+        continue;
+      }
+      const late = now.getTime() - Date.parse(entry.createdAt) > policy.lateAfterMs;
+      const notification = late ? { ...entry.notification, delayedSince: entry.createdAt } : entry.notification;
+      pending.set(name, [...(pending.get(name) ?? []), notification]);
+      channels[name] = { ...delivery, claimedBy: runId, claimedUntil: claimUntil };
+    }
+    if (Object.keys(channels).length > 0) outbox[id] = { ...entry, channels };
+  }
+  return { state: { ...state, outbox }, pending };
+}
+
+export function recordOutcome(state: State, channelName: string, outcome: DeliveryOutcome, now: Date, policy: CheckPolicy): State {
+  const entry = state.outbox[outcome.notificationId];
+  const delivery = entry?.channels[channelName];
+  if (!entry || !delivery) return state;
+  const outbox: Record<string, OutboxEntry> = { ...state.outbox };
+  const { [channelName]: _done, ...others } = entry.channels;
+  if (outcome.ok) {
+    if (Object.keys(others).length === 0) delete outbox[outcome.notificationId];
+    else outbox[outcome.notificationId] = { ...entry, channels: others };
+  } else {
+    const attempts = delivery.attempts + 1;
+    const backoff = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** (attempts - 1));
+    outbox[outcome.notificationId] = {
+      ...entry,
+      channels: {
+        ...others,
+        [channelName]: { attempts, nextAttemptAt: new Date(now.getTime() + backoff).toISOString(), lastError: outcome.error },
+      },
+    };
+  }
+  return { ...state, outbox };
+}

@@ -1,0 +1,97 @@
+// The pipeline's inputs, policy and what it reports, shared by its modules.
+import type { Channel } from '../channels/channel.js';
+import type { DeliverOptions } from '../channels/deliver.js';
+import type { AlertConfig, Config } from '../config/schema.js';
+import type { SeriesEvaluation } from '../evaluate/series.js';
+import type { Logger } from '../log/logger.js';
+import type { Notification } from '../notify/notification.js';
+import type { PlannedNotification } from '../notify/plan.js';
+import type { SpendSource } from '../spend/source.js';
+import type { State } from '../state/state.js';
+import type { StateStore } from '../state/store.js';
+
+export interface CheckPolicy {
+  /** Langfuse may lag this long: a closed calendar period gets its final check that long after */
+  readonly lagMarginMs: number;
+  /** consecutive failed evaluations before a "degraded" / "channel failing" notice */
+  readonly degradedAfter: number;
+  /** where system notices go; null: every channel that still works */
+  readonly systemChannels: readonly string[] | null;
+  /** a notification delivered later than this after it was decided is marked delayed */
+  readonly lateAfterMs: number;
+  /** bounds for the phases, so a stuck peer can't hold the worker */
+  readonly fetchBudgetMs: number;
+  readonly deliveryBudgetMs: number;
+  /** backoff between attempts of one pending delivery */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** pending notifications are summarised instead of sent this long after their period ended */
+  readonly expireAfterMs: number;
+}
+
+export const DEFAULT_POLICY: CheckPolicy = {
+  lagMarginMs: 15 * 60_000,
+  degradedAfter: 3,
+  systemChannels: null,
+  lateAfterMs: 15 * 60_000,
+  fetchBudgetMs: 120_000,
+  deliveryBudgetMs: 90_000,
+  retryBaseMs: 60_000,
+  retryMaxMs: 3_600_000,
+  expireAfterMs: 24 * 3_600_000,
+};
+
+export interface CheckInput {
+  readonly config: Config;
+  /** the alerts to evaluate now (all, or those due, or --alert) */
+  readonly alerts: readonly AlertConfig[];
+  readonly source: SpendSource;
+  readonly channels: ReadonlyMap<string, Channel>;
+  readonly store: StateStore;
+  /** evaluate and plan only: nothing is sent, nothing is written */
+  readonly dryRun?: boolean;
+  readonly now: Date;
+  readonly langfuseUrl: string;
+  readonly log: Logger;
+  readonly deliveryOptions?: DeliverOptions;
+  readonly signal?: AbortSignal;
+  readonly policy?: Partial<CheckPolicy>;
+}
+
+export interface AlertFailure {
+  readonly alert: string;
+  readonly error: string;
+}
+
+export interface DeliveryRecord {
+  readonly channel: string;
+  readonly channelType: string;
+  readonly notificationId: string;
+  readonly ok: boolean;
+}
+
+export interface DeliveryFailure {
+  readonly channel: string;
+  readonly notificationIds: readonly string[];
+  readonly error: string;
+}
+
+export interface EvaluatedAlert {
+  readonly alert: AlertConfig;
+  readonly series: readonly SeriesEvaluation[];
+  readonly final?: boolean;
+}
+
+export interface CheckReport {
+  /** regular evaluations (final checks of closed periods are not included) */
+  readonly evaluations: readonly EvaluatedAlert[];
+  readonly alertFailures: readonly AlertFailure[];
+  /** notifications decided by this evaluation, system notices included */
+  readonly planned: readonly PlannedNotification[];
+  /** per channel, what it was asked to deliver now (new and earlier pending), or would be in a dry run */
+  readonly pendingByChannel: ReadonlyMap<string, readonly Notification[]>;
+  readonly delivered: number;
+  readonly deliveries: readonly DeliveryRecord[];
+  readonly deliveryFailures: readonly DeliveryFailure[];
+  readonly state: State;
+}
