@@ -8,7 +8,7 @@ import { firesPerDay } from '../config/cron.js';
 import type { AlertConfig, Config } from '../config/schema.js';
 import { LangfuseClient, type RequestEvent } from '../langfuse/client.js';
 import type { CheckPolicy } from '../pipeline/check.js';
-import { alertQueries, createSpendSource, openRequestBudget, type Admission, type PlannedSpendSource } from '../planner/index.js';
+import { alertQueries, createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../planner/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { StateStore } from '../state/store.js';
 import { createRedactor } from '../util/redact.js';
@@ -77,6 +77,8 @@ export interface Langfuse {
   readonly source: PlannedSpendSource;
   /** whether the request budget lets these alerts be evaluated now */
   admit(alerts: AlertConfig[], now: Date): Promise<Admission>;
+  /** what the budget has spent and allows, for /metrics */
+  budget(now: Date): BudgetSnapshot;
 }
 
 export async function buildLangfuse(config: Config, log: Logger, options: LangfuseOptions): Promise<Langfuse> {
@@ -98,6 +100,7 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     client,
     source,
     admit: async (alerts, now) => budget.admit(await source.estimate(alertQueries(alerts, now, config.timezone)), now),
+    budget: (now) => budget.snapshot(now),
   };
 }
 

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { RequestEvent } from '../langfuse/client.js';
 import type { Logger } from '../log/logger.js';
 import { runCheck, type CheckPolicy, type CheckReport } from '../pipeline/check.js';
-import type { Admission } from '../planner/index.js';
+import type { Admission, BudgetSnapshot } from '../planner/index.js';
 import type { SpendSource } from '../spend/source.js';
 import type { StateStore } from '../state/store.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
@@ -25,6 +25,8 @@ export interface Generation {
   readonly source: SpendSource;
   /** whether the request budget lets these alerts be evaluated now */
   readonly admit: (alerts: Config['alerts'], now: Date) => Promise<Admission>;
+  /** what the request budget has spent and allows */
+  readonly budget: (now: Date) => BudgetSnapshot;
   readonly policy: Partial<CheckPolicy>;
   /** the Langfuse project link for notifications, possibly resolving (and recording) the project id */
   readonly langfuseUrl: (store: StateStore) => Promise<string>;
@@ -265,6 +267,7 @@ export class Daemon {
     const started = this.options.clock();
     try {
       const admission = await generation.admit(alerts, now);
+      this.metrics.budget(generation.budget(now));
       if (!admission.ok) {
         this.metrics.deferred(admission.kind);
         log.warn(
@@ -290,6 +293,7 @@ export class Daemon {
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();
       this.metrics.evaluation(report, ms / 1000, finished);
+      this.metrics.budget(generation.budget(finished));
       this.recordOutcome(report, finished);
       logSummary(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests: this.langfuseRequests - requestsBefore, now });
     } catch (error) {

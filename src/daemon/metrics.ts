@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { SeriesEvaluation } from '../evaluate/series.js';
 import type { RequestEvent } from '../langfuse/client.js';
 import type { DeliveryRecord } from '../pipeline/check.js';
+import type { BudgetSnapshot } from '../planner/index.js';
 import type { State } from '../state/state.js';
 
 export const METRIC_PREFIX = 'spend_alerts_';
@@ -50,6 +51,9 @@ export class DaemonMetrics {
   private readonly channelDegraded: Gauge<'channel'>;
   private readonly pending: Gauge<'channel'>;
   private readonly deferrals: Counter<'kind'>;
+  private readonly budgetUsed: Gauge<'window'>;
+  private readonly budgetLimit: Gauge<'window'>;
+  private readonly budgetPausedUntil: Gauge;
   private readonly lastReloadOk: Gauge;
   /** label sets currently exported per alert, to remove them when they go stale */
   private readonly exported = new Map<string, { series: SeriesLabels[]; thresholds: ThresholdLabels[] }>();
@@ -154,6 +158,23 @@ export class DaemonMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.budgetUsed = new Gauge({
+      name: name('langfuse_budget_used_requests'),
+      help: 'Langfuse requests spent in the last hour / day (window label), as the request budget counts them.',
+      labelNames: ['window'],
+      registers,
+    });
+    this.budgetLimit = new Gauge({
+      name: name('langfuse_budget_limit_requests'),
+      help: 'The request budget in force per hour / day (lower than configured for a while after a 429); absent without a limit.',
+      labelNames: ['window'],
+      registers,
+    });
+    this.budgetPausedUntil = new Gauge({
+      name: name('langfuse_budget_paused_until_timestamp_seconds'),
+      help: 'Unix time before which no Langfuse request is sent (a 429 Retry-After); 0 when not paused.',
+      registers,
+    });
     this.lastReloadOk.set(1);
     for (const outcome of ['success', 'failure']) this.reloads.inc({ outcome }, 0);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
@@ -201,6 +222,15 @@ export class DaemonMetrics {
     this.evaluations.inc();
     this.evaluationFailures.inc();
     this.duration.observe(seconds);
+  }
+
+  budget(snapshot: BudgetSnapshot): void {
+    this.budgetUsed.set({ window: 'hour' }, snapshot.usedLastHour);
+    this.budgetUsed.set({ window: 'day' }, snapshot.usedLastDay);
+    this.budgetLimit.reset();
+    if (snapshot.effective.perHour !== undefined) this.budgetLimit.set({ window: 'hour' }, snapshot.effective.perHour);
+    if (snapshot.effective.perDay !== undefined) this.budgetLimit.set({ window: 'day' }, snapshot.effective.perDay);
+    this.budgetPausedUntil.set(snapshot.pausedUntil === null ? 0 : snapshot.pausedUntil.getTime() / 1000);
   }
 
   deferred(kind: string): void {

@@ -56,7 +56,7 @@ ${extraYaml}`,
   const load = async (onRequest: Parameters<ConstructorParameters<typeof Daemon>[0]['load']>[0]): Promise<Generation> => {
     const { config } = await loadConfig({ path: configFile, env: {}, needs: 'all' });
     const log = createLogger({ level: 'info', format: 'json', redact: (text) => text, destination: sink });
-    const { client, source, admit } = await buildLangfuse(config, log, { stateDir: join(dir, 'state'), readOnly: false, onRequest });
+    const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir: join(dir, 'state'), readOnly: false, onRequest });
     const channels = buildChannels(config, Object.keys(config.channels), io);
     return {
       config,
@@ -65,6 +65,7 @@ ${extraYaml}`,
       channels,
       source,
       admit,
+      budget,
       policy: checkPolicy(config),
       langfuseUrl: (s) => resolveLangfuseUrl(client, config, s, log, true),
       close: () => closeChannels(channels),

@@ -155,6 +155,29 @@ describe('DaemonMetrics', () => {
     expect(lines(healed, 'spend_alerts_pending_notifications')).toEqual([]);
   });
 
+  test('exports what the request budget spent and allows, and deferred evaluations', async () => {
+    const metrics = new DaemonMetrics({ processMetrics: false });
+    metrics.budget({
+      limits: { perDay: 100 },
+      effective: { perDay: 50 },
+      usedLastHour: 3,
+      usedLastDay: 42,
+      pausedUntil: new Date('2026-11-25T13:00:00Z'),
+      pace: 0.5,
+    });
+    metrics.deferred('pace');
+    const text = await metrics.text();
+    expect(lines(text, 'spend_alerts_langfuse_budget_used_requests')).toEqual([
+      'spend_alerts_langfuse_budget_used_requests{window="hour"} 3',
+      'spend_alerts_langfuse_budget_used_requests{window="day"} 42',
+    ]);
+    expect(lines(text, 'spend_alerts_langfuse_budget_limit_requests')).toEqual(['spend_alerts_langfuse_budget_limit_requests{window="day"} 50']);
+    expect(lines(text, 'spend_alerts_langfuse_budget_paused_until_timestamp_seconds')).toEqual([
+      'spend_alerts_langfuse_budget_paused_until_timestamp_seconds 1795611600',
+    ]);
+    expect(lines(text, 'spend_alerts_evaluations_deferred_total')).toEqual(['spend_alerts_evaluations_deferred_total{kind="pace"} 1']);
+  });
+
   test('process metrics carry the same prefix, and two registries do not collide', async () => {
     const first = new DaemonMetrics();
     const second = new DaemonMetrics();

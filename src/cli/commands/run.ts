@@ -18,7 +18,7 @@ export async function runCommand(options: CliOptions, io: Io): Promise<number> {
       const prepared = await prepare(options, io, 'all');
       logConfigWarnings(prepared);
       const { config, log, redact } = prepared;
-      const { client, source, admit } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest });
+      const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest });
       const channels = buildChannels(config, Object.keys(config.channels), io);
       return {
         config,
@@ -27,6 +27,7 @@ export async function runCommand(options: CliOptions, io: Io): Promise<number> {
         channels,
         source,
         admit,
+        budget,
         policy: checkPolicy(config),
         langfuseUrl: (store) => resolveLangfuseUrl(client, config, store, log, true),
         close: () => closeChannels(channels),
