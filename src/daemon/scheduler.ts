@@ -130,7 +130,9 @@ export class Scheduler {
     while (this.pending.size > 0 && this.state !== 'stopped') {
       const batch = [...this.pending];
       this.pending.clear();
-      await this.options.run(batch, this.clock());
+      // On the whole second, as the tick that queued it: the history cache cuts windows at the
+      // schedule's moments, and stray milliseconds would cost extra Langfuse requests.
+      await this.options.run(batch, new Date(Math.floor(this.clock().getTime() / 1000) * 1000));
     }
   }
 
