@@ -1,8 +1,8 @@
 // The one place that decides how hard to try: every send through every channel goes through
 // deliver(), so retry, backoff, Retry-After and redaction behave the same for Slack, email and
 // webhooks. Channels only talk to their peer and classify its answer.
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Notification } from '../notify/notification.js';
+import { retryDelayMs, sleep as realSleep } from '../util/backoff.js';
 import { DeliveryError, type Channel } from './channel.js';
 
 export type DeliveryOutcome =
@@ -38,10 +38,6 @@ export interface DeliverOptions {
   readonly onSent?: (outcomes: readonly DeliveryOutcome[]) => Promise<void>;
 }
 
-async function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  await delay(ms, undefined, { signal });
-}
-
 function asDeliveryError(error: unknown): DeliveryError {
   if (error instanceof DeliveryError) return error;
   // not classified by the channel: a bug or an unexpected failure; another try costs little
@@ -59,7 +55,7 @@ async function sendWithRetry(
   const attempts = Math.max(1, options.attempts ?? 3);
   const baseDelayMs = options.baseDelayMs ?? 1000;
   const maxDelayMs = options.maxDelayMs ?? 30_000;
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const tries = (n: number) => (n === 1 ? '' : ` (after ${n} attempts)`);
   for (let attempt = 1; ; attempt += 1) {
@@ -75,7 +71,7 @@ async function sendWithRetry(
     if (!failure.retryable || attempt >= attempts) {
       return { ok: false, error: `${failure.message}${tries(attempt)}`, retryable: failure.retryable };
     }
-    let wait = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    let wait = retryDelayMs(attempt, { baseMs: baseDelayMs, maxMs: maxDelayMs, random });
     if (failure.retryAfterSeconds !== undefined) {
       const asked = failure.retryAfterSeconds * 1000;
       if (asked > maxDelayMs) {

@@ -2,6 +2,7 @@
 // Retry-After, and we need both under our control (a Cloud 429 can ask for hours).
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../util/backoff.js';
 import { parseRetryAfter } from '../util/http.js';
+import { formatSeconds } from '../util/format-seconds.js';
 
 export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found';
 
@@ -201,12 +202,6 @@ function describeBody(body: string): string {
     // not JSON: an HTML error page says nothing useful in one line
   }
   return '';
-}
-
-function formatSeconds(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 function parseRows(body: unknown): MetricsRow[] {

@@ -3,7 +3,7 @@
 import type { AlertConfig } from '../config/schema.js';
 import { evaluateAlert, neededRanges, type NeededRanges } from '../evaluate/evaluate.js';
 import { LangfuseError } from '../langfuse/client.js';
-import type { SpendQuery, SpendReading } from '../spend/source.js';
+import { alertQuery, type SpendReading } from '../spend/source.js';
 import type { State } from '../state/state.js';
 import { parseWindow, periodStart } from '../time/windows.js';
 import type { AlertFailure, CheckInput, CheckPolicy, EvaluatedAlert } from './types.js';
@@ -84,9 +84,7 @@ export async function fetchAndEvaluate(
     return { evaluations, alertFailures, rateLimitedUntil: null };
   }
   const queries = requests.flatMap(({ alert, ranges }) =>
-    [ranges.current, ...ranges.baselines].map(
-      (range): SpendQuery => ({ filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top, from: range.from, to: range.to }),
-    ),
+    [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range)),
   );
   const results = await input.source.spendAll(queries, anySignal(input.signal, policy.fetchBudgetMs));
   let rateLimitedUntil: Date | null = null;

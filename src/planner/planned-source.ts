@@ -15,7 +15,7 @@ import { neededRanges } from '../evaluate/evaluate.js';
 import type { LangfuseClient, LangfuseError, MetricsApiVersion } from '../langfuse/client.js';
 import { costQuery, dimensionFor, readingFromRows } from '../langfuse/spend-source.js';
 import type { Logger } from '../log/logger.js';
-import type { SpendQuery, SpendReading, SpendResult, SpendSource } from '../spend/source.js';
+import { alertQuery, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../spend/source.js';
 import { mapLimit } from '../util/concurrency.js';
 import type { HistoryCache } from './cache.js';
 import { scheduleCuts } from './cuts.js';
@@ -156,9 +156,7 @@ export class PlannedSpendSource implements SpendSource {
 export function alertQueries(alerts: Config['alerts'], now: Date, timezone: string): SpendQuery[] {
   return alerts.flatMap((alert) => {
     const ranges = neededRanges(alert, now, timezone);
-    return [ranges.current, ...ranges.baselines].map(
-      (range): SpendQuery => ({ filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top, from: range.from, to: range.to }),
-    );
+    return [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range));
   });
 }
 

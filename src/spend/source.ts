@@ -1,6 +1,6 @@
 // What the evaluation core needs from Langfuse, and nothing more: the cost over one time range,
 // optionally split by one field. A planner can later answer many of these from fewer requests.
-import type { AlertFilters, GroupByField } from '../config/schema.js';
+import type { AlertConfig, AlertFilters, GroupByField } from '../config/schema.js';
 
 export interface TimeRange {
   /** inclusive */
@@ -14,6 +14,11 @@ export interface SpendQuery extends TimeRange {
   readonly groupBy?: GroupByField;
   /** groupBy userId only: the number of top spenders to return */
   readonly top?: number;
+}
+
+/** What an alert reads over one of its ranges. */
+export function alertQuery(alert: AlertConfig, range: TimeRange): SpendQuery {
+  return { filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top, from: range.from, to: range.to };
 }
 
 export interface SpendReading {

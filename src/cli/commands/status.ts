@@ -4,6 +4,7 @@ import type { State } from '../../state/state.js';
 import { StateStore } from '../../state/store.js';
 import type { CliOptions } from '../args.js';
 import type { Io } from '../runtime.js';
+import { formatSeconds } from '../../util/format-seconds.js';
 
 export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
   const store = new StateStore(resolve(io.cwd, options.stateDir), {
@@ -21,7 +22,7 @@ export function describeState(state: State, file: string, now: Date): string {
   } else {
     const ago = Math.round((now.getTime() - Date.parse(last.at)) / 1000);
     lines.push(
-      `Last evaluation: ${last.at} (${formatAgo(ago)} ago), ${last.ok ? 'succeeded' : 'FAILED'}: ` +
+      `Last evaluation: ${last.at} (${formatSeconds(ago)} ago), ${last.ok ? 'succeeded' : 'FAILED'}: ` +
         `${last.alertsEvaluated} alert(s) evaluated, ${last.firing} series firing, ${last.notificationsSent} notification(s) delivered`,
     );
     for (const error of last.errors) lines.push(`  error: ${error}`);
@@ -48,10 +49,4 @@ export function describeState(state: State, file: string, now: Date): string {
   ];
   if (unhealthy.length > 0) lines.push('Problems:', ...unhealthy.map((line) => `  ${line}`));
   return lines.join('\n') + '\n';
-}
-
-function formatAgo(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }
