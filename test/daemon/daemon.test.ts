@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { buildChannels, buildLangfuse, checkPolicy, closeChannels, resolveLangfuseUrl } from '../../src/cli/runtime.js';
+import { buildGeneration } from '../../src/cli/commands/run.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Daemon, type Generation } from '../../src/daemon/daemon.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
@@ -56,20 +56,7 @@ ${extraYaml}`,
   const load = async (onRequest: Parameters<ConstructorParameters<typeof Daemon>[0]['load']>[0]): Promise<Generation> => {
     const { config } = await loadConfig({ path: configFile, env: {}, needs: 'all' });
     const log = createLogger({ level: 'info', format: 'json', redact: (text) => text, destination: sink });
-    const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir: join(dir, 'state'), readOnly: false, onRequest });
-    const channels = buildChannels(config, Object.keys(config.channels), io);
-    return {
-      config,
-      log,
-      redact: (text) => text,
-      channels,
-      source,
-      admit,
-      budget,
-      policy: checkPolicy(config),
-      langfuseUrl: (s) => resolveLangfuseUrl(client, config, s, log, true),
-      close: () => closeChannels(channels),
-    };
+    return buildGeneration({ config, log, redact: (text) => text }, io, join(dir, 'state'), onRequest);
   };
   daemon = new Daemon({ load, configFile, store, port: await freePort(), clock, watch: false, shutdownGraceMs });
   return { daemon, store };

@@ -2,14 +2,38 @@
 // also stops cleanly as PID 1 in a container, where the kernel gives a process no default ones.
 import { resolve } from 'node:path';
 import { Daemon, type Generation } from '../../daemon/daemon.js';
+import type { RequestEvent } from '../../langfuse/client.js';
 import { StateStore } from '../../state/store.js';
 import type { CliOptions } from '../args.js';
-import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
+import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io, type Prepared } from '../runtime.js';
 
 /** Once stopped, the process leaves by itself; this only catches a socket that would keep it (PID 1 would then be killed). */
 const EXIT_AFTER_STOP_MS = 3_000;
 
 type StopSignal = 'SIGTERM' | 'SIGINT';
+
+/** Everything the daemon runs on, built from one loaded configuration. */
+export async function buildGeneration(
+  { config, log, redact }: Pick<Prepared, 'config' | 'log' | 'redact'>,
+  io: Io,
+  stateDir: string,
+  onRequest: (event: RequestEvent) => void,
+): Promise<Generation> {
+  const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest });
+  const channels = buildChannels(config, Object.keys(config.channels), io);
+  return {
+    config,
+    log,
+    redact,
+    channels,
+    source,
+    admit,
+    budget,
+    policy: checkPolicy(config),
+    langfuseUrl: (store) => resolveLangfuseUrl(client, config, store, log, true),
+    close: () => closeChannels(channels),
+  };
+}
 
 export async function runCommand(options: CliOptions, io: Io): Promise<number> {
   const stateDir = resolve(io.cwd, options.stateDir);
@@ -17,21 +41,7 @@ export async function runCommand(options: CliOptions, io: Io): Promise<number> {
     load: async (onRequest): Promise<Generation> => {
       const prepared = await prepare(options, io, 'all');
       logConfigWarnings(prepared);
-      const { config, log, redact } = prepared;
-      const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest });
-      const channels = buildChannels(config, Object.keys(config.channels), io);
-      return {
-        config,
-        log,
-        redact,
-        channels,
-        source,
-        admit,
-        budget,
-        policy: checkPolicy(config),
-        langfuseUrl: (store) => resolveLangfuseUrl(client, config, store, log, true),
-        close: () => closeChannels(channels),
-      };
+      return buildGeneration(prepared, io, stateDir, onRequest);
     },
     configFile: resolve(io.cwd, options.configPath),
     store: new StateStore(stateDir, {
