@@ -99,7 +99,9 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
   return {
     client,
     source,
-    admit: async (alerts, now) => budget.admit(await source.estimate(alertQueries(alerts, now, config.timezone)), now),
+    // Estimating plans the whole evaluation; worth it only when a limit could refuse it.
+    admit: async (alerts, now) =>
+      budget.admit(budget.limited(now) ? await source.estimate(alertQueries(alerts, now, config.timezone)) : 0, now),
     budget: (now) => budget.snapshot(now),
   };
 }

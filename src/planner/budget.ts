@@ -180,6 +180,14 @@ export class RequestBudget {
     return { ok: false, retryAt: new Date(Math.ceil(wait)), kind, reason: reasons.join('; ') };
   }
 
+  /**
+   * Whether a limit is in force at `now` (configured, or implied by a recent 429): only then does
+   * `admit` weigh the evaluation's size, so without one nobody has to estimate it.
+   */
+  limited(now: Date): boolean {
+    return this.windows(now.getTime()).length > 0;
+  }
+
   /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */
   async record(n: number, now: Date): Promise<void> {
     if (n <= 0) return;

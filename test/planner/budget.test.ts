@@ -34,9 +34,11 @@ describe('plans and limits', () => {
     expect(describeBudget('self-hosted')).toBe('self-hosted (no limit)');
   });
 
-  test('no limit: always admitted', () => {
+  test('no limit: always admitted, and no limit in force asks for no estimate', () => {
     const budget = RequestBudget.inMemory({});
     expect(budget.admit(10_000, new Date('2026-06-10T00:00:00Z'))).toEqual({ ok: true });
+    expect(budget.limited(new Date('2026-06-10T00:00:00Z'))).toBe(false);
+    expect(RequestBudget.inMemory({ perDay: 100 }).limited(new Date('2026-06-10T00:00:00Z'))).toBe(true);
   });
 
   test('a burst may use a quarter of the window; after it, evaluations are spread evenly', async () => {
@@ -168,5 +170,8 @@ describe('at run time', () => {
     expect(snapshot.effective.perHour).toBe(Math.floor(Math.max(1, budget.snapshot(ticks[4]!).usedLastHour) / 2));
     expect(snapshot.effective.perHour).toBeLessThan(used);
     expect(budget.admit(snapshot.effective.perHour! + 1, ticks[5]!).ok).toBe(false);
+    // the implied limit is in force until the pace has recovered
+    expect(budget.limited(ticks[5]!)).toBe(true);
+    expect(budget.limited(new Date(snapshot.pausedUntil!.getTime() + HOUR))).toBe(false);
   }, 60_000);
 });

@@ -87,7 +87,10 @@ export function countSummary(notifications: readonly Notification[]): string {
     .join(', ');
 }
 
-const factorFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+// made on first use, like the money formats: a number format loads ICU data a quiet `check` never needs
+let factorFormat: Intl.NumberFormat | undefined;
+const formatFactor = (factor: number): string =>
+  `${(factorFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(factor)}×`;
 
 export function notificationText(n: Notification): NotificationText {
   const lines: TextLine[] = [];
@@ -104,7 +107,7 @@ export function notificationText(n: Notification): NotificationText {
     lines.push({ label: 'Spend', value: formatUsd(n.value) });
     lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
     if (n.baseline !== null) lines.push({ label: 'Baseline', value: formatUsd(n.baseline) });
-    if (n.factor !== null) lines.push({ label: 'Factor', value: `${factorFormat.format(n.factor)}×` });
+    if (n.factor !== null) lines.push({ label: 'Factor', value: formatFactor(n.factor) });
     lines.push({ label: 'Window', value: formatWindow(n.window) });
   }
   if (n.langfuseUrl !== '') {
