@@ -2,7 +2,7 @@
 // interpolated "50" becomes 50 where a number is wanted) and which keys an object there knows
 // (for "did you mean"). It walks zod 4's `_zod.def` definitions, as z.toJSONSchema does; tests
 // cover both uses, so a zod upgrade that changes them fails loudly rather than silently.
-import type { z } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
 import type { ConfigPath } from './errors.js';
 
 interface Def {
@@ -53,7 +53,7 @@ function nodesAt(root: Node, path: ConfigPath): Node[] {
 
 export type ScalarKind = 'string' | 'number' | 'boolean';
 
-export function scalarKindsAt(schema: z.ZodType, path: ConfigPath): Set<ScalarKind> {
+export function scalarKindsAt(schema: ZodMiniType, path: ConfigPath): Set<ScalarKind> {
   const kinds = new Set<ScalarKind>();
   for (const node of nodesAt(schema as unknown as Node, path)) {
     const def = node._zod.def;
@@ -70,7 +70,7 @@ export function scalarKindsAt(schema: z.ZodType, path: ConfigPath): Set<ScalarKi
  * options whose literal `type` differs from the document's are left out, so a Slack channel is not
  * told about `smtpUrl`.
  */
-export function knownKeysAt(schema: z.ZodType, path: ConfigPath, typeInDocument: unknown): string[] {
+export function knownKeysAt(schema: ZodMiniType, path: ConfigPath, typeInDocument: unknown): string[] {
   const keys = new Set<string>();
   for (const node of nodesAt(schema as unknown as Node, path)) {
     const shape = node._zod.def.type === 'object' ? node._zod.def.shape : undefined;

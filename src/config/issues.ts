@@ -1,6 +1,6 @@
 // Zod's issues, retold for someone editing alerts.yaml: which key, what was expected, what was
 // found (unless the key holds a secret) and, for typos, the closest known word.
-import type { z } from 'zod';
+import type * as core from 'zod/v4/core';
 import type { ConfigPath } from './errors.js';
 import { knownKeysAt } from './introspect.js';
 import { configSchema, isSecretPath } from './schema.js';
@@ -13,7 +13,7 @@ export interface Problem {
   readonly at: 'key' | 'value';
 }
 
-type Issue = z.core.$ZodIssue;
+type Issue = core.$ZodIssue;
 
 export function valueAt(document: unknown, path: ConfigPath): unknown {
   let current = document;
@@ -113,7 +113,7 @@ function describeIssue(issue: Issue, { document, templates }: IssueContext): Pro
   }
 }
 
-function describeBound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+function describeBound(issue: core.$ZodIssueTooSmall | core.$ZodIssueTooBig): string {
   const small = issue.code === 'too_small';
   const bound = Number(small ? issue.minimum : issue.maximum);
   if (issue.origin === 'array') {

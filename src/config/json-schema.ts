@@ -2,7 +2,7 @@
 // It describes the file, not the loaded config: defaults are optional, and wherever a number,
 // a boolean or a URL/pattern-shaped string is expected, a `${VAR}` reference is accepted too,
 // because the loader interpolates (and converts) it first.
-import { z } from 'zod';
+import { toJSONSchema } from 'zod/mini';
 import { configSchema } from './schema.js';
 
 type JsonSchema = { [key: string]: unknown };
@@ -18,7 +18,7 @@ const REFERENCE: JsonSchema = {
 const ANNOTATIONS = ['title', 'description', 'default'];
 
 export function buildJsonSchema(): JsonSchema {
-  const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-07' }) as JsonSchema;
+  const schema = toJSONSchema(configSchema, { io: 'input', target: 'draft-07' }) as JsonSchema;
   const transformed = acceptReferences(schema) as JsonSchema;
   return { ...transformed, definitions: { [REFERENCE_DEFINITION]: REFERENCE } };
 }

@@ -2,7 +2,7 @@
 // interpolate, validate, cross-check — and report every problem at once, with line and column.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { runCrossChecks } from './cross-checks.js';
 import type { ConfigIssue, ConfigPath, ConfigWarning } from './errors.js';
 import { ConfigError, formatPath } from './errors.js';
@@ -280,7 +280,7 @@ function secretParts(value: string): string[] {
   }
 }
 
-const assemblySchema = configSchema.extend({ alerts: z.array(alertSchema) });
+const assemblySchema = z.extend(configSchema, { alerts: z.array(alertSchema) });
 
 /** The config a command that doesn't need everything gets: see LoadedConfig.config. */
 function narrow(document: Record<string, unknown>, needs: Needs, unresolved: readonly ConfigPath[]): Config {

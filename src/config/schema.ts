@@ -1,7 +1,26 @@
 // The single source of truth for alerts.yaml: types, defaults, descriptions and the generated
 // JSON Schema all come from here. Cross-field rules live in ./cross-checks.ts; `${VAR}`
 // interpolation happens before this schema sees a value (./interpolate.ts).
-import { z } from 'zod';
+//
+// Written with zod/mini, the functional form of zod 4: it bundles to the ~30 kB this file uses,
+// where the chained API pulls in all of zod (~750 kB), which `check` then spent ~70 ms loading
+// before it could read its configuration. Schemas, parsing, issues and JSON Schema are the same.
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
+
+// zod/mini starts without messages ("Invalid input"); the loader retells most issues itself, and
+// uses zod's English text for the rest.
+z.config(en());
+
+/**
+ * A copy of `schema` with a description, shown by editors through the JSON Schema. A copy, as
+ * zod's own `.describe()` makes one: one schema described in two places keeps both descriptions.
+ */
+function describe<T extends z.ZodMiniType>(schema: T, description: string): T {
+  const described = schema.clone() as T;
+  z.globalRegistry.add(described, { description });
+  return described;
+}
 
 export const ALERT_NAME_PATTERN = /^[a-z0-9_.-]+$/;
 export const WINDOW_PATTERN = /^(day|week|month|[1-9][0-9]*[hd])$/;
@@ -41,14 +60,14 @@ export function isSecretPath(path: readonly (string | number)[]): boolean {
 }
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const nonEmpty = (): z.ZodMiniString => z.string().check(z.minLength(1));
 
-const stringOrList = z
-  .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
-    error: 'must be a string or a list of strings',
-  })
-  .describe('A value, or a list of values of which any may match.');
+const stringOrList = describe(
+  z.union([nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))], { error: 'must be a string or a list of strings' }),
+  'A value, or a list of values of which any may match.',
+);
 
-const usd = z.number().nonnegative();
+const usd = (): z.ZodMiniNumber => z.number().check(z.nonnegative());
 
 /** A duration such as `90s`, `15m` or `1h`; see ./duration.ts. */
 export const DURATION_PATTERN = /^(0|[1-9][0-9]*)(s|m|h)$/;
@@ -57,89 +76,90 @@ export const DEFAULT_LAG_MARGIN = '15m';
 export const REQUEST_BUDGET_PLANS = ['hobby', 'core', 'pro', 'self-hosted'] as const;
 export type RequestBudgetPlan = (typeof REQUEST_BUDGET_PLANS)[number];
 
-const requestsPerPeriod = z.number().int().min(1);
+const requestsPerPeriod = (): z.ZodMiniNumber => z.int().check(z.minimum(1));
 
-export const requestBudgetSchema = z
-  .union(
+export const requestBudgetSchema = describe(
+  z.union(
     [
-      z.enum(REQUEST_BUDGET_PLANS).describe('A Langfuse Cloud plan: hobby 100 a day, core 100 an hour, pro 500 an hour; self-hosted: no limit.'),
-      z
-        .strictObject({
-          perHour: requestsPerPeriod.optional().describe('At most this many Metrics API requests in any hour.'),
-          perDay: requestsPerPeriod.optional().describe('At most this many Metrics API requests in any 24 hours.'),
-        })
-        .describe('Your own limits: perHour, perDay or both.'),
+      describe(z.enum(REQUEST_BUDGET_PLANS), 'A Langfuse Cloud plan: hobby 100 a day, core 100 an hour, pro 500 an hour; self-hosted: no limit.'),
+      describe(
+        z.strictObject({
+          perHour: describe(z.optional(requestsPerPeriod()), 'At most this many Metrics API requests in any hour.'),
+          perDay: describe(z.optional(requestsPerPeriod()), 'At most this many Metrics API requests in any 24 hours.'),
+        }),
+        'Your own limits: perHour, perDay or both.',
+      ),
     ],
     { error: 'must be hobby, core, pro, self-hosted, or { perHour, perDay }' },
-  )
-  .describe(
-    'Metrics API requests the worker may spend. Langfuse Cloud limits them per organisation; the worker spreads ' +
-      'evaluations to stay under this and stretches schedules when it must.',
-  );
+  ),
+  'Metrics API requests the worker may spend. Langfuse Cloud limits them per organisation; the worker spreads ' +
+    'evaluations to stay under this and stretches schedules when it must.',
+);
 export type RequestBudgetSetting = z.infer<typeof requestBudgetSchema>;
 
-export const langfuseSchema = z
-  .strictObject({
-    baseUrl: httpUrl
-      .default(LANGFUSE_DEFAULTS.baseUrl)
-      .describe('Langfuse host: https://cloud.langfuse.com (EU), https://us.cloud.langfuse.com, or your own.'),
-    publicKey: z.string().min(1).default(LANGFUSE_DEFAULTS.publicKey).describe('Langfuse public key (pk-lf-…).'),
-    secretKey: z
-      .string()
-      .min(1)
-      .default(LANGFUSE_DEFAULTS.secretKey)
-      .describe('Langfuse secret key (sk-lf-…). Keep it out of the file: use ${VAR}.'),
-    lagMargin: z
-      .string()
-      .regex(DURATION_PATTERN, 'must be a duration such as 90s, 15m or 1h')
-      .default(DEFAULT_LAG_MARGIN)
-      .describe(
+export const langfuseSchema = describe(
+  z._default(
+    z.strictObject({
+      baseUrl: describe(
+        z._default(httpUrl, LANGFUSE_DEFAULTS.baseUrl),
+        'Langfuse host: https://cloud.langfuse.com (EU), https://us.cloud.langfuse.com, or your own.',
+      ),
+      publicKey: describe(z._default(nonEmpty(), LANGFUSE_DEFAULTS.publicKey), 'Langfuse public key (pk-lf-…).'),
+      secretKey: describe(
+        z._default(nonEmpty(), LANGFUSE_DEFAULTS.secretKey),
+        'Langfuse secret key (sk-lf-…). Keep it out of the file: use ${VAR}.',
+      ),
+      lagMargin: describe(
+        z._default(z.string().check(z.regex(DURATION_PATTERN, 'must be a duration such as 90s, 15m or 1h')), DEFAULT_LAG_MARGIN),
         'How late spend may reach Langfuse: hourly history older than this is cached in the state directory and never ' +
           'fetched again; newer spend is read afresh at every evaluation.',
       ),
-    requestBudget: requestBudgetSchema.optional(),
-  })
-  .default({ ...LANGFUSE_DEFAULTS, lagMargin: DEFAULT_LAG_MARGIN })
-  .describe('Where to read spend from. Every key defaults to the environment variables the Langfuse SDKs read.');
+      requestBudget: z.optional(requestBudgetSchema),
+    }),
+    { ...LANGFUSE_DEFAULTS, lagMargin: DEFAULT_LAG_MARGIN },
+  ),
+  'Where to read spend from. Every key defaults to the environment variables the Langfuse SDKs read.',
+);
 
-export const slackChannelSchema = z
-  .strictObject({
+export const slackChannelSchema = describe(
+  z.strictObject({
     type: z.literal('slack'),
-    webhookUrl: httpUrl.describe('Slack incoming-webhook URL. A secret: use ${VAR}.'),
-  })
-  .describe('Posts to Slack through an incoming webhook.');
+    webhookUrl: describe(httpUrl, 'Slack incoming-webhook URL. A secret: use ${VAR}.'),
+  }),
+  'Posts to Slack through an incoming webhook.',
+);
 
-export const emailChannelSchema = z
-  .strictObject({
+export const emailChannelSchema = describe(
+  z.strictObject({
     type: z.literal('email'),
-    smtpUrl: z
-      .string()
-      .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
-      .describe('smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465. A secret: use ${VAR}.'),
-    from: z.string().min(3).describe('Sender, e.g. "LLM spend <alerts@example.com>".'),
-    to: z.array(z.string().min(3)).min(1).describe('Recipients.'),
-  })
-  .describe('Sends mail over SMTP.');
+    smtpUrl: describe(
+      z.string().check(z.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')),
+      'smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465. A secret: use ${VAR}.',
+    ),
+    from: describe(z.string().check(z.minLength(3)), 'Sender, e.g. "LLM spend <alerts@example.com>".'),
+    to: describe(z.array(z.string().check(z.minLength(3))).check(z.minLength(1)), 'Recipients.'),
+  }),
+  'Sends mail over SMTP.',
+);
 
-export const webhookChannelSchema = z
-  .strictObject({
+export const webhookChannelSchema = describe(
+  z.strictObject({
     type: z.literal('webhook'),
-    url: httpUrl.describe('Receives one JSON POST per notification. A secret: use ${VAR}.'),
-    secret: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'Signs every request: X-Spend-Alerts-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">. Use ${VAR}.',
-      ),
-  })
-  .describe('POSTs a JSON body per notification to your automation.');
+    url: describe(httpUrl, 'Receives one JSON POST per notification. A secret: use ${VAR}.'),
+    secret: describe(
+      z.optional(nonEmpty()),
+      'Signs every request: X-Spend-Alerts-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">. Use ${VAR}.',
+    ),
+  }),
+  'POSTs a JSON body per notification to your automation.',
+);
 
-export const consoleChannelSchema = z
-  .strictObject({
+export const consoleChannelSchema = describe(
+  z.strictObject({
     type: z.literal('console'),
-  })
-  .describe('Prints notifications to stdout (demo, dry runs, debugging).');
+  }),
+  'Prints notifications to stdout (demo, dry runs, debugging).',
+);
 
 export const channelSchema = z.discriminatedUnion('type', [
   slackChannelSchema,
@@ -150,120 +170,115 @@ export const channelSchema = z.discriminatedUnion('type', [
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type ChannelType = ChannelConfig['type'];
 
-export const filtersSchema = z
-  .strictObject({
-    environment: stringOrList.optional(),
-    traceName: stringOrList.optional(),
-    model: stringOrList.optional(),
-    userId: stringOrList.optional(),
-    release: stringOrList.optional(),
-    tags: z.array(z.string().min(1)).min(1).optional().describe('Traces carrying any of these tags.'),
-    metadata: z
-      .record(z.string().min(1), z.string())
-      .optional()
-      .describe('Trace metadata key → exact value (quote numbers); every pair must match.'),
-  })
-  .describe('Optional filters, ANDed; a value may be a string or a list (any of).');
+export const filtersSchema = describe(
+  z.strictObject({
+    environment: z.optional(stringOrList),
+    traceName: z.optional(stringOrList),
+    model: z.optional(stringOrList),
+    userId: z.optional(stringOrList),
+    release: z.optional(stringOrList),
+    tags: describe(z.optional(z.array(nonEmpty()).check(z.minLength(1))), 'Traces carrying any of these tags.'),
+    metadata: describe(
+      z.optional(z.record(nonEmpty(), z.string())),
+      'Trace metadata key → exact value (quote numbers); every pair must match.',
+    ),
+  }),
+  'Optional filters, ANDed; a value may be a string or a list (any of).',
+);
 export type AlertFilters = z.infer<typeof filtersSchema>;
 
 export const thresholdSchema = z.union(
   [
-    usd.describe('Fire when spend is greater than this many USD.'),
-    z
-      .strictObject({
-        warning: usd.optional().describe('USD: fire a warning above this.'),
-        critical: usd.optional().describe('USD: fire a critical notification above this.'),
-      })
-      .describe('Levels in USD; the highest level crossed decides the severity.'),
+    describe(usd(), 'Fire when spend is greater than this many USD.'),
+    describe(
+      z.strictObject({
+        warning: describe(z.optional(usd()), 'USD: fire a warning above this.'),
+        critical: describe(z.optional(usd()), 'USD: fire a critical notification above this.'),
+      }),
+      'Levels in USD; the highest level crossed decides the severity.',
+    ),
   ],
   { error: 'must be a number of USD or { warning, critical }' },
 );
 
-export const relativeSchema = z
-  .strictObject({
-    factor: z.number().positive().describe('Fire when spend > factor × baseline.'),
+export const relativeSchema = describe(
+  z.strictObject({
+    factor: describe(z.number().check(z.positive()), 'Fire when spend > factor × baseline.'),
     // ≥ 1 is a cross-check (./cross-checks.ts) rather than a zod bound, so alertSchema.parse can still
     // build the edge cases the evaluator guards against; `minimum` here only informs editors.
-    baseline: z.number().int().meta({
+    baseline: z.int().register(z.globalRegistry, {
       minimum: 1,
       description: 'How many previous windows of the same kind to average, each measured to the same point.',
     }),
-  })
-  .describe('Fire on a spike against the recent past.');
+  }),
+  'Fire on a spike against the recent past.',
+);
 
-export const alertSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(ALERT_NAME_PATTERN, 'may only contain a-z, 0-9, "-", "_" and "."')
-      .describe('Unique; renaming an alert starts its state afresh.'),
-    window: z
-      .string()
-      .regex(WINDOW_PATTERN, 'must be day, week, month, or a rolling <n>h / <n>d such as 1h, 24h, 7d')
-      .describe('Calendar day | week | month in `timezone`, or rolling <n>h / <n>d.'),
-    threshold: thresholdSchema.optional().describe('USD; or { warning, critical }. Exactly one of threshold and relative.'),
-    relative: relativeSchema.optional(),
-    minSpend: usd.optional().describe('Noise floor in USD: never fire while spend is below it.'),
-    severity: z
-      .enum(SEVERITIES)
-      .optional()
-      .describe('Severity of a single-level threshold (default critical) or a relative alert (default warning).'),
-    sendResolved: z
-      .boolean()
-      .default(true)
-      .describe('Rolling windows only: send a resolved notification when the series recovers.'),
-    resolveBelow: z
-      .number()
-      .gt(0)
-      .lte(1)
-      .default(0.9)
-      .describe('Rolling windows only: a firing series resolves when spend falls below this fraction of its threshold.'),
-    schedule: z.string().optional().describe('Cron expression overriding the top-level schedule for this alert.'),
-    groupBy: z.enum(GROUP_BY_FIELDS).optional().describe('One series per value of this field.'),
-    top: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .default(20)
-      .describe('groupBy: userId only — how many of the top-spending users to watch.'),
-    filters: filtersSchema.optional(),
-    channels: z.array(z.string().min(1)).min(1).describe('Names of channels under `channels`.'),
-  })
-  .describe('One alert: a window, exactly one rule (threshold or relative) and where to send it.');
+export const alertSchema = describe(
+  z.strictObject({
+    name: describe(
+      z.string().check(z.regex(ALERT_NAME_PATTERN, 'may only contain a-z, 0-9, "-", "_" and "."')),
+      'Unique; renaming an alert starts its state afresh.',
+    ),
+    window: describe(
+      z.string().check(z.regex(WINDOW_PATTERN, 'must be day, week, month, or a rolling <n>h / <n>d such as 1h, 24h, 7d')),
+      'Calendar day | week | month in `timezone`, or rolling <n>h / <n>d.',
+    ),
+    threshold: describe(z.optional(thresholdSchema), 'USD; or { warning, critical }. Exactly one of threshold and relative.'),
+    relative: z.optional(relativeSchema),
+    minSpend: describe(z.optional(usd()), 'Noise floor in USD: never fire while spend is below it.'),
+    severity: describe(
+      z.optional(z.enum(SEVERITIES)),
+      'Severity of a single-level threshold (default critical) or a relative alert (default warning).',
+    ),
+    sendResolved: describe(
+      z._default(z.boolean(), true),
+      'Rolling windows only: send a resolved notification when the series recovers.',
+    ),
+    resolveBelow: describe(
+      z._default(z.number().check(z.gt(0), z.lte(1)), 0.9),
+      'Rolling windows only: a firing series resolves when spend falls below this fraction of its threshold.',
+    ),
+    schedule: describe(z.optional(z.string()), 'Cron expression overriding the top-level schedule for this alert.'),
+    groupBy: describe(z.optional(z.enum(GROUP_BY_FIELDS)), 'One series per value of this field.'),
+    top: describe(
+      z._default(z.int().check(z.minimum(1), z.maximum(1000)), 20),
+      'groupBy: userId only — how many of the top-spending users to watch.',
+    ),
+    filters: z.optional(filtersSchema),
+    channels: describe(z.array(nonEmpty()).check(z.minLength(1)), 'Names of channels under `channels`.'),
+  }),
+  'One alert: a window, exactly one rule (threshold or relative) and where to send it.',
+);
 export type AlertConfig = z.infer<typeof alertSchema>;
 
-export const configSchema = z
-  .strictObject({
-    langfuse: langfuseSchema,
-    timezone: z
-      .string()
-      .default(DEFAULT_TIMEZONE)
-      .describe('IANA time zone: calendar windows start at local midnight / Monday / the 1st.'),
-    schedule: z
-      .string()
-      .default(DEFAULT_SCHEDULE)
-      .describe('Cron expression (5 fields, or 6 with seconds first) in `timezone`; an alert may override it.'),
-    channels: z
-      .record(z.string().regex(ALERT_NAME_PATTERN, 'may only contain a-z, 0-9, "-", "_" and "."'), channelSchema)
-      .describe('Name → channel.'),
-    alerts: z.array(alertSchema).min(1),
-    degradedAfter: z
-      .number()
-      .int()
-      .min(1)
-      .default(3)
-      .describe('Consecutive failed evaluations (Langfuse, or one channel) before a "monitoring degraded" or "channel failing" notice.'),
-    systemChannels: z
-      .array(z.string().min(1))
-      .min(1)
-      .optional()
-      .describe("Where the worker's own notices go (degraded, recovered, channel failing); default: every channel that still works."),
-  })
-  .meta({
-    title: 'langfuse-spend-alerts configuration (alerts.yaml)',
-    description:
-      'String values may reference the environment: ${VAR}, ${VAR:-default}; $$ is a literal $. ' +
-      'Where a number or boolean is expected, a reference that resolves to one is one.',
-  });
+export const configSchema = z.strictObject({
+  langfuse: langfuseSchema,
+  timezone: describe(
+    z._default(z.string(), DEFAULT_TIMEZONE),
+    'IANA time zone: calendar windows start at local midnight / Monday / the 1st.',
+  ),
+  schedule: describe(
+    z._default(z.string(), DEFAULT_SCHEDULE),
+    'Cron expression (5 fields, or 6 with seconds first) in `timezone`; an alert may override it.',
+  ),
+  channels: describe(
+    z.record(z.string().check(z.regex(ALERT_NAME_PATTERN, 'may only contain a-z, 0-9, "-", "_" and "."')), channelSchema),
+    'Name → channel.',
+  ),
+  alerts: z.array(alertSchema).check(z.minLength(1)),
+  degradedAfter: describe(
+    z._default(z.int().check(z.minimum(1)), 3),
+    'Consecutive failed evaluations (Langfuse, or one channel) before a "monitoring degraded" or "channel failing" notice.',
+  ),
+  systemChannels: describe(
+    z.optional(z.array(nonEmpty()).check(z.minLength(1))),
+    "Where the worker's own notices go (degraded, recovered, channel failing); default: every channel that still works.",
+  ),
+}).register(z.globalRegistry, {
+  title: 'langfuse-spend-alerts configuration (alerts.yaml)',
+  description:
+    'String values may reference the environment: ${VAR}, ${VAR:-default}; $$ is a literal $. ' +
+    'Where a number or boolean is expected, a reference that resolves to one is one.',
+});
 export type Config = z.infer<typeof configSchema>;

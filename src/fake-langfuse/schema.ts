@@ -1,24 +1,32 @@
 // The zod schema Langfuse parses `?query=` with (web/src/features/public-api/types/metrics.ts),
 // rebuilt so that a bad query gets the same issues, paths and messages as from the real server.
-import { z } from 'zod';
+// zod/mini, as the configuration schema is: the demo ships this server, and the chained API would
+// pull all of zod into the bundle every command loads.
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { AGGREGATIONS, FILTER_OPERATORS, GRANULARITIES, VIEWS, type ApiVersion } from './contract.js';
+
+// Langfuse's messages are zod's English ones; zod/mini starts without any.
+z.config(en());
 
 // Langfuse's zod prints its own `z.iso.datetime({ offset: true })` pattern (seconds optional), which
 // differs from the one of the zod bundled here; the recorded error bodies carry this one.
 const ISO_DATETIME =
   /^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$/;
 
-const isoDateTime = z.string().superRefine((value, ctx) => {
-  if (!ISO_DATETIME.test(value)) {
-    ctx.addIssue({
-      origin: 'string',
-      code: 'invalid_format',
-      format: 'datetime',
-      pattern: ISO_DATETIME.toString(),
-      message: 'Invalid ISO datetime',
-    });
-  }
-});
+const isoDateTime = z.string().check(
+  z.superRefine((value, ctx) => {
+    if (!ISO_DATETIME.test(value)) {
+      ctx.addIssue({
+        origin: 'string',
+        code: 'invalid_format',
+        format: 'datetime',
+        pattern: ISO_DATETIME.toString(),
+        message: 'Invalid ISO datetime',
+      });
+    }
+  }),
+);
 
 const singleFilter = z.discriminatedUnion('type', [
   z.object({
@@ -42,7 +50,7 @@ const singleFilter = z.discriminatedUnion('type', [
   z.object({
     column: z.string(),
     operator: z.enum(FILTER_OPERATORS.stringOptions),
-    value: z.array(z.string()).refine((v) => v.length > 0),
+    value: z.array(z.string()).check(z.refine((v) => v.length > 0)),
     type: z.literal('stringOptions'),
   }),
   z.object({
@@ -59,10 +67,12 @@ const singleFilter = z.discriminatedUnion('type', [
       value: z.array(z.string()),
       type: z.literal('arrayOptions'),
     })
-    .refine((f) => f.operator === 'all of' || f.operator === 'none of' || f.value.length > 0, {
-      message:
-        "Value array must not be empty unless operator is 'all of' or 'none of' (which represent waiting for selection)",
-    }),
+    .check(
+      z.refine((f) => f.operator === 'all of' || f.operator === 'none of' || f.value.length > 0, {
+        message:
+          "Value array must not be empty unless operator is 'all of' or 'none of' (which represent waiting for selection)",
+      }),
+    ),
   z.object({
     type: z.literal('stringObject'),
     column: z.string(),
@@ -102,13 +112,15 @@ const singleFilter = z.discriminatedUnion('type', [
       column: z.string(),
       operator: z.literal('='),
       key: z.enum(['root', 'first', 'last', 'nthFromEnd', 'nthFromStart']),
-      value: z.number().optional(),
+      value: z.optional(z.number()),
     })
-    .superRefine((f, ctx) => {
-      if ((f.key === 'nthFromEnd' || f.key === 'nthFromStart') && (!f.value || f.value < 1)) {
-        ctx.addIssue({ code: 'custom', message: 'Position must be >= 1 for nth selection', path: ['value'] });
-      }
-    }),
+    .check(
+      z.superRefine((f, ctx) => {
+        if ((f.key === 'nthFromEnd' || f.key === 'nthFromStart') && (!f.value || f.value < 1)) {
+          ctx.addIssue({ code: 'custom', message: 'Position must be >= 1 for nth selection', path: ['value'] });
+        }
+      }),
+    ),
 ]);
 
 export type MetricsFilter = z.infer<typeof singleFilter>;
@@ -117,31 +129,25 @@ const metricsQuery = (version: ApiVersion) =>
   z
     .object({
       view: z.enum(VIEWS[version] as [string, ...string[]]),
-      dimensions: z.array(z.object({ field: z.string() })).optional().default([]),
+      dimensions: z._default(z.optional(z.array(z.object({ field: z.string() }))), []),
       metrics: z.array(z.object({ measure: z.string(), aggregation: z.enum(AGGREGATIONS) })),
-      filters: z.array(singleFilter).optional().default([]),
-      timeDimension: z
-        .object({ granularity: z.enum(GRANULARITIES) })
-        .nullable()
-        .optional()
-        .default(null),
+      filters: z._default(z.optional(z.array(singleFilter)), []),
+      timeDimension: z._default(z.optional(z.nullable(z.object({ granularity: z.enum(GRANULARITIES) }))), null),
       fromTimestamp: isoDateTime,
       toTimestamp: isoDateTime,
-      orderBy: z
-        .array(z.object({ field: z.string(), direction: z.enum(['asc', 'desc']) }))
-        .nullable()
-        .optional()
-        .default(null),
-      config: z
-        .object({
-          bins: z.number().int().min(1).max(100).optional(),
-          row_limit: z.number().int().positive().lte(1000).optional(),
-        })
-        .optional(),
+      orderBy: z._default(z.optional(z.nullable(z.array(z.object({ field: z.string(), direction: z.enum(['asc', 'desc']) })))), null),
+      config: z.optional(
+        z.object({
+          bins: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100))),
+          row_limit: z.optional(z.number().check(z.int(), z.positive(), z.lte(1000))),
+        }),
+      ),
     })
-    .refine((q) => new Date(q.fromTimestamp).getTime() < new Date(q.toTimestamp).getTime(), {
-      message: 'fromTimestamp must be before toTimestamp',
-    });
+    .check(
+      z.refine((q) => new Date(q.fromTimestamp).getTime() < new Date(q.toTimestamp).getTime(), {
+        message: 'fromTimestamp must be before toTimestamp',
+      }),
+    );
 
 const QUERY_SCHEMAS = { v1: metricsQuery('v1'), v2: metricsQuery('v2') };
 
