@@ -1,8 +1,14 @@
 #!/usr/bin/env node
+import nodeModule from 'node:module';
 import { loadDotEnv } from '../config/dotenv.js';
 import { ConfigError } from '../config/errors.js';
 import { installProxyFromEnv, ProxyConfigError } from '../net/proxy.js';
 import { main } from './main.js';
+
+// Node ≥ 22.1 keeps the code it compiled (in NODE_COMPILE_CACHE, or a folder in the temp dir) and
+// reuses it next time: a `check` started by cron loads its commands ~30 ms faster. Node 20 has no
+// such cache; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 let env: Record<string, string | undefined>;
 try {

@@ -1,6 +1,7 @@
 // The only place that turns errors into exit codes and reads the clock for one-shot commands.
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
+import { packageFile } from '../util/package-file.js';
 import { COMMANDS, parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
 import type { Io } from './runtime.js';
 
@@ -53,6 +54,6 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }

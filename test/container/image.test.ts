@@ -157,6 +157,17 @@ describe('the container image', () => {
     expect(config.Env).toContain('SPEND_ALERTS_STATE_DIR=/data');
   });
 
+  test('starts its commands from the compile cache it ships with, also on a read-only root', async () => {
+    const env = ['-e', `LANGFUSE_PUBLIC_KEY=${fake.publicKey}`, '-e', `LANGFUSE_SECRET_KEY=${fake.secretKey}`, '-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE'];
+    const validate = await podman('run', '--rm', '--network', 'host', '--read-only', ...env, IMAGE, 'validate', '--config', 'demo/alerts.yaml');
+    expect(validate.code, validate.stderr).toBe(0);
+    const accepted = validate.stderr.split('\n').filter((line) => /V8 code cache for ESM file:\/\/\/app\/dist\/.+ was accepted/.test(line));
+    // the entry point and the chunk with the configuration loader (zod, yaml), at least
+    expect(accepted.length, validate.stderr).toBeGreaterThanOrEqual(2);
+    expect(accepted.some((line) => line.includes('/app/dist/cli/bin.js')), validate.stderr).toBe(true);
+    expect(validate.stderr).not.toMatch(/rejected|Cannot create cache directory/);
+  });
+
   test('runs validate and check', async () => {
     const env = ['-e', `LANGFUSE_PUBLIC_KEY=${fake.publicKey}`, '-e', `LANGFUSE_SECRET_KEY=${fake.secretKey}`];
     const mount = ['-v', `${join(dir, 'check.yaml')}:/app/alerts.yaml:ro`];

@@ -3,17 +3,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.js';
 import { startFakeLangfuse } from '../../fake-langfuse/server.js';
 import { sampleObservations } from '../../fake-langfuse/sample-data.js';
 import { formatUsd } from '../../notify/format/money.js';
 import { runCheck, type CheckReport } from '../../pipeline/check.js';
 import { StateStore } from '../../state/store.js';
+import { packageFile } from '../../util/package-file.js';
 import type { CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
 
-const BUNDLED_ALERTS = fileURLToPath(new URL('../../../demo/alerts.yaml', import.meta.url));
 const DEMO_KEYS = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };
 const TERMINAL = 'terminal';
 
@@ -22,7 +21,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
   const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-demo-'));
   try {
     const prepared = await prepare(
-      { ...options, configPath: options.configExplicit ? options.configPath : BUNDLED_ALERTS },
+      { ...options, configPath: options.configExplicit ? options.configPath : packageFile('demo/alerts.yaml') },
       io,
       { channels: 'all', alerts: true },
     );

@@ -1,16 +1,20 @@
 // Benchmark (b), run by bench/run.ts in a process of its own so that its memory is the worker's
-// alone: plain JavaScript on the built dist/, no TypeScript loader, no fake Langfuse in it.
+// alone: bundled to plain JavaScript the way `npm run build` bundles the command line (bench/run.ts
+// does it), so no TypeScript loader and no fake Langfuse is in it.
 // Reads the configuration from argv[2], Langfuse from the environment, evaluates every alert at
 // NOW until the history cache holds everything (no request left), then measures evaluations that
 // are answered from the cache alone. Prints one JSON line.
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../dist/config/load.js';
-import { evaluateAlert, neededRanges } from '../dist/evaluate/evaluate.js';
-import { LangfuseClient } from '../dist/langfuse/client.js';
-import { createLogger } from '../dist/log/logger.js';
-import { createSpendSource } from '../dist/planner/index.js';
+import { loadConfig } from '../src/config/load.js';
+import { evaluateAlert, neededRanges } from '../src/evaluate/evaluate.js';
+import { LangfuseClient } from '../src/langfuse/client.js';
+import { createLogger } from '../src/log/logger.js';
+import { createSpendSource } from '../src/planner/index.js';
 
 const [configPath, stateDir] = process.argv.slice(2);
+if (configPath === undefined || stateDir === undefined || process.env.NOW === undefined) {
+  throw new Error('usage: NOW=<iso time> node evaluate-1000.js <alerts.yaml> <state dir>');
+}
 const now = new Date(process.env.NOW);
 const { config } = await loadConfig({ path: configPath, text: readFileSync(configPath, 'utf8'), env: process.env, needs: 'all' });
 const log = createLogger({ level: 'warn', format: 'json', redact: (text) => text });
@@ -30,21 +34,25 @@ async function evaluateAll() {
   let next = 0;
   let series = 0;
   for (const { alert, ranges } of plans) {
-    const mine = results.slice(next, (next += 1 + ranges.baselines.length));
-    if (mine.some((r) => r.status === 'rejected')) throw new Error(`${alert.name}: ${mine.find((r) => r.status === 'rejected').reason}`);
-    const [current, ...baselines] = mine.map((r) => r.value);
+    const values = results.slice(next, (next += 1 + ranges.baselines.length)).map((r) => {
+      if (r.status === 'rejected') throw new Error(`${alert.name}: ${String(r.reason)}`);
+      return r.value;
+    });
+    const [current, ...baselines] = values;
+    if (current === undefined) throw new Error(`${alert.name}: no result for the current window`);
     series += evaluateAlert(alert, { current, baselines }, { now, timezone: config.timezone }).length;
   }
   return { series, plannerMs: (planned.user + planned.system) / 1000 };
 }
 
+const requestsOfLast = (): number => source.lastUsage?.requests ?? Number.NaN;
 let warmUpRequests = 0;
 for (let round = 0; round < 30; round++) {
   await evaluateAll();
-  warmUpRequests += source.lastUsage.requests;
-  if (source.lastUsage.requests === 0) break;
+  warmUpRequests += requestsOfLast();
+  if (requestsOfLast() === 0) break;
 }
-if (source.lastUsage.requests !== 0) throw new Error('the history cache did not fill up');
+if (requestsOfLast() !== 0) throw new Error('the history cache did not fill up');
 
 const runs = [];
 let series = 0;
@@ -58,7 +66,7 @@ for (let run = 0; run < 5; run++) {
     cpuMs: (used.user + used.system) / 1000,
     plannerCpuMs: evaluated.plannerMs,
     wallMs: performance.now() - started,
-    requests: source.lastUsage.requests,
+    requests: requestsOfLast(),
   });
 }
 process.stdout.write(
