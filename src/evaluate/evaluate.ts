@@ -48,37 +48,42 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
   const start = spec.kind === 'calendar' ? periodStart(spec, ctx.now, ctx.timezone) : null;
   const rolling = spec.kind === 'rolling';
 
-  const series: { groupValue: string | null; value: number; history: number[] }[] = [];
-  if (alert.groupBy === undefined) {
-    series.push({ groupValue: null, value: readings.current.total, history: readings.baselines.map((r) => r.total) });
-  } else {
-    const baselineGroups = readings.baselines.map((r) => groupsOf(r, alert));
-    for (const [groupValue, value] of groupsOf(readings.current, alert)) {
-      series.push({ groupValue, value, history: baselineGroups.map((groups) => groups.get(groupValue) ?? 0) });
-    }
-  }
-
-  return series.map(({ groupValue, value, history }) => {
-    const { levels, baseline } = levelsFor(alert, history);
+  // With groupBy an alert has up to thousands of series per evaluation: what they share (and a
+  // threshold's levels) is made once, and each series is one plain object literal. (Spreading the
+  // shared part into each instead measured 15× slower on Node 20: `npm run bench -- b`.)
+  const kind = alert.relative ? 'relative' : 'threshold';
+  const factor = alert.relative?.factor ?? null;
+  const fixed = alert.relative ? null : withLowest({ levels: thresholdLevels(alert), baseline: null });
+  const evaluateSeries = (groupValue: string | null, value: number, history: () => readonly number[]): SeriesEvaluation => {
+    const { levels, baseline, lowest } = fixed ?? withLowest(relativeLevels(alert, history()));
     const floorMet = alert.minSpend === undefined || value >= alert.minSpend;
-    const lowest = Math.min(...Object.values(levels));
     return {
       alert: alert.name,
-      kind: alert.relative ? 'relative' : 'threshold',
-      ...(alert.groupBy === undefined ? {} : { groupBy: alert.groupBy }),
+      kind,
+      groupBy: alert.groupBy,
       groupValue,
       seriesKey: seriesKey(alert.groupBy, groupValue),
       value,
       breach: floorMet ? highestCrossed(levels, value) : null,
       levels,
       baseline,
-      factor: alert.relative?.factor ?? null,
+      factor,
       window,
       periodStart: start,
       // Math.min() of no levels is Infinity: with nothing to compare a series has recovered.
       recovered: rolling && value < alert.resolveBelow * lowest,
     };
-  });
+  };
+
+  if (alert.groupBy === undefined) {
+    return [evaluateSeries(null, readings.current.total, () => readings.baselines.map((r) => r.total))];
+  }
+  const baselineGroups = readings.baselines.map((r) => groupsOf(r, alert));
+  const series: SeriesEvaluation[] = [];
+  for (const [groupValue, value] of groupsOf(readings.current, alert)) {
+    series.push(evaluateSeries(groupValue, value, () => baselineGroups.map((groups) => groups.get(groupValue) ?? 0)));
+  }
+  return series;
 }
 
 /** '' without groupBy; `model=gpt-4o`; `model:null` for the null group, so a model named "null" can't collide. */
@@ -93,19 +98,28 @@ function groupsOf(reading: SpendReading, alert: AlertConfig): ReadonlyMap<string
 }
 
 type Levels = Partial<Record<Severity, number>>;
+interface LevelsAndBaseline {
+  readonly levels: Levels;
+  readonly baseline: number | null;
+}
 
-function levelsFor(alert: AlertConfig, history: readonly number[]): { levels: Levels; baseline: number | null } {
-  if (alert.relative) {
-    const baseline = baselineOf(history);
-    if (baseline === null) return { levels: {}, baseline };
-    return { levels: { [alert.severity ?? 'warning']: alert.relative.factor * baseline }, baseline };
-  }
+function withLowest(found: LevelsAndBaseline): LevelsAndBaseline & { readonly lowest: number } {
+  return { ...found, lowest: Math.min(...Object.values(found.levels)) };
+}
+
+function relativeLevels(alert: AlertConfig, history: readonly number[]): LevelsAndBaseline {
+  const baseline = baselineOf(history);
+  if (baseline === null || !alert.relative) return { levels: {}, baseline };
+  return { levels: { [alert.severity ?? 'warning']: alert.relative.factor * baseline }, baseline };
+}
+
+function thresholdLevels(alert: AlertConfig): Levels {
   const threshold = alert.threshold;
-  if (typeof threshold === 'number') return { levels: { [alert.severity ?? 'critical']: threshold }, baseline: null };
+  if (typeof threshold === 'number') return { [alert.severity ?? 'critical']: threshold };
   const levels: Levels = {};
   if (threshold?.warning !== undefined) levels.warning = threshold.warning;
   if (threshold?.critical !== undefined) levels.critical = threshold.critical;
-  return { levels, baseline: null };
+  return levels;
 }
 
 /**
