@@ -37,5 +37,8 @@ EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9464) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["spend-alerts"]
+# V8 lets the young generation grow with the machine's memory (Node 24: up to 128 MB on a 24 GB
+# host), which a worker that wakes every few minutes never needs. Held to 2 × 8 MB, evaluating
+# 1,000 alerts peaks at ~160 MB instead of 220–270 MB, at no measurable CPU cost (npm run bench -- b).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli/bin.js"]
 CMD ["run"]
