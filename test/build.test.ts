@@ -2,12 +2,14 @@
 // run on the Node that runs the tests — its commands, its lazily loaded chunks, and the files it
 // finds beside itself (package.json, the demo's configuration).
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle } from '../scripts/build.js';
 import { REPO } from './support/cli-process.js';
+import { startForwardProxy } from './support/forward-proxy.js';
+import { startSmtpServer } from './support/smtp.js';
 
 const run = promisify(execFile);
 let outdir: string;
@@ -26,14 +28,14 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
   run(process.execPath, [join(outdir, 'cli/bin.js'), ...args], { cwd: outdir, env: { PATH: process.env.PATH ?? '', ...env } });
 
 describe('the bundled command line', () => {
-  it('keeps every command and the heavy optional parts in chunks of their own', async () => {
+  it('keeps every command and nodemailer in chunks of their own', async () => {
     const chunks = await readdir(join(outdir, 'chunks'));
-    for (const name of ['check', 'run', 'validate', 'demo', 'status', 'test-notify', 'nodemailer', 'undici']) {
+    for (const name of ['check', 'run', 'validate', 'demo', 'status', 'test-notify', 'nodemailer']) {
       expect(chunks.some((file) => file.startsWith(`${name}-`) && file.endsWith('.js')), name).toBe(true);
     }
     // what every command loads must not carry zod's chained API (~750 kB): the schemas are zod/mini
     const entry = await readFile(join(outdir, 'cli/bin.js'), 'utf8');
-    const shared = chunks.filter((file) => file.endsWith('.js') && !/^(check|run|validate|demo|status|test-notify|nodemailer|undici)-/.test(file));
+    const shared = chunks.filter((file) => file.endsWith('.js') && !/^(check|run|validate|demo|status|test-notify|nodemailer)-/.test(file));
     for (const file of shared) expect(await readFile(join(outdir, 'chunks', file), 'utf8'), file).not.toContain('node_modules/zod/v4/classic');
     expect(entry).not.toContain('node_modules/zod/v4/classic');
   });
@@ -69,5 +71,39 @@ describe('the bundled command line', () => {
     expect(stdout).toContain('the bundled demo/alerts.yaml');
     expect(stdout).toMatch(/Langfuse requests made: \d+/);
     expect(stdout).toMatch(/FIRING/);
+  }, 60_000);
+
+  it('sends mail with its nodemailer chunk', async () => {
+    const smtp = await startSmtpServer();
+    try {
+      const config = join(outdir, 'mail.yaml');
+      await writeFile(
+        config,
+        'channels:\n  mail:\n    type: email\n    smtpUrl: ${SMTP_URL}\n    from: spend-alerts@example.com\n    to: [finance@example.com]\n' +
+          'alerts:\n  - { name: budget, window: day, threshold: 5, channels: [mail] }\n',
+      );
+      await cli(['test-notify', '--config', config], { SMTP_URL: smtp.url(), LANGFUSE_PUBLIC_KEY: 'pk-lf-x', LANGFUSE_SECRET_KEY: 'sk-lf-x' });
+      expect(smtp.messages).toHaveLength(1);
+      expect(smtp.messages[0]!.parsed.subject).toMatch(/TEST/);
+    } finally {
+      await smtp.close();
+    }
+  }, 60_000);
+
+  it('sends through HTTP_PROXY (undici, loaded from node_modules)', async () => {
+    const proxy = await startForwardProxy();
+    try {
+      const { stdout } = await cli(['demo'], { HTTP_PROXY: proxy.url });
+      expect(stdout).toMatch(/Langfuse requests made: \d+/);
+      // the demo's Langfuse is on 127.0.0.1, and NO_PROXY is empty: every request went through
+      expect(proxy.requests.length).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+
+  it('logs for humans through pino-pretty, which stays outside the bundle', async () => {
+    const { stderr } = await cli(['demo', '--log-format', 'pretty', '--log-level', 'debug']);
+    expect(stderr).toMatch(/^\[[0-9-]+ [0-9:.]+ [+-]\d{4}\] DEBUG: langfuse projects → 200 in \d+ ms$/m);
   }, 60_000);
 });
