@@ -10,6 +10,7 @@ import { evaluateAlert, neededRanges } from '../src/evaluate/evaluate.js';
 import { LangfuseClient } from '../src/langfuse/client.js';
 import { createLogger } from '../src/log/logger.js';
 import { createSpendSource } from '../src/planner/index.js';
+import { statusMb } from './proc-status.js';
 
 const [configPath, stateDir] = process.argv.slice(2);
 if (configPath === undefined || stateDir === undefined || process.env.NOW === undefined) {
@@ -56,7 +57,7 @@ if (requestsOfLast() !== 0) throw new Error('the history cache did not fill up')
 
 // The peak so far is the fetching's (the cache filling up); what is measured is evaluating over
 // fetched spend, so the peak is reset (Linux: 5 > /proc/self/clear_refs) before the measured runs.
-const peakRssMb = (): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024;
+const peakRssMb = (): number => statusMb(readFileSync('/proc/self/status', 'utf8'), 'VmHWM');
 const warmUpPeakRssMb = peakRssMb();
 let peakReset = true;
 try {

@@ -18,6 +18,7 @@ import { LangfuseSpendSource } from '../src/langfuse/spend-source.js';
 import { createLogger } from '../src/log/logger.js';
 import { alertQueries, createSpendSource } from '../src/planner/index.js';
 import { bundle } from '../scripts/build.js';
+import { statusMb } from './proc-status.js';
 import { spend } from '../test/support/observations.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from '../test/planner/reference.js';
 
@@ -144,7 +145,7 @@ async function thousandAlerts(): Promise<void> {
     let first: EvaluationResult | undefined;
     let peakReset = true;
     let stateDirs = 0;
-    for (const runtime of await runtimes(dir)) {
+    for (const runtime of RUNTIMES) {
       const results: EvaluationResult[] = [];
       for (let process_ = 0; process_ < PROCESSES; process_++) {
         const child = spawn(runtime.node, [...runtime.flags, join(dir, 'bundle/evaluate-1000.js'), configPath, join(dir, `state-${stateDirs++}`)], {
@@ -214,20 +215,19 @@ async function imageNodeOptions(): Promise<string[]> {
 
 /**
  * The runtimes (b), (c) and (d) measure: this Node as `spend-alerts` runs on it after an npm
- * install, and Node 24 as the image runs it (its ENTRYPOINT's options, a compile cache).
+ * install, and Node 24 as the image runs it (its ENTRYPOINT's options, a compile cache in
+ * `compileCache`).
  */
-async function runtimes(dir: string): Promise<Runtime[]> {
+async function runtimes(compileCache: string): Promise<Runtime[]> {
   const list: Runtime[] = [{ label: `Node ${process.version.slice(1)}`, node: process.execPath, flags: [], env: { NODE_DISABLE_COMPILE_CACHE: '1' } }];
   const image = node24();
   if (image === null) {
-    if (!notes.some((note) => note.startsWith('Node 24 rows'))) {
-      notes.push('Node 24 rows are missing: scripts/node24.sh could not provide Node 24 (it fetches it from the npm registry once).');
-    }
+    notes.push('Node 24 rows are missing: scripts/node24.sh could not provide Node 24 (it fetches it from the npm registry once).');
     return list;
   }
   const version = execFileSync(image, ['--version'], { encoding: 'utf8' }).trim().slice(1);
   const flags = await imageNodeOptions();
-  list.push({ label: `Node ${version} as in the image (${flags.join(' ')}, compile cache)`, node: image, flags, env: { NODE_COMPILE_CACHE: join(dir, 'compile-cache') } });
+  list.push({ label: `Node ${version} as in the image (${flags.join(' ')}, compile cache)`, node: image, flags, env: { NODE_COMPILE_CACHE: compileCache } });
   return list;
 }
 
@@ -249,7 +249,7 @@ async function coldStart(): Promise<void> {
       return first.at.getTime() - started;
     };
     let stateDirs = 0;
-    for (const runtime of await runtimes(dir)) {
+    for (const runtime of RUNTIMES) {
       const check = (): Promise<number> =>
         firstRequest(runtime.node, [...runtime.flags, join(ROOT, 'dist/cli/bin.js'), 'check', '--config', join(dir, 'alerts.yaml'), '--state-dir', join(dir, `state-${stateDirs++}`)], runtime.env);
       await check(); // fills the compile cache where there is one; the file cache of the OS either way
@@ -277,7 +277,7 @@ async function coldStart(): Promise<void> {
 async function idleDaemon(): Promise<void> {
   await withFake([spend(new Date(Date.now() - 60_000), 1)], async (fake, dir) => {
     await writeFile(join(dir, 'alerts.yaml'), CONSOLE_CHANNEL + REFERENCE_ALERTS);
-    for (const runtime of await runtimes(dir)) {
+    for (const runtime of RUNTIMES) {
       const port = await freePort();
       const child = spawn(
         runtime.node,
@@ -291,8 +291,7 @@ async function idleDaemon(): Promise<void> {
         }
         const memory = async (): Promise<{ rss: number; anon: number; file: number; hwm: number }> => {
           const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-          const mb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
-          return { rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile'), hwm: mb('VmHWM') };
+          return { rss: statusMb(status, 'VmRSS'), anon: statusMb(status, 'RssAnon'), file: statusMb(status, 'RssFile'), hwm: statusMb(status, 'VmHWM') };
         };
         await sleep(5_000);
         const early = await memory();
@@ -386,11 +385,14 @@ const unknownStep = chosen.find((step) => !(step in STEPS));
 if (unknownStep !== undefined) throw new Error(`no benchmark "${unknownStep}" (a, b, c, d)`);
 process.stdout.write('building dist/ …\n');
 execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+const compileCache = await mkdtemp(join(tmpdir(), 'spend-alerts-bench-cache-'));
+const RUNTIMES = await runtimes(compileCache);
 for (const [key, [name, step]] of Object.entries(STEPS)) {
   if (chosen.length > 0 && !chosen.includes(key)) continue;
   process.stdout.write(`${name} …\n`);
   await step();
 }
+await rm(compileCache, { recursive: true, force: true });
 const text = table();
 process.stdout.write(`\n${text}\n`);
 if (chosen.length > 0) process.exit(0);
