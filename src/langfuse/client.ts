@@ -1,8 +1,9 @@
-// A small Langfuse Metrics API client on plain fetch: the SDK retries on its own and hides
+// A small Langfuse Metrics API client on our own transport: the SDK retries on its own and hides
 // Retry-After, and we need both under our control (a Cloud 429 can ask for hours).
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../util/backoff.js';
 import { parseRetryAfter } from '../util/http.js';
 import { formatSeconds } from '../util/format-seconds.js';
+import { send } from '../net/transport.js';
 
 export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found';
 
@@ -147,13 +148,15 @@ export class LangfuseClient {
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
     let status = 0;
     try {
-      const response = await fetch(url, {
+      const response = await send({
+        method: 'GET',
+        url,
         headers: { authorization: this.authorization, accept: 'application/json' },
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
       status = response.status;
-      const text = await response.text();
-      if (!response.ok) throw statusError(response.status, text, response.headers.get('retry-after'));
+      const text = response.body;
+      if (status < 200 || status >= 300) throw statusError(status, text, response.header('retry-after'));
       try {
         return JSON.parse(text);
       } catch {
@@ -171,7 +174,7 @@ export class LangfuseClient {
   }
 }
 
-function statusError(status: number, body: string, retryAfter: string | null): LangfuseError {
+function statusError(status: number, body: string, retryAfter: string | undefined): LangfuseError {
   const detail = describeBody(body);
   if (status === 401 || status === 403) {
     return new LangfuseError(`Langfuse refused the API keys (HTTP ${status}${detail})`, 'auth', status);
@@ -189,8 +192,9 @@ function statusError(status: number, body: string, retryAfter: string | null): L
 }
 
 function unavailable(error: unknown): LangfuseError {
-  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
-  const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  // node:http puts the code on the error; undici (behind a proxy) on its cause
+  const { code, cause } = (error ?? {}) as { code?: string; cause?: { code?: string; message?: string } };
+  const reason = code ?? cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
   return new LangfuseError(`Langfuse could not be reached (${reason})`, 'unavailable');
 }
 

@@ -1,8 +1,9 @@
-// Node's fetch ignores HTTP(S)_PROXY by itself. When one is set, undici's EnvHttpProxyAgent becomes
-// the global dispatcher, which Node's fetch uses: Langfuse, Slack and webhook requests then go
-// through the proxy, except for hosts in NO_PROXY. Private CAs need nothing here: Node reads
+// Node's HTTP clients ignore HTTP(S)_PROXY. When one is set, every outbound request (Langfuse,
+// Slack, webhooks) goes through undici's fetch and its EnvHttpProxyAgent instead: through the
+// proxy, except for hosts in NO_PROXY. Private CAs need nothing here: Node reads
 // NODE_EXTRA_CA_CERTS at start-up.
 import type { Env } from '../config/interpolate.js';
+import { defaultHeaders, useTransport, type Transport } from './transport.js';
 
 export interface ProxySettings {
   readonly httpProxy?: string;
@@ -46,23 +47,37 @@ export function proxySettings(env: Env): ProxySettings | undefined {
 }
 
 /**
- * Routes every fetch of this process through the proxies `env` names; false when it names none.
- * Throws ProxyConfigError for a value that is not a URL.
+ * Routes every outbound request of this process through the proxies `env` names; false when it
+ * names none. Throws ProxyConfigError for a value that is not a URL.
  */
 export async function installProxyFromEnv(env: Env): Promise<boolean> {
   const settings = proxySettings(env);
   if (settings === undefined) return false;
+  useTransport(await proxyTransport(settings));
+  return true;
+}
+
+async function proxyTransport(settings: ProxySettings): Promise<Transport> {
   // loaded only when needed: undici is a large module and most deployments have no proxy
-  const { EnvHttpProxyAgent, setGlobalDispatcher } = await import('undici');
+  const { EnvHttpProxyAgent, fetch } = await import('undici');
   // undici falls back to process.env for what is not passed; '' stops that, so a .env file and
   // the real environment behave alike. Without an https proxy, undici sends https through the
   // http one.
-  setGlobalDispatcher(
-    new EnvHttpProxyAgent({
-      httpProxy: settings.httpProxy ?? '',
-      httpsProxy: settings.httpsProxy ?? '',
-      noProxy: settings.noProxy ?? '',
-    }),
-  );
-  return true;
+  const dispatcher = new EnvHttpProxyAgent({
+    httpProxy: settings.httpProxy ?? '',
+    httpsProxy: settings.httpsProxy ?? '',
+    noProxy: settings.noProxy ?? '',
+  });
+  return async (request) => {
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: defaultHeaders(request),
+      body: request.body ?? null,
+      signal: request.signal,
+      redirect: 'manual',
+      dispatcher,
+    });
+    const body = await response.text();
+    return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, body };
+  };
 }

@@ -1,6 +1,7 @@
 // One HTTP request with a deadline, classified the way every caller needs it: did the peer accept,
 // and if not, is it worth trying again and when. Messages name the peer by scheme://host only,
 // because webhook paths and query strings are credentials.
+import { send } from '../net/transport.js';
 import { createRedactor, safeUrl } from './redact.js';
 
 export interface HttpRequest {
@@ -14,7 +15,7 @@ export interface HttpRequest {
 }
 
 export type HttpResult =
-  | { readonly ok: true; readonly status: number; readonly headers: Headers; readonly body: string }
+  | { readonly ok: true; readonly status: number; readonly body: string }
   | {
       readonly ok: false;
       readonly status?: number;
@@ -26,8 +27,6 @@ export type HttpResult =
     };
 
 const MAX_DETAIL_CHARS = 200;
-
-export const USER_AGENT = 'langfuse-spend-alerts';
 
 /** Retry-After as delta-seconds or an HTTP-date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
@@ -52,8 +51,8 @@ function detail(body: string): string {
  * included — a webhook that moved must be reconfigured, and following it would resend a signed
  * body to wherever it points.
  */
-export function classifyResponse(status: number, headers: Headers, body: string, url: string): HttpResult {
-  if (status >= 200 && status < 300) return { ok: true, status, headers, body };
+export function classifyResponse(status: number, retryAfter: string | undefined, body: string, url: string): HttpResult {
+  if (status >= 200 && status < 300) return { ok: true, status, body };
   const where = safeUrl(url);
   // a receiver may echo the request back, address included
   const text = createRedactor([url])(detail(body));
@@ -63,7 +62,7 @@ export function classifyResponse(status: number, headers: Headers, body: string,
       : `HTTP ${status} from ${where}${text === '' ? '' : `: ${text}`}`;
   const retryable = status === 408 || status === 429 || status >= 500;
   if (!retryable) return { ok: false, status, retryable, message };
-  const retryAfterSeconds = parseRetryAfter(headers.get('retry-after'));
+  const retryAfterSeconds = parseRetryAfter(retryAfter);
   return retryAfterSeconds === undefined
     ? { ok: false, status, retryable, message }
     : { ok: false, status, retryable, retryAfterSeconds, message };
@@ -73,7 +72,8 @@ export function classifyResponse(status: number, headers: Headers, body: string,
 function networkReason(error: unknown): string {
   let reason = error instanceof Error ? error.message : String(error);
   let current: unknown = error;
-  // undici wraps the socket error: TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } })
+  // node:http puts the code on the error; undici (behind a proxy) wraps it:
+  // TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } })
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
     const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
     if (typeof code === 'string') return code;
@@ -83,7 +83,7 @@ function networkReason(error: unknown): string {
   return reason;
 }
 
-export interface FetchFailure {
+export interface RequestFailure {
   readonly url: string;
   readonly timeoutMs: number;
   /** the caller's signal had aborted */
@@ -100,11 +100,11 @@ export function isCertificateErrorCode(code: string): boolean {
   return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code);
 }
 
-// undici's own deadlines; the abort of our deadline can surface as one of these under load
+// undici's own deadlines (behind a proxy); the abort of our deadline can surface as one of these under load
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
-/** A failed fetch: cancelled, timed out or unreachable are worth another try; a refused certificate is not. */
-export function classifyFetchError(error: unknown, failure: FetchFailure): HttpResult {
+/** A failed request: cancelled, timed out or unreachable are worth another try; a refused certificate is not. */
+export function classifyRequestError(error: unknown, failure: RequestFailure): HttpResult {
   const where = safeUrl(failure.url);
   if (failure.cancelled) return { ok: false, retryable: true, message: `request to ${where} was cancelled` };
   const reason = createRedactor([failure.url])(networkReason(error));
@@ -122,16 +122,11 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
   const deadline = AbortSignal.timeout(request.timeoutMs);
   const signal = AbortSignal.any([request.signal, deadline]);
   try {
-    const init: RequestInit = { method: request.method, redirect: 'manual', signal };
-    // receivers' logs and allowlists can tell us apart from other clients
-    init.headers = { 'user-agent': USER_AGENT, ...request.headers };
-    if (request.body !== undefined) init.body = request.body;
-    const response = await fetch(request.url, init);
     // the body is read under the same deadline: a peer that sends headers and then stalls must not hang us
-    const body = await response.text();
-    return classifyResponse(response.status, response.headers, body, request.url);
+    const response = await send({ ...request, signal });
+    return classifyResponse(response.status, response.header('retry-after'), response.body, request.url);
   } catch (error) {
-    return classifyFetchError(error, {
+    return classifyRequestError(error, {
       url: request.url,
       timeoutMs: request.timeoutMs,
       cancelled: request.signal.aborted,

@@ -29,7 +29,7 @@ describe('parseRetryAfter', () => {
 describe('classifyResponse', () => {
   const url = 'https://hooks.slack.com/services/T0ABCDEFG/B0HIJKLMN/xYz123SecretToken?x=1';
   const classify = (status: number, body = '', headers: Record<string, string> = {}) =>
-    classifyResponse(status, new Headers(headers), body, url);
+    classifyResponse(status, headers['retry-after'], body, url);
 
   it('accepts 2xx', () => {
     expect(classify(200, 'ok')).toMatchObject({ ok: true, status: 200, body: 'ok' });

@@ -1,0 +1,92 @@
+// Every outbound HTTP request (Langfuse, Slack, webhooks) goes through `send`. Directly it uses
+// Node's http/https clients rather than fetch: fetch parses responses with a WebAssembly build of
+// llhttp that V8 compiles at the first request — ~30 MB of compiler memory, ~10–15 MB of it still
+// resident while the daemon idles — for the handful of requests an evaluation makes, while
+// node:http's parser is part of Node. Behind a proxy, src/net/proxy.ts swaps in undici's fetch,
+// whose EnvHttpProxyAgent does tunnelling and NO_PROXY.
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+
+export interface OutboundRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** ends the request, the body's reading included */
+  readonly signal: AbortSignal;
+}
+
+export interface OutboundResponse {
+  readonly status: number;
+  header(name: string): string | undefined;
+  readonly body: string;
+}
+
+/** Sends one request, follows no redirect, and rejects only when no complete response arrived. */
+export type Transport = (request: OutboundRequest) => Promise<OutboundResponse>;
+
+export const USER_AGENT = 'langfuse-spend-alerts';
+
+/** Headers every request carries unless the caller sets them: receivers' logs and allowlists can tell us apart. */
+export function defaultHeaders(request: OutboundRequest): Record<string, string> {
+  return { 'user-agent': USER_AGENT, ...request.headers };
+}
+
+const DECODERS: Readonly<Record<string, () => NodeJS.ReadWriteStream>> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+export class UnsupportedResponseError extends Error {
+  override name = 'UnsupportedResponseError';
+}
+
+async function readBody(response: IncomingMessage): Promise<string> {
+  const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const decoder = encoding === 'identity' ? undefined : DECODERS[encoding];
+  if (encoding !== 'identity' && decoder === undefined) {
+    response.destroy();
+    throw new UnsupportedResponseError(`the response is encoded as ${encoding}`);
+  }
+  // pipeline passes a dropped connection or an abort on to the decoder, so the loop below throws
+  const source = decoder === undefined ? response : pipeline(response, decoder(), () => {});
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+export const nodeTransport: Transport = async (request) => {
+  const url = new URL(request.url);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnsupportedResponseError(`${url.protocol} is not http: or https:`);
+  const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...defaultHeaders(request) };
+  if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const outgoing = send(url, { method: request.method, headers, signal: request.signal }, resolve);
+    // also after the response began: an abort then reaches the body, which readBody reports
+    outgoing.on('error', reject);
+    outgoing.end(request.body);
+  });
+  const body = await readBody(response);
+  return { status: response.statusCode ?? 0, header: (name) => headerValue(response.headers, name), body };
+};
+
+let transport: Transport = nodeTransport;
+
+export function send(request: OutboundRequest): Promise<OutboundResponse> {
+  return transport(request);
+}
+
+/** Replaces the transport of this process (a proxy); the CLI does it once at start-up. */
+export function useTransport(replacement: Transport): void {
+  transport = replacement;
+}

@@ -1,0 +1,108 @@
+// The direct transport over real sockets: what a server sends in ways the channel and Langfuse
+// tests don't (compressed bodies, connections dropped mid-body, TLS), each answered by a local
+// server written for the case.
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nodeTransport, UnsupportedResponseError } from '../../src/net/transport.js';
+import { httpRequest } from '../../src/util/http.js';
+import { generateSelfSignedCert } from '../support/smtp.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+/** Starts a server answering with `listener`; its origin. With `tls`, https. */
+async function serve(listener: RequestListener, tls?: { cert: string; key: string }): Promise<string> {
+  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const never = () => new AbortController().signal;
+const get = (url: string) => nodeTransport({ method: 'GET', url, signal: never() });
+const TEXT = 'spend: $12.34 — über budget '.repeat(200);
+
+describe('nodeTransport', () => {
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('asks for compressed bodies and reads %s', async (encoding, compress) => {
+    let asked: string | undefined;
+    const url = await serve((req, res) => {
+      asked = req.headers['accept-encoding'];
+      res.writeHead(200, { 'content-encoding': encoding }).end(compress(Buffer.from(TEXT)));
+    });
+    const response = await get(url);
+    expect(asked).toBe('gzip, deflate, br');
+    expect(response).toMatchObject({ status: 200, body: TEXT });
+  });
+
+  it('refuses a body in an encoding it did not ask for', async () => {
+    const url = await serve((_req, res) => res.writeHead(200, { 'content-encoding': 'zstd' }).end('????'));
+    await expect(get(url)).rejects.toThrow(new UnsupportedResponseError('the response is encoded as zstd'));
+  });
+
+  it('reads headers case-insensitively, repeated ones joined', async () => {
+    const url = await serve((_req, res) => {
+      res.setHeader('Retry-After', '7');
+      res.setHeader('X-Seen', ['a', 'b']);
+      res.writeHead(429).end();
+    });
+    const response = await get(url);
+    expect([response.status, response.header('retry-after'), response.header('X-SEEN'), response.header('x-absent')]).toEqual([429, '7', 'a, b', undefined]);
+  });
+
+  it('rejects a response whose connection drops before the declared length', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('{"data":[');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await expect(get(url)).rejects.toThrow();
+  });
+
+  it('rejects a chunked response that ends without its last chunk, also when compressed', async () => {
+    const url = await serve((req, res) => {
+      const gzip = req.url === '/gzip';
+      res.writeHead(200, gzip ? { 'content-encoding': 'gzip' } : {});
+      const body = gzip ? gzipSync(Buffer.from(TEXT)) : Buffer.from(TEXT);
+      res.write(body.subarray(0, body.length >> 1));
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await expect(get(url)).rejects.toThrow();
+    await expect(get(`${url}/gzip`)).rejects.toThrow();
+  });
+
+  it('sends the body with its length, and the caller may replace the user agent', async () => {
+    let seen: { length?: string; agent?: string; body: string } | undefined;
+    const url = await serve((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        seen = { length: req.headers['content-length'], agent: req.headers['user-agent'], body };
+        res.end('ok');
+      });
+    });
+    await nodeTransport({ method: 'POST', url, headers: { 'user-agent': 'other' }, body: '{"text":"é"}', signal: never() });
+    expect(seen).toEqual({ length: '13', agent: 'other', body: '{"text":"é"}' });
+  });
+
+  it('refuses a scheme other than http and https', async () => {
+    await expect(get('ftp://127.0.0.1/x')).rejects.toThrow(UnsupportedResponseError);
+  });
+});
+
+describe('httpRequest over https', () => {
+  it('refuses a certificate it cannot verify, for good and without the path', async () => {
+    const origin = await serve((_req, res) => res.end('ok'), generateSelfSignedCert());
+    const result = await httpRequest({ method: 'POST', url: `${origin}/hook/secret`, body: '{}', signal: never(), timeoutMs: 5_000 });
+    expect(result).toMatchObject({ ok: false, retryable: false });
+    expect(result.ok === false && result.message).toMatch(/^TLS certificate of https:\/\/127\.0\.0\.1:\d+\/… refused: [A-Z_]+$/);
+  });
+});
