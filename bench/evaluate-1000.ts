@@ -1,10 +1,13 @@
 // Benchmark (b), run by bench/run.ts in a process of its own so that its memory is the worker's
 // alone: bundled to plain JavaScript the way `npm run build` bundles the command line (bench/run.ts
 // does it), so no TypeScript loader and no fake Langfuse is in it.
-// Reads the configuration from argv[2], Langfuse from the environment, evaluates every alert at
-// NOW until the history cache holds everything (no request left), then measures evaluations that
-// are answered from the cache alone. Prints one JSON line.
-import { readFileSync, writeFileSync } from 'node:fs';
+// Two modes, each a process of its own, on the same state directory:
+//   fill     evaluates every alert at NOW until the history cache holds everything (no request
+//            left): Langfuse's answers are fetched and kept
+//   measure  starts with that cache, as the daemon does after a restart or `check` from cron does
+//            every time, and evaluates 5 times from the cache alone
+// Reads the configuration from argv[3], Langfuse from the environment. Prints one JSON line.
+import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/load.js';
 import { evaluateAlert, neededRanges } from '../src/evaluate/evaluate.js';
 import { LangfuseClient } from '../src/langfuse/client.js';
@@ -12,9 +15,9 @@ import { createLogger } from '../src/log/logger.js';
 import { createSpendSource } from '../src/planner/index.js';
 import { statusMb } from './proc-status.js';
 
-const [configPath, stateDir] = process.argv.slice(2);
-if (configPath === undefined || stateDir === undefined || process.env.NOW === undefined) {
-  throw new Error('usage: NOW=<iso time> node evaluate-1000.js <alerts.yaml> <state dir>');
+const [mode, configPath, stateDir] = process.argv.slice(2);
+if ((mode !== 'fill' && mode !== 'measure') || configPath === undefined || stateDir === undefined || process.env.NOW === undefined) {
+  throw new Error('usage: NOW=<iso time> node evaluate-1000.js fill|measure <alerts.yaml> <state dir>');
 }
 const now = new Date(process.env.NOW);
 const { config } = await loadConfig({ path: configPath, text: readFileSync(configPath, 'utf8'), env: process.env, needs: 'all' });
@@ -47,50 +50,29 @@ async function evaluateAll() {
 }
 
 const requestsOfLast = (): number => source.lastUsage?.requests ?? Number.NaN;
-let warmUpRequests = 0;
-for (let round = 0; round < 30; round++) {
-  await evaluateAll();
-  warmUpRequests += requestsOfLast();
-  if (requestsOfLast() === 0) break;
-}
-if (requestsOfLast() !== 0) throw new Error('the history cache did not fill up');
-
-// The peak so far is the fetching's (the cache filling up); what is measured is evaluating over
-// fetched spend, so the peak is reset (Linux: 5 > /proc/self/clear_refs) before the measured runs.
+// the process's peak, from its start: loading the configuration and the cache included
 const peakRssMb = (): number => statusMb(readFileSync('/proc/self/status', 'utf8'), 'VmHWM');
-const warmUpPeakRssMb = peakRssMb();
-let peakReset = true;
-try {
-  writeFileSync('/proc/self/clear_refs', '5');
-} catch {
-  peakReset = false;
-}
 
-const runs = [];
-let series = 0;
-for (let run = 0; run < 5; run++) {
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const evaluated = await evaluateAll();
-  const used = process.cpuUsage(cpu);
-  series = evaluated.series;
-  runs.push({
-    cpuMs: (used.user + used.system) / 1000,
-    plannerCpuMs: evaluated.plannerMs,
-    wallMs: performance.now() - started,
-    requests: requestsOfLast(),
-  });
+if (mode === 'fill') {
+  let requests = 0;
+  for (let round = 0; round < 30; round++) {
+    await evaluateAll();
+    requests += requestsOfLast();
+    if (requestsOfLast() === 0) break;
+  }
+  if (requestsOfLast() !== 0) throw new Error('the history cache did not fill up');
+  process.stdout.write(JSON.stringify({ requests, peakRssMb: peakRssMb() }) + '\n');
+} else {
+  const runs = [];
+  let series = 0;
+  for (let run = 0; run < 5; run++) {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const evaluated = await evaluateAll();
+    const used = process.cpuUsage(cpu);
+    if (requestsOfLast() !== 0) throw new Error(`evaluation ${run + 1} sent ${requestsOfLast()} requests: the cache was not filled`);
+    series = evaluated.series;
+    runs.push({ cpuMs: (used.user + used.system) / 1000, plannerCpuMs: evaluated.plannerMs, wallMs: performance.now() - started });
+  }
+  process.stdout.write(JSON.stringify({ alerts: config.alerts.length, queries: queries.length, series, runs, peakRssMb: peakRssMb() }) + '\n');
 }
-process.stdout.write(
-  JSON.stringify({
-    alerts: config.alerts.length,
-    queries: queries.length,
-    series,
-    warmUpRequests,
-    runs,
-    rssMb: process.memoryUsage().rss / 2 ** 20,
-    warmUpPeakRssMb,
-    peakRssMb: peakRssMb(),
-    peakReset,
-  }) + '\n',
-);

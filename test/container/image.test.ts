@@ -151,7 +151,7 @@ describe('the container image', () => {
     expect(config.User).toBe('1000:1000');
     expect(Object.keys(config.Volumes)).toEqual(['/data']);
     expect(config.StopSignal).toBe('SIGTERM');
-    expect(config.Entrypoint).toEqual(['node', '--max-semi-space-size=8', '/app/dist/cli/bin.js']);
+    expect(config.Entrypoint).toEqual(['node', '--max-semi-space-size=2', '/app/dist/cli/bin.js']);
     expect(config.Cmd).toEqual(['run']);
     expect(config.WorkingDir).toBe('/app');
     expect(config.Env).toContain('SPEND_ALERTS_STATE_DIR=/data');
@@ -189,7 +189,7 @@ describe('the container image', () => {
     expect(status).toMatch(/^Uid:\s+1000\s+1000\s+1000\s+1000$/m);
     const cmdline = (await podmanOk('exec', id, 'cat', '/proc/1/cmdline')).split('\0');
     expect(cmdline[0]).toMatch(/node$/);
-    expect(cmdline.join(' ')).toMatch(/--max-semi-space-size=8 \/app\/dist\/cli\/bin\.js run/);
+    expect(cmdline.join(' ')).toMatch(/--max-semi-space-size=2 \/app\/dist\/cli\/bin\.js run/);
     const health = await podman('healthcheck', 'run', id);
     expect(health.code, `${health.stdout}${health.stderr}`).toBe(0);
 
