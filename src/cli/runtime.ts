@@ -100,8 +100,10 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     client,
     source,
     // Estimating plans the whole evaluation; worth it only when a limit could refuse it.
-    admit: async (alerts, now) =>
-      budget.admit(budget.limited(now) ? await source.estimate(alertQueries(alerts, now, config.timezone)) : 0, now),
+    admit: async (alerts, now) => {
+      await budget.refresh();
+      return budget.admit(budget.limited(now) ? await source.estimate(alertQueries(alerts, now, config.timezone)) : 0, now);
+    },
     budget: (now) => budget.snapshot(now),
   };
 }

@@ -14,9 +14,12 @@
 // configured limit a 429 still pauses, and the pace becomes half of what the last hour used.
 //
 // State is kept in <stateDir>/langfuse-budget.json (atomically written) so restarts don't reset it.
+// A `check` next to a running daemon spends from the same budget: every change is made to what the
+// file holds, under the state directory's lock, and admission reads the file first.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestBudgetPlan, RequestBudgetSetting } from '../config/schema.js';
+import { withStateLock } from '../state/lock.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { floorTo, HOUR, MINUTE } from './time.js';
 
@@ -102,18 +105,31 @@ const BURST_FRACTION = 0.25;
 /** the pause after a 429 without Retry-After: this, doubling with each strike in a row, up to an hour */
 const BASE_PAUSE_MS = 60_000;
 
+/** The budget file's content; null when it is missing or unreadable. */
+async function readBudget(file: string): Promise<BudgetJson | null> {
+  try {
+    const data = JSON.parse(await readFile(file, 'utf8')) as BudgetJson;
+    return data?.version === BUDGET_VERSION && Array.isArray(data.log) ? data : null;
+  } catch {
+    return null;
+  }
+}
+
 export class RequestBudget {
-  private readonly file: string | null;
   private state: BudgetJson;
 
   private constructor(
     readonly limits: BudgetLimits,
-    stateDir: string | null,
+    /** where other processes' spending is read from; null in memory */
+    private readonly stateDir: string | null,
+    /** false: counts in memory, never writes */
+    private readonly writes: boolean,
     state: BudgetJson | null,
   ) {
-    this.file = stateDir === null ? null : join(stateDir, BUDGET_FILE);
     this.state = state ?? { version: BUDGET_VERSION, log: [], pacing: {}, pausedUntil: null, strike: null };
   }
+
+
 
   /**
    * Reads the budget's state from the state directory (a missing or unreadable file is a fresh
@@ -121,20 +137,35 @@ export class RequestBudget {
    * `readOnly`: counts in memory, never writes (`check --dry-run`).
    */
   static async open(options: { stateDir: string; limits: BudgetLimits; readOnly?: boolean }): Promise<RequestBudget> {
-    const stateDir = options.readOnly ? null : options.stateDir;
-    let state: BudgetJson | null = null;
-    try {
-      const data = JSON.parse(await readFile(join(options.stateDir, BUDGET_FILE), 'utf8')) as BudgetJson;
-      if (data?.version === BUDGET_VERSION && Array.isArray(data.log)) state = data;
-    } catch {
-      // missing or damaged: start counting afresh
-    }
-    return new RequestBudget(options.limits, stateDir, state);
+    // missing or damaged: start counting afresh
+    const state = await readBudget(join(options.stateDir, BUDGET_FILE));
+    return new RequestBudget(options.limits, options.stateDir, !options.readOnly, state);
   }
 
   /** A budget that lives in memory only (tests, demo). */
   static inMemory(limits: BudgetLimits): RequestBudget {
-    return new RequestBudget(limits, null, null);
+    return new RequestBudget(limits, null, false, null);
+  }
+
+  /** Takes in what other processes (a `check` next to the daemon) spent since: call before `admit`. */
+  async refresh(): Promise<void> {
+    if (this.stateDir === null) return;
+    this.state = (await readBudget(join(this.stateDir, BUDGET_FILE))) ?? this.state;
+  }
+
+  /** Applies `change` to the state in the file, under the state directory's lock, and writes it. */
+  private async update(change: () => void): Promise<void> {
+    const dir = this.writes ? this.stateDir : null;
+    if (dir === null) {
+      change();
+      return;
+    }
+    const file = join(dir, BUDGET_FILE);
+    await withStateLock(dir, async () => {
+      this.state = (await readBudget(file)) ?? this.state;
+      change();
+      await writeFileAtomic(file, JSON.stringify(this.state) + '\n');
+    });
   }
 
   /**
@@ -191,37 +222,39 @@ export class RequestBudget {
   /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */
   async record(n: number, now: Date): Promise<void> {
     if (n <= 0) return;
-    const at = now.getTime();
-    const minute = floorTo(at, MINUTE);
-    const log = this.state.log.filter(([start]) => start + MINUTE > at - DAY);
-    const last = log[log.length - 1];
-    if (last && last[0] === minute) last[1] += n;
-    else log.push([minute, n]);
-    const pacing: Record<string, number> = {};
-    for (const [window, limit] of this.windows(at)) {
-      const key = String(window);
-      pacing[key] = Math.max(at, this.state.pacing[key] ?? at) + (n * window * (1 + BURST_FRACTION)) / limit;
-    }
-    this.state = { ...this.state, log, pacing };
-    await this.save();
+    await this.update(() => {
+      const at = now.getTime();
+      const minute = floorTo(at, MINUTE);
+      const log = this.state.log.filter(([start]) => start + MINUTE > at - DAY);
+      const last = log[log.length - 1];
+      if (last && last[0] === minute) last[1] += n;
+      else log.push([minute, n]);
+      const pacing: Record<string, number> = {};
+      for (const [window, limit] of this.windows(at)) {
+        const key = String(window);
+        pacing[key] = Math.max(at, this.state.pacing[key] ?? at) + (n * window * (1 + BURST_FRACTION)) / limit;
+      }
+      this.state = { ...this.state, log, pacing };
+    });
   }
 
   /** Langfuse answered 429: pause until Retry-After (or a growing backoff) and halve the pace. */
   async rateLimited(retryAfterSeconds: number | undefined, now: Date): Promise<void> {
-    const at = now.getTime();
-    const previous = this.state.strike;
-    // Strikes in a row back off further; once the pace has recovered, the count starts over.
-    const count = previous && this.pace(at) < 1 ? previous.count + 1 : 1;
-    const pause = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : Math.min(HOUR, BASE_PAUSE_MS * 2 ** (count - 1));
-    const pausedUntil = Math.max(this.state.pausedUntil ?? 0, at + pause);
-    const strike: Strike = {
-      resumed: pausedUntil,
-      pace: Math.max(MIN_PACE, this.pace(at) / 2),
-      impliedPerHour: this.limits.perHour === undefined && this.limits.perDay === undefined ? Math.max(1, this.used(at, HOUR)) : null,
-      count,
-    };
-    this.state = { ...this.state, pausedUntil, strike };
-    await this.save();
+    await this.update(() => {
+      const at = now.getTime();
+      const previous = this.state.strike;
+      // Strikes in a row back off further; once the pace has recovered, the count starts over.
+      const count = previous && this.pace(at) < 1 ? previous.count + 1 : 1;
+      const pause = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : Math.min(HOUR, BASE_PAUSE_MS * 2 ** (count - 1));
+      const pausedUntil = Math.max(this.state.pausedUntil ?? 0, at + pause);
+      const strike: Strike = {
+        resumed: pausedUntil,
+        pace: Math.max(MIN_PACE, this.pace(at) / 2),
+        impliedPerHour: this.limits.perHour === undefined && this.limits.perDay === undefined ? Math.max(1, this.used(at, HOUR)) : null,
+        count,
+      };
+      this.state = { ...this.state, pausedUntil, strike };
+    });
   }
 
   snapshot(now: Date): BudgetSnapshot {
@@ -277,10 +310,5 @@ export class RequestBudget {
       if (left <= 0) return minute + window + MINUTE;
     }
     return at + window;
-  }
-
-  private async save(): Promise<void> {
-    if (this.file === null) return;
-    await writeFileAtomic(this.file, JSON.stringify(this.state) + '\n');
   }
 }

@@ -91,6 +91,38 @@ describe('plans and limits', () => {
   });
 });
 
+describe('shared by the processes of one state directory (a daemon and a check)', () => {
+  test("each sees what the other spent and the other's 429 once it refreshes", async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
+    const t0 = new Date('2026-06-10T00:00:00Z');
+    const daemon = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    const check = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    const dryRun = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 }, readOnly: true });
+    await daemon.record(5, t0);
+    await check.record(5, t0);
+    const later = new Date(t0.getTime() + 60_000);
+    expect(daemon.snapshot(later).usedLastHour).toBe(5);
+    await daemon.refresh();
+    await dryRun.refresh();
+    expect([daemon.snapshot(later).usedLastHour, dryRun.snapshot(later).usedLastHour]).toEqual([10, 10]);
+    expect(daemon.admit(1, later)).toMatchObject({ ok: false, kind: 'limit' });
+
+    await check.rateLimited(600, later);
+    await daemon.refresh();
+    expect(daemon.admit(0, new Date(later.getTime() + 1_000))).toMatchObject({ ok: false, kind: 'rate-limited' });
+  });
+
+  test('requests counted by both at once are all counted', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
+    const stateDir = dir;
+    const t0 = Date.parse('2026-06-10T00:00:00Z');
+    const [a, b] = await Promise.all([0, 1].map(() => RequestBudget.open({ stateDir, limits: { perDay: 1_000 } })));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => [a!.record(1, new Date(t0 + i * 60_000)), b!.record(2, new Date(t0 + i * 60_000))]).flat());
+    const reopened = await RequestBudget.open({ stateDir, limits: { perDay: 1_000 } });
+    expect(reopened.snapshot(new Date(t0 + HOUR)).usedLastDay).toBe(60);
+  });
+});
+
 /** A scheduler in miniature: at every tick, ask the budget; evaluate when admitted. */
 async function runSchedule(fixture: PlannerFixture, budget: RequestBudget, ticks: readonly Date[]) {
   const planned = fixture.planned({ budget });
