@@ -71,10 +71,22 @@ export const nodeTransport: Transport = async (request) => {
   if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const outgoing = send(url, { method: request.method, headers, signal: request.signal }, resolve);
-    // also after the response began: an abort then reaches the body, which readBody reports
-    outgoing.on('error', reject);
-    outgoing.end(request.body);
+    const attempt = (retried: boolean): void => {
+      let answered = false;
+      const outgoing = send(url, { method: request.method, headers, signal: request.signal }, (incoming) => {
+        answered = true;
+        resolve(incoming);
+      });
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed just as it was reused: the request never
+        // reached it, and Node's documented remedy is one more try on a fresh connection.
+        if (!answered && !retried && outgoing.reusedSocket && error.code === 'ECONNRESET' && !request.signal.aborted) attempt(true);
+        // also after the response began: an abort then reaches the body, which readBody reports
+        else reject(error);
+      });
+      outgoing.end(request.body);
+    };
+    attempt(false);
   });
   const body = await readBody(response);
   return { status: response.statusCode ?? 0, header: (name) => headerValue(response.headers, name), body };

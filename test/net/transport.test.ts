@@ -3,9 +3,9 @@
 // server written for the case.
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { nodeTransport, UnsupportedResponseError } from '../../src/net/transport.js';
 import { httpRequest } from '../../src/util/http.js';
 import { generateSelfSignedCert } from '../support/smtp.js';
@@ -91,6 +91,37 @@ describe('nodeTransport', () => {
     });
     await nodeTransport({ method: 'POST', url, headers: { 'user-agent': 'other' }, body: '{"text":"é"}', signal: never() });
     expect(seen).toEqual({ length: '13', agent: 'other', body: '{"text":"é"}' });
+  });
+
+  it('sends again on a fresh connection when the kept-alive one turns out closed', async () => {
+    // Raw HTTP so the server can do what a real one does at its idle timeout: reset a kept-alive
+    // connection just as the client reuses it. Here: the second request on every connection.
+    const requests: string[] = [];
+    const sockets: Socket[] = [];
+    const tcp = createTcpServer((socket: Socket) => {
+      const connection = sockets.push(socket);
+      let served = 0;
+      let buffered = '';
+      socket.on('data', (data) => {
+        buffered += data.toString();
+        while (buffered.includes('\r\n\r\n')) {
+          const path = buffered.slice(0, buffered.indexOf('\r\n')).split(' ')[1]!;
+          buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4);
+          requests.push(`${connection}: ${path}`);
+          if (++served === 2) return socket.resetAndDestroy();
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\nConnection: keep-alive\r\n\r\n${path}`);
+        }
+      });
+    });
+    onTestFinished(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => tcp.close(resolve));
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
+    expect((await get(`${origin}/first`)).body).toBe('/first');
+    expect((await get(`${origin}/second`)).body).toBe('/second');
+    expect(requests).toEqual(['1: /first', '1: /second', '2: /second']);
   });
 
   it('refuses a scheme other than http and https', async () => {
