@@ -41,8 +41,9 @@ const DECODERS: Readonly<Record<string, () => NodeJS.ReadWriteStream>> = {
   br: createBrotliDecompress,
 };
 
-export class UnsupportedResponseError extends Error {
-  override name = 'UnsupportedResponseError';
+/** A response this transport can't read, or a URL it can't send to. */
+export class TransportError extends Error {
+  override name = 'TransportError';
 }
 
 async function readBody(response: IncomingMessage): Promise<string> {
@@ -50,7 +51,7 @@ async function readBody(response: IncomingMessage): Promise<string> {
   const decoder = encoding === 'identity' ? undefined : DECODERS[encoding];
   if (encoding !== 'identity' && decoder === undefined) {
     response.destroy();
-    throw new UnsupportedResponseError(`the response is encoded as ${encoding}`);
+    throw new TransportError(`the response is encoded as ${encoding}`);
   }
   // pipeline passes a dropped connection or an abort on to the decoder, so the loop below throws
   const source = decoder === undefined ? response : pipeline(response, decoder(), () => {});
@@ -66,7 +67,7 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 
 export const nodeTransport: Transport = async (request) => {
   const url = new URL(request.url);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UnsupportedResponseError(`${url.protocol} is not http: or https:`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TransportError(`${url.protocol} is not http: or https:`);
   const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...defaultHeaders(request) };
   if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -129,8 +129,6 @@ export class RequestBudget {
     this.state = state ?? { version: BUDGET_VERSION, log: [], pacing: {}, pausedUntil: null, strike: null };
   }
 
-
-
   /**
    * Reads the budget's state from the state directory (a missing or unreadable file is a fresh
    * start: the worker can't know what was spent, and Langfuse's 429 remains the backstop).

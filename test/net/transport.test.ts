@@ -6,7 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { nodeTransport, UnsupportedResponseError } from '../../src/net/transport.js';
+import { nodeTransport, TransportError } from '../../src/net/transport.js';
 import { httpRequest } from '../../src/util/http.js';
 import { generateSelfSignedCert } from '../support/smtp.js';
 
@@ -45,7 +45,7 @@ describe('nodeTransport', () => {
 
   it('refuses a body in an encoding it did not ask for', async () => {
     const url = await serve((_req, res) => res.writeHead(200, { 'content-encoding': 'zstd' }).end('????'));
-    await expect(get(url)).rejects.toThrow(new UnsupportedResponseError('the response is encoded as zstd'));
+    await expect(get(url)).rejects.toThrow(new TransportError('the response is encoded as zstd'));
   });
 
   it('reads headers case-insensitively, repeated ones joined', async () => {
@@ -125,7 +125,7 @@ describe('nodeTransport', () => {
   });
 
   it('refuses a scheme other than http and https', async () => {
-    await expect(get('ftp://127.0.0.1/x')).rejects.toThrow(UnsupportedResponseError);
+    await expect(get('ftp://127.0.0.1/x')).rejects.toThrow(TransportError);
   });
 });
 
