@@ -1,7 +1,7 @@
 // A small Langfuse Metrics API client on our own transport: the SDK retries on its own and hides
 // Retry-After, and we need both under our control (a Cloud 429 can ask for hours).
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../util/backoff.js';
-import { parseRetryAfter } from '../util/http.js';
+import { networkReason, parseRetryAfter } from '../util/http.js';
 import { formatSeconds } from '../util/format-seconds.js';
 import { send } from '../net/transport.js';
 
@@ -155,10 +155,9 @@ export class LangfuseClient {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
       status = response.status;
-      const text = response.body;
-      if (status < 200 || status >= 300) throw statusError(status, text, response.header('retry-after'));
+      if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'));
       try {
-        return JSON.parse(text);
+        return JSON.parse(response.body);
       } catch {
         throw new LangfuseError(`Langfuse sent a response that is not JSON (HTTP ${status})`, 'bad-response', status);
       }
@@ -192,10 +191,7 @@ function statusError(status: number, body: string, retryAfter: string | undefine
 }
 
 function unavailable(error: unknown): LangfuseError {
-  // node:http puts the code on the error; undici (behind a proxy) on its cause
-  const { code, cause } = (error ?? {}) as { code?: string; cause?: { code?: string; message?: string } };
-  const reason = code ?? cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return new LangfuseError(`Langfuse could not be reached (${reason})`, 'unavailable');
+  return new LangfuseError(`Langfuse could not be reached (${networkReason(error)})`, 'unavailable');
 }
 
 function describeBody(body: string): string {

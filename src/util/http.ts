@@ -69,7 +69,7 @@ export function classifyResponse(status: number, retryAfter: string | undefined,
 }
 
 /** The socket error's code (ECONNREFUSED, ENOTFOUND…), else the innermost message. */
-function networkReason(error: unknown): string {
+export function networkReason(error: unknown): string {
   let reason = error instanceof Error ? error.message : String(error);
   let current: unknown = error;
   // node:http puts the code on the error; undici (behind a proxy) wraps it:
