@@ -28,16 +28,24 @@ export type HttpResult =
 
 const MAX_DETAIL_CHARS = 200;
 
-/** Retry-After as delta-seconds or an HTTP-date; undefined when absent or unreadable. */
+/**
+ * The longest wait a Retry-After may ask for: 24 hours. A longer one is read as 24 h, so a typo or
+ * a hostile peer (`Retry-After: 99999999999999`) can't stop the worker for weeks or produce a
+ * time that is not a date.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 24 * 3600;
+
+/** Retry-After as delta-seconds or an HTTP-date, at most 24 h; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // Number() of a long run of digits is Infinity at worst, which the cap turns into 24 h
+  if (/^\d+$/.test(trimmed)) return Math.min(MAX_RETRY_AFTER_SECONDS, Number(trimmed));
   // an HTTP-date names its day and month; Date.parse would also take "-5" as a year
   if (!/[a-z]/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((at - now) / 1000)));
 }
 
 /** A peer's error body, e.g. Slack's "no_service", as one short printable line. */

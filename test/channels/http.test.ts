@@ -24,6 +24,15 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('-5', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });
+
+  it('caps an absurd wait at 24 hours and never returns a number that is not one', () => {
+    const now = Date.parse('2026-11-24T15:00:00Z');
+    expect(parseRetryAfter('99999999999999', now)).toBe(86_400);
+    expect(parseRetryAfter('3600000', now)).toBe(86_400);
+    expect(parseRetryAfter('9'.repeat(400), now)).toBe(86_400);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 15:00:00 GMT', now)).toBe(86_400);
+    expect(parseRetryAfter('86399', now)).toBe(86_399);
+  });
 });
 
 describe('classifyResponse', () => {

@@ -114,6 +114,27 @@ describe('check', () => {
     expectNoSecrets(result.stdout + result.stderr);
   });
 
+  test('an absurd Retry-After (99999999999999): the next check and status still work, paused for 24 h', async () => {
+    fake.inject({ kind: 'status', status: 429, retryAfter: '99999999999999', path: '/api/public/v2/metrics' });
+    const first = await cli(['check', '--state-dir', 'state']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('Langfuse rate limit reached (HTTP 429; it may be retried in 24.0 h)');
+    const queried = fake.requests.length;
+    const second = await cli(['check', '--state-dir', 'state']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/Langfuse asked to wait \(HTTP 429\) until \d{4}-\d\d-\d\dT[\d:.]+Z/);
+    expect(second.stderr + first.stderr).not.toContain('Invalid time value');
+    expect(fake.requests.length).toBe(queried);
+    const stored = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { langfuse: { blockedUntil: string } };
+    const budget = JSON.parse(await readFile(join(dir, 'state', 'langfuse-budget.json'), 'utf8')) as { pausedUntil: number };
+    // both pauses are the same 24 h from the first check, not 3 million years
+    expect(Date.parse(stored.langfuse.blockedUntil) - budget.pausedUntil).toBeLessThan(60_000);
+    expect(budget.pausedUntil - fake.requests[0]!.at.getTime()).toBeLessThanOrEqual(24 * 3_600_000 + 60_000);
+    const status = await cli(['status', '--state-dir', 'state']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`Langfuse asked not to be queried before ${stored.langfuse.blockedUntil}`);
+  });
+
   test('--alert with an unknown name is a usage error', async () => {
     const result = await cli(['check', '--alert', 'nope']);
     expect(result.code).toBe(2);
