@@ -15,7 +15,10 @@ afterEach(async () => {
 const FROM = new Date('2026-11-24T00:00:00.000Z');
 const TO = new Date('2026-11-25T00:00:00.000Z');
 
-async function setup(observations = [spend('2026-11-24T10:00:00Z', 3)], options: { v2Enabled?: boolean; stringIntegers?: boolean } = {}) {
+async function setup(
+  observations = [spend('2026-11-24T10:00:00Z', 3)],
+  { clock, ...options }: { v2Enabled?: boolean; stringIntegers?: boolean; clock?: () => Date } = {},
+) {
   fake = await startFakeLangfuse({ observations, publicKey: 'pk-test', secretKey: 'sk-test-secret', ...options });
   const sleeps: number[] = [];
   const warnings: string[] = [];
@@ -27,6 +30,7 @@ async function setup(observations = [spend('2026-11-24T10:00:00Z', 3)], options:
     maxAttempts: 3,
     sleep: async (ms) => void sleeps.push(ms),
     onWarning: (message) => warnings.push(message),
+    ...(clock ? { clock } : {}),
   });
   return { fake, client, source: new LangfuseSpendSource(client), sleeps, warnings };
 }
@@ -163,7 +167,7 @@ describe('faults', () => {
 });
 
 describe('v1 fallback (self-hosted Langfuse v3)', () => {
-  test('v2 answering 404 switches to v1 for good, with a warning about metadata filters', async () => {
+  test('v2 answering 404 switches to v1, with a warning about metadata filters', async () => {
     const { fake, source, client, warnings } = await setup(
       [spend('2026-11-24T10:00:00Z', 3, { model: 'gpt-4o', release: '1.0' }), spend('2026-11-24T10:00:00Z', 0, { model: 'x' })],
       { v2Enabled: false },
@@ -181,6 +185,89 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
       '/api/public/metrics',
     ]);
     expect(fake.requests.map((r) => r.status)).toEqual([404, 200, 200]);
+  });
+
+  test('concurrent queries that all meet v2\'s 404 all succeed on v1', async () => {
+    const { fake, source, client, warnings } = await setup([spend('2026-11-24T10:00:00Z', 3, { model: 'gpt-4o' })], { v2Enabled: false });
+    const readings = await Promise.all([
+      source.spend({ from: FROM, to: TO, filters: {} }),
+      source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'model' }),
+      source.spend({ from: FROM, to: TO, filters: { model: 'gpt-4o' } }),
+      source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'userId', top: 5 }),
+    ]);
+    expect(readings.map((r) => r.total)).toEqual([3, 3, 3, 3]);
+    expect(client.apiVersion).toBe('v1');
+    expect(warnings).toHaveLength(1);
+    expect(fake.requests.filter((r) => r.path === '/api/public/v2/metrics').map((r) => r.status)).toEqual([404, 404, 404, 404]);
+    expect(fake.requests.filter((r) => r.path === '/api/public/metrics').map((r) => r.status)).toEqual([200, 200, 200, 200]);
+  });
+
+  test('one 404 from v2 during a deploy, on a Langfuse whose v1 is off: back on v2 within the same query', async () => {
+    const { fake, source, client, warnings } = await setup();
+    fake.inject({ kind: 'status', status: 404, path: '/api/public/v2/metrics' });
+    fake.inject({ kind: 'status', status: 404, path: '/api/public/metrics', times: 100 });
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(client.apiVersion).toBe('v2');
+    expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/public/v2/metrics 404',
+      '/api/public/metrics 404',
+      '/api/public/v2/metrics 200',
+    ]);
+    expect(warnings[warnings.length - 1]).toBe('Langfuse answers the v2 Metrics API again: using it instead of the legacy v1 API.');
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(fake.requests.at(-1)!.path).toBe('/api/public/v2/metrics');
+  });
+
+  test('on v1, v2 is tried again hourly (injected clock): a Langfuse whose v2 came back is used on v2 again', async () => {
+    let now = new Date('2026-11-25T08:00:00Z');
+    const { fake, source, client, warnings } = await setup(undefined, { clock: () => now });
+    fake.inject({ kind: 'status', status: 404, path: '/api/public/v2/metrics' });
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(client.apiVersion).toBe('v1');
+    now = new Date('2026-11-25T08:59:59Z');
+    await source.spend({ from: FROM, to: TO, filters: {} });
+    expect(client.apiVersion).toBe('v1');
+    now = new Date('2026-11-25T09:00:00Z');
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(client.apiVersion).toBe('v2');
+    expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/public/v2/metrics 404',
+      '/api/public/metrics 200',
+      '/api/public/metrics 200',
+      '/api/public/v2/metrics 200',
+    ]);
+    expect(warnings).toHaveLength(2);
+  });
+
+  test('a Langfuse whose v2 keeps answering 404 stays on v1: one probe an hour, one warning', async () => {
+    let now = new Date('2026-11-25T08:00:00Z');
+    const { fake, source, client, warnings } = await setup(undefined, { v2Enabled: false, clock: () => now });
+    await source.spend({ from: FROM, to: TO, filters: {} });
+    for (const at of ['2026-11-25T08:30:00Z', '2026-11-25T09:00:00Z', '2026-11-25T09:30:00Z', '2026-11-25T10:00:00Z']) {
+      now = new Date(at);
+      expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    }
+    expect(client.apiVersion).toBe('v1');
+    expect(fake.requests.filter((r) => r.path === '/api/public/v2/metrics')).toHaveLength(3);
+    expect(warnings).toHaveLength(1);
+  });
+
+  test('v1 failing sends the query to v2 again; a v2 that still 404s leaves v1\'s own error', async () => {
+    const { fake, source, client } = await setup(undefined, { v2Enabled: false });
+    await source.spend({ from: FROM, to: TO, filters: {} });
+    fake.inject({ kind: 'status', status: 503, path: '/api/public/metrics', times: 3 });
+    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse is unavailable \(HTTP 503/);
+    expect(client.apiVersion).toBe('v1');
+    expect(fake.requests.slice(2).map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/public/metrics 503',
+      '/api/public/metrics 503',
+      '/api/public/metrics 503',
+      '/api/public/v2/metrics 404',
+    ]);
+    // a 429 on v1 asks for fewer requests: no probe
+    fake.inject({ kind: 'status', status: 429, retryAfter: 7200, path: '/api/public/metrics' });
+    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/rate limit/);
+    expect(fake.requests.at(-1)!.path).toBe('/api/public/metrics');
   });
 });
 
