@@ -3,9 +3,10 @@
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../util/backoff.js';
 import { networkReason, parseRetryAfter } from '../util/http.js';
 import { formatSeconds } from '../util/format-seconds.js';
-import { send } from '../net/transport.js';
+import { BodyTooLargeError, describeSize, send } from '../net/transport.js';
 
-export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found';
+/** `too-large`: an answer past the body limit, which another try would only repeat */
+export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found' | 'too-large';
 
 export class LangfuseError extends Error {
   constructor(
@@ -57,6 +58,8 @@ export interface LangfuseClientOptions {
   /** a Retry-After longer than this ends the attempt instead of waiting */
   readonly maxRetryAfterSeconds?: number;
   readonly sleep?: Sleep;
+  /** the largest answer, decoded, read from Langfuse; default 32 MB */
+  readonly maxBodyBytes?: number;
   /** when the client is on v1, v2 is tried again once this long after the switch; default 1 h */
   readonly reprobeAfterMs?: number;
   readonly clock?: () => Date;
@@ -70,6 +73,8 @@ const METRICS_PATHS: Record<MetricsApiVersion, string> = {
 };
 
 const REPROBE_AFTER_MS = 3_600_000;
+/** far above any real answer (a 1,000-row page is well under 1 MB), far below what exhausts memory */
+const MAX_BODY_BYTES = 32 << 20;
 
 export class LangfuseClient {
   private version: MetricsApiVersion = 'v2';
@@ -107,9 +112,10 @@ export class LangfuseClient {
     let failure: LangfuseError | undefined;
     for (let version = this.currentVersion(); ; ) {
       tried[version] += 1;
-      const url = `${this.baseUrl}${METRICS_PATHS[version]}?query=${encodeURIComponent(JSON.stringify(build(version)))}`;
+      const query = build(version);
+      const url = `${this.baseUrl}${METRICS_PATHS[version]}?query=${encodeURIComponent(JSON.stringify(query))}`;
       try {
-        const rows = parseRows(await this.getJson(url, `metrics-${version}`, signal));
+        const rows = await this.getJson(url, `metrics-${version}`, signal, (body) => parseRows(body, query));
         if (version === 'v2') this.v2Answered();
         return { rows, version };
       } catch (error) {
@@ -179,22 +185,27 @@ export class LangfuseClient {
   /** The project the keys belong to, for links; null when Langfuse doesn't say. */
   async projectId(signal?: AbortSignal): Promise<string | null> {
     // One attempt: a link is not worth delaying the evaluation that follows.
-    const body = await this.getJson(`${this.baseUrl}/api/public/projects`, 'projects', signal, 1);
+    const body = await this.getJson(`${this.baseUrl}/api/public/projects`, 'projects', signal, (json) => json, 1);
     const data = (body as { data?: Array<{ id?: unknown }> } | null)?.data;
     const id = Array.isArray(data) ? data[0]?.id : undefined;
     return typeof id === 'string' && id !== '' ? id : null;
   }
 
-  private async getJson(
+  /**
+   * GETs `url` and reads its JSON with `read`, retrying what may pass: a malformed answer (not
+   * JSON, or `read` finding it malformed) is retried like a 5xx.
+   */
+  private async getJson<T>(
     url: string,
     endpoint: string,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    read: (body: unknown) => T,
     maxAttempts = this.options.maxAttempts ?? 4,
-  ): Promise<unknown> {
+  ): Promise<T> {
     const sleep = this.options.sleep ?? realSleep;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(url, endpoint, signal);
+        return read(await this.attempt(url, endpoint, signal));
       } catch (error) {
         // cancelled or out of time: the caller's reason, not a Langfuse failure
         if (signal?.aborted) throw signal.reason;
@@ -224,6 +235,7 @@ export class LangfuseClient {
         url,
         headers: { authorization: this.authorization, accept: 'application/json' },
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        maxBodyBytes: this.options.maxBodyBytes ?? MAX_BODY_BYTES,
       });
       status = response.status;
       if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'));
@@ -234,6 +246,10 @@ export class LangfuseClient {
       }
     } catch (error) {
       if (error instanceof LangfuseError) throw error;
+      if (error instanceof BodyTooLargeError) {
+        status = error.status;
+        throw new LangfuseError(`Langfuse answered more than ${describeSize(error.maxBodyBytes)}`, 'too-large', status);
+      }
       if (timeout.aborted && !signal?.aborted) {
         throw new LangfuseError(`Langfuse did not answer within ${(this.options.timeoutMs ?? 30_000) / 1000} s`, 'unavailable');
       }
@@ -275,8 +291,21 @@ function describeBody(body: string): string {
   return '';
 }
 
-function parseRows(body: unknown): MetricsRow[] {
+/**
+ * The rows of a metrics answer, every metric a number or null (integers may arrive as strings). A
+ * metric that is not a finite number (`"NaN"`, `1e999` read as Infinity) is a malformed answer.
+ */
+function parseRows(body: unknown, query: MetricsQuery): MetricsRow[] {
   const data = (body as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) throw new LangfuseError('Langfuse sent a response without a data array', 'bad-response');
+  const columns = query.metrics.map(({ measure, aggregation }) => `${aggregation}_${measure}`);
+  for (const row of data as MetricsRow[]) {
+    for (const column of columns) {
+      const value = row?.[column];
+      if (value !== null && value !== undefined && !Number.isFinite(Number(value))) {
+        throw new LangfuseError(`Langfuse sent a ${column} that is not a finite number`, 'bad-response');
+      }
+    }
+  }
   return data as MetricsRow[];
 }

@@ -133,6 +133,18 @@ describe('httpRequest', () => {
     expect(result).toEqual({ ok: false, retryable: true, message: `could not reach http://127.0.0.1:${port}/…: ECONNREFUSED` });
   });
 
+  it('an error body over 1 MB is a permanent failure naming the peer; a 2xx that says too much still accepted', async () => {
+    const url = receiver.url('/hooks/secret-path');
+    receiver.enqueue({ status: 500, body: 'e'.repeat(2 * 1024 * 1024) });
+    const failed = await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000 });
+    expect(failed).toEqual({ ok: false, status: 500, retryable: false, message: `HTTP 500 from ${receiver.origin}/…: answered more than 1 MB` });
+    receiver.enqueue({ status: 200, body: 'k'.repeat(2 * 1024 * 1024) });
+    expect(await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000 })).toEqual({ ok: true, status: 200, body: '' });
+    receiver.enqueue({ status: 503, body: 'e'.repeat(2048) });
+    const small = await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000, maxBodyBytes: 1024 });
+    expect(small).toMatchObject({ ok: false, retryable: false, message: `HTTP 503 from ${receiver.origin}/…: answered more than 1 KB` });
+  });
+
   it('refuses an invalid URL for good without echoing it', async () => {
     const result = await httpRequest({ method: 'GET', url: 'not a url /secret', signal: never(), timeoutMs: 5_000 });
     expect(result).toEqual({ ok: false, retryable: false, message: 'invalid URL (invalid URL)' });

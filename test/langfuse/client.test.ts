@@ -1,6 +1,9 @@
 // The Langfuse client and spend source against the fake Langfuse over a real socket: query shape,
 // number parsing, retries, Retry-After, v1 fallback.
-import { afterEach, describe, expect, test } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, onTestFinished, test } from 'vitest';
 import { LangfuseClient, LangfuseError } from '../../src/langfuse/client.js';
 import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
@@ -163,6 +166,61 @@ describe('faults', () => {
     );
     await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse could not be reached \(ECONNREFUSED\)$/);
     expect(client.apiVersion).toBe('v2');
+  });
+});
+
+describe('answers too large or malformed', () => {
+  /** A Langfuse stand-in that answers every request with `body` (and `headers`); counts requests. */
+  async function answering(body: Buffer | string, headers: Record<string, string> = {}) {
+    let requests = 0;
+    const server: Server = createServer((_req, res) => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { url, requests: () => requests };
+  }
+  const clientFor = (baseUrl: string, options: { maxBodyBytes?: number } = {}) =>
+    new LangfuseClient({ baseUrl, publicKey: 'p', secretKey: 's', maxAttempts: 3, sleep: async () => {}, ...options });
+
+  test('a gzip bomb at the real 32 MB limit is refused without a retry', async () => {
+    // 40 MB of zeros, 40 KB on the wire
+    const peer = await answering(gzipSync(Buffer.alloc(40 << 20)), { 'content-encoding': 'gzip' });
+    const error = (await new LangfuseSpendSource(clientFor(peer.url)).spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    expect(error).toBeInstanceOf(LangfuseError);
+    expect([error.message, error.kind, error.retryable]).toEqual(['Langfuse answered more than 32 MB', 'too-large', false]);
+    expect(peer.requests()).toBe(1);
+  });
+
+  test('a plain answer over a smaller limit (an option) is refused the same way', async () => {
+    const peer = await answering(JSON.stringify({ data: Array.from({ length: 20_000 }, () => ({ sum_totalCost: 1 })) }));
+    const source = new LangfuseSpendSource(clientFor(peer.url, { maxBodyBytes: 64 << 10 }));
+    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse answered more than 64 KB$/);
+    expect(peer.requests()).toBe(1);
+  });
+
+  test.each([
+    ['"1e999"', '{"data":[{"sum_totalCost":"1e999"}]}'],
+    ['1e999 (Infinity once parsed)', '{"data":[{"sum_totalCost":1e999}]}'],
+    ['"NaN"', '{"data":[{"sum_totalCost":"NaN"}]}'],
+  ])('a cost of %s is a malformed answer: retried, then an error', async (_name, body) => {
+    const { fake, source, sleeps } = await setup();
+    fake.inject({ kind: 'status', status: 200, body });
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(sleeps).toHaveLength(1);
+    fake.inject({ kind: 'status', status: 200, body, times: 3 });
+    const error = (await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    expect([error.message, error.kind]).toEqual(['Langfuse sent a sum_totalCost that is not a finite number', 'bad-response']);
+  });
+
+  test('the top-N form (groupBy userId) treats Infinity the same way', async () => {
+    const { fake, source, sleeps } = await setup([spend('2026-11-24T10:00:00Z', 3, { userId: 'u-1' })]);
+    fake.inject({ kind: 'status', status: 200, body: '{"data":[{"userId":"u-1","sum_totalCost":"Infinity"}]}' });
+    const reading = await source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'userId', top: 5 });
+    expect([...reading.byGroup!.entries()]).toEqual([['u-1', 3]]);
+    expect(sleeps).toHaveLength(1);
   });
 });
 
