@@ -28,6 +28,13 @@ export function describeState(state: State, file: string, now: Date): string {
     );
     for (const error of last.errors) lines.push(`  error: ${error}`);
   }
+  const deferral = state.lastDeferral;
+  if (deferral !== undefined) {
+    lines.push(
+      `Last deferral by the request budget: ${String(deferral.at)} (${String(deferral.kind)}): ${String(deferral.reason)}; ` +
+        `next possible at ${String(deferral.retryAt)}`,
+    );
+  }
   const firing = Object.values(state.series).filter((s) => s.notified.length > 0);
   lines.push(`Firing series: ${firing.length}`);
   for (const s of firing.sort((a, b) => a.alert.localeCompare(b.alert) || a.seriesKey.localeCompare(b.seriesKey))) {
