@@ -3,6 +3,7 @@
 // and series so that editing an alert's threshold or channels neither resurrects nor loses it.
 import type { Severity } from '../config/schema.js';
 import type { Notification } from '../notify/notification.js';
+import type { Refusal } from '../planner/budget.js';
 
 export const STATE_VERSION = 1;
 
@@ -70,7 +71,7 @@ export interface PeerHealth {
 export interface Deferral {
   readonly at: string;
   /** `pace` or `limit`: the budget stretched the schedule; `rate-limited`: Langfuse's 429 pause */
-  readonly kind: 'pace' | 'limit' | 'rate-limited';
+  readonly kind: Refusal;
   /** the earliest time the budget allows the next evaluation */
   readonly retryAt: string;
   readonly reason: string;
