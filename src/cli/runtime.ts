@@ -94,14 +94,14 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
       options.onRequest?.(event);
     },
   });
-  const budget = await openRequestBudget({ stateDir: options.stateDir, config, readOnly: options.readOnly });
+  const budget = await openRequestBudget({ stateDir: options.stateDir, config, readOnly: options.readOnly, log });
   const source = createSpendSource({ client, stateDir: options.stateDir, config, log, readOnly: options.readOnly, budget });
   return {
     client,
     source,
     // Estimating plans the whole evaluation; worth it only when a limit could refuse it.
     admit: async (alerts, now) => {
-      await budget.refresh();
+      await budget.refresh(now);
       return budget.admit(budget.limited(now) ? await source.estimate(alertQueries(alerts, now, config.timezone)) : 0, now);
     },
     budget: (now) => budget.snapshot(now),

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { RequestEvent } from '../langfuse/client.js';
 import type { Logger } from '../log/logger.js';
 import { runCheck, type CheckPolicy, type CheckReport } from '../pipeline/check.js';
-import type { Admission, BudgetSnapshot } from '../planner/index.js';
+import type { Admission, BudgetSnapshot, Refusal } from '../planner/index.js';
 import type { SpendSource } from '../spend/source.js';
 import type { StateStore } from '../state/store.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
@@ -78,6 +78,8 @@ export class Daemon {
   private lastFailure: string | null = null;
   /** what the last evaluation's state says is blind or broken (a degraded notice was sent) */
   private degraded: string[] = [];
+  /** the request budget's deferrals since the last evaluation it admitted: the first one's time, and the latest */
+  private deferred: { since: Date; kind: Refusal; retryAt: Date } | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     this.metrics = options.metrics ?? new DaemonMetrics();
@@ -197,23 +199,38 @@ export class Daemon {
     );
   }
 
+  /**
+   * Ready while the last success is recent for the pace in force: the schedule's, or the slower one
+   * the request budget stretched it to. Evaluations deferred by the budget's pace or limit are
+   * that pace, not a failure: the allowed age reaches the usual window past the time the budget
+   * allows the next one. A 429 pause stretches nothing (Langfuse is refusing us), and after the
+   * window real staleness is 503 as before; either way the line says since when evaluations wait.
+   */
   readiness(): Readiness {
     if (this.generation === undefined) return { ready: false, reason: 'no configuration loaded' };
     if (this.stopping !== undefined) return { ready: false, reason: 'shutting down' };
     const failure = this.lastFailure === null ? '' : `; last failure: ${this.lastFailure}`;
+    const deferred = this.deferred;
+    const deferral =
+      deferred === null
+        ? ''
+        : `; evaluations deferred by the request budget since ${deferred.since.toISOString()} (next possible at ${deferred.retryAt.toISOString()})`;
     if (this.degraded.length > 0) return { ready: false, reason: `degraded: ${this.degraded.join('; ')}` };
     if (this.lastSuccessAt === null) {
-      return { ready: false, reason: `no successful evaluation yet${failure}` };
+      return { ready: false, reason: `no successful evaluation yet${deferral}${failure}` };
     }
     const windowMs = this.readyWindowMs();
+    // the budget's next possible evaluation, counted from the last success
+    const stretchedMs = deferred !== null && deferred.kind !== 'rate-limited' ? deferred.retryAt.getTime() - this.lastSuccessAt.getTime() : 0;
+    const allowedMs = windowMs + Math.max(0, stretchedMs);
     const age = this.options.clock().getTime() - this.lastSuccessAt.getTime();
-    if (age > windowMs) {
+    if (age > allowedMs) {
       return {
         ready: false,
-        reason: `last successful evaluation ${Math.round(age / 1000)} s ago, more than the ${Math.round(windowMs / 1000)} s allowed${failure}`,
+        reason: `last successful evaluation ${Math.round(age / 1000)} s ago, more than the ${Math.round(allowedMs / 1000)} s allowed${deferral}${failure}`,
       };
     }
-    return { ready: true, reason: `ok: last successful evaluation at ${this.lastSuccessAt.toISOString()}` };
+    return { ready: true, reason: `ok: last successful evaluation at ${this.lastSuccessAt.toISOString()}${deferral}` };
   }
 
   /**
@@ -270,12 +287,17 @@ export class Daemon {
       this.metrics.budget(generation.budget(now));
       if (!admission.ok) {
         this.metrics.deferred(admission.kind);
+        this.deferred = { since: this.deferred?.since ?? now, kind: admission.kind, retryAt: admission.retryAt };
+        const lastDeferral = { at: now.toISOString(), kind: admission.kind, retryAt: admission.retryAt.toISOString(), reason: admission.reason };
         log.warn(
-          { event: 'deferred', alerts: alerts.map((a) => a.name), kind: admission.kind, retryAt: admission.retryAt.toISOString() },
-          `evaluation skipped to stay within the Langfuse request budget (${admission.reason}); next possible at ${admission.retryAt.toISOString()}`,
+          { event: 'deferred', alerts: alerts.map((a) => a.name), kind: admission.kind, retryAt: lastDeferral.retryAt },
+          `evaluation skipped to stay within the Langfuse request budget (${admission.reason}); next possible at ${lastDeferral.retryAt}`,
         );
+        // for `status`: the daemon's memory is gone with it
+        await this.options.store.update((state) => ({ ...state, lastDeferral }));
         return;
       }
+      this.deferred = null;
       const url = await generation.langfuseUrl(this.options.store);
       const report = await runCheck({
         config: generation.config,

@@ -3,9 +3,10 @@
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../util/backoff.js';
 import { networkReason, parseRetryAfter } from '../util/http.js';
 import { formatSeconds } from '../util/format-seconds.js';
-import { send } from '../net/transport.js';
+import { BodyTooLargeError, describeSize, send } from '../net/transport.js';
 
-export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found';
+/** `too-large`: an answer past the body limit, which another try would only repeat */
+export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found' | 'too-large';
 
 export class LangfuseError extends Error {
   constructor(
@@ -57,6 +58,11 @@ export interface LangfuseClientOptions {
   /** a Retry-After longer than this ends the attempt instead of waiting */
   readonly maxRetryAfterSeconds?: number;
   readonly sleep?: Sleep;
+  /** the largest answer, decoded, read from Langfuse; default 32 MB */
+  readonly maxBodyBytes?: number;
+  /** when the client is on v1, v2 is tried again once this long after the switch; default 1 h */
+  readonly reprobeAfterMs?: number;
+  readonly clock?: () => Date;
   readonly onRequest?: (event: RequestEvent) => void;
   readonly onWarning?: (message: string) => void;
 }
@@ -66,8 +72,18 @@ const METRICS_PATHS: Record<MetricsApiVersion, string> = {
   v1: '/api/public/metrics',
 };
 
+const REPROBE_AFTER_MS = 3_600_000;
+/** far above any real answer (a 1,000-row page is well under 1 MB), far below what exhausts memory */
+const MAX_BODY_BYTES = 32 << 20;
+
 export class LangfuseClient {
   private version: MetricsApiVersion = 'v2';
+  /** on v1: when v2 last answered 404 */
+  private v2MissingAt = 0;
+  /** v2 is being tried again after a time on v1; it stays only if it answers */
+  private probingV2 = false;
+  /** the v1 warning has been given (once, however often v2 is probed) */
+  private warnedV1 = false;
   private readonly authorization: string;
   private readonly baseUrl: string;
 
@@ -81,49 +97,115 @@ export class LangfuseClient {
   }
 
   /**
-   * Runs a metrics query on v2, falling back to v1 for good when v2 is absent (self-hosted v3).
-   * The query is built per version because a few field names differ.
+   * Runs a metrics query on v2, or on the legacy v1 while v2 answers 404 (self-hosted Langfuse
+   * v3). v1 is off on Cloud and on self-hosted v4, so being on it is never taken for good: v2 is
+   * tried again when v1 fails and at least hourly, and a 404 from v2 during a deploy costs at most
+   * an hour on v1. A query that meets a 404 while another one already switched versions goes to
+   * the version in force now, so concurrent queries all end up where Langfuse answers. The query
+   * is built per version because a few field names differ.
    */
   async metrics(
     build: (version: MetricsApiVersion) => MetricsQuery,
     signal?: AbortSignal,
   ): Promise<{ rows: MetricsRow[]; version: MetricsApiVersion }> {
-    const version = this.version;
-    const url = `${this.baseUrl}${METRICS_PATHS[version]}?query=${encodeURIComponent(JSON.stringify(build(version)))}`;
-    try {
-      return { rows: parseRows(await this.getJson(url, `metrics-${version}`, signal)), version };
-    } catch (error) {
-      if (error instanceof LangfuseError && error.kind === 'not-found' && this.version === 'v2') {
-        this.version = 'v1';
-        this.options.onWarning?.(
-          'Langfuse answered 404 for the v2 Metrics API: using the legacy v1 API (self-hosted Langfuse v3). ' +
-            "v1's metadata filter only sees observation metadata, so metadata-filtered alerts may read $0.",
-        );
-        return this.metrics(build, signal);
+    const tried: Record<MetricsApiVersion, number> = { v2: 0, v1: 0 };
+    let failure: LangfuseError | undefined;
+    for (let version = this.currentVersion(); ; ) {
+      tried[version] += 1;
+      const query = build(version);
+      const url = `${this.baseUrl}${METRICS_PATHS[version]}?query=${encodeURIComponent(JSON.stringify(query))}`;
+      try {
+        const rows = await this.getJson(url, `metrics-${version}`, signal, (body) => parseRows(body, query));
+        if (version === 'v2') this.v2Answered();
+        return { rows, version };
+      } catch (error) {
+        if (!(error instanceof LangfuseError) || signal?.aborted) throw error;
+        const v2Missing = version === 'v2' && error.kind === 'not-found';
+        if (v2Missing) this.v2Missing();
+        // the error worth reporting: v1's own failure rather than v2's 404 that sent us back to it
+        if (failure === undefined || !v2Missing) failure = error;
+        const next = this.nextVersion(version, error, tried);
+        if (next === undefined) throw failure;
+        version = next;
       }
-      throw error;
     }
+  }
+
+  /** The version to query now: v1 after v2 answered 404, until it is time to try v2 again. */
+  private currentVersion(): MetricsApiVersion {
+    const now = (this.options.clock?.() ?? new Date()).getTime();
+    if (this.version === 'v1' && now - this.v2MissingAt >= (this.options.reprobeAfterMs ?? REPROBE_AFTER_MS)) this.probeV2();
+    return this.version;
+  }
+
+  /**
+   * After a failure on `version`: the version to try next in the same query, if any. v1 is tried
+   * once; v2 once more after v1 failed too, which is what a v2 404 in the middle of a deploy of a
+   * Langfuse without v1 looks like. At most three tries in all.
+   */
+  private nextVersion(version: MetricsApiVersion, error: LangfuseError, tried: Readonly<Record<MetricsApiVersion, number>>): MetricsApiVersion | undefined {
+    if (version === 'v2') {
+      // another query switched meanwhile, or this 404 did
+      const toV1 = this.version === 'v1' || error.kind === 'not-found';
+      return toV1 && tried.v1 === 0 ? 'v1' : undefined;
+    }
+    // v1 failing may mean Langfuse was upgraded or its deploy is over: v2 again. Not after a 429,
+    // which asks for fewer requests, not more.
+    if (error.kind === 'rate-limited' || tried.v2 >= 2) return undefined;
+    if (this.version === 'v1') this.probeV2();
+    return 'v2';
+  }
+
+  private v2Missing(): void {
+    this.v2MissingAt = (this.options.clock?.() ?? new Date()).getTime();
+    this.probingV2 = false;
+    if (this.version === 'v1') return;
+    this.version = 'v1';
+    if (this.warnedV1) return;
+    this.warnedV1 = true;
+    this.options.onWarning?.(
+      'Langfuse answered 404 for the v2 Metrics API: using the legacy v1 API (self-hosted Langfuse v3) and trying v2 again hourly. ' +
+        "v1's metadata filter only sees observation metadata, so metadata-filtered alerts may read $0.",
+    );
+  }
+
+  private probeV2(): void {
+    this.version = 'v2';
+    this.probingV2 = true;
+  }
+
+  /** v2 answered: it exists, whatever a 404 said before (a probe, or a query in flight while another switched) */
+  private v2Answered(): void {
+    if (this.version === 'v2' && !this.probingV2) return;
+    this.version = 'v2';
+    this.probingV2 = false;
+    this.options.onWarning?.('Langfuse answers the v2 Metrics API again: using it instead of the legacy v1 API.');
   }
 
   /** The project the keys belong to, for links; null when Langfuse doesn't say. */
   async projectId(signal?: AbortSignal): Promise<string | null> {
     // One attempt: a link is not worth delaying the evaluation that follows.
-    const body = await this.getJson(`${this.baseUrl}/api/public/projects`, 'projects', signal, 1);
+    const body = await this.getJson(`${this.baseUrl}/api/public/projects`, 'projects', signal, (json) => json, 1);
     const data = (body as { data?: Array<{ id?: unknown }> } | null)?.data;
     const id = Array.isArray(data) ? data[0]?.id : undefined;
     return typeof id === 'string' && id !== '' ? id : null;
   }
 
-  private async getJson(
+  /**
+   * GETs `url` and reads its JSON with `read`, retrying what may pass: a malformed answer (not
+   * JSON, or `read` finding it malformed) is retried like a 5xx.
+   */
+  private async getJson<T>(
     url: string,
     endpoint: string,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    read: (body: unknown) => T,
     maxAttempts = this.options.maxAttempts ?? 4,
-  ): Promise<unknown> {
+  ): Promise<T> {
     const sleep = this.options.sleep ?? realSleep;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(url, endpoint, signal);
+        return read(await this.attempt(url, endpoint, signal));
       } catch (error) {
         // cancelled or out of time: the caller's reason, not a Langfuse failure
         if (signal?.aborted) throw signal.reason;
@@ -153,6 +235,7 @@ export class LangfuseClient {
         url,
         headers: { authorization: this.authorization, accept: 'application/json' },
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        maxBodyBytes: this.options.maxBodyBytes ?? MAX_BODY_BYTES,
       });
       status = response.status;
       if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'));
@@ -163,6 +246,10 @@ export class LangfuseClient {
       }
     } catch (error) {
       if (error instanceof LangfuseError) throw error;
+      if (error instanceof BodyTooLargeError) {
+        status = error.status;
+        throw new LangfuseError(`Langfuse answered more than ${describeSize(error.maxBodyBytes)}`, 'too-large', status);
+      }
       if (timeout.aborted && !signal?.aborted) {
         throw new LangfuseError(`Langfuse did not answer within ${(this.options.timeoutMs ?? 30_000) / 1000} s`, 'unavailable');
       }
@@ -204,8 +291,21 @@ function describeBody(body: string): string {
   return '';
 }
 
-function parseRows(body: unknown): MetricsRow[] {
+/**
+ * The rows of a metrics answer, every metric a number or null (integers may arrive as strings). A
+ * metric that is not a finite number (`"NaN"`, `1e999` read as Infinity) is a malformed answer.
+ */
+function parseRows(body: unknown, query: MetricsQuery): MetricsRow[] {
   const data = (body as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) throw new LangfuseError('Langfuse sent a response without a data array', 'bad-response');
+  const columns = query.metrics.map(({ measure, aggregation }) => `${aggregation}_${measure}`);
+  for (const row of data as MetricsRow[]) {
+    for (const column of columns) {
+      const value = row?.[column];
+      if (value !== null && value !== undefined && !Number.isFinite(Number(value))) {
+        throw new LangfuseError(`Langfuse sent a ${column} that is not a finite number`, 'bad-response');
+      }
+    }
+  }
   return data as MetricsRow[];
 }

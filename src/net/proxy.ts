@@ -3,7 +3,7 @@
 // proxy, except for hosts in NO_PROXY. Private CAs need nothing here: Node reads
 // NODE_EXTRA_CA_CERTS at start-up.
 import type { Env } from '../config/interpolate.js';
-import { defaultHeaders, useTransport, type Transport } from './transport.js';
+import { collectBody, declaredLength, defaultHeaders, useTransport, type Transport } from './transport.js';
 
 export interface ProxySettings {
   readonly httpProxy?: string;
@@ -77,7 +77,17 @@ async function proxyTransport(settings: ProxySettings): Promise<Transport> {
       redirect: 'manual',
       dispatcher,
     });
-    const body = await response.text();
+    // fetch has decoded the body already; counted as it streams, like the direct transport does
+    const encoding = (response.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+    const body =
+      response.body === null
+        ? ''
+        : await collectBody(response.body, {
+            maxBodyBytes: request.maxBodyBytes,
+            status: response.status,
+            declaredBytes: declaredLength(response.headers.get('content-length'), encoding),
+            stop: () => void response.body?.cancel().catch(() => {}),
+          });
     return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, body };
   };
 }

@@ -16,6 +16,11 @@ export interface OutboundRequest {
   readonly body?: string;
   /** ends the request, the body's reading included */
   readonly signal: AbortSignal;
+  /**
+   * the most body, decoded, the caller will take: past it the reading stops with a
+   * BodyTooLargeError, so a huge answer or a compression bomb can't exhaust memory
+   */
+  readonly maxBodyBytes: number;
 }
 
 export interface OutboundResponse {
@@ -46,7 +51,56 @@ export class TransportError extends Error {
   override name = 'TransportError';
 }
 
-async function readBody(response: IncomingMessage): Promise<string> {
+/** The response's body, decoded, is larger than the request's `maxBodyBytes`: reading stopped there. */
+export class BodyTooLargeError extends TransportError {
+  override name = 'BodyTooLargeError';
+  constructor(
+    readonly maxBodyBytes: number,
+    /** the status the peer answered with */
+    readonly status: number,
+  ) {
+    super(`the response is larger than ${describeSize(maxBodyBytes)}`);
+  }
+}
+
+/** `32 MB`, `1 MB`, `64 KB`, `100 bytes`. */
+export function describeSize(bytes: number): string {
+  if (bytes >= 1 << 20 && bytes % (1 << 20) === 0) return `${bytes / (1 << 20)} MB`;
+  if (bytes >= 1 << 10 && bytes % (1 << 10) === 0) return `${bytes / (1 << 10)} KB`;
+  return `${bytes} bytes`;
+}
+
+/**
+ * Collects a body, decoded, as it streams in, and stops at `maxBodyBytes`: what a huge answer or
+ * a compression bomb costs is bounded by the limit, not by what the peer sends. `stop` ends the
+ * transfer. A body that declares a larger length up front is refused before it is read.
+ */
+export async function collectBody(
+  chunks: AsyncIterable<Uint8Array>,
+  limits: { maxBodyBytes: number; status: number; declaredBytes: number | undefined; stop: () => void },
+): Promise<string> {
+  const tooLarge = () => {
+    limits.stop();
+    return new BodyTooLargeError(limits.maxBodyBytes, limits.status);
+  };
+  if (limits.declaredBytes !== undefined && limits.declaredBytes > limits.maxBodyBytes) throw tooLarge();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of chunks) {
+    size += chunk.byteLength;
+    if (size > limits.maxBodyBytes) throw tooLarge();
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** The body's length as the peer declared it, when it is not compressed (then it is the decoded length). */
+export function declaredLength(contentLength: string | null | undefined, encoding: string): number | undefined {
+  if (encoding !== 'identity' || contentLength === null || contentLength === undefined || !/^\d+$/.test(contentLength.trim())) return undefined;
+  return Number(contentLength);
+}
+
+async function readBody(response: IncomingMessage, maxBodyBytes: number): Promise<string> {
   const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   const decoder = encoding === 'identity' ? undefined : DECODERS[encoding];
   if (encoding !== 'identity' && decoder === undefined) {
@@ -54,10 +108,13 @@ async function readBody(response: IncomingMessage): Promise<string> {
     throw new TransportError(`the response is encoded as ${encoding}`);
   }
   // pipeline passes a dropped connection or an abort on to the decoder, so the loop below throws
-  const source = decoder === undefined ? response : pipeline(response, decoder(), () => {});
-  const chunks: Buffer[] = [];
-  for await (const chunk of source) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const source = (decoder === undefined ? response : pipeline(response, decoder(), () => {})) as AsyncIterable<Buffer>;
+  return collectBody(source, {
+    maxBodyBytes,
+    status: response.statusCode ?? 0,
+    declaredBytes: declaredLength(response.headers['content-length'], encoding),
+    stop: () => response.destroy(),
+  });
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -89,7 +146,7 @@ export const nodeTransport: Transport = async (request) => {
     };
     attempt(false);
   });
-  const body = await readBody(response);
+  const body = await readBody(response, request.maxBodyBytes);
   return { status: response.statusCode ?? 0, header: (name) => headerValue(response.headers, name), body };
 };
 

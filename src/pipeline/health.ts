@@ -4,6 +4,7 @@ import { channelFailing, channelRecovered, langfuseDegraded, langfuseRecovered }
 import type { PlannedNotification } from '../notify/plan.js';
 import { HEALTHY, type PeerHealth, type State } from '../state/state.js';
 import { addToOutbox } from './outbox.js';
+import { langfusePause } from './requests.js';
 import type { AlertFailure, CheckInput, CheckPolicy, DeliveryFailure, DeliveryRecord } from './types.js';
 
 function systemTargets(state: State, input: CheckInput, policy: CheckPolicy, exclude?: string): string[] {
@@ -20,7 +21,7 @@ export function recordLangfuseHealth(
   planned: PlannedNotification[],
 ): State {
   const context = { now: input.now, timezone: input.config.timezone, langfuseUrl: input.langfuseUrl };
-  const blockedUntil = rateLimitedUntil?.toISOString() ?? (state.langfuse.blockedUntil && state.langfuse.blockedUntil > input.now.toISOString() ? state.langfuse.blockedUntil : null);
+  const blockedUntil = (rateLimitedUntil ?? langfusePause(state, input.now).until)?.toISOString() ?? null;
   if (failures.length === 0) {
     if (state.langfuse.noticeSent) {
       planned.push({ notification: langfuseRecovered(state.langfuse, context), channels: systemTargets(state, input, policy) });

@@ -6,6 +6,7 @@ import { LangfuseError } from '../langfuse/client.js';
 import { alertQuery, type SpendReading } from '../spend/source.js';
 import type { State } from '../state/state.js';
 import { parseWindow, periodStart } from '../time/windows.js';
+import { MAX_RETRY_AFTER_SECONDS } from '../util/http.js';
 import type { AlertFailure, CheckInput, CheckPolicy, EvaluatedAlert } from './types.js';
 
 export interface AlertRequest {
@@ -69,6 +70,27 @@ export function finalizedAfter(state: State, requests: readonly AlertRequest[], 
   return finalized;
 }
 
+/**
+ * The pause Langfuse asked for (`state.langfuse.blockedUntil`) still in force at `now`; null when
+ * there is none. A stored value that can't be right (an older version, a hand edit) is repaired,
+ * and `problem` says how: not a date → dropped; further ahead than any Retry-After may ask → 24 h
+ * from `now`. The pipeline records the repaired value, so the problem is reported once.
+ */
+export function langfusePause(state: State, now: Date): { until: Date | null; problem?: string } {
+  const stored = state.langfuse.blockedUntil;
+  if (stored === null || stored === undefined) return { until: null };
+  const at = typeof stored === 'string' ? Date.parse(stored) : Number.NaN;
+  if (Number.isNaN(at)) {
+    return { until: null, problem: `the stored Langfuse pause (${String(stored).slice(0, 40)}) is not a date: dropped` };
+  }
+  const latest = now.getTime() + MAX_RETRY_AFTER_SECONDS * 1000;
+  if (at > latest) {
+    const until = new Date(latest);
+    return { until, problem: `the stored Langfuse pause until ${stored} is more than 24 h ahead: shortened to ${until.toISOString()}` };
+  }
+  return { until: at > now.getTime() ? new Date(at) : null };
+}
+
 export async function fetchAndEvaluate(
   input: CheckInput,
   requests: readonly AlertRequest[],
@@ -77,9 +99,10 @@ export async function fetchAndEvaluate(
 ): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; rateLimitedUntil: Date | null }> {
   const evaluations: EvaluatedAlert[] = [];
   const alertFailures: AlertFailure[] = [];
-  const blockedUntil = state.langfuse.blockedUntil;
-  if (blockedUntil !== null && blockedUntil > input.now.toISOString()) {
-    const error = `Langfuse asked not to be queried before ${blockedUntil} (rate limit); not queried`;
+  const pause = langfusePause(state, input.now);
+  if (pause.problem !== undefined) input.log.warn({ event: 'state-repaired' }, pause.problem);
+  if (pause.until !== null) {
+    const error = `Langfuse asked not to be queried before ${pause.until.toISOString()} (rate limit); not queried`;
     for (const request of requests) if (!request.final) alertFailures.push({ alert: request.alert.name, error });
     return { evaluations, alertFailures, rateLimitedUntil: null };
   }

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { RequestBudgetPlan, RequestBudgetSetting } from '../config/schema.js';
 import { withStateLock } from '../state/lock.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { MAX_RETRY_AFTER_SECONDS } from '../util/http.js';
 import { floorTo, HOUR, MINUTE } from './time.js';
 
 export const BUDGET_FILE = 'langfuse-budget.json';
@@ -104,15 +105,54 @@ const MIN_PACE = 1 / 16;
 const BURST_FRACTION = 0.25;
 /** the pause after a 429 without Retry-After: this, doubling with each strike in a row, up to an hour */
 const BASE_PAUSE_MS = 60_000;
+/** no pause is longer, whatever Langfuse asked (Retry-After is capped to it) or the file says */
+const MAX_PAUSE_MS = MAX_RETRY_AFTER_SECONDS * 1000;
+/** the latest time a Date can hold; a number beyond it makes `toISOString()` throw */
+const MAX_DATE_MS = 8.64e15;
 
-/** The budget file's content; null when it is missing or unreadable. */
+/** A number that a Date can hold: anything else read from the file would throw where it is printed. */
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_DATE_MS;
+}
+
+/**
+ * The budget file's content; null when it is missing or unreadable. Values that are not times
+ * (a hand edit, a damaged file) are dropped here; a pause too long is shortened by `repairPause`.
+ */
 async function readBudget(file: string): Promise<BudgetJson | null> {
   try {
     const data = JSON.parse(await readFile(file, 'utf8')) as BudgetJson;
-    return data?.version === BUDGET_VERSION && Array.isArray(data.log) ? data : null;
+    if (data?.version !== BUDGET_VERSION || !Array.isArray(data.log)) return null;
+    const strike = data.strike;
+    return {
+      version: BUDGET_VERSION,
+      log: data.log.filter((entry) => Array.isArray(entry) && isTime(entry[0]) && Number.isFinite(entry[1])),
+      pacing: Object.fromEntries(Object.entries(data.pacing ?? {}).filter(([, tat]) => isTime(tat))),
+      // kept as read when it is not a time, so that repairPause reports it
+      pausedUntil: data.pausedUntil ?? null,
+      strike: strike && isTime(strike.resumed) && Number.isFinite(strike.pace) && Number.isFinite(strike.count) ? strike : null,
+    };
   } catch {
     return null;
   }
+}
+
+/**
+ * A stored pause that can't be right — not a time, or further ahead than any Retry-After may ask
+ * (written by an older version, or edited by hand) — repaired: dropped, or shortened to 24 h from
+ * `at`. Null when it is fine.
+ */
+function repairedPause(pausedUntil: unknown, at: number): { pausedUntil: number | null; problem: string } | null {
+  if (pausedUntil === null) return null;
+  if (!isTime(pausedUntil)) {
+    return { pausedUntil: null, problem: `the stored pause after a Langfuse 429 (${String(pausedUntil).slice(0, 40)}) is not a time: dropped` };
+  }
+  if (pausedUntil <= at + MAX_PAUSE_MS) return null;
+  const shortened = at + MAX_PAUSE_MS;
+  return {
+    pausedUntil: shortened,
+    problem: `the stored pause after a Langfuse 429 lasts until ${new Date(pausedUntil).toISOString()}, more than 24 h ahead: shortened to ${new Date(shortened).toISOString()}`,
+  };
 }
 
 export class RequestBudget {
@@ -125,6 +165,8 @@ export class RequestBudget {
     /** false: counts in memory, never writes */
     private readonly writes: boolean,
     state: BudgetJson | null,
+    /** told once about a stored pause that had to be repaired */
+    private readonly onRepair: (message: string) => void = () => {},
   ) {
     this.state = state ?? { version: BUDGET_VERSION, log: [], pacing: {}, pausedUntil: null, strike: null };
   }
@@ -134,10 +176,15 @@ export class RequestBudget {
    * start: the worker can't know what was spent, and Langfuse's 429 remains the backstop).
    * `readOnly`: counts in memory, never writes (`check --dry-run`).
    */
-  static async open(options: { stateDir: string; limits: BudgetLimits; readOnly?: boolean }): Promise<RequestBudget> {
+  static async open(options: {
+    stateDir: string;
+    limits: BudgetLimits;
+    readOnly?: boolean;
+    onRepair?: (message: string) => void;
+  }): Promise<RequestBudget> {
     // missing or damaged: start counting afresh
     const state = await readBudget(join(options.stateDir, BUDGET_FILE));
-    return new RequestBudget(options.limits, options.stateDir, !options.readOnly, state);
+    return new RequestBudget(options.limits, options.stateDir, !options.readOnly, state, options.onRepair);
   }
 
   /** A budget that lives in memory only (tests, demo). */
@@ -145,22 +192,37 @@ export class RequestBudget {
     return new RequestBudget(limits, null, false, null);
   }
 
-  /** Takes in what other processes (a `check` next to the daemon) spent since: call before `admit`. */
-  async refresh(): Promise<void> {
+  /**
+   * Takes in what other processes (a `check` next to the daemon) spent since: call before `admit`.
+   * A stored pause that can't be right is repaired, and written back so it is reported once.
+   */
+  async refresh(now: Date): Promise<void> {
     if (this.stateDir === null) return;
     this.state = (await readBudget(join(this.stateDir, BUDGET_FILE))) ?? this.state;
+    if (this.writes && repairedPause(this.state.pausedUntil, now.getTime()) !== null) await this.update(now, () => {});
+    else this.repairPause(now.getTime());
   }
 
-  /** Applies `change` to the state in the file, under the state directory's lock, and writes it. */
-  private async update(change: () => void): Promise<void> {
+  /** Repairs the pause in memory (see repairedPause) and reports what was wrong. */
+  private repairPause(at: number): void {
+    const repaired = repairedPause(this.state.pausedUntil, at);
+    if (repaired === null) return;
+    this.state = { ...this.state, pausedUntil: repaired.pausedUntil };
+    this.onRepair(repaired.problem);
+  }
+
+  /** Applies `change` at `now` to the state in the file, under the state directory's lock, and writes it. */
+  private async update(now: Date, change: () => void): Promise<void> {
     const dir = this.writes ? this.stateDir : null;
     if (dir === null) {
+      this.repairPause(now.getTime());
       change();
       return;
     }
     const file = join(dir, BUDGET_FILE);
     await withStateLock(dir, async () => {
       this.state = (await readBudget(file)) ?? this.state;
+      this.repairPause(now.getTime());
       change();
       await writeFileAtomic(file, JSON.stringify(this.state) + '\n');
     });
@@ -172,6 +234,7 @@ export class RequestBudget {
    */
   admit(estimated: number, now: Date): Admission {
     const at = now.getTime();
+    this.repairPause(at);
     const { pausedUntil } = this.state;
     if (pausedUntil !== null && pausedUntil > at) {
       return {
@@ -220,7 +283,7 @@ export class RequestBudget {
   /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */
   async record(n: number, now: Date): Promise<void> {
     if (n <= 0) return;
-    await this.update(() => {
+    await this.update(now, () => {
       const at = now.getTime();
       const minute = floorTo(at, MINUTE);
       const log = this.state.log.filter(([start]) => start + MINUTE > at - DAY);
@@ -238,12 +301,12 @@ export class RequestBudget {
 
   /** Langfuse answered 429: pause until Retry-After (or a growing backoff) and halve the pace. */
   async rateLimited(retryAfterSeconds: number | undefined, now: Date): Promise<void> {
-    await this.update(() => {
+    await this.update(now, () => {
       const at = now.getTime();
       const previous = this.state.strike;
       // Strikes in a row back off further; once the pace has recovered, the count starts over.
       const count = previous && this.pace(at) < 1 ? previous.count + 1 : 1;
-      const pause = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : Math.min(HOUR, BASE_PAUSE_MS * 2 ** (count - 1));
+      const pause = retryAfterSeconds !== undefined ? Math.min(MAX_PAUSE_MS, retryAfterSeconds * 1000) : Math.min(HOUR, BASE_PAUSE_MS * 2 ** (count - 1));
       const pausedUntil = Math.max(this.state.pausedUntil ?? 0, at + pause);
       const strike: Strike = {
         resumed: pausedUntil,
@@ -257,6 +320,7 @@ export class RequestBudget {
 
   snapshot(now: Date): BudgetSnapshot {
     const at = now.getTime();
+    this.repairPause(at);
     const effective = Object.fromEntries(
       this.windows(at).map(([window, limit]) => [window === HOUR ? 'perHour' : 'perDay', Math.floor(limit)]),
     ) as BudgetLimits;

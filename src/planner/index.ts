@@ -4,7 +4,7 @@ import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { LangfuseClient } from '../langfuse/client.js';
 import type { Logger } from '../log/logger.js';
-import { budgetLimits, RequestBudget } from './budget.js';
+import { BUDGET_FILE, budgetLimits, RequestBudget } from './budget.js';
 import { HistoryCache } from './cache.js';
 import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
 
@@ -44,8 +44,13 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
 }
 
 /** The budget `langfuse.requestBudget` configures, with what earlier runs spent (state directory). */
-export function openRequestBudget(options: { stateDir: string; config: Config; readOnly: boolean }): Promise<RequestBudget> {
-  return RequestBudget.open({ stateDir: options.stateDir, limits: budgetLimits(options.config.langfuse.requestBudget), readOnly: options.readOnly });
+export function openRequestBudget(options: { stateDir: string; config: Config; readOnly: boolean; log: Logger }): Promise<RequestBudget> {
+  return RequestBudget.open({
+    stateDir: options.stateDir,
+    limits: budgetLimits(options.config.langfuse.requestBudget),
+    readOnly: options.readOnly,
+    onRepair: (message) => options.log.warn({ file: BUDGET_FILE }, message),
+  });
 }
 
 async function recordUsage(budget: RequestBudget, usage: EvaluationUsage, log: Logger): Promise<void> {

@@ -3,6 +3,7 @@
 // and series so that editing an alert's threshold or channels neither resurrects nor loses it.
 import type { Severity } from '../config/schema.js';
 import type { Notification } from '../notify/notification.js';
+import type { Refusal } from '../planner/budget.js';
 
 export const STATE_VERSION = 1;
 
@@ -66,6 +67,16 @@ export interface PeerHealth {
   readonly noticeSent: boolean;
 }
 
+/** An evaluation the daemon skipped to stay within the Langfuse request budget. */
+export interface Deferral {
+  readonly at: string;
+  /** `pace` or `limit`: the budget stretched the schedule; `rate-limited`: Langfuse's 429 pause */
+  readonly kind: Refusal;
+  /** the earliest time the budget allows the next evaluation */
+  readonly retryAt: string;
+  readonly reason: string;
+}
+
 export interface State {
   readonly version: typeof STATE_VERSION;
   readonly series: Readonly<Record<string, SeriesState>>;
@@ -80,6 +91,8 @@ export interface State {
   readonly channels: Readonly<Record<string, PeerHealth>>;
   /** per calendar alert: ISO start of the last period whose final value was checked */
   readonly finalized: Readonly<Record<string, string>>;
+  /** the daemon's last deferral by the request budget; absent until there was one */
+  readonly lastDeferral?: Deferral;
 }
 
 export const HEALTHY: PeerHealth = { failures: 0, since: null, lastError: null, noticeSent: false };
@@ -146,6 +159,7 @@ export function parseState(text: string): State {
     langfuse: isRecord(record.langfuse) ? { ...empty.langfuse, ...record.langfuse } : empty.langfuse,
     channels: isRecord(record.channels) ? record.channels : empty.channels,
     finalized: isRecord(record.finalized) ? record.finalized : empty.finalized,
+    ...(isRecord(record.lastDeferral) ? { lastDeferral: record.lastDeferral as unknown as Deferral } : {}),
   };
 }
 

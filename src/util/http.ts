@@ -1,7 +1,7 @@
 // One HTTP request with a deadline, classified the way every caller needs it: did the peer accept,
 // and if not, is it worth trying again and when. Messages name the peer by scheme://host only,
 // because webhook paths and query strings are credentials.
-import { send } from '../net/transport.js';
+import { BodyTooLargeError, describeSize, send } from '../net/transport.js';
 import { createRedactor, safeUrl } from './redact.js';
 
 export interface HttpRequest {
@@ -12,6 +12,8 @@ export interface HttpRequest {
   /** the caller's cancellation (shutdown); the request also ends after `timeoutMs` */
   readonly signal: AbortSignal;
   readonly timeoutMs: number;
+  /** the largest answer, decoded, read from the peer; default 1 MB */
+  readonly maxBodyBytes?: number;
 }
 
 export type HttpResult =
@@ -27,17 +29,27 @@ export type HttpResult =
     };
 
 const MAX_DETAIL_CHARS = 200;
+/** a receiver's answer is a word or a short JSON error; anything near this is a misconfigured URL */
+const MAX_BODY_BYTES = 1 << 20;
 
-/** Retry-After as delta-seconds or an HTTP-date; undefined when absent or unreadable. */
+/**
+ * The longest wait a Retry-After may ask for: 24 hours. A longer one is read as 24 h, so a typo or
+ * a hostile peer (`Retry-After: 99999999999999`) can't stop the worker for weeks or produce a
+ * time that is not a date.
+ */
+export const MAX_RETRY_AFTER_SECONDS = 24 * 3600;
+
+/** Retry-After as delta-seconds or an HTTP-date, at most 24 h; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // Number() of a long run of digits is Infinity at worst, which the cap turns into 24 h
+  if (/^\d+$/.test(trimmed)) return Math.min(MAX_RETRY_AFTER_SECONDS, Number(trimmed));
   // an HTTP-date names its day and month; Date.parse would also take "-5" as a year
   if (!/[a-z]/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((at - now) / 1000)));
 }
 
 /** A peer's error body, e.g. Slack's "no_service", as one short printable line. */
@@ -117,15 +129,31 @@ export function classifyRequestError(error: unknown, failure: RequestFailure): H
   return { ok: false, retryable: true, message: `could not reach ${where}: ${reason}` };
 }
 
+/**
+ * A peer that answered more than the limit: a status that accepted is an acceptance (its body is
+ * not needed, and treating it as a failure would send the notification again); any other is a
+ * permanent failure, since another try would only fetch the same body again.
+ */
+function bodyTooLarge(error: BodyTooLargeError, url: string): HttpResult {
+  if (error.status >= 200 && error.status < 300) return { ok: true, status: error.status, body: '' };
+  return {
+    ok: false,
+    status: error.status,
+    retryable: false,
+    message: `HTTP ${error.status} from ${safeUrl(url)}: answered more than ${describeSize(error.maxBodyBytes)}`,
+  };
+}
+
 export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
   if (!URL.canParse(request.url)) return { ok: false, retryable: false, message: `invalid URL ${safeUrl(request.url)}` };
   const deadline = AbortSignal.timeout(request.timeoutMs);
   const signal = AbortSignal.any([request.signal, deadline]);
   try {
     // the body is read under the same deadline: a peer that sends headers and then stalls must not hang us
-    const response = await send({ ...request, signal });
+    const response = await send({ ...request, signal, maxBodyBytes: request.maxBodyBytes ?? MAX_BODY_BYTES });
     return classifyResponse(response.status, response.header('retry-after'), response.body, request.url);
   } catch (error) {
+    if (error instanceof BodyTooLargeError) return bodyTooLarge(error, request.url);
     return classifyRequestError(error, {
       url: request.url,
       timeoutMs: request.timeoutMs,

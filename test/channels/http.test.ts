@@ -24,6 +24,15 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('-5', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });
+
+  it('caps an absurd wait at 24 hours and never returns a number that is not one', () => {
+    const now = Date.parse('2026-11-24T15:00:00Z');
+    expect(parseRetryAfter('99999999999999', now)).toBe(86_400);
+    expect(parseRetryAfter('3600000', now)).toBe(86_400);
+    expect(parseRetryAfter('9'.repeat(400), now)).toBe(86_400);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 15:00:00 GMT', now)).toBe(86_400);
+    expect(parseRetryAfter('86399', now)).toBe(86_399);
+  });
 });
 
 describe('classifyResponse', () => {
@@ -122,6 +131,18 @@ describe('httpRequest', () => {
     });
     const result = await httpRequest({ method: 'GET', url: `http://127.0.0.1:${port}/a/b`, signal: never(), timeoutMs: 5_000 });
     expect(result).toEqual({ ok: false, retryable: true, message: `could not reach http://127.0.0.1:${port}/…: ECONNREFUSED` });
+  });
+
+  it('an error body over 1 MB is a permanent failure naming the peer; a 2xx that says too much still accepted', async () => {
+    const url = receiver.url('/hooks/secret-path');
+    receiver.enqueue({ status: 500, body: 'e'.repeat(2 * 1024 * 1024) });
+    const failed = await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000 });
+    expect(failed).toEqual({ ok: false, status: 500, retryable: false, message: `HTTP 500 from ${receiver.origin}/…: answered more than 1 MB` });
+    receiver.enqueue({ status: 200, body: 'k'.repeat(2 * 1024 * 1024) });
+    expect(await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000 })).toEqual({ ok: true, status: 200, body: '' });
+    receiver.enqueue({ status: 503, body: 'e'.repeat(2048) });
+    const small = await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000, maxBodyBytes: 1024 });
+    expect(small).toMatchObject({ ok: false, retryable: false, message: `HTTP 503 from ${receiver.origin}/…: answered more than 1 KB` });
   });
 
   it('refuses an invalid URL for good without echoing it', async () => {

@@ -149,6 +149,16 @@ describe('slack channel', () => {
     expect(message).not.toContain('slackSecretToken123');
   });
 
+  it('an error body over 1 MB is a permanent DeliveryError naming only the host', async () => {
+    receiver.enqueue({ status: 502, body: '<html>'.repeat(300_000) });
+    const error = (await channel()
+      .send([firing], AbortSignal.timeout(5_000))
+      .catch((e: unknown) => e)) as DeliveryError;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect([error.message, error.retryable]).toEqual([`Slack: HTTP 502 from ${receiver.origin}/…: answered more than 1 MB`, false]);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
   it('reports an unreachable webhook as retryable, naming only the host', async () => {
     const address = receiver.url(hookPath);
     await receiver.close();

@@ -1,12 +1,13 @@
 // The Daemon in-process, where time and shutdown bounds can be set: readiness over time, and a
 // shutdown whose evaluation outlives the grace period.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { buildGeneration } from '../../src/cli/commands/run.js';
 import { loadConfig } from '../../src/config/load.js';
+import { describeState } from '../../src/cli/commands/status.js';
 import { Daemon, type Generation } from '../../src/daemon/daemon.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -35,11 +36,16 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function makeDaemon(clock: () => Date, shutdownGraceMs = 25_000, extraYaml = ''): Promise<{ daemon: Daemon; store: StateStore }> {
+async function makeDaemon(
+  clock: () => Date,
+  shutdownGraceMs = 25_000,
+  extraYaml = '',
+  langfuseYaml = '',
+): Promise<{ daemon: Daemon; store: StateStore }> {
   const configFile = join(dir, 'alerts.yaml');
   await writeFile(
     configFile,
-    `langfuse: { baseUrl: "${fake.url}", publicKey: ${fake.publicKey}, secretKey: ${fake.secretKey} }
+    `langfuse: { baseUrl: "${fake.url}", publicKey: ${fake.publicKey}, secretKey: ${fake.secretKey}${langfuseYaml} }
 schedule: "*/15 * * * *"
 channels:
   hook: { type: webhook, url: "${receiver.url('/in')}" }
@@ -114,4 +120,37 @@ test('shutdown cancels an evaluation that outlives the grace period, and records
   const state = await store.load();
   expect(state.lastEvaluation).toMatchObject({ ok: false, alertsEvaluated: 0 });
   expect(receiver.requests).toHaveLength(0);
+});
+
+test('a schedule stretched by the request budget keeps it ready; past that, the 503 and status say since when evaluations wait', async () => {
+  const t0 = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+  let now = t0;
+  const { daemon, store } = await makeDaemon(() => now, 25_000, '', ', requestBudget: { perHour: 100 }');
+  await daemon.start();
+  await until(() => daemon.readiness().ready);
+
+  // the hour's requests used up by evaluations of other processes: the budget holds the next ones back
+  const budgetFile = join(dir, 'state', 'langfuse-budget.json');
+  const budget = JSON.parse(await readFile(budgetFile, 'utf8')) as { log: Array<[number, number]> };
+  await writeFile(budgetFile, JSON.stringify({ ...budget, log: [[t0.getTime(), 100]] }));
+  const deferredAt = new Date(t0.getTime() + 46 * 60_000);
+  now = deferredAt;
+  // the tick the scheduler would run
+  await daemon['evaluate'](['budget'], deferredAt);
+  const retryAt = new Date(t0.getTime() + 61 * 60_000);
+  const deferral = `evaluations deferred by the request budget since ${deferredAt.toISOString()} (next possible at ${retryAt.toISOString()})`;
+  // 46 min without a success is more than 3 × 15 min, but the budget allows nothing before retryAt
+  expect(daemon.readiness()).toEqual({ ready: true, reason: `ok: last successful evaluation at ${t0.toISOString()}; ${deferral}` });
+  now = new Date(t0.getTime() + 61 * 60_000 + 45 * 60_000);
+  expect(daemon.readiness().ready).toBe(true);
+  now = new Date(now.getTime() + 1_000);
+  expect(daemon.readiness()).toEqual({
+    ready: false,
+    reason: `last successful evaluation ${106 * 60 + 1} s ago, more than the ${106 * 60} s allowed; ${deferral}`,
+  });
+
+  const status = describeState(await store.load(), store.file, now);
+  expect(status).toContain(
+    `Last deferral by the request budget: ${deferredAt.toISOString()} (limit): 100 of 100 requests used in the last hour; next possible at ${retryAt.toISOString()}`,
+  );
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
 import type { HttpReceiver } from '../support/http-receiver.js';
 import { CHANNELS_YAML, SECRETS, startPeers, type Peers } from '../support/harness.js';
 import { spend } from '../support/observations.js';
@@ -112,6 +112,55 @@ describe('check', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stderr).not.toContain('sk-lf-wrong-key-999');
     expectNoSecrets(result.stdout + result.stderr);
+  });
+
+  test('an absurd Retry-After (99999999999999): the next check and status still work, paused for 24 h', async () => {
+    fake.inject({ kind: 'status', status: 429, retryAfter: '99999999999999', path: '/api/public/v2/metrics' });
+    const first = await cli(['check', '--state-dir', 'state']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('Langfuse rate limit reached (HTTP 429; it may be retried in 24.0 h)');
+    const queried = fake.requests.length;
+    const second = await cli(['check', '--state-dir', 'state']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/Langfuse asked to wait \(HTTP 429\) until \d{4}-\d\d-\d\dT[\d:.]+Z/);
+    expect(second.stderr + first.stderr).not.toContain('Invalid time value');
+    expect(fake.requests.length).toBe(queried);
+    const stored = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { langfuse: { blockedUntil: string } };
+    const budget = JSON.parse(await readFile(join(dir, 'state', 'langfuse-budget.json'), 'utf8')) as { pausedUntil: number };
+    // both pauses are the same 24 h from the first check, not 3 million years
+    expect(Date.parse(stored.langfuse.blockedUntil) - budget.pausedUntil).toBeLessThan(60_000);
+    expect(budget.pausedUntil - fake.requests[0]!.at.getTime()).toBeLessThanOrEqual(24 * 3_600_000 + 60_000);
+    const status = await cli(['status', '--state-dir', 'state']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`Langfuse asked not to be queried before ${stored.langfuse.blockedUntil}`);
+  });
+
+  test('against a self-hosted Langfuse v3 (v2 answers 404), an evaluation with concurrent queries succeeds on v1', async () => {
+    const v3 = await startFakeLangfuse({
+      observations: [spend(new Date(Date.now() - 60_000), 61.25)],
+      publicKey: env.LANGFUSE_PUBLIC_KEY,
+      secretKey: env.LANGFUSE_SECRET_KEY,
+      v2Enabled: false,
+    });
+    try {
+      const config = `${CHANNELS_YAML}
+alerts:
+  - { name: rolling-budget, window: 1h, threshold: 50, channels: [terminal] }
+  - { name: prod-budget, window: day, threshold: 50, filters: { environment: production }, channels: [terminal] }
+  - { name: gpt-budget, window: day, threshold: 50, filters: { model: gpt-4o }, channels: [terminal] }
+`;
+      const result = await cli(['check', '--state-dir', 'state'], { config, env: { ...env, LANGFUSE_BASE_URL: v3.url } });
+      expect(result.stderr).not.toContain('no such endpoint');
+      expect(result.code).toBe(0);
+      const v2 = v3.requests.filter((r) => r.path === '/api/public/v2/metrics');
+      const v1 = v3.requests.filter((r) => r.path === '/api/public/metrics');
+      // the queries went out together: more than one met v2's 404
+      expect(v2.length).toBeGreaterThan(1);
+      expect(v1.length).toBeGreaterThanOrEqual(v2.length);
+      expect(v1.every((r) => r.status === 200)).toBe(true);
+    } finally {
+      await v3.close();
+    }
   });
 
   test('--alert with an unknown name is a usage error', async () => {

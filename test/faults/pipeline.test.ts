@@ -61,6 +61,44 @@ describe('Langfuse faults', () => {
     expect(bodies(harness).map((b) => b.alert)).toEqual(['daily-budget']);
   });
 
+  test.each(['99999999999999', '3600000'])('a 429 with Retry-After: %s pauses for 24 hours, not for ever', async (retryAfter) => {
+    harness = await startHarness(BUDGET, [spend(later(-60), 60)]);
+    harness.fake.inject({ kind: 'status', status: 429, retryAfter });
+    const first = await harness.check(NOW);
+    expect(first.alertFailures[0]!.error).toBe('Langfuse rate limit reached (HTTP 429; it may be retried in 24.0 h)');
+    expect((await harness.store.load()).langfuse.blockedUntil).toBe('2026-11-25T15:00:00.000Z');
+    const queried = harness.fake.requests.length;
+    const second = await harness.check(later(60));
+    expect(harness.fake.requests.length).toBe(queried);
+    expect(second.alertFailures[0]!.error).toContain('before 2026-11-25T15:00:00.000Z');
+    const afterPause = await harness.check(later(24 * 60 + 1));
+    expect(afterPause.alertFailures).toEqual([]);
+    expect(harness.fake.requests.length).toBeGreaterThan(queried);
+  });
+
+  test('a damaged Langfuse pause in state.json is repaired on read, and reported once', async () => {
+    harness = await startHarness(BUDGET, [spend(later(-60), 60)]);
+    const h = harness;
+    const damage = (blockedUntil: unknown) =>
+      h.store.update((state) => ({ ...state, langfuse: { ...state.langfuse, blockedUntil: blockedUntil as string } }));
+
+    // not a date: dropped, Langfuse is queried
+    await damage('Invalid Date');
+    const notADate = await h.check(NOW);
+    expect(notADate.alertFailures).toEqual([]);
+    expect((await h.store.load()).langfuse.blockedUntil).toBeNull();
+    expect(h.logs()).toContain('the stored Langfuse pause (Invalid Date) is not a date: dropped');
+
+    // years ahead (written by an older version): 24 h from now, then written back
+    await damage('+275760-09-13T00:00:00.000Z');
+    const farAhead = await h.check(later(15));
+    expect(farAhead.alertFailures[0]!.error).toContain('before 2026-11-25T15:15:00.000Z');
+    expect((await h.store.load()).langfuse.blockedUntil).toBe('2026-11-25T15:15:00.000Z');
+    await h.check(later(30));
+    expect(h.logs().match(/more than 24 h ahead/g)).toHaveLength(1);
+    expect((await h.check(later(24 * 60 + 15))).alertFailures).toEqual([]);
+  });
+
   test('a hanging Langfuse is bounded by the evaluation time budget', async () => {
     harness = await startHarness(BUDGET, [spend(later(-60), 60)], { policy: { fetchBudgetMs: 300 }, langfuseTimeoutMs: 60_000 });
     harness.fake.inject({ kind: 'hang', times: 10 });

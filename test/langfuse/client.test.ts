@@ -1,6 +1,9 @@
 // The Langfuse client and spend source against the fake Langfuse over a real socket: query shape,
 // number parsing, retries, Retry-After, v1 fallback.
-import { afterEach, describe, expect, test } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, onTestFinished, test } from 'vitest';
 import { LangfuseClient, LangfuseError } from '../../src/langfuse/client.js';
 import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
@@ -15,7 +18,10 @@ afterEach(async () => {
 const FROM = new Date('2026-11-24T00:00:00.000Z');
 const TO = new Date('2026-11-25T00:00:00.000Z');
 
-async function setup(observations = [spend('2026-11-24T10:00:00Z', 3)], options: { v2Enabled?: boolean; stringIntegers?: boolean } = {}) {
+async function setup(
+  observations = [spend('2026-11-24T10:00:00Z', 3)],
+  { clock, ...options }: { v2Enabled?: boolean; stringIntegers?: boolean; clock?: () => Date } = {},
+) {
   fake = await startFakeLangfuse({ observations, publicKey: 'pk-test', secretKey: 'sk-test-secret', ...options });
   const sleeps: number[] = [];
   const warnings: string[] = [];
@@ -27,6 +33,7 @@ async function setup(observations = [spend('2026-11-24T10:00:00Z', 3)], options:
     maxAttempts: 3,
     sleep: async (ms) => void sleeps.push(ms),
     onWarning: (message) => warnings.push(message),
+    ...(clock ? { clock } : {}),
   });
   return { fake, client, source: new LangfuseSpendSource(client), sleeps, warnings };
 }
@@ -162,8 +169,63 @@ describe('faults', () => {
   });
 });
 
+describe('answers too large or malformed', () => {
+  /** A Langfuse stand-in that answers every request with `body` (and `headers`); counts requests. */
+  async function answering(body: Buffer | string, headers: Record<string, string> = {}) {
+    let requests = 0;
+    const server: Server = createServer((_req, res) => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { url, requests: () => requests };
+  }
+  const clientFor = (baseUrl: string, options: { maxBodyBytes?: number } = {}) =>
+    new LangfuseClient({ baseUrl, publicKey: 'p', secretKey: 's', maxAttempts: 3, sleep: async () => {}, ...options });
+
+  test('a gzip bomb at the real 32 MB limit is refused without a retry', async () => {
+    // 40 MB of zeros, 40 KB on the wire
+    const peer = await answering(gzipSync(Buffer.alloc(40 << 20)), { 'content-encoding': 'gzip' });
+    const error = (await new LangfuseSpendSource(clientFor(peer.url)).spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    expect(error).toBeInstanceOf(LangfuseError);
+    expect([error.message, error.kind, error.retryable]).toEqual(['Langfuse answered more than 32 MB', 'too-large', false]);
+    expect(peer.requests()).toBe(1);
+  });
+
+  test('a plain answer over a smaller limit (an option) is refused the same way', async () => {
+    const peer = await answering(JSON.stringify({ data: Array.from({ length: 20_000 }, () => ({ sum_totalCost: 1 })) }));
+    const source = new LangfuseSpendSource(clientFor(peer.url, { maxBodyBytes: 64 << 10 }));
+    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse answered more than 64 KB$/);
+    expect(peer.requests()).toBe(1);
+  });
+
+  test.each([
+    ['"1e999"', '{"data":[{"sum_totalCost":"1e999"}]}'],
+    ['1e999 (Infinity once parsed)', '{"data":[{"sum_totalCost":1e999}]}'],
+    ['"NaN"', '{"data":[{"sum_totalCost":"NaN"}]}'],
+  ])('a cost of %s is a malformed answer: retried, then an error', async (_name, body) => {
+    const { fake, source, sleeps } = await setup();
+    fake.inject({ kind: 'status', status: 200, body });
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(sleeps).toHaveLength(1);
+    fake.inject({ kind: 'status', status: 200, body, times: 3 });
+    const error = (await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    expect([error.message, error.kind]).toEqual(['Langfuse sent a sum_totalCost that is not a finite number', 'bad-response']);
+  });
+
+  test('the top-N form (groupBy userId) treats Infinity the same way', async () => {
+    const { fake, source, sleeps } = await setup([spend('2026-11-24T10:00:00Z', 3, { userId: 'u-1' })]);
+    fake.inject({ kind: 'status', status: 200, body: '{"data":[{"userId":"u-1","sum_totalCost":"Infinity"}]}' });
+    const reading = await source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'userId', top: 5 });
+    expect([...reading.byGroup!.entries()]).toEqual([['u-1', 3]]);
+    expect(sleeps).toHaveLength(1);
+  });
+});
+
 describe('v1 fallback (self-hosted Langfuse v3)', () => {
-  test('v2 answering 404 switches to v1 for good, with a warning about metadata filters', async () => {
+  test('v2 answering 404 switches to v1, with a warning about metadata filters', async () => {
     const { fake, source, client, warnings } = await setup(
       [spend('2026-11-24T10:00:00Z', 3, { model: 'gpt-4o', release: '1.0' }), spend('2026-11-24T10:00:00Z', 0, { model: 'x' })],
       { v2Enabled: false },
@@ -181,6 +243,89 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
       '/api/public/metrics',
     ]);
     expect(fake.requests.map((r) => r.status)).toEqual([404, 200, 200]);
+  });
+
+  test('concurrent queries that all meet v2\'s 404 all succeed on v1', async () => {
+    const { fake, source, client, warnings } = await setup([spend('2026-11-24T10:00:00Z', 3, { model: 'gpt-4o' })], { v2Enabled: false });
+    const readings = await Promise.all([
+      source.spend({ from: FROM, to: TO, filters: {} }),
+      source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'model' }),
+      source.spend({ from: FROM, to: TO, filters: { model: 'gpt-4o' } }),
+      source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'userId', top: 5 }),
+    ]);
+    expect(readings.map((r) => r.total)).toEqual([3, 3, 3, 3]);
+    expect(client.apiVersion).toBe('v1');
+    expect(warnings).toHaveLength(1);
+    expect(fake.requests.filter((r) => r.path === '/api/public/v2/metrics').map((r) => r.status)).toEqual([404, 404, 404, 404]);
+    expect(fake.requests.filter((r) => r.path === '/api/public/metrics').map((r) => r.status)).toEqual([200, 200, 200, 200]);
+  });
+
+  test('one 404 from v2 during a deploy, on a Langfuse whose v1 is off: back on v2 within the same query', async () => {
+    const { fake, source, client, warnings } = await setup();
+    fake.inject({ kind: 'status', status: 404, path: '/api/public/v2/metrics' });
+    fake.inject({ kind: 'status', status: 404, path: '/api/public/metrics', times: 100 });
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(client.apiVersion).toBe('v2');
+    expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/public/v2/metrics 404',
+      '/api/public/metrics 404',
+      '/api/public/v2/metrics 200',
+    ]);
+    expect(warnings[warnings.length - 1]).toBe('Langfuse answers the v2 Metrics API again: using it instead of the legacy v1 API.');
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(fake.requests.at(-1)!.path).toBe('/api/public/v2/metrics');
+  });
+
+  test('on v1, v2 is tried again hourly (injected clock): a Langfuse whose v2 came back is used on v2 again', async () => {
+    let now = new Date('2026-11-25T08:00:00Z');
+    const { fake, source, client, warnings } = await setup(undefined, { clock: () => now });
+    fake.inject({ kind: 'status', status: 404, path: '/api/public/v2/metrics' });
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(client.apiVersion).toBe('v1');
+    now = new Date('2026-11-25T08:59:59Z');
+    await source.spend({ from: FROM, to: TO, filters: {} });
+    expect(client.apiVersion).toBe('v1');
+    now = new Date('2026-11-25T09:00:00Z');
+    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect(client.apiVersion).toBe('v2');
+    expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/public/v2/metrics 404',
+      '/api/public/metrics 200',
+      '/api/public/metrics 200',
+      '/api/public/v2/metrics 200',
+    ]);
+    expect(warnings).toHaveLength(2);
+  });
+
+  test('a Langfuse whose v2 keeps answering 404 stays on v1: one probe an hour, one warning', async () => {
+    let now = new Date('2026-11-25T08:00:00Z');
+    const { fake, source, client, warnings } = await setup(undefined, { v2Enabled: false, clock: () => now });
+    await source.spend({ from: FROM, to: TO, filters: {} });
+    for (const at of ['2026-11-25T08:30:00Z', '2026-11-25T09:00:00Z', '2026-11-25T09:30:00Z', '2026-11-25T10:00:00Z']) {
+      now = new Date(at);
+      expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    }
+    expect(client.apiVersion).toBe('v1');
+    expect(fake.requests.filter((r) => r.path === '/api/public/v2/metrics')).toHaveLength(3);
+    expect(warnings).toHaveLength(1);
+  });
+
+  test('v1 failing sends the query to v2 again; a v2 that still 404s leaves v1\'s own error', async () => {
+    const { fake, source, client } = await setup(undefined, { v2Enabled: false });
+    await source.spend({ from: FROM, to: TO, filters: {} });
+    fake.inject({ kind: 'status', status: 503, path: '/api/public/metrics', times: 3 });
+    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse is unavailable \(HTTP 503/);
+    expect(client.apiVersion).toBe('v1');
+    expect(fake.requests.slice(2).map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/api/public/metrics 503',
+      '/api/public/metrics 503',
+      '/api/public/metrics 503',
+      '/api/public/v2/metrics 404',
+    ]);
+    // a 429 on v1 asks for fewer requests: no probe
+    fake.inject({ kind: 'status', status: 429, retryAfter: 7200, path: '/api/public/metrics' });
+    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/rate limit/);
+    expect(fake.requests.at(-1)!.path).toBe('/api/public/metrics');
   });
 });
 

@@ -1,11 +1,15 @@
 // Outbound HTTP through a proxy: the CLI, as a child process with HTTP_PROXY set, reaches Langfuse
 // and a webhook only through a local forward proxy — unless NO_PROXY exempts them.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, onTestFinished, test } from 'vitest';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
-import { ProxyConfigError, proxySettings } from '../../src/net/proxy.js';
+import { installProxyFromEnv, ProxyConfigError, proxySettings } from '../../src/net/proxy.js';
+import { BodyTooLargeError, nodeTransport, send, useTransport } from '../../src/net/transport.js';
 import { spend, startCli } from '../support/cli-process.js';
 import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
@@ -29,6 +33,36 @@ describe('proxySettings', () => {
     expect(() => proxySettings({ HTTPS_PROXY: 'http://user:s3cret@' })).toThrow(
       new ProxyConfigError('HTTPS_PROXY is not a proxy URL such as http://proxy.example.com:3128'),
     );
+  });
+});
+
+describe('the proxy transport', () => {
+  test('stops reading past maxBodyBytes like the direct one, a gzip bomb included', async () => {
+    const MB = 1 << 20;
+    const proxy = await startForwardProxy();
+    const server = createServer((req, res) => {
+      if (req.url === '/bomb') res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(16 * MB)));
+      else if (req.url === '/small') res.end('{"ok":true}');
+      else {
+        res.writeHead(502);
+        for (let i = 0; i < 48; i++) res.write(Buffer.alloc(64 * 1024, 'x'));
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(async () => {
+      useTransport(nodeTransport);
+      await proxy.close();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect(await installProxyFromEnv({ HTTP_PROXY: proxy.url })).toBe(true);
+    const get = (path: string) => send({ method: 'GET', url: `${origin}${path}`, signal: new AbortController().signal, maxBodyBytes: MB });
+    await expect(get('/bomb')).rejects.toThrow(new BodyTooLargeError(MB, 200));
+    await expect(get('/streamed')).rejects.toMatchObject({ name: 'BodyTooLargeError', status: 502 });
+    expect((await get('/small')).body).toBe('{"ok":true}');
+    expect(proxy.requests.length).toBeGreaterThan(0);
+    expect(new Set(proxy.requests.map((r) => r.target))).toEqual(new Set([new URL(origin).host]));
   });
 });
 

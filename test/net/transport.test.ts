@@ -4,9 +4,9 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { nodeTransport, TransportError } from '../../src/net/transport.js';
+import { BodyTooLargeError, nodeTransport, TransportError } from '../../src/net/transport.js';
 import { httpRequest } from '../../src/util/http.js';
 import { generateSelfSignedCert } from '../support/smtp.js';
 
@@ -24,7 +24,7 @@ async function serve(listener: RequestListener, tls?: { cert: string; key: strin
 }
 
 const never = () => new AbortController().signal;
-const get = (url: string) => nodeTransport({ method: 'GET', url, signal: never() });
+const get = (url: string, maxBodyBytes = 1 << 20) => nodeTransport({ method: 'GET', url, signal: never(), maxBodyBytes });
 const TEXT = 'spend: $12.34 — über budget '.repeat(200);
 
 describe('nodeTransport', () => {
@@ -89,7 +89,7 @@ describe('nodeTransport', () => {
         res.end('ok');
       });
     });
-    await nodeTransport({ method: 'POST', url, headers: { 'user-agent': 'other' }, body: '{"text":"é"}', signal: never() });
+    await nodeTransport({ method: 'POST', url, headers: { 'user-agent': 'other' }, body: '{"text":"é"}', signal: never(), maxBodyBytes: 1 << 20 });
     expect(seen).toEqual({ length: '13', agent: 'other', body: '{"text":"é"}' });
   });
 
@@ -126,6 +126,44 @@ describe('nodeTransport', () => {
 
   it('refuses a scheme other than http and https', async () => {
     await expect(get('ftp://127.0.0.1/x')).rejects.toThrow(TransportError);
+  });
+});
+
+describe('the body limit', () => {
+  const MB = 1 << 20;
+
+  it('refuses a body that declares more than the limit, and one that streams more without saying', async () => {
+    const url = await serve((req, res) => {
+      const body = Buffer.alloc(3 * MB, 'x');
+      if (req.url === '/declared') res.writeHead(200, { 'content-length': body.length }).end(body);
+      else {
+        res.writeHead(500);
+        for (let i = 0; i < 48; i++) res.write(body.subarray(i * 64 * 1024, (i + 1) * 64 * 1024));
+        res.end();
+      }
+    });
+    await expect(get(`${url}/declared`, MB)).rejects.toThrow(new BodyTooLargeError(MB, 200));
+    const streamed = await get(`${url}/streamed`, MB).catch((error: unknown) => error);
+    expect(streamed).toBeInstanceOf(BodyTooLargeError);
+    expect(streamed).toMatchObject({ message: 'the response is larger than 1 MB', status: 500, maxBodyBytes: MB });
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    // quality 1: the default (11) takes seconds to compress 16 MB
+    ['br', (input: Buffer) => brotliCompressSync(input, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } })],
+  ] as const)('stops decoding a %s bomb at the limit', async (encoding, compress) => {
+    // 16 MB of zeros in a few KB: the limit counts what they decode to
+    const bomb = compress(Buffer.alloc(16 * MB));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const url = await serve((_req, res) => res.writeHead(200, { 'content-encoding': encoding, 'content-length': bomb.length }).end(bomb));
+    await expect(get(url, MB)).rejects.toThrow(new BodyTooLargeError(MB, 200));
+  });
+
+  it('reads a body of exactly the limit', async () => {
+    const url = await serve((_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(64 * 1024, 'a'))));
+    expect((await get(url, 64 * 1024)).body).toHaveLength(64 * 1024);
   });
 });
 

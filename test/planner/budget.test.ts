@@ -1,7 +1,7 @@
 // The request budget: limits that hold over any hour or day, evaluations spread rather than
 // bunched, Retry-After honoured and the pace slowed after a 429, and state that survives restarts.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -10,6 +10,7 @@ import { alertQueries, budgetLimits, describeBudget, RequestBudget } from '../..
 import { BUDGET_FILE } from '../../src/planner/budget.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from './reference.js';
 import { plannerFixture, type PlannerFixture } from './support.js';
+import { spend } from '../support/observations.js';
 
 const HOUR = 3_600_000;
 let fixture: PlannerFixture | undefined;
@@ -102,13 +103,13 @@ describe('shared by the processes of one state directory (a daemon and a check)'
     await check.record(5, t0);
     const later = new Date(t0.getTime() + 60_000);
     expect(daemon.snapshot(later).usedLastHour).toBe(5);
-    await daemon.refresh();
-    await dryRun.refresh();
+    await daemon.refresh(later);
+    await dryRun.refresh(later);
     expect([daemon.snapshot(later).usedLastHour, dryRun.snapshot(later).usedLastHour]).toEqual([10, 10]);
     expect(daemon.admit(1, later)).toMatchObject({ ok: false, kind: 'limit' });
 
     await check.rateLimited(600, later);
-    await daemon.refresh();
+    await daemon.refresh(later);
     expect(daemon.admit(0, new Date(later.getTime() + 1_000))).toMatchObject({ ok: false, kind: 'rate-limited' });
   });
 
@@ -206,4 +207,53 @@ describe('at run time', () => {
     expect(budget.limited(ticks[5]!)).toBe(true);
     expect(budget.limited(new Date(snapshot.pausedUntil!.getTime() + HOUR))).toBe(false);
   }, 60_000);
+});
+
+describe('a pause that cannot be right', () => {
+  const DAILY = `
+alerts:
+  - name: daily
+    window: day
+    threshold: 50
+    channels: [terminal]
+`;
+  const NOW = new Date('2026-06-10T12:00:00Z');
+
+  test.each(['99999999999999', '3600000'])('Retry-After: %s over a real socket pauses for 24 hours, and admission says until when', async (retryAfter) => {
+    fixture = await plannerFixture(DAILY, [spend('2026-06-10T01:00:00Z', 1)]);
+    const budget = await RequestBudget.open({ stateDir: fixture.stateDir, limits: budgetLimits('core') });
+    fixture.fake.inject({ kind: 'status', status: 429, retryAfter, times: 10 });
+    await fixture.planned({ budget }).spendAll(alertQueries(fixture.config.alerts, NOW, 'UTC'));
+    const dayLater = new Date(NOW.getTime() + 24 * HOUR);
+    expect(budget.snapshot(NOW).pausedUntil).toEqual(dayLater);
+    // another process reading the file sees the same pause
+    const other = await RequestBudget.open({ stateDir: fixture.stateDir, limits: budgetLimits('core') });
+    await other.refresh(new Date(NOW.getTime() + HOUR));
+    const refused = other.admit(1, new Date(NOW.getTime() + HOUR));
+    expect(refused).toMatchObject({ ok: false, kind: 'rate-limited', retryAt: dayLater });
+    if (!refused.ok) expect(refused.reason).toBe(`Langfuse asked to wait (HTTP 429) until ${dayLater.toISOString()}`);
+    expect(other.admit(1, dayLater)).toEqual({ ok: true });
+  });
+
+  test.each([
+    ['not a time', 'soon', null, 'is not a time: dropped'],
+    ['beyond what a Date holds', 1e20, null, 'is not a time: dropped'],
+    ['41 days ahead', Date.parse('2026-07-21T12:00:00Z'), Date.parse('2026-06-11T12:00:00Z'), 'more than 24 h ahead: shortened to 2026-06-11T12:00:00.000Z'],
+  ])('a hand-damaged langfuse-budget.json (%s) is repaired on read, written back and reported once', async (_name, pausedUntil, repaired, problem) => {
+    dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
+    const file = join(dir, BUDGET_FILE);
+    await writeFile(file, JSON.stringify({ version: 1, log: [], pacing: { [String(HOUR)]: 'x' }, pausedUntil, strike: null }));
+    const reported: string[] = [];
+    const budget = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 }, onRepair: (message) => reported.push(message) });
+    await budget.refresh(NOW);
+    const admission = budget.admit(1, NOW);
+    if (repaired === null) expect(admission).toEqual({ ok: true });
+    else expect(admission).toMatchObject({ ok: false, kind: 'rate-limited', retryAt: new Date(repaired) });
+    expect(budget.snapshot(NOW).pausedUntil).toEqual(repaired === null ? null : new Date(repaired));
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ pausedUntil: repaired, pacing: {} });
+    await budget.refresh(new Date(NOW.getTime() + 60_000));
+    await budget.record(1, new Date(NOW.getTime() + 60_000));
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toContain(problem);
+  });
 });

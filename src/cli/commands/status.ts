@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { State } from '../../state/state.js';
 import { StateStore } from '../../state/store.js';
+import { langfusePause } from '../../pipeline/requests.js';
 import type { CliOptions } from '../args.js';
 import type { Io } from '../runtime.js';
 import { formatSeconds } from '../../util/format-seconds.js';
@@ -27,6 +28,13 @@ export function describeState(state: State, file: string, now: Date): string {
     );
     for (const error of last.errors) lines.push(`  error: ${error}`);
   }
+  const deferral = state.lastDeferral;
+  if (deferral !== undefined) {
+    lines.push(
+      `Last deferral by the request budget: ${String(deferral.at)} (${String(deferral.kind)}): ${String(deferral.reason)}; ` +
+        `next possible at ${String(deferral.retryAt)}`,
+    );
+  }
   const firing = Object.values(state.series).filter((s) => s.notified.length > 0);
   lines.push(`Firing series: ${firing.length}`);
   for (const s of firing.sort((a, b) => a.alert.localeCompare(b.alert) || a.seriesKey.localeCompare(b.seriesKey))) {
@@ -42,9 +50,11 @@ export function describeState(state: State, file: string, now: Date): string {
     });
     lines.push(`  ${entry.notification.id} (since ${entry.createdAt}) → ${channels.join('; ')}`);
   }
+  // as the next evaluation will read it: a stored pause that can't be right is shown repaired
+  const pause = langfusePause(state, now).until;
   const unhealthy = [
     ...(state.langfuse.failures > 0 ? [`Langfuse: ${state.langfuse.failures} failed evaluation(s) since ${state.langfuse.since}: ${state.langfuse.lastError}`] : []),
-    ...(state.langfuse.blockedUntil ? [`Langfuse asked not to be queried before ${state.langfuse.blockedUntil}`] : []),
+    ...(pause === null ? [] : [`Langfuse asked not to be queried before ${pause.toISOString()}`]),
     ...Object.entries(state.channels).map(([name, h]) => `channel ${name}: ${h.failures} failed evaluation(s) since ${h.since}: ${h.lastError}`),
   ];
   if (unhealthy.length > 0) lines.push('Problems:', ...unhealthy.map((line) => `  ${line}`));
