@@ -189,7 +189,8 @@ describe('test-notify', () => {
 });
 
 test('status on an empty state directory', async () => {
-  const result = await cli(['status', '--state-dir', 'nothing-here']);
+  await mkdir(join(dir, 'empty'));
+  const result = await cli(['status', '--state-dir', 'empty']);
   expect(result.code).toBe(0);
   expect(result.stdout).toContain('Last evaluation: never');
 });
