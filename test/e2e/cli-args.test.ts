@@ -144,6 +144,17 @@ describe('PORT and HOST are read by run only', () => {
   });
 });
 
+test('.env: an unquoted value with "#" is warned about on stderr, without the value; the command goes on', async () => {
+  await writeFile(join(dir, '.env'), 'LOG_FORMAT=json\nHOOK_SECRET=s3cr3t#tail\n');
+  const { code, stdout, stderr } = await cli(['help']);
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/^Usage: spend-alerts/);
+  expect(stderr).toBe(
+    `spend-alerts: warning: ${join(dir, '.env')}:2:19 HOOK_SECRET: the value is not quoted, so dotenv reads it only up to this "#" ` +
+      'while docker --env-file keeps the whole line; quote the value to keep the "#", or remove what follows it',
+  );
+});
+
 test('status without a state directory says so and exits 1', async () => {
   const { code, stdout, stderr } = await cli(['status', '--state-dir', 'nothing-here']);
   expect(code).toBe(1);
