@@ -58,8 +58,8 @@ function cutAtHash(file: string, content: string): ConfigWarning[] {
       col: line.indexOf('#') + 1,
       path: name,
       message:
-        'the value is not quoted, so dotenv reads it only up to this "#" while docker --env-file keeps the whole line; ' +
-        'quote the value to keep the "#", or remove what follows it',
+        'the value is not quoted, so it ends at this "#" (the rest reads as a comment) while docker --env-file keeps the whole line: ' +
+        `quote it (Docker keeps the quotes too) or put it in a file named by ${name}_FILE`,
     });
   });
   return warnings;

@@ -59,8 +59,8 @@ describe('loadDotEnv', () => {
       ['NOTE', 3, 12],
     ]);
     expect(formatIssue(warnings[0]!)).toBe(
-      `${join(cwd, '.env')}:1:16 HOOK_SECRET: the value is not quoted, so dotenv reads it only up to this "#" while docker --env-file ` +
-        'keeps the whole line; quote the value to keep the "#", or remove what follows it',
+      `${join(cwd, '.env')}:1:16 HOOK_SECRET: the value is not quoted, so it ends at this "#" (the rest reads as a comment) while docker ` +
+        '--env-file keeps the whole line: quote it (Docker keeps the quotes too) or put it in a file named by HOOK_SECRET_FILE',
     );
     for (const warning of warnings) expect(warning.message).not.toMatch(/abc|def|plain|comment Docker/);
   });

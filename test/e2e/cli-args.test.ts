@@ -150,8 +150,9 @@ test('.env: an unquoted value with "#" is warned about on stderr, without the va
   expect(code).toBe(0);
   expect(stdout).toMatch(/^Usage: spend-alerts/);
   expect(stderr).toBe(
-    `spend-alerts: warning: ${join(dir, '.env')}:2:19 HOOK_SECRET: the value is not quoted, so dotenv reads it only up to this "#" ` +
-      'while docker --env-file keeps the whole line; quote the value to keep the "#", or remove what follows it',
+    `spend-alerts: warning: ${join(dir, '.env')}:2:19 HOOK_SECRET: the value is not quoted, so it ends at this "#" ` +
+      '(the rest reads as a comment) while docker --env-file keeps the whole line: quote it (Docker keeps the quotes too) or put it ' +
+      'in a file named by HOOK_SECRET_FILE',
   );
 });
 
