@@ -7,7 +7,7 @@ import { deliver, type DeliveryOutcome } from '../channels/deliver.js';
 import type { Notification } from '../notify/notification.js';
 import { planNotifications, type PlannedNotification } from '../notify/plan.js';
 import { pruneRemovedAlerts, type State } from '../state/state.js';
-import { describeDeliveryFailure, describeUnread, unreadByError } from './failures.js';
+import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from './failures.js';
 import { recordChannelHealth, recordLangfuseHealth } from './health.js';
 import { addToOutbox, dueByChannel, expireUndeliverable, recordOutcome } from './outbox.js';
 import { alertRequests, anySignal, fetchAndEvaluate, finalizedAfter } from './requests.js';
@@ -113,7 +113,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
       alertsEvaluated: evaluations.filter((e) => !e.final).length,
       firing: countFiring(evaluations),
       notificationsSent: deliveries.filter((d) => d.ok).length,
-      errors: [...alertFailures.map((f) => `${f.alert}: ${f.error}`), ...deliveryFailures.map((f) => `${f.channel}: ${f.error}`)],
+      errors: [...unreadByError(alertFailures).map(describeUnread), ...deliveryFailuresByChannel(deliveryFailures).map(describeDeliveryFailure)],
     },
   }));
   return report(evaluations, alertFailures, planned, pendingByChannel, deliveries, deliveryFailures, final);

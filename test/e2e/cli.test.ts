@@ -181,6 +181,8 @@ alerts:
       expect(errors[0]).toMatchObject({ alerts: ['rolling-budget', 'daily', 'per-model'], err: expect.stringMatching(/^Langfuse refused the API keys/) });
       expect(errors[0]!['msg']).toBe(plain[0]!.slice('spend-alerts: '.length));
       expect(result.stderr).not.toContain('sk-lf-wrong-key-999');
+      const status = await cli(['status', '--state-dir', 'state'], { config: THREE, env: wrongKey() });
+      expect(status.stdout.split('\n').filter((line) => line.startsWith('  error: '))).toEqual([`  error: ${errors[0]!['msg']}`]);
     });
 
     test('--dry-run says Langfuse could not be read, not that nothing would be sent', async () => {
