@@ -159,7 +159,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
 
   const [first, ...rest] = positionals;
   if (first === 'help') {
-    if (rest.length > 1) throw new UsageError(`unexpected argument "${rest[1]}"`);
+    if (rest.length > 1) throw new UsageError(`unexpected argument ${quoted(rest[1]!)}`);
     return rest[0] === undefined ? { kind: 'help' } : { kind: 'help', command: commandNamed(rest[0]) };
   }
   if (first === undefined) {
@@ -196,7 +196,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     }
     values.set(option, [...(spec.multiple ? (values.get(option) ?? []) : []), token.value]);
   }
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, command);
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${quoted(rest[0]!)}`, command);
 
   /** The option's value, else its variable's, else its default; `origin` names where it came from. */
   const setting = (option: OptionName): { value: string | undefined; origin: string } => {
@@ -207,7 +207,6 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     if (fromEnv !== undefined) return { value: fromEnv, origin: spec.env! };
     return { value: spec.default, origin: `--${option}` };
   };
-  const runs = (option: OptionName): boolean => accepted.has(option);
   const config = setting('config');
   return {
     kind: 'command',
@@ -218,8 +217,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       stateDir: setting('state-dir').value!,
       logLevel: oneOf(setting('log-level'), LOG_LEVELS),
       logFormat: oneOf(setting('log-format'), LOG_FORMATS),
-      port: runs('port') ? portNumber(setting('port')) : Number(OPTIONS.port.default),
-      host: runs('host') ? hostAddress(setting('host')) : undefined,
+      port: accepted.has('port') ? portNumber(setting('port')) : Number(OPTIONS.port.default),
+      host: accepted.has('host') ? hostAddress(setting('host')) : undefined,
       dryRun: values.has('dry-run'),
       alerts: values.get('alert') ?? [],
       channels: values.get('channel') ?? [],
@@ -230,18 +229,18 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
 function commandNamed(name: string): CommandName {
   if (Object.hasOwn(COMMANDS, name)) return name as CommandName;
   const suggestion = didYouMean(name, COMMAND_NAMES);
-  throw new UsageError(`unknown command "${name}"${suggestion || ` (commands: ${COMMAND_NAMES.join(', ')})`}`);
+  throw new UsageError(`unknown command ${quoted(name)}${suggestion || ` (commands: ${COMMAND_NAMES.join(', ')})`}`);
 }
 
 function oneOf<T extends string>({ value, origin }: { value: string | undefined; origin: string }, allowed: readonly T[]): T {
   if (!(allowed as readonly (string | undefined)[]).includes(value)) {
-    throw new UsageError(`${origin} must be one of ${allowed.join(', ')}, got "${value}"`);
+    throw new UsageError(`${origin} must be one of ${allowed.join(', ')}, got ${quoted(value ?? '')}`);
   }
   return value as T;
 }
 
 function portNumber({ value = '', origin }: { value: string | undefined; origin: string }): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`${origin} must be a port number, got "${value}"`);
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`${origin} must be a port number, got ${quoted(value)}`);
   return Number(value);
 }
 
@@ -249,7 +248,12 @@ function portNumber({ value = '', origin }: { value: string | undefined; origin:
 function hostAddress({ value, origin }: { value: string | undefined; origin: string }): string | undefined {
   if (value === undefined) return undefined;
   if (isIP(value) !== 0 || (HOST_NAME.test(value) && !/^[\d.]+$/.test(value))) return value;
-  throw new UsageError(`${origin} must be an IP address or a host name, got "${value}"`);
+  throw new UsageError(`${origin} must be an IP address or a host name, got ${quoted(value)}`);
+}
+
+/** In double quotes, with any control character escaped: what was typed, shown on one line. */
+function quoted(text: string): string {
+  return JSON.stringify(text);
 }
 
 /** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens. */
