@@ -1,13 +1,73 @@
-// The command line of PRODUCT.md: parsed here, validated here, nothing else reads argv.
+// The command line of PRODUCT.md: parsed here, validated here, nothing else reads argv. One table
+// of options and one of commands (with the options each takes); the usage text, every command's
+// help and the validation are derived from them, so a new command is one more row.
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../config/suggest.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
-
-export const COMMANDS = ['run', 'check', 'validate', 'test-notify', 'demo', 'status'] as const;
-export type CommandName = (typeof COMMANDS)[number];
 
 export class UsageError extends Error {
   override name = 'UsageError';
+
+  /** the command whose options were wrong, when there is one: its help is the one to read */
+  constructor(
+    message: string,
+    readonly command?: CommandName,
+  ) {
+    super(message);
+  }
 }
+
+interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  readonly short?: string;
+  /** what the value is, in help: `--config FILE` */
+  readonly placeholder?: string;
+  /** the environment variable read when the option isn't given */
+  readonly env?: string;
+  readonly default?: string;
+  /** in help, for an option whose default is not a value */
+  readonly defaultText?: string;
+  readonly help: string;
+}
+
+const OPTIONS = {
+  config: { type: 'string', placeholder: 'FILE', env: 'SPEND_ALERTS_CONFIG', default: './alerts.yaml', help: 'alerts file' },
+  'state-dir': { type: 'string', placeholder: 'DIR', env: 'SPEND_ALERTS_STATE_DIR', default: './.spend-alerts', help: 'state directory' },
+  'log-level': { type: 'string', placeholder: 'LEVEL', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error' },
+  'log-format': { type: 'string', placeholder: 'FORMAT', env: 'LOG_FORMAT', default: 'json', help: 'json | pretty' },
+  port: { type: 'string', placeholder: 'PORT', env: 'PORT', default: '9464', help: 'HTTP port for /healthz, /readyz, /metrics' },
+  host: { type: 'string', placeholder: 'HOST', env: 'HOST', defaultText: 'all interfaces', help: 'address the port is bound to' },
+  'dry-run': { type: 'boolean', help: 'print what would be sent; send nothing, write nothing' },
+  alert: { type: 'string', multiple: true, placeholder: 'NAME', help: 'evaluate only this alert (repeatable)' },
+  channel: { type: 'string', multiple: true, placeholder: 'NAME', help: 'only this channel (repeatable)' },
+  help: { type: 'boolean', short: 'h', help: 'this help' },
+  version: { type: 'boolean', short: 'v', help: 'the version' },
+} as const satisfies Record<string, OptionSpec>;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** Every command takes these besides its own. */
+const COMMON_OPTIONS: readonly OptionName[] = ['config', 'state-dir', 'log-level', 'log-format', 'help', 'version'];
+
+interface CommandSpec {
+  readonly summary: string;
+  /** its own options, besides COMMON_OPTIONS */
+  readonly options: readonly OptionName[];
+}
+
+export const COMMANDS = {
+  run: { summary: 'the daemon: evaluates every alert on its schedule until SIGTERM/SIGINT', options: ['port', 'host'] },
+  check: { summary: 'one evaluation of every alert (or --alert NAME), delivers, records state, exits', options: ['dry-run', 'alert'] },
+  validate: { summary: 'checks alerts.yaml and the environment without network calls', options: [] },
+  'test-notify': { summary: 'sends a clearly marked test notification to every channel (or --channel NAME)', options: ['channel'] },
+  demo: { summary: 'the whole pipeline against bundled sample data, no Langfuse account needed', options: [] },
+  status: { summary: 'what the state directory knows', options: [] },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 
 export interface CliOptions {
   readonly command: CommandName;
@@ -17,110 +77,184 @@ export interface CliOptions {
   readonly stateDir: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** run's HTTP port; the other commands serve nothing, read no PORT and get the default */
   readonly port: number;
+  /** run: the address the port is bound to; undefined binds all interfaces (as a container wants) */
+  readonly host: string | undefined;
   readonly dryRun: boolean;
   readonly alerts: readonly string[];
   readonly channels: readonly string[];
 }
 
-export const USAGE = `Usage: spend-alerts <command> [options]
+const EXIT_CODES = 'Exit codes: 0 success (alerts firing is success), 1 runtime failure after retries, 2 invalid configuration or usage.';
 
-Commands:
-  run           the daemon: evaluates every alert on its schedule until SIGTERM/SIGINT
-  check         one evaluation of every alert (or --alert NAME), delivers, records state, exits
-  validate      checks alerts.yaml and the environment without network calls
-  test-notify   sends a clearly marked test notification to every channel (or --channel NAME)
-  demo          the whole pipeline against bundled sample data, no Langfuse account needed
-  status        what the state directory knows
+/** `spend-alerts --help` and `spend-alerts help`. */
+export function usage(): string {
+  const commands = [...COMMAND_NAMES.map((name) => [name, COMMANDS[name].summary] as const), ['help [COMMAND]', 'this text, or a command\'s options'] as const];
+  const width = Math.max(...commands.map(([name]) => name.length)) + 2;
+  const ownOptions = COMMAND_NAMES.flatMap((command) => COMMANDS[command].options.map((option) => [option, `${command}: ${describeOption(option)}`] as const));
+  return [
+    'Usage: spend-alerts <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map(([name, summary]) => `  ${name.padEnd(width)}${summary}`),
+    '',
+    'Options of every command:',
+    ...optionLines(COMMON_OPTIONS.map((option) => [option, describeOption(option)])),
+    '',
+    'Options of one command:',
+    ...optionLines(ownOptions),
+    '',
+    EXIT_CODES,
+  ].join('\n');
+}
 
-Options:
-  --config FILE        alerts file (env SPEND_ALERTS_CONFIG, default ./alerts.yaml)
-  --state-dir DIR      state directory (env SPEND_ALERTS_STATE_DIR, default ./.spend-alerts)
-  --log-level LEVEL    debug | info | warn | error (env LOG_LEVEL, default info)
-  --log-format FORMAT  json | pretty (env LOG_FORMAT, default json)
-  --port PORT          run: HTTP port for /healthz, /readyz, /metrics (env PORT, default 9464)
-  --dry-run            check: print what would be sent; send nothing, write nothing
-  --alert NAME         check: evaluate only this alert (repeatable)
-  --channel NAME       test-notify: only this channel (repeatable)
-  -h, --help           this text
-  -v, --version        the version
+/** `spend-alerts help check` and `spend-alerts check --help`. */
+export function commandHelp(command: CommandName): string {
+  const { summary, options } = COMMANDS[command];
+  return [
+    `Usage: spend-alerts ${command} [options]`,
+    '',
+    `${summary[0]!.toUpperCase()}${summary.slice(1)}.`,
+    '',
+    'Options:',
+    ...optionLines([...options, ...COMMON_OPTIONS].map((option) => [option, describeOption(option)])),
+    '',
+    EXIT_CODES,
+  ].join('\n');
+}
 
-Exit codes: 0 success (alerts firing is success), 1 runtime failure after retries, 2 invalid configuration or usage.`;
+function optionLines(options: ReadonlyArray<readonly [OptionName, string]>): string[] {
+  return options.map(([option, text]) => `  ${spelling(option).padEnd(21)}${text}`);
+}
+
+/** `-h, --help`, `--config FILE` */
+function spelling(option: OptionName): string {
+  const spec: OptionSpec = OPTIONS[option];
+  return `${spec.short ? `-${spec.short}, ` : ''}--${option}${spec.placeholder ? ` ${spec.placeholder}` : ''}`;
+}
+
+function describeOption(option: OptionName): string {
+  const spec: OptionSpec = OPTIONS[option];
+  const fallback = spec.default ?? spec.defaultText;
+  const from = [...(spec.env ? [`env ${spec.env}`] : []), ...(fallback ? [`default ${fallback}`] : [])];
+  return from.length > 0 ? `${spec.help} (${from.join(', ')})` : spec.help;
+}
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 
-export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'command'; options: CliOptions };
+export type ParsedArgs =
+  | { kind: 'help'; command?: CommandName }
+  | { kind: 'version' }
+  | { kind: 'command'; options: CliOptions };
 
 export function parseCommandLine(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        'state-dir': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-        port: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        alert: { type: 'string', multiple: true },
-        channel: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help' };
-  if (values.version) return { kind: 'version' };
-  const [command, ...extra] = positionals;
-  if (command === undefined) throw new UsageError('no command given');
-  if (!(COMMANDS as readonly string[]).includes(command)) {
-    throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(', ')})`);
-  }
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  // Not strict: node's own messages ("Unknown option '--x'. To specify a positional argument
+  // starting with a '-', place it at the end…") are replaced by ones that name the command.
+  const { tokens } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  const positionals = tokens.flatMap((token) => (token.kind === 'positional' ? [token.value] : []));
+  const given = tokens.flatMap((token) => (token.kind === 'option' ? [token] : []));
+  const flagged = (option: OptionName): boolean => given.some((token) => token.name === option);
 
-  const logLevel = oneOf('--log-level', values['log-level'] ?? env.LOG_LEVEL ?? 'info', LOG_LEVELS);
-  const logFormat = oneOf('--log-format', values['log-format'] ?? env.LOG_FORMAT ?? 'json', LOG_FORMATS);
-  const portText = values.port ?? env.PORT ?? '9464';
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a port number, got "${portText}"`);
+  const [first, ...rest] = positionals;
+  if (first === 'help') {
+    if (rest.length > 1) throw new UsageError(`unexpected argument ${quoted(rest[1]!)}`);
+    return rest[0] === undefined ? { kind: 'help' } : { kind: 'help', command: commandNamed(rest[0]) };
+  }
+  if (first === undefined) {
+    if (flagged('help')) return { kind: 'help' };
+    if (flagged('version')) return { kind: 'version' };
+    throw new UsageError('no command given');
+  }
+  const command = commandNamed(first);
+  if (flagged('help')) return { kind: 'help', command };
+  if (flagged('version')) return { kind: 'version' };
 
-  const onlyFor = (flag: string, allowed: readonly CommandName[], given: boolean): void => {
-    if (given && !allowed.includes(command as CommandName)) {
-      throw new UsageError(`${flag} is not an option of "${command}"`);
+  const accepted = new Set<OptionName>([...COMMANDS[command].options, ...COMMON_OPTIONS]);
+  const values = new Map<OptionName, string[]>();
+  for (const token of given) {
+    const option = token.name as OptionName;
+    if (!Object.hasOwn(OPTIONS, option)) {
+      const known = [...accepted].map((name) => `--${name}`);
+      const suggestion = didYouMean(token.rawName, known);
+      throw new UsageError(`unknown option ${token.rawName} for ${command}${suggestion || ` (options: ${known.join(', ')})`}`, command);
     }
-  };
-  onlyFor('--dry-run', ['check'], values['dry-run'] === true);
-  onlyFor('--alert', ['check'], (values.alert?.length ?? 0) > 0);
-  onlyFor('--channel', ['test-notify'], (values.channel?.length ?? 0) > 0);
+    if (!accepted.has(option)) {
+      const owners = COMMAND_NAMES.filter((name) => (COMMANDS[name].options as readonly OptionName[]).includes(option));
+      throw new UsageError(`${token.rawName} is an option of ${owners.join(', ')}, not of ${command}`, command);
+    }
+    const spec: OptionSpec = OPTIONS[option];
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw new UsageError(`${token.rawName} takes no value`, command);
+      values.set(option, []);
+      continue;
+    }
+    // `--config --dry-run`: node would take "--dry-run" as the file name.
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+      throw new UsageError(`${token.rawName} needs a value: ${spelling(option)}`, command);
+    }
+    values.set(option, [...(spec.multiple ? (values.get(option) ?? []) : []), token.value]);
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${quoted(rest[0]!)}`, command);
 
-  const configFromEnv = env.SPEND_ALERTS_CONFIG;
+  /** The option's value, else its variable's, else its default; `origin` names where it came from. */
+  const setting = (option: OptionName): { value: string | undefined; origin: string } => {
+    const spec: OptionSpec = OPTIONS[option];
+    const flag = values.get(option)?.[0];
+    if (flag !== undefined) return { value: flag, origin: `--${option}` };
+    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
+    if (fromEnv !== undefined) return { value: fromEnv, origin: spec.env! };
+    return { value: spec.default, origin: `--${option}` };
+  };
+  const config = setting('config');
   return {
     kind: 'command',
     options: {
-      command: command as CommandName,
-      configPath: values.config ?? configFromEnv ?? './alerts.yaml',
-      configExplicit: values.config !== undefined || (configFromEnv !== undefined && configFromEnv !== ''),
-      stateDir: values['state-dir'] ?? env.SPEND_ALERTS_STATE_DIR ?? './.spend-alerts',
-      logLevel,
-      logFormat,
-      port,
-      dryRun: values['dry-run'] === true,
-      alerts: values.alert ?? [],
-      channels: values.channel ?? [],
+      command,
+      configPath: config.value!,
+      configExplicit: values.has('config') || Boolean(env.SPEND_ALERTS_CONFIG),
+      stateDir: setting('state-dir').value!,
+      logLevel: oneOf(setting('log-level'), LOG_LEVELS),
+      logFormat: oneOf(setting('log-format'), LOG_FORMATS),
+      port: accepted.has('port') ? portNumber(setting('port')) : Number(OPTIONS.port.default),
+      host: accepted.has('host') ? hostAddress(setting('host')) : undefined,
+      dryRun: values.has('dry-run'),
+      alerts: values.get('alert') ?? [],
+      channels: values.get('channel') ?? [],
     },
   };
 }
 
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+function commandNamed(name: string): CommandName {
+  if (Object.hasOwn(COMMANDS, name)) return name as CommandName;
+  const suggestion = didYouMean(name, COMMAND_NAMES);
+  throw new UsageError(`unknown command ${quoted(name)}${suggestion || ` (commands: ${COMMAND_NAMES.join(', ')})`}`);
+}
+
+function oneOf<T extends string>({ value, origin }: { value: string | undefined; origin: string }, allowed: readonly T[]): T {
+  if (!(allowed as readonly (string | undefined)[]).includes(value)) {
+    throw new UsageError(`${origin} must be one of ${allowed.join(', ')}, got ${quoted(value ?? '')}`);
   }
   return value as T;
 }
+
+function portNumber({ value = '', origin }: { value: string | undefined; origin: string }): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`${origin} must be a port number, got ${quoted(value)}`);
+  return Number(value);
+}
+
+/** An IP address or a host name (resolved when the daemon binds); undefined: all interfaces. */
+function hostAddress({ value, origin }: { value: string | undefined; origin: string }): string | undefined {
+  if (value === undefined) return undefined;
+  if (isIP(value) !== 0 || (HOST_NAME.test(value) && !/^[\d.]+$/.test(value))) return value;
+  throw new UsageError(`${origin} must be an IP address or a host name, got ${quoted(value)}`);
+}
+
+/** In double quotes, with any control character escaped: what was typed, shown on one line. */
+function quoted(text: string): string {
+  return JSON.stringify(text);
+}
+
+/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import nodeModule from 'node:module';
 import { loadDotEnv } from '../config/dotenv.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, formatIssue } from '../config/errors.js';
 import { installProxyFromEnv, ProxyConfigError } from '../net/proxy.js';
 import { main } from './main.js';
 
@@ -12,7 +12,7 @@ import { main } from './main.js';
 
 let env: Record<string, string | undefined>;
 try {
-  env = loadDotEnv(process.cwd(), process.env);
+  env = loadDotEnv(process.cwd(), process.env, (warning) => process.stderr.write(`spend-alerts: warning: ${formatIssue(warning)}\n`));
   await installProxyFromEnv(env);
 } catch (error) {
   if (error instanceof ConfigError) process.stderr.write(`${error.format()}\n`);

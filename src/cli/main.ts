@@ -2,18 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { packageFile } from '../util/package-file.js';
-import { COMMANDS, parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
+import { commandHelp, parseCommandLine, usage, UsageError, type CliOptions, type CommandName } from './args.js';
 import type { Io } from './runtime.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 
-type Command = (options: CliOptions, io: Io, now: Date) => Promise<number>;
+/** `now` is when the command started; `clock` reads the time again (check reports how long it took). */
+type Command = (options: CliOptions, io: Io, now: Date, clock: () => Date) => Promise<number>;
 
 // Each command is loaded when it runs: a `check` doesn't pay for the daemon, the fake Langfuse of
 // the demo, or the metrics registry at start-up.
-const commands: Record<(typeof COMMANDS)[number], () => Promise<Command>> = {
+const commands: Record<CommandName, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
   validate: async () => (await import('./commands/validate.js')).validateCommand,
@@ -22,12 +23,12 @@ const commands: Record<(typeof COMMANDS)[number], () => Promise<Command>> = {
   status: async () => (await import('./commands/status.js')).statusCommand,
 };
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
+export async function main(argv: readonly string[], io: Io, clock: () => Date = () => new Date()): Promise<number> {
   let debug = false;
   try {
     const parsed = parseCommandLine(argv, io.env);
     if (parsed.kind === 'help') {
-      io.stdout.write(USAGE + '\n');
+      io.stdout.write((parsed.command === undefined ? usage() : commandHelp(parsed.command)) + '\n');
       return EXIT_OK;
     }
     if (parsed.kind === 'version') {
@@ -36,10 +37,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     debug = parsed.options.logLevel === 'debug';
     const command = await commands[parsed.options.command]();
-    return await command(parsed.options, io, new Date());
+    return await command(parsed.options, io, clock(), clock);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`spend-alerts: ${error.message}\nRun "spend-alerts --help" for usage.\n`);
+      const help = error.command === undefined ? 'spend-alerts help' : `spend-alerts help ${error.command}`;
+      io.stderr.write(`spend-alerts: ${error.message}\nRun "${help}" for usage.\n`);
       return EXIT_USAGE;
     }
     if (error instanceof ConfigError) {

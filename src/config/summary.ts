@@ -110,10 +110,11 @@ function cloudWarning(baseUrl: string, requestsPerDay: number): string[] {
 
 function stretchWarning(budget: string, requests: PlannedCost, stretch: Stretch): string {
   return (
-    `the request budget ${budget} doesn't cover these alerts on their schedule (up to ${count(requests.perDay)} requests a day, ` +
-    `${count(requests.busiestHour)} in the busiest hour, with the history cache warm): the worker will stretch the schedule ` +
-    `about ${stretch.factor.toFixed(1)}×, evaluating about every ${minutes(stretch.stretchedMinutes)} instead of every ` +
-    `${minutes(stretch.everyMinutes)} (on the schedule's ticks), and log when it skips one`
+    `langfuse.requestBudget ${budget} is too small for these alerts on their schedule: they need up to ` +
+    `${count(requests.perDay)} Langfuse requests a day and ${count(requests.busiestHour)} in the busiest hour (with the history cache warm). ` +
+    `To stay within it the worker will evaluate about every ${minutes(stretch.stretchedMinutes)} instead of every ` +
+    `${minutes(stretch.everyMinutes)} (${stretch.factor.toFixed(1)}× less often, on the schedule's ticks) and log each evaluation it skips; ` +
+    `set the budget to your plan or schedule less often`
   );
 }
 

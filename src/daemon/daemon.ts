@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { RequestEvent } from '../langfuse/client.js';
 import type { Logger } from '../log/logger.js';
 import { runCheck, type CheckPolicy, type CheckReport } from '../pipeline/check.js';
+import { logEvaluation } from '../pipeline/summary.js';
 import type { Admission, BudgetSnapshot, Refusal } from '../planner/index.js';
 import type { SpendSource } from '../spend/source.js';
 import type { StateStore } from '../state/store.js';
@@ -317,7 +318,7 @@ export class Daemon {
       this.metrics.evaluation(report, ms / 1000, finished);
       this.metrics.budget(generation.budget(finished));
       this.recordOutcome(report, finished);
-      logSummary(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests: this.langfuseRequests - requestsBefore, now });
+      logEvaluation(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests: this.langfuseRequests - requestsBefore, now });
     } catch (error) {
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();
@@ -382,33 +383,4 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
   } finally {
     clearTimeout(timer);
   }
-}
-
-function logSummary(
-  log: Logger,
-  report: CheckReport,
-  extra: { alerts: readonly string[]; ms: number; langfuseRequests: number; now: Date },
-): void {
-  const firing = report.evaluations.reduce((n, e) => n + e.series.filter((s) => s.breach !== null).length, 0);
-  const failed = report.alertFailures.length + report.deliveryFailures.length;
-  const fields = {
-    event: 'evaluation',
-    alerts: extra.alerts,
-    alertsEvaluated: report.evaluations.length,
-    alertsFailed: report.alertFailures.length,
-    firing,
-    notificationsPlanned: report.planned.length,
-    notificationsSent: report.delivered,
-    deliveryFailures: report.deliveryFailures.length,
-    langfuseRequests: extra.langfuseRequests,
-    ms: extra.ms,
-    evaluatedAt: extra.now.toISOString(),
-  };
-  const message =
-    `evaluation: ${fields.alertsEvaluated} alert(s) evaluated${fields.alertsFailed ? `, ${fields.alertsFailed} failed` : ''}, ` +
-    `${firing} series firing, ${report.delivered} notification(s) sent` +
-    `${fields.deliveryFailures ? `, ${fields.deliveryFailures} channel(s) failing` : ''}, ` +
-    `${extra.langfuseRequests} Langfuse request(s), ${extra.ms} ms`;
-  if (failed > 0) log.warn(fields, message);
-  else log.info(fields, message);
 }

@@ -7,6 +7,7 @@ import { deliver, type DeliveryOutcome } from '../channels/deliver.js';
 import type { Notification } from '../notify/notification.js';
 import { planNotifications, type PlannedNotification } from '../notify/plan.js';
 import { pruneRemovedAlerts, type State } from '../state/state.js';
+import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from './failures.js';
 import { recordChannelHealth, recordLangfuseHealth } from './health.js';
 import { addToOutbox, dueByChannel, expireUndeliverable, recordOutcome } from './outbox.js';
 import { alertRequests, anySignal, fetchAndEvaluate, finalizedAfter } from './requests.js';
@@ -31,8 +32,8 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
   // fetch → evaluate
   const requests = alertRequests(input.alerts, initial, config.timezone, now, policy.lagMarginMs);
   const { evaluations, alertFailures, rateLimitedUntil } = await fetchAndEvaluate(input, requests, initial, policy);
-  for (const failure of alertFailures) {
-    log.error({ alert: failure.alert, err: failure.error }, `alert ${failure.alert} could not be evaluated: ${failure.error}`);
+  for (const unread of unreadByError(alertFailures)) {
+    log.error({ alerts: unread.alerts, err: unread.error }, describeUnread(unread));
   }
 
   // plan → record, under the lock so a concurrent check or daemon is never overwritten
@@ -85,8 +86,9 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
       }
       const failed = outcomes.filter((o): o is Extract<DeliveryOutcome, { ok: false }> => !o.ok);
       if (failed.length > 0) {
-        deliveryFailures.push({ channel: channelName, notificationIds: failed.map((o) => o.notificationId), error: failed[0]!.error });
-        log.error({ channel: channelName, err: failed[0]!.error }, `channel ${channelName} did not accept ${failed.length} notification(s): ${failed[0]!.error}`);
+        const failure = { channel: channelName, notificationIds: failed.map((o) => o.notificationId), error: failed[0]!.error };
+        deliveryFailures.push(failure);
+        log.error({ channel: channelName, err: failure.error }, describeDeliveryFailure(failure));
       }
     }
   };
@@ -111,7 +113,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
       alertsEvaluated: evaluations.filter((e) => !e.final).length,
       firing: countFiring(evaluations),
       notificationsSent: deliveries.filter((d) => d.ok).length,
-      errors: [...alertFailures.map((f) => `${f.alert}: ${f.error}`), ...deliveryFailures.map((f) => `${f.channel}: ${f.error}`)],
+      errors: [...unreadByError(alertFailures).map(describeUnread), ...deliveryFailuresByChannel(deliveryFailures).map(describeDeliveryFailure)],
     },
   }));
   return report(evaluations, alertFailures, planned, pendingByChannel, deliveries, deliveryFailures, final);

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError, formatIssue, type ConfigWarning } from '../../src/config/errors.js';
 import { loadDotEnv } from '../../src/config/dotenv.js';
 
 function directory(): string {
@@ -32,6 +32,37 @@ describe('loadDotEnv', () => {
     expect(log).not.toHaveBeenCalled();
     expect(info).not.toHaveBeenCalled();
     expect(write).not.toHaveBeenCalled();
+  });
+
+  it('keeps dotenv reading an unquoted value up to "#", and warns naming the variable and line, never the value', () => {
+    const cwd = directory();
+    writeFileSync(
+      join(cwd, '.env'),
+      [
+        'HOOK_SECRET=abc#def',
+        'QUOTED="x#y"',
+        'NOTE=plain # a comment Docker would keep',
+        "MULTI='first line",
+        'NOT_A_VARIABLE=inside#quotes',
+        "last line'",
+        '# COMMENTED=a#b',
+        'SET_IN_ENV=x#y',
+      ].join('\n'),
+    );
+    const warnings: ConfigWarning[] = [];
+
+    const merged = loadDotEnv(cwd, { SET_IN_ENV: 'real' }, (warning) => warnings.push(warning));
+
+    expect(merged).toMatchObject({ HOOK_SECRET: 'abc', QUOTED: 'x#y', NOTE: 'plain', SET_IN_ENV: 'real' });
+    expect(warnings.map((w) => [w.path, w.line, w.col])).toEqual([
+      ['HOOK_SECRET', 1, 16],
+      ['NOTE', 3, 12],
+    ]);
+    expect(formatIssue(warnings[0]!)).toBe(
+      `${join(cwd, '.env')}:1:16 HOOK_SECRET: the value is not quoted, so it ends at this "#" (the rest reads as a comment) while docker ` +
+        '--env-file keeps the whole line: quote it (Docker keeps the quotes too) or put it in a file named by HOOK_SECRET_FILE',
+    );
+    for (const warning of warnings) expect(warning.message).not.toMatch(/abc|def|plain|comment Docker/);
   });
 
   it('returns the environment as it is without a .env file', () => {

@@ -26,7 +26,7 @@ describe('loadConfig: valid files', () => {
       publicKey: 'pk-lf-test',
       secretKey: 'sk-lf-test',
       lagMargin: '15m',
-      requestBudget: 'hobby',
+      requestBudget: 'core',
     });
     expect(config.timezone).toBe('Europe/Berlin');
     expect(Object.keys(config.channels)).toEqual(['slack-ops', 'finance-mail', 'automation', 'terminal']);

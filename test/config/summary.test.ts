@@ -19,6 +19,12 @@ async function example(env: Record<string, string> = {}) {
   return (await loadConfig({ path, env: { ...ENV, ...env }, needs: 'all' })).config;
 }
 
+/** The example on the Hobby plan, whose 100 requests a day its alerts outgrow. */
+async function onHobby(): Promise<Config> {
+  const config = await example();
+  return { ...config, langfuse: { ...config.langfuse, requestBudget: 'hobby' } };
+}
+
 describe('summarizeConfig', () => {
   it('describes alerts, channels and the Langfuse requests they cost', async () => {
     const summary = summarizeConfig(await example());
@@ -76,20 +82,21 @@ describe('summarizeConfig', () => {
       unplannedPerDay: 96 + 24 + 96 + 768 + 96 + 96,
     });
     expect(summary.requestsPerDay).toBe(384);
-    expect(summary.budget).toBe('hobby (100 a day)');
+    expect(summary.budget).toBe('core (100 an hour)');
   });
 
   it('says how a request budget that is too small stretches the schedule', async () => {
-    const config = await example();
+    const config = await onHobby();
     const hobby = summarizeConfig(config);
     expect(hobby.stretch).toEqual({ factor: 384 / 80, everyMinutes: 15, stretchedMinutes: 72 });
     expect(hobby.warnings).toEqual([
-      "the request budget hobby (100 a day) doesn't cover these alerts on their schedule (up to 384 requests a day, 16 in the busiest hour, " +
-        'with the history cache warm): the worker will stretch the schedule about 4.8×, evaluating about every 72 minutes instead of ' +
-        "every 15 minutes (on the schedule's ticks), and log when it skips one",
+      'langfuse.requestBudget hobby (100 a day) is too small for these alerts on their schedule: they need up to 384 Langfuse requests ' +
+        'a day and 16 in the busiest hour (with the history cache warm). To stay within it the worker will evaluate about every ' +
+        "72 minutes instead of every 15 minutes (4.8× less often, on the schedule's ticks) and log each evaluation it skips; " +
+        'set the budget to your plan or schedule less often',
     ]);
 
-    const core = summarizeConfig({ ...config, langfuse: { ...config.langfuse, requestBudget: 'core' } });
+    const core = summarizeConfig(await example());
     expect(core.stretch).toBeNull();
     expect(core.warnings).toEqual([]);
 
@@ -124,7 +131,7 @@ describe('summarizeConfig', () => {
   });
 
   it('formats a text summary that carries no credentials', async () => {
-    const text = formatSummary(summarizeConfig(await example()));
+    const text = formatSummary(summarizeConfig(await onHobby()));
     expect(text).toContain('Alerts (6):');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');
     expect(text).toContain('    schedule: 0 * * * * (its own), 24 evaluations a day');
@@ -134,7 +141,7 @@ describe('summarizeConfig', () => {
     );
     expect(text).toContain('one request per alert window would be 1,176 a day');
     expect(text).toContain('Request budget: hobby (100 a day)');
-    expect(text).toContain('stretch the schedule about 4.8×');
+    expect(text).toContain('4.8× less often');
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {
       expect(text).not.toContain(secret);
     }

@@ -95,4 +95,11 @@ describe('spend-alerts run', () => {
     expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(405);
   }, 30_000);
 
+  test('--host binds the port to that address only', async () => {
+    const { port } = await f.run(f.config(BUDGET), ['--host', '127.0.0.1']);
+    await f.daemon.waitForLog((line) => line.msg.startsWith('spend-alerts run:'), 'the start');
+    expect(await f.get(port, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
+    // another loopback address of this host, where a port bound to every interface answers too
+    await expect(fetch(`http://127.0.0.2:${port}/healthz`)).rejects.toThrow('fetch failed');
+  });
 });

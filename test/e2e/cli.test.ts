@@ -41,14 +41,28 @@ alerts:
     channels: [slack-ops, finance-mail, automation]
 `;
 
-async function cli(args: string[], options: { config?: string; env?: Record<string, string> } = {}) {
+async function cli(args: string[], options: { config?: string; env?: Record<string, string>; clock?: () => Date } = {}) {
   await writeFile(join(dir, 'alerts.yaml'), options.config ?? ALERTS);
   let stdout = '';
   let stderr = '';
   const out = new PassThrough().on('data', (c: Buffer) => (stdout += c.toString()));
   const err = new PassThrough().on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await main(args, { stdout: out, stderr: err, env: options.env ?? env, cwd: dir });
+  const code = await main(args, { stdout: out, stderr: err, env: options.env ?? env, cwd: dir }, options.clock);
   return { code, stdout, stderr };
+}
+
+/** stderr split into JSON log lines and the plain lines printed for people. */
+function stderrLines(stderr: string): { logs: Array<Record<string, unknown>>; plain: string[] } {
+  const logs: Array<Record<string, unknown>> = [];
+  const plain: string[] = [];
+  for (const line of stderr.split('\n').filter((l) => l !== '')) {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      plain.push(line);
+    }
+  }
+  return { logs, plain };
 }
 
 const secretValues = () => [
@@ -72,7 +86,7 @@ describe('check', () => {
     expect(webhook.requests).toHaveLength(1);
     expect(smtp.messages).toHaveLength(1);
     expect(existsSync(join(dir, 'state', 'state.json'))).toBe(true);
-    expect(first.stderr).toContain('"notificationsDelivered":3');
+    expect(first.stderr).toContain('"notificationsSent":3');
     const second = await cli(['check', '--state-dir', 'state']);
     expect(second.code).toBe(0);
     expect(slack.requests).toHaveLength(1);
@@ -98,6 +112,9 @@ describe('check', () => {
     expect(webhook.requests).toHaveLength(1);
     expect(smtp.messages).toHaveLength(1);
     expect(result.stderr).toContain('no_service');
+    expect(stderrLines(result.stderr).plain).toEqual([
+      expect.stringMatching(/^spend-alerts: channel slack-ops did not accept 1 notification\(s\): Slack: HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/…: no_service$/),
+    ]);
     expectNoSecrets(result.stdout + result.stderr);
     const status = await cli(['status', '--state-dir', 'state']);
     expect(status.stdout).toContain('Pending deliveries: 1');
@@ -161,6 +178,81 @@ alerts:
     } finally {
       await v3.close();
     }
+  });
+
+  test('the summary line counts the Langfuse requests and the time, from an injected clock; evaluatedAt is on the minute', async () => {
+    const start = Date.now();
+    let calls = 0;
+    const clock = () => new Date(start + 250 * calls++);
+    const result = await cli(['check', '--state-dir', 'state'], { clock });
+    expect(result.code).toBe(0);
+    const summary = stderrLines(result.stderr).logs.find((line) => line['event'] === 'evaluation');
+    expect(summary).toMatchObject({
+      alerts: ['rolling-budget'],
+      langfuseRequests: fake.requests.length,
+      ms: 250,
+      evaluatedAt: new Date(Math.floor(start / 60_000) * 60_000).toISOString(),
+    });
+    expect(fake.requests.length).toBeGreaterThan(0);
+  });
+
+  describe('Langfuse failing for every alert alike', () => {
+    const THREE = `${CHANNELS_YAML}
+alerts:
+  - name: rolling-budget
+    window: 1h
+    threshold: 500
+    channels: [terminal]
+  - name: daily
+    window: day
+    threshold: 100
+    channels: [terminal]
+  - name: per-model
+    window: 24h
+    groupBy: model
+    threshold: 100
+    filters: { environment: production }
+    channels: [terminal]
+`;
+    const wrongKey = () => ({ ...env, LANGFUSE_SECRET_KEY: 'sk-lf-wrong-key-999' });
+
+    test('check: one plain line and one log line for the one error, naming every alert it affected', async () => {
+      const result = await cli(['check', '--state-dir', 'state'], { config: THREE, env: wrongKey() });
+      expect(result.code).toBe(1);
+      const { logs, plain } = stderrLines(result.stderr);
+      expect(plain).toEqual([
+        expect.stringMatching(
+          /^spend-alerts: Langfuse could not be read \(Langfuse refused the API keys \(HTTP 401[^\n]*\)\): 3 alerts not evaluated: rolling-budget, daily, per-model$/,
+        ),
+      ]);
+      const errors = logs.filter((line) => line['level'] === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ alerts: ['rolling-budget', 'daily', 'per-model'], err: expect.stringMatching(/^Langfuse refused the API keys/) });
+      expect(errors[0]!['msg']).toBe(plain[0]!.slice('spend-alerts: '.length));
+      expect(result.stderr).not.toContain('sk-lf-wrong-key-999');
+      const status = await cli(['status', '--state-dir', 'state'], { config: THREE, env: wrongKey() });
+      expect(status.stdout.split('\n').filter((line) => line.startsWith('  error: '))).toEqual([`  error: ${errors[0]!['msg']}`]);
+    });
+
+    test('--dry-run says Langfuse could not be read, not that nothing would be sent', async () => {
+      const result = await cli(['check', '--dry-run', '--state-dir', 'state'], { config: THREE, env: wrongKey() });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('Dry run: Langfuse could not be read: 3 of 3 alert(s) not evaluated (the errors are on stderr).\n');
+      expect(stderrLines(result.stderr).plain).toHaveLength(1);
+    });
+
+    test('--dry-run with some alerts read: what would be sent for the others', async () => {
+      fake.inject({ kind: 'status', status: 400, body: 'no such view', times: 1, path: '/api/public/v2/metrics' });
+      const result = await cli(['check', '--dry-run'], { config: THREE });
+      expect(result.code).toBe(1);
+      // which filter set's request comes first is up to the planner: the unread alerts are those the log names
+      const unread = stderrLines(result.stderr).logs.find((line) => line['level'] === 'error')?.['alerts'] as string[];
+      expect([1, 2]).toContain(unread.length);
+      expect(result.stdout).toBe(
+        `Dry run: Langfuse could not be read: ${unread.length} of 3 alert(s) not evaluated (the errors are on stderr).\n` +
+          `Dry run: nothing would be sent for the other ${3 - unread.length}.\n`,
+      );
+    });
   });
 
   test('--alert with an unknown name is a usage error', async () => {
@@ -238,7 +330,8 @@ describe('test-notify', () => {
 });
 
 test('status on an empty state directory', async () => {
-  const result = await cli(['status', '--state-dir', 'nothing-here']);
+  await mkdir(join(dir, 'empty'));
+  const result = await cli(['status', '--state-dir', 'empty']);
   expect(result.code).toBe(0);
   expect(result.stdout).toContain('Last evaluation: never');
 });

@@ -9,6 +9,8 @@ import { spend as generation } from './observations.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = 'src/cli/bin.ts';
+// by path, so that a process started in another working directory (its own .env) finds it too
+const TSX = `${REPO}node_modules/tsx/dist/loader.mjs`;
 
 export type LogLine = Record<string, unknown> & { level: string; msg: string; time: string };
 
@@ -34,7 +36,7 @@ export interface CliOptions {
   readonly cwd?: string;
 }
 
-const BASE_ENV_DROP = /^(HTTPS?_PROXY|NO_PROXY|ALL_PROXY|LOG_LEVEL|LOG_FORMAT|PORT|SPEND_ALERTS_.*|LANGFUSE_.*)$/i;
+const BASE_ENV_DROP = /^(HTTPS?_PROXY|NO_PROXY|ALL_PROXY|LOG_LEVEL|LOG_FORMAT|PORT|HOST|SPEND_ALERTS_.*|LANGFUSE_.*)$/i;
 
 export function startCli(options: CliOptions): CliProcess {
   const env: Record<string, string> = {};
@@ -45,7 +47,7 @@ export function startCli(options: CliOptions): CliProcess {
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', `${REPO}${BIN}`, ...options.args], {
+  const child = spawn(process.execPath, ['--import', TSX, `${REPO}${BIN}`, ...options.args], {
     cwd: options.cwd ?? REPO,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

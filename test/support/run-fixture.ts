@@ -27,8 +27,8 @@ export interface RunFixture {
   readonly daemon: CliProcess;
   /** alerts.yaml around the given `alerts:` entries */
   config(alerts: string): string;
-  /** writes alerts.yaml and starts `run` on a free port */
-  run(text: string): Promise<{ port: number; configFile: string }>;
+  /** writes alerts.yaml and starts `run` on a free port, with `args` after the others */
+  run(text: string, args?: readonly string[]): Promise<{ port: number; configFile: string }>;
   get(port: number, path: string): Promise<{ status: number; body: string }>;
   /** resolves once /healthz answers (the server starts before the first evaluation) */
   listening(port: number): Promise<void>;
@@ -88,11 +88,11 @@ channels:
     url: ${receiver.url(HOOK)}
 alerts:
 ${alerts}`,
-    async run(text) {
+    async run(text, args = []) {
       const configFile = join(dir, 'alerts.yaml');
       await writeFile(configFile, text);
       const port = await freePort();
-      daemon = startCli({ args: ['run', '--config', configFile, '--state-dir', join(dir, 'state'), '--port', String(port)] });
+      daemon = startCli({ args: ['run', '--config', configFile, '--state-dir', join(dir, 'state'), '--port', String(port), ...args] });
       return { port, configFile };
     },
     get,

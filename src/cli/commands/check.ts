@@ -1,15 +1,21 @@
 // `spend-alerts check`: one evaluation of every alert (or --alert), delivered and recorded.
 import { resolve } from 'node:path';
+import { cleanLine } from '../../notify/format/text.js';
 import { renderPlain } from '../../notify/format/plain.js';
 import { runCheck, type CheckReport } from '../../pipeline/check.js';
+import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from '../../pipeline/failures.js';
+import { logEvaluation } from '../../pipeline/summary.js';
 import { StateStore } from '../../state/store.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
 
-export async function checkCommand(options: CliOptions, io: Io, clock: Date): Promise<number> {
+/** A plain error line may quote a server's answer: bounded, and on one line whatever it holds. */
+const MAX_ERROR_LINE = 1_000;
+
+export async function checkCommand(options: CliOptions, io: Io, startedAt: Date, clock: () => Date): Promise<number> {
   // On the minute, as scheduled evaluations are: the history cache then cuts windows at hours and
   // minutes it already holds instead of at an arbitrary millisecond.
-  const now = new Date(Math.floor(clock.getTime() / 60_000) * 60_000);
+  const now = new Date(Math.floor(startedAt.getTime() / 60_000) * 60_000);
   const prepared = await prepare(options, io, 'all');
   const { config, log, redact } = prepared;
   logConfigWarnings(prepared);
@@ -24,7 +30,13 @@ export async function checkCommand(options: CliOptions, io: Io, clock: Date): Pr
       log.error({ movedTo }, `the state file was damaged (${reason}): moved aside to ${movedTo}, starting afresh`),
   });
   if (!options.dryRun) await store.ensureWritable();
-  const { client, source, admit } = await buildLangfuse(config, log, { stateDir: store.dir, readOnly: options.dryRun });
+  let langfuseRequests = 0;
+  const { client, source, admit } = await buildLangfuse(config, log, {
+    stateDir: store.dir,
+    readOnly: options.dryRun,
+    onRequest: () => (langfuseRequests += 1),
+  });
+  const started = clock();
   const admission = await admit(alerts, now);
   if (!admission.ok) {
     // The pace is the daemon's to keep; a one-off check only stops at the limit itself.
@@ -48,37 +60,30 @@ export async function checkCommand(options: CliOptions, io: Io, clock: Date): Pr
       deliveryOptions: { redact },
       policy: checkPolicy(config),
     });
-    if (options.dryRun) io.stdout.write(describeDryRun(report));
-    logSummary(report, log, now);
+    const ms = clock().getTime() - started.getTime();
+    if (options.dryRun) io.stdout.write(describeDryRun(report, alerts.length));
+    logEvaluation(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests, now });
+    // The log has these too, but as JSON among other lines; the person at the terminal reads these.
+    const errors = [...unreadByError(report.alertFailures).map(describeUnread), ...deliveryFailuresByChannel(report.deliveryFailures).map(describeDeliveryFailure)];
+    for (const error of errors) io.stderr.write(`spend-alerts: ${cleanLine(redact(error), MAX_ERROR_LINE)}\n`);
     return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 1 : 0;
   } finally {
     await closeChannels(channels);
   }
 }
 
-function describeDryRun(report: CheckReport): string {
+/** What would be sent; when Langfuse could not be read, that comes first: silence proves nothing then. */
+function describeDryRun(report: CheckReport, alertCount: number): string {
   const out: string[] = [];
-  if (report.pendingByChannel.size === 0) {
-    out.push('Dry run: nothing would be sent.');
+  const unread = report.alertFailures.length;
+  if (unread > 0) {
+    out.push(`Dry run: Langfuse could not be read: ${unread} of ${alertCount} alert(s) not evaluated (the errors are on stderr).`);
+  }
+  if (report.pendingByChannel.size === 0 && unread < alertCount) {
+    out.push(unread === 0 ? 'Dry run: nothing would be sent.' : `Dry run: nothing would be sent for the other ${alertCount - unread}.`);
   }
   for (const [channel, notifications] of report.pendingByChannel) {
     out.push(`Dry run: would send ${notifications.length} notification(s) to ${channel}:`, renderPlain(notifications), '');
   }
   return out.join('\n') + '\n';
-}
-
-function logSummary(report: CheckReport, log: Parameters<typeof runCheck>[0]['log'], now: Date): void {
-  const firing = report.evaluations.reduce((n, e) => n + e.series.filter((s) => s.breach !== null).length, 0);
-  log.info(
-    {
-      alertsEvaluated: report.evaluations.length,
-      alertsFailed: report.alertFailures.length,
-      firing,
-      notificationsPlanned: report.planned.length,
-      notificationsDelivered: report.delivered,
-      deliveryFailures: report.deliveryFailures.length,
-      evaluatedAt: now.toISOString(),
-    },
-    'evaluation finished',
-  );
 }

@@ -49,6 +49,7 @@ export async function runCommand(options: CliOptions, io: Io): Promise<number> {
         daemon.log?.warn({ movedTo }, `the state file was damaged (${reason}): moved aside to ${movedTo}, starting afresh`),
     }),
     port: options.port,
+    host: options.host,
     clock: () => new Date(),
   });
 

@@ -1,14 +1,18 @@
 // `spend-alerts status`: what the state directory knows, for humans.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { State } from '../../state/state.js';
 import { StateStore } from '../../state/store.js';
 import { langfusePause } from '../../pipeline/requests.js';
 import type { CliOptions } from '../args.js';
-import type { Io } from '../runtime.js';
+import { RuntimeError, type Io } from '../runtime.js';
 import { formatSeconds } from '../../util/format-seconds.js';
 
 export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
-  const store = new StateStore(resolve(io.cwd, options.stateDir), {
+  const dir = resolve(io.cwd, options.stateDir);
+  // Most likely the wrong --state-dir (or the wrong working directory): "never evaluated" would mislead.
+  if (!existsSync(dir)) throw new RuntimeError(`no state directory at ${dir}`);
+  const store = new StateStore(dir, {
     onRecovery: ({ movedTo, reason }) => io.stdout.write(`The state file was damaged (${reason}): moved aside to ${movedTo}.\n`),
   });
   io.stdout.write(describeState(await store.load(), store.file, now));
