@@ -86,7 +86,7 @@ describe('deliver', () => {
     expect(waits).toEqual([2_000]);
   });
 
-  it('stops and reports when Retry-After is beyond maxDelayMs', async () => {
+  it('stops and reports when Retry-After is beyond maxDelayMs, carrying it for the next attempt', async () => {
     const { channel, sends } = scripted(true, new DeliveryError('HTTP 429', true, 3_600));
     const { sleep, waits } = recordingSleep();
     const [outcome] = await deliver(channel, [firing], { sleep, maxDelayMs: 60_000 });
@@ -95,6 +95,7 @@ describe('deliver', () => {
       ok: false,
       retryable: true,
       error: 'HTTP 429; asked to retry after 3600 s',
+      retryAfterSeconds: 3_600,
     });
     expect(waits).toEqual([]);
     expect(sends).toHaveLength(1);

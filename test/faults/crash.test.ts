@@ -28,6 +28,17 @@ const CONFIG = `${CHANNELS_YAML}
 alerts:
 ${ALERTS.map((name) => `  - name: ${name}\n    window: 24h\n    threshold: 1\n    filters: { traceName: ${name} }\n    channels: [slack-ops, finance-mail, automation]\n`).join('')}`;
 
+/** Resolves once no notification in the state file is pending for `channels` any more. */
+async function recorded(stateDir: string, channels: string[]): Promise<void> {
+  const store = new StateStore(stateDir);
+  for (;;) {
+    const { outbox } = await store.load();
+    const entries = Object.values(outbox);
+    if (entries.length > 0 && entries.every((entry) => channels.every((name) => !(name in entry.channels)))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 test('SIGKILL between send and record: at most one duplicate on one channel, zero lost', async () => {
   dir = await mkdtemp(join(tmpdir(), 'spend-alerts-crash-'));
   const peers = await startPeers(ALERTS.map((name) => spend(new Date(Date.now() - 3600_000), 5, { traceName: name })));
@@ -43,10 +54,14 @@ test('SIGKILL between send and record: at most one duplicate on one channel, zer
     env,
   });
   await webhook.waitForRequests(2);
+  // Channels deliver concurrently: Slack and email are left to finish and record theirs, so the
+  // one send in flight is the webhook's.
+  await recorded(join(dir, 'state'), ['slack-ops', 'finance-mail']);
   cli.child.kill('SIGKILL');
   expect((await cli.exited).signal).toBe('SIGKILL');
 
-  // The next evaluation, once the dead process's claims have run out.
+  // The next evaluation, once the dead process's claims have run out (its clock too).
+  const later = new Date(Date.now() + 10 * 60_000);
   const loaded = await loadConfig({ path: 'alerts.yaml', cwd: dir, env, needs: 'all' });
   const log = createLogger({ level: 'error', format: 'json', redact: (t) => t, destination: new PassThrough() });
   const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
@@ -58,7 +73,8 @@ test('SIGKILL between send and record: at most one duplicate on one channel, zer
       source: new LangfuseSpendSource(client),
       channels,
       store: new StateStore(join(dir, 'state')),
-      now: new Date(Date.now() + 10 * 60_000),
+      now: later,
+      clock: () => later,
       langfuseUrl: fake.url,
       log,
       deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
