@@ -170,3 +170,26 @@ export function recordOutcome(state: State, channelName: string, outcome: Delive
   }
   return { ...state, outbox };
 }
+
+/**
+ * `channels` just accepted a message (test-notify): their pending deliveries are due at once, a
+ * Retry-After they sent included. Returns the state and how many deliveries that concerns.
+ */
+export function clearBackoff(state: State, channels: ReadonlySet<string>, now: Date): { state: State; cleared: number } {
+  let cleared = 0;
+  const outbox: Record<string, OutboxEntry> = {};
+  for (const [id, entry] of Object.entries(state.outbox)) {
+    const pending: Record<string, PendingDelivery> = {};
+    for (const [name, delivery] of Object.entries(entry.channels)) {
+      if (!channels.has(name)) {
+        pending[name] = delivery;
+        continue;
+      }
+      const { notBefore: _asked, ...rest } = delivery;
+      pending[name] = { ...rest, nextAttemptAt: now.toISOString() };
+      cleared += 1;
+    }
+    outbox[id] = { ...entry, channels: pending };
+  }
+  return { state: { ...state, outbox }, cleared };
+}

@@ -125,3 +125,29 @@ describe('one hanging channel', () => {
     expect(Object.keys(Object.values(report.state.outbox)[0]!.channels).sort()).toEqual(['automation', 'finance-mail', 'slack-ops']);
   });
 });
+
+describe('backoff and Retry-After', () => {
+  test("a channel's Retry-After beyond the evaluation's wait is honoured by the next attempt, even by a check that ignores backoff", async () => {
+    harness = await startHarness(BUDGET, [spend(later(-60), 60)], { policy: { ignoreBackoff: true } });
+    harness.slack.enqueue({ status: 429, headers: { 'retry-after': '3600' }, body: 'rate_limited' });
+    const first = await harness.check(NOW);
+    expect(first.deliveryFailures[0]!.error).toContain('asked to retry after 3600 s');
+    const [entry] = Object.values(first.state.outbox);
+    expect(entry!.channels['slack-ops']).toMatchObject({ attempts: 1, nextAttemptAt: later(60).toISOString(), notBefore: later(60).toISOString() });
+
+    await harness.check(later(5));
+    expect(harness.slack.requests).toHaveLength(1);
+    await harness.check(later(61));
+    expect(harness.slack.requests.map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  test('ignoreBackoff (check) tries a pending delivery at once; without it (run) the backoff holds', async () => {
+    harness = await startHarness(BUDGET, [spend(later(-60), 60)], { policy: { ignoreBackoff: true } });
+    harness.slack.enqueue({ status: 404, body: 'no_service' });
+    const first = await harness.check(NOW);
+    expect(Object.values(first.state.outbox)[0]!.channels['slack-ops']).toMatchObject({ attempts: 1, nextAttemptAt: later(1).toISOString() });
+    const second = await harness.check(later(0.5));
+    expect(harness.slack.requests.map((r) => r.status)).toEqual([404, 200]);
+    expect(second.state.outbox).toEqual({});
+  });
+});

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { renderPlain } from '../../notify/format/plain.js';
 import { runCheck, type CheckReport } from '../../pipeline/check.js';
 import { StateStore } from '../../state/store.js';
+import { describePending } from './status.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
 
@@ -46,9 +47,11 @@ export async function checkCommand(options: CliOptions, io: Io, clock: Date): Pr
       langfuseUrl: url,
       log,
       deliveryOptions: { redact },
-      policy: checkPolicy(config),
+      // Backoff paces the daemon; a check, often run right after fixing a channel, tries everything now.
+      policy: { ...checkPolicy(config), ignoreBackoff: true },
     });
     if (options.dryRun) io.stdout.write(describeDryRun(report));
+    else io.stderr.write(describeLeft(report, clock));
     logSummary(report, log, now);
     return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 1 : 0;
   } finally {
@@ -65,6 +68,17 @@ function describeDryRun(report: CheckReport): string {
     out.push(`Dry run: would send ${notifications.length} notification(s) to ${channel}:`, renderPlain(notifications), '');
   }
   return out.join('\n') + '\n';
+}
+
+/** What is still pending after the check, in plain lines: nothing when everything was delivered. */
+function describeLeft(report: CheckReport, clock: Date): string {
+  const pending = describePending(report.state, clock);
+  if (pending.length === 0) return '';
+  const count = Object.values(report.state.outbox).reduce((n, entry) => n + Object.keys(entry.channels).length, 0);
+  return [
+    `Still pending: ${count} delivery(ies). \`run\` tries again at the next attempt; every \`check\` tries again at once.`,
+    ...pending,
+  ].join('\n') + '\n';
 }
 
 function logSummary(report: CheckReport, log: Parameters<typeof runCheck>[0]['log'], now: Date): void {
