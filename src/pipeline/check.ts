@@ -11,7 +11,7 @@ import { realTimer, timeLimit } from '../util/deadline.js';
 import { formatSeconds } from '../util/format-seconds.js';
 import { recordChannelHealth, recordLangfuseHealth } from './health.js';
 import { addToOutbox, claimsOfOthers, dueByChannel, expireUndeliverable, recordOutcome } from './outbox.js';
-import { alertRequests, anySignal, fetchAndEvaluate, finalizedAfter } from './requests.js';
+import { alertRequests, fetchAndEvaluate, finalizedAfter } from './requests.js';
 import {
   DEFAULT_POLICY,
   type AlertFailure,
@@ -64,7 +64,12 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     return report(evaluations, alertFailures, planned, dueByChannel(decided, input, now, clock(), policy, runId).pending, deliveries, deliveryFailures, decided);
   }
   const startTimer = input.startTimer ?? realTimer;
-  const phase = timeLimit(policy.deliveryBudgetMs, `the delivery phase's time limit of ${formatSeconds(policy.deliveryBudgetMs / 1000)} ran out`, input.signal, startTimer);
+  const phase = timeLimit(
+    policy.deliveryBudgetMs,
+    `the delivery phase's time limit of ${formatSeconds(policy.deliveryBudgetMs / 1000)} ran out`,
+    input.signal,
+    startTimer,
+  );
   const pendingByChannel = new Map<string, Notification[]>();
   const deliverChannel = async (channelName: string, notifications: Notification[]) => {
     pendingByChannel.set(channelName, [...(pendingByChannel.get(channelName) ?? []), ...notifications]);

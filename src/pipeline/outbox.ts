@@ -73,7 +73,7 @@ export function expireUndeliverable(state: State, input: CheckInput, policy: Che
 const CLAIM_MARGIN_MS = 10_000;
 
 /** How long a delivery stays claimed by the process sending it: a killed process's claims lapse that soon. */
-export function claimMs(policy: CheckPolicy): number {
+function claimMs(policy: CheckPolicy): number {
   return policy.channelBudgetMs + CLAIM_MARGIN_MS;
 }
 
