@@ -43,6 +43,8 @@ export async function withStateLock<T>(dir: string, fn: () => Promise<T>, option
   for (;;) {
     if (await tryCreate(file, { owner, expiresAt: clock() + leaseMs })) break;
     const holder = await readHolder(file);
+    // released between our create and this read: try again, and never unlink what may be a new holder's
+    if (holder === 'gone') continue;
     const expiresAt = holder === null ? null : leaseEnd(file, holder, clock(), leaseMs);
     if (expiresAt === null || expiresAt < clock()) {
       // Expired or unreadable (a crash while writing it): take it over. Two takers racing here
@@ -63,7 +65,7 @@ export async function withStateLock<T>(dir: string, fn: () => Promise<T>, option
     return await fn();
   } finally {
     const holder = await readHolder(file);
-    if (holder?.owner === owner) await unlink(file).catch(() => {});
+    if (holder !== null && holder !== 'gone' && holder.owner === owner) await unlink(file).catch(() => {});
   }
 }
 
@@ -114,12 +116,19 @@ async function tryCreate(file: string, content: LockContent): Promise<boolean> {
   }
 }
 
-async function readHolder(file: string): Promise<Holder | null> {
+/** The lock's holder; null when the file can't be read as one (damaged), 'gone' when there is none. */
+async function readHolder(file: string): Promise<Holder | null | 'gone'> {
+  let text: string;
+  let writtenAt: number;
   try {
-    const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+    [text, writtenAt] = await Promise.all([readFile(file, 'utf8'), stat(file).then((info) => info.mtimeMs)]);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : null;
+  }
+  try {
     const content = JSON.parse(text) as Partial<LockContent>;
     return typeof content.owner === 'string' && typeof content.expiresAt === 'number'
-      ? { owner: content.owner, expiresAt: content.expiresAt, writtenAt: info.mtimeMs }
+      ? { owner: content.owner, expiresAt: content.expiresAt, writtenAt }
       : null;
   } catch {
     return null;
