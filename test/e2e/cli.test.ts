@@ -203,7 +203,7 @@ describe('test-notify', () => {
     expectNoSecrets(result.stdout + result.stderr);
   });
 
-  test("a channel that accepts the test notification has its pending deliveries due at once; no state directory is created", async () => {
+  test('a channel that accepts the test notification has its pending deliveries due at once; no state directory is created', async () => {
     slack.enqueue({ status: 404, body: 'no_service' });
     await cli(['check', '--state-dir', 'state']);
     const before = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { outbox: Record<string, { channels: Record<string, { nextAttemptAt: string }> }> };
