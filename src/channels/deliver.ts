@@ -3,6 +3,7 @@
 // webhooks. Channels only talk to their peer and classify its answer.
 import type { Notification } from '../notify/notification.js';
 import { retryDelayMs, sleep as realSleep } from '../util/backoff.js';
+import { abortReason, untilAborted } from '../util/deadline.js';
 import { DeliveryError, type Channel } from './channel.js';
 
 export type DeliveryOutcome =
@@ -14,6 +15,8 @@ export type DeliveryOutcome =
       readonly error: string;
       /** false when the peer refused for good (bad token, unknown mailbox): retrying won't help */
       readonly retryable: boolean;
+      /** the peer asked not to be tried again for this long (a Retry-After beyond maxDelayMs) */
+      readonly retryAfterSeconds?: number;
     };
 
 export interface DeliverOptions {
@@ -23,7 +26,10 @@ export interface DeliverOptions {
   readonly baseDelayMs?: number;
   /** the longest wait between tries, also the longest Retry-After honoured; default 30000 */
   readonly maxDelayMs?: number;
-  /** cancels waiting and sending (shutdown) */
+  /**
+   * cancels waiting and sending (shutdown, a time limit): a send the channel doesn't stop is no
+   * longer waited for. An abort reason of TimeLimitError names the limit in the error.
+   */
   readonly signal?: AbortSignal;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** [0, 1); jitter source */
@@ -44,7 +50,9 @@ function asDeliveryError(error: unknown): DeliveryError {
   return new DeliveryError(error instanceof Error ? error.message : String(error), true);
 }
 
-type SendResult = { readonly ok: true } | { readonly ok: false; readonly error: string; readonly retryable: boolean };
+type SendResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly error: string; readonly retryable: boolean; readonly retryAfterSeconds?: number };
 
 async function sendWithRetry(
   channel: Channel,
@@ -59,15 +67,19 @@ async function sendWithRetry(
   const random = options.random ?? Math.random;
   const tries = (n: number) => (n === 1 ? '' : ` (after ${n} attempts)`);
   for (let attempt = 1; ; attempt += 1) {
-    if (signal.aborted) return { ok: false, error: 'cancelled before delivery', retryable: true };
+    if (signal.aborted) return { ok: false, error: notSent(signal), retryable: true };
     let failure: DeliveryError;
     try {
-      await channel.send(batch, signal);
+      await untilAborted(channel.send(batch, signal), signal);
       return { ok: true };
     } catch (error) {
+      // the limit ran out while the peer had not answered: no reply to name
+      if (signal.aborted && error === signal.reason) {
+        return { ok: false, error: `${channel.type}: no answer (${abortReason(signal)})`, retryable: true };
+      }
       failure = asDeliveryError(error);
     }
-    if (signal.aborted) return { ok: false, error: `${failure.message} (cancelled)`, retryable: true };
+    if (signal.aborted) return { ok: false, error: `${failure.message} (${abortReason(signal)})`, retryable: true };
     if (!failure.retryable || attempt >= attempts) {
       return { ok: false, error: `${failure.message}${tries(attempt)}`, retryable: failure.retryable };
     }
@@ -79,6 +91,7 @@ async function sendWithRetry(
           ok: false,
           error: `${failure.message}; asked to retry after ${failure.retryAfterSeconds} s${tries(attempt)}`,
           retryable: true,
+          retryAfterSeconds: failure.retryAfterSeconds,
         };
       }
       wait = Math.max(wait, asked);
@@ -86,9 +99,15 @@ async function sendWithRetry(
     try {
       await sleep(wait, signal);
     } catch {
-      return { ok: false, error: `${failure.message} (cancelled)`, retryable: true };
+      return { ok: false, error: `${failure.message} (${abortReason(signal)})`, retryable: true };
     }
   }
+}
+
+/** "cancelled before delivery", or which time limit ran out before it. */
+function notSent(signal: AbortSignal): string {
+  const reason = abortReason(signal);
+  return reason === 'cancelled' ? 'cancelled before delivery' : `not sent: ${reason}`;
 }
 
 /**
@@ -111,7 +130,13 @@ export async function deliver(
       (n): DeliveryOutcome =>
         result.ok
           ? { notificationId: n.id, ok: true }
-          : { notificationId: n.id, ok: false, error: redact(result.error), retryable: result.retryable },
+          : {
+              notificationId: n.id,
+              ok: false,
+              error: redact(result.error),
+              retryable: result.retryable,
+              ...(result.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: result.retryAfterSeconds }),
+            },
     );
     outcomes.push(...sent);
     await options.onSent?.(sent);

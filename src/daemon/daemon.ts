@@ -12,6 +12,7 @@ import { logEvaluation } from '../pipeline/summary.js';
 import type { Admission, BudgetSnapshot, Refusal } from '../planner/index.js';
 import type { SpendSource } from '../spend/source.js';
 import type { StateStore } from '../state/store.js';
+import type { StartTimer } from '../util/deadline.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import { watchConfigFile, type ConfigWatcher } from './reload/watch.js';
@@ -54,6 +55,8 @@ export interface DaemonOptions {
   /** the least /readyz allows between successful evaluations; default 5 min */
   readonly minReadyWindowMs?: number;
   readonly metrics?: DaemonMetrics;
+  /** starts the delivery phase's and each channel's time limit, as for `check` (injectable for tests) */
+  readonly startTimer?: StartTimer;
 }
 
 const DEFAULT_GRACE_MS = 25_000;
@@ -312,6 +315,8 @@ export class Daemon {
         deliveryOptions: { redact: generation.redact },
         signal: this.abort.signal,
         policy: generation.policy,
+        clock: this.options.clock,
+        ...(this.options.startTimer === undefined ? {} : { startTimer: this.options.startTimer }),
       });
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();

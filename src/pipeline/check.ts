@@ -1,16 +1,18 @@
 // One evaluation of a set of alerts: fetch → evaluate (pure) → plan (pure) → record → deliver →
 // record. Decisions are written before anything is sent and every delivery is recorded as soon as
-// its channel answered, so a crash can repeat at most the one notification in flight on one
-// channel and never loses one. Every write is a read-modify-write under the state lock.
+// its channel answered, so a crash can repeat at most the one send in flight on each channel and
+// never loses one. Every write is a read-modify-write under the state lock.
 import { randomUUID } from 'node:crypto';
 import { deliver, type DeliveryOutcome } from '../channels/deliver.js';
 import type { Notification } from '../notify/notification.js';
 import { planNotifications, type PlannedNotification } from '../notify/plan.js';
 import { pruneRemovedAlerts, type State } from '../state/state.js';
+import { realTimer, timeLimit } from '../util/deadline.js';
+import { formatSeconds } from '../util/format-seconds.js';
 import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from './failures.js';
 import { recordChannelHealth, recordLangfuseHealth } from './health.js';
-import { addToOutbox, dueByChannel, expireUndeliverable, recordOutcome } from './outbox.js';
-import { alertRequests, anySignal, fetchAndEvaluate, finalizedAfter } from './requests.js';
+import { addToOutbox, claimsOfOthers, dueByChannel, expireUndeliverable, recordOutcome } from './outbox.js';
+import { alertRequests, fetchAndEvaluate, finalizedAfter } from './requests.js';
 import {
   DEFAULT_POLICY,
   type AlertFailure,
@@ -58,51 +60,82 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
   // deliver
   const deliveries: DeliveryRecord[] = [];
   const deliveryFailures: DeliveryFailure[] = [];
+  const clock = input.clock ?? (() => new Date());
   if (input.dryRun) {
-    return report(evaluations, alertFailures, planned, dueByChannel(decided, input, now, policy, runId).pending, deliveries, deliveryFailures, decided);
+    return report(evaluations, alertFailures, planned, dueByChannel(decided, input, now, clock(), policy, runId).pending, deliveries, deliveryFailures, decided);
   }
-  const signal = anySignal(input.signal, policy.deliveryBudgetMs);
+  const startTimer = input.startTimer ?? realTimer;
+  const phase = timeLimit(
+    policy.deliveryBudgetMs,
+    `the delivery phase's time limit of ${formatSeconds(policy.deliveryBudgetMs / 1000)} ran out`,
+    input.signal,
+    startTimer,
+  );
   const pendingByChannel = new Map<string, Notification[]>();
-  const deliverDue = async (only?: ReadonlySet<string>): Promise<void> => {
-    let claimed = new Map<string, Notification[]>();
-    await input.store.update((state) => {
-      const due = dueByChannel(state, input, now, policy, runId, only);
-      claimed = due.pending;
-      return due.state;
-    });
-    // One channel after the other: only one send is ever in flight, so a crash repeats at most it.
-    for (const [channelName, notifications] of claimed) {
-      pendingByChannel.set(channelName, [...(pendingByChannel.get(channelName) ?? []), ...notifications]);
-      const channel = input.channels.get(channelName)!;
-      const outcomes = await deliver(channel, notifications, {
+  const deliverChannel = async (channelName: string, notifications: Notification[]) => {
+    pendingByChannel.set(channelName, [...(pendingByChannel.get(channelName) ?? []), ...notifications]);
+    const channel = input.channels.get(channelName)!;
+    const limit = timeLimit(
+      policy.channelBudgetMs,
+      `channel ${channelName}'s time limit of ${formatSeconds(policy.channelBudgetMs / 1000)} ran out`,
+      phase.signal,
+      startTimer,
+    );
+    let outcomes: DeliveryOutcome[];
+    try {
+      outcomes = await deliver(channel, notifications, {
         ...input.deliveryOptions,
-        signal,
+        signal: limit.signal,
         onSent: async (sent) => {
           await input.store.update((state) => sent.reduce((next, outcome) => recordOutcome(next, channelName, outcome, now, policy), state));
         },
       });
+    } finally {
+      limit.clear();
+    }
+    const failed = outcomes.filter((o): o is Extract<DeliveryOutcome, { ok: false }> => !o.ok);
+    const failure: DeliveryFailure | null =
+      failed.length === 0 ? null : { channel: channelName, notificationIds: failed.map((o) => o.notificationId), error: failed[0]!.error };
+    if (failure) log.error({ channel: channelName, err: failure.error }, describeDeliveryFailure(failure));
+    return { channelName, channel, outcomes, failure };
+  };
+  const deliverDue = async (only?: ReadonlySet<string>): Promise<void> => {
+    let claimed = new Map<string, Notification[]>();
+    const claimedState = await input.store.update((state) => {
+      const due = dueByChannel(state, input, now, clock(), policy, runId, only);
+      claimed = due.pending;
+      return due.state;
+    });
+    const others = claimsOfOthers(claimedState, clock(), runId);
+    if (others.count > 0) {
+      log.warn({ claimed: others.count, until: others.until }, `${others.count} deliveries are claimed by another process until ${others.until}: left to it`);
+    }
+    // Every channel at once, each under its own time limit, so one that hangs or fails holds up
+    // no other; within a channel one send after the other, each recorded as soon as the peer
+    // answered, so a crash repeats at most the send in flight on each channel.
+    const results = await Promise.all([...claimed].map(([channelName, notifications]) => deliverChannel(channelName, notifications)));
+    for (const { channelName, channel, outcomes, failure } of results) {
       for (const o of outcomes) {
         deliveries.push({ channel: channelName, channelType: channel.type, notificationId: o.notificationId, ok: o.ok });
       }
-      const failed = outcomes.filter((o): o is Extract<DeliveryOutcome, { ok: false }> => !o.ok);
-      if (failed.length > 0) {
-        const failure = { channel: channelName, notificationIds: failed.map((o) => o.notificationId), error: failed[0]!.error };
-        deliveryFailures.push(failure);
-        log.error({ channel: channelName, err: failure.error }, describeDeliveryFailure(failure));
-      }
+      if (failure) deliveryFailures.push(failure);
     }
   };
-  await deliverDue();
+  try {
+    await deliverDue();
 
-  // channel health: a channel that keeps failing is reported through the others, at once
-  const notices: PlannedNotification[] = [];
-  await input.store.update((state) => {
-    notices.length = 0;
-    return recordChannelHealth(state, input, policy, deliveries, deliveryFailures, notices);
-  });
-  if (notices.length > 0) {
-    planned.push(...notices);
-    await deliverDue(new Set(notices.map((n) => n.notification.id)));
+    // channel health: a channel that keeps failing is reported through the others, at once
+    const notices: PlannedNotification[] = [];
+    await input.store.update((state) => {
+      notices.length = 0;
+      return recordChannelHealth(state, input, policy, deliveries, deliveryFailures, notices);
+    });
+    if (notices.length > 0) {
+      planned.push(...notices);
+      await deliverDue(new Set(notices.map((n) => n.notification.id)));
+    }
+  } finally {
+    phase.clear();
   }
 
   const final = await input.store.update((state) => ({

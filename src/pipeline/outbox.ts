@@ -69,17 +69,29 @@ export function expireUndeliverable(state: State, input: CheckInput, policy: Che
   return addToOutbox({ ...state, outbox }, summaries, input.config, input.now, policy);
 }
 
-/** Claims, per channel, the pending notifications due now, so a concurrent process skips them. */
+/** A claim outlives its channel's time limit by this much: the owner records the outcome in it. */
+const CLAIM_MARGIN_MS = 10_000;
+
+/** How long a delivery stays claimed by the process sending it: a killed process's claims lapse that soon. */
+function claimMs(policy: CheckPolicy): number {
+  return policy.channelBudgetMs + CLAIM_MARGIN_MS;
+}
+
+/**
+ * Claims, per channel, the pending notifications due now, so a concurrent process skips them.
+ * `claimAt` is the wall-clock time of the claim: claims hold against other processes in real time.
+ */
 export function dueByChannel(
   state: State,
   input: CheckInput,
   now: Date,
+  claimAt: Date,
   policy: CheckPolicy,
   runId: string,
   only?: ReadonlySet<string>,
 ): { state: State; pending: Map<string, Notification[]> } {
   const nowIso = now.toISOString();
-  const claimUntil = new Date(now.getTime() + policy.deliveryBudgetMs + 60_000).toISOString();
+  const claimUntil = new Date(claimAt.getTime() + claimMs(policy)).toISOString();
   const pending = new Map<string, Notification[]>();
   const outbox: Record<string, OutboxEntry> = {};
   const entries = Object.entries(state.outbox).sort(([, a], [, b]) => a.createdAt.localeCompare(b.createdAt));
@@ -92,8 +104,8 @@ export function dueByChannel(
       }
       const due =
         (only === undefined || only.has(id)) &&
-        delivery.nextAttemptAt <= nowIso &&
-        (delivery.claimedUntil === undefined || delivery.claimedUntil < nowIso);
+        (delivery.nextAttemptAt <= nowIso || (policy.ignoreBackoff && (delivery.notBefore ?? '') <= nowIso)) &&
+        !isClaimed(delivery, claimAt);
       if (!due) {
         channels[name] = delivery;
         continue;
@@ -108,6 +120,25 @@ export function dueByChannel(
   return { state: { ...state, outbox }, pending };
 }
 
+/** Whether a process (this one or another) is sending the delivery right now. */
+export function isClaimed(delivery: PendingDelivery, at: Date): boolean {
+  return delivery.claimedUntil !== undefined && delivery.claimedUntil >= at.toISOString();
+}
+
+/** The deliveries another process than `runId` (any, without it) is sending at `at`, and until when the last claim holds. */
+export function claimsOfOthers(state: State, at: Date, runId?: string): { count: number; until: string | null } {
+  let count = 0;
+  let until: string | null = null;
+  for (const entry of Object.values(state.outbox)) {
+    for (const delivery of Object.values(entry.channels)) {
+      if (!isClaimed(delivery, at) || delivery.claimedBy === runId) continue;
+      count += 1;
+      if (until === null || delivery.claimedUntil! > until) until = delivery.claimedUntil!;
+    }
+  }
+  return { count, until };
+}
+
 export function recordOutcome(state: State, channelName: string, outcome: DeliveryOutcome, now: Date, policy: CheckPolicy): State {
   const entry = state.outbox[outcome.notificationId];
   const delivery = entry?.channels[channelName];
@@ -120,13 +151,45 @@ export function recordOutcome(state: State, channelName: string, outcome: Delive
   } else {
     const attempts = delivery.attempts + 1;
     const backoff = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** (attempts - 1));
+    // a Retry-After longer than the evaluation waits is honoured by the next attempt instead
+    const askedMs = (outcome.retryAfterSeconds ?? 0) * 1000;
+    const notBefore = outcome.retryAfterSeconds === undefined ? undefined : new Date(now.getTime() + askedMs);
+    const next = new Date(now.getTime() + Math.max(backoff, askedMs));
     outbox[outcome.notificationId] = {
       ...entry,
       channels: {
         ...others,
-        [channelName]: { attempts, nextAttemptAt: new Date(now.getTime() + backoff).toISOString(), lastError: outcome.error },
+        [channelName]: {
+          attempts,
+          nextAttemptAt: next.toISOString(),
+          lastError: outcome.error,
+          ...(notBefore === undefined ? {} : { notBefore: notBefore.toISOString() }),
+        },
       },
     };
   }
   return { ...state, outbox };
+}
+
+/**
+ * `channels` just accepted a message (test-notify): their pending deliveries are due at once, a
+ * Retry-After they sent included. Returns the state and how many deliveries that concerns.
+ */
+export function clearBackoff(state: State, channels: ReadonlySet<string>, now: Date): { state: State; cleared: number } {
+  let cleared = 0;
+  const outbox: Record<string, OutboxEntry> = {};
+  for (const [id, entry] of Object.entries(state.outbox)) {
+    const pending: Record<string, PendingDelivery> = {};
+    for (const [name, delivery] of Object.entries(entry.channels)) {
+      if (!channels.has(name)) {
+        pending[name] = delivery;
+        continue;
+      }
+      const { notBefore: _asked, ...rest } = delivery;
+      pending[name] = { ...rest, nextAttemptAt: now.toISOString() };
+      cleared += 1;
+    }
+    outbox[id] = { ...entry, channels: pending };
+  }
+  return { state: { ...state, outbox }, cleared };
 }

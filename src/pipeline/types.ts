@@ -9,6 +9,7 @@ import type { PlannedNotification } from '../notify/plan.js';
 import type { SpendSource } from '../spend/source.js';
 import type { State } from '../state/state.js';
 import type { StateStore } from '../state/store.js';
+import type { StartTimer } from '../util/deadline.js';
 
 export interface CheckPolicy {
   /** Langfuse may lag this long: a closed calendar period gets its final check that long after */
@@ -22,9 +23,19 @@ export interface CheckPolicy {
   /** bounds for the phases, so a stuck peer can't hold the worker */
   readonly fetchBudgetMs: number;
   readonly deliveryBudgetMs: number;
+  /**
+   * each channel's own bound inside the delivery phase (channels deliver concurrently), so one
+   * that hangs can't use up the phase of the others; also how long its deliveries stay claimed
+   */
+  readonly channelBudgetMs: number;
   /** backoff between attempts of one pending delivery */
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /**
+   * try every pending delivery now, whatever its backoff (a peer's Retry-After still holds): a
+   * manual `check` after fixing a channel. Backoff paces the daemon only.
+   */
+  readonly ignoreBackoff: boolean;
   /** pending notifications are summarised instead of sent this long after their period ended */
   readonly expireAfterMs: number;
 }
@@ -36,8 +47,10 @@ export const DEFAULT_POLICY: CheckPolicy = {
   lateAfterMs: 15 * 60_000,
   fetchBudgetMs: 120_000,
   deliveryBudgetMs: 90_000,
+  channelBudgetMs: 30_000,
   retryBaseMs: 60_000,
   retryMaxMs: 3_600_000,
+  ignoreBackoff: false,
   expireAfterMs: 24 * 3_600_000,
 };
 
@@ -56,6 +69,13 @@ export interface CheckInput {
   readonly deliveryOptions?: DeliverOptions;
   readonly signal?: AbortSignal;
   readonly policy?: Partial<CheckPolicy>;
+  /**
+   * the wall clock for claims on deliveries, which must hold against other processes in real time
+   * (`now` may be the minute an evaluation is for, and fetching takes a while); default the system clock
+   */
+  readonly clock?: () => Date;
+  /** starts the delivery phase's and each channel's time limit (injectable for tests) */
+  readonly startTimer?: StartTimer;
 }
 
 export interface AlertFailure {

@@ -34,6 +34,8 @@ export interface PendingDelivery {
   /** not retried before this time (backoff) */
   readonly nextAttemptAt: string;
   readonly lastError?: string;
+  /** the peer asked (Retry-After) not to be tried before this time: even a `check` waits for it */
+  readonly notBefore?: string;
   /** a process that is sending it right now, and until when that claim holds */
   readonly claimedBy?: string;
   readonly claimedUntil?: string;

@@ -3,7 +3,7 @@
 // Every change is a read-modify-write under the directory lock, so a `check` next to a running
 // daemon can't overwrite what the daemon recorded.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { withStateLock, type LockOptions } from './lock.js';
@@ -30,6 +30,7 @@ export interface StateStoreOptions extends LockOptions {
 
 export class StateStore {
   readonly file: string;
+  private updates: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly dir: string,
@@ -70,15 +71,40 @@ export class StateStore {
   /** Applies `change` to the current file content under the lock and writes the result. */
   async update(change: (state: State) => State): Promise<State> {
     await this.ensureDir();
-    return withStateLock(
-      this.dir,
-      async () => {
-        const next = change(await this.load());
-        await this.write(next);
-        return next;
-      },
-      this.options,
+    return this.locked(change);
+  }
+
+  /**
+   * Like update, when a state file exists; else changes nothing and returns null. Never creates
+   * the directory or the file (test-notify where no worker keeps state).
+   */
+  async updateExisting(change: (state: State) => State): Promise<State | null> {
+    try {
+      await access(this.file);
+    } catch {
+      return null;
+    }
+    return this.locked(change);
+  }
+
+  /**
+   * One change at a time per store, then one per directory under the lock: channels delivering
+   * concurrently record their outcomes in turn instead of polling the lock against each other.
+   */
+  private locked(change: (state: State) => State): Promise<State> {
+    const run = this.updates.then(() =>
+      withStateLock(
+        this.dir,
+        async () => {
+          const next = change(await this.load());
+          await this.write(next);
+          return next;
+        },
+        this.options,
+      ),
     );
+    this.updates = run.catch(() => {});
+    return run;
   }
 
   private async moveAside(why: string): Promise<State> {

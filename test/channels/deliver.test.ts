@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryError, type Channel } from '../../src/channels/channel.js';
 import { deliver } from '../../src/channels/deliver.js';
+import { TimeLimitError } from '../../src/util/deadline.js';
 import type { Notification } from '../../src/notify/notification.js';
 import { firing, recordingSleep, relative, resolved } from './fixtures.js';
 
@@ -86,7 +87,7 @@ describe('deliver', () => {
     expect(waits).toEqual([2_000]);
   });
 
-  it('stops and reports when Retry-After is beyond maxDelayMs', async () => {
+  it('stops and reports when Retry-After is beyond maxDelayMs, carrying it for the next attempt', async () => {
     const { channel, sends } = scripted(true, new DeliveryError('HTTP 429', true, 3_600));
     const { sleep, waits } = recordingSleep();
     const [outcome] = await deliver(channel, [firing], { sleep, maxDelayMs: 60_000 });
@@ -95,6 +96,7 @@ describe('deliver', () => {
       ok: false,
       retryable: true,
       error: 'HTTP 429; asked to retry after 3600 s',
+      retryAfterSeconds: 3_600,
     });
     expect(waits).toEqual([]);
     expect(sends).toHaveLength(1);
@@ -131,6 +133,28 @@ describe('deliver', () => {
       { notificationId: resolved.id, ok: false, retryable: true, error: 'cancelled before delivery' },
     ]);
     expect(sends).toEqual([[firing.id]]);
+  });
+
+  it('stops waiting for a channel that ignores the signal once a time limit runs out, and names the limit', async () => {
+    const controller = new AbortController();
+    let started!: () => void;
+    const sending = new Promise<void>((resolve) => (started = resolve));
+    const deaf: Channel = {
+      name: 'deaf',
+      type: 'email',
+      digest: false,
+      send: () => {
+        started();
+        return new Promise<void>(() => {});
+      },
+    };
+    const delivering = deliver(deaf, [firing, resolved], { signal: controller.signal });
+    await sending;
+    controller.abort(new TimeLimitError("channel deaf's time limit of 30 s ran out"));
+    expect(await delivering).toEqual([
+      { notificationId: firing.id, ok: false, retryable: true, error: "email: no answer (channel deaf's time limit of 30 s ran out)" },
+      { notificationId: resolved.id, ok: false, retryable: true, error: "not sent: channel deaf's time limit of 30 s ran out" },
+    ]);
   });
 
   it('sleeps for real by default and can be aborted in the middle of a wait', async () => {

@@ -12,6 +12,7 @@ import { Daemon, type Generation } from '../../src/daemon/daemon.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
 import { StateStore } from '../../src/state/store.js';
+import type { StartTimer } from '../../src/util/deadline.js';
 import { freePort, spend } from '../support/cli-process.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
 
@@ -41,6 +42,7 @@ async function makeDaemon(
   shutdownGraceMs = 25_000,
   extraYaml = '',
   langfuseYaml = '',
+  startTimer?: StartTimer,
 ): Promise<{ daemon: Daemon; store: StateStore }> {
   const configFile = join(dir, 'alerts.yaml');
   await writeFile(
@@ -64,7 +66,7 @@ ${extraYaml}`,
     const log = createLogger({ level: 'info', format: 'json', redact: (text) => text, destination: sink });
     return buildGeneration({ config, log, redact: (text) => text }, io, join(dir, 'state'), onRequest);
   };
-  daemon = new Daemon({ load, configFile, store, port: await freePort(), clock, watch: false, shutdownGraceMs });
+  daemon = new Daemon({ load, configFile, store, port: await freePort(), clock, watch: false, shutdownGraceMs, ...(startTimer ? { startTimer } : {}) });
   return { daemon, store };
 }
 
@@ -153,4 +155,21 @@ test('a schedule stretched by the request budget keeps it ready; past that, the 
   expect(status).toContain(
     `Last deferral by the request budget: ${deferredAt.toISOString()} (limit): 100 of 100 requests used in the last hour; next possible at ${retryAt.toISOString()}`,
   );
+});
+
+test('a channel that never answers is cut at its time limit: the evaluation ends and records it', async () => {
+  receiver.enqueue({ hang: true });
+  const limits: Array<{ what: string; expire: () => void }> = [];
+  const startTimer: StartTimer = (_ms, expire, what) => {
+    limits.push({ what, expire });
+    return () => {};
+  };
+  const { daemon, store } = await makeDaemon(() => new Date(), 25_000, '', '', startTimer);
+  await daemon.start();
+  await receiver.waitForRequests(1);
+  for (const limit of limits.filter((l) => l.what.startsWith('channel hook'))) limit.expire();
+  await until(() => /evaluation: 1 alert\(s\) evaluated, 1 series firing, 0 notification\(s\) sent, 1 channel\(s\) failing/.test(logText));
+  const [entry] = Object.values((await store.load()).outbox);
+  expect(entry!.channels['hook']).toMatchObject({ attempts: 1, lastError: "webhook: no answer (channel hook's time limit of 30 s ran out)" });
+  expect(daemon.readiness().reason).toContain("hook: webhook: no answer (channel hook's time limit of 30 s ran out)");
 });

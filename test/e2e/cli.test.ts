@@ -122,6 +122,27 @@ describe('check', () => {
     expectNoSecrets(status.stdout);
   });
 
+  test('a check after fixing a channel retries its pending delivery at once; check and status say what is pending', async () => {
+    slack.enqueue({ status: 404, body: 'no_service' });
+    const failed = await cli(['check', '--state-dir', 'state']);
+    expect(failed.code).toBe(1);
+    const left = failed.stderr.split('\n').filter((line) => !line.startsWith('{'));
+    expect(left[0]).toBe('Still pending: 1 delivery(ies). `run` tries again at the next attempt; every `check` tries again at once.');
+    expect(left[1]).toMatch(
+      /^ {2}rolling-budget\|.* → slack-ops: pending since \S+Z, 1 failed attempt\(s\), last error: Slack: HTTP 404 from .*no_service; next attempt at \S+Z$/,
+    );
+    const status = await cli(['status', '--state-dir', 'state']);
+    expect(status.stdout).toContain(left[1]);
+
+    // the backoff (1 min) is not over: `run` would wait, a check tries now
+    const fixed = await cli(['check', '--state-dir', 'state']);
+    expect(fixed.code).toBe(0);
+    expect(slack.requests.map((r) => r.status)).toEqual([404, 200]);
+    expect(fixed.stderr).not.toContain('Still pending');
+    expect((await cli(['status', '--state-dir', 'state'])).stdout).toContain('Pending deliveries: 0');
+    expectNoSecrets(failed.stderr + status.stdout + fixed.stderr);
+  });
+
   test('Langfuse refusing the keys: exit 1, one plain error line, no stack, no key', async () => {
     const result = await cli(['check', '--state-dir', 'state'], { env: { ...env, LANGFUSE_SECRET_KEY: 'sk-lf-wrong-key-999' } });
     expect(result.code).toBe(1);
@@ -321,6 +342,25 @@ describe('test-notify', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/✗ automation/);
     expectNoSecrets(result.stdout + result.stderr);
+  });
+
+  test('a channel that accepts the test notification has its pending deliveries due at once; no state directory is created', async () => {
+    slack.enqueue({ status: 404, body: 'no_service' });
+    await cli(['check', '--state-dir', 'state']);
+    const before = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { outbox: Record<string, { channels: Record<string, { nextAttemptAt: string }> }> };
+    const waiting = Object.values(before.outbox)[0]!.channels['slack-ops']!.nextAttemptAt;
+    expect(Date.parse(waiting)).toBeGreaterThan(Date.now());
+
+    const result = await cli(['test-notify', '--channel', 'slack-ops', '--state-dir', 'state']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('1 pending delivery(ies) to slack-ops are due again');
+    const after = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as typeof before;
+    const entry = Object.values(after.outbox)[0]!;
+    expect(Date.parse(entry.channels['slack-ops']!.nextAttemptAt)).toBeLessThanOrEqual(Date.now());
+    expect(await readdir(join(dir, 'state'))).not.toContain('state.lock');
+
+    expect((await cli(['test-notify', '--channel', 'slack-ops', '--state-dir', 'fresh'])).code).toBe(0);
+    expect(existsSync(join(dir, 'fresh'))).toBe(false);
   });
 
   test('--channel naming nothing is a usage error', async () => {

@@ -1,5 +1,5 @@
 // The state file: versioned, written atomically under a lease lock; damaged files are moved aside.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -69,6 +69,59 @@ describe('lock', () => {
     await writeFile(join(dir, LOCK_FILE), JSON.stringify({ owner: 'dead', expiresAt: Date.now() - 1 }));
     expect(await withStateLock(dir, async () => 'ran', { waitMs: 100 })).toBe('ran');
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  /** A clock that only moves when the lock waits between polls. */
+  function fakeTime(start = Date.now()) {
+    let now = start;
+    return { clock: () => now, sleep: async (ms: number) => void (now += ms), elapsed: () => now - start };
+  }
+
+  test('a check (default options) waits 10 s for a live lease, then fails naming it', async () => {
+    const time = fakeTime();
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ owner: 'daemon', expiresAt: time.clock() + 25_000 }));
+    const store = new StateStore(dir, { clock: time.clock, sleep: time.sleep });
+    await expect(store.update((s) => s)).rejects.toThrow(
+      `the state directory ${dir} is locked by another spend-alerts process (lease until ${new Date(time.clock() + 25_000 - time.elapsed()).toISOString()})`,
+    );
+    expect(time.elapsed()).toBeGreaterThanOrEqual(10_000);
+    expect(time.elapsed()).toBeLessThan(10_100);
+  });
+
+  test('a lease ending within the wait is waited for, then taken', async () => {
+    const time = fakeTime();
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ owner: 'daemon', expiresAt: time.clock() + 4_000 }));
+    expect(await withStateLock(dir, async () => time.elapsed(), { clock: time.clock, sleep: time.sleep })).toBeGreaterThan(4_000);
+  });
+
+  test('a lease further ahead than a lease is long (clock skew) lasts at most a lease from when it was first seen', async () => {
+    const time = fakeTime();
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ owner: 'skewed', expiresAt: time.clock() + 3_600_000 }));
+    const options = { clock: time.clock, sleep: time.sleep, leaseMs: 30_000, pollMs: 250 };
+    // a daemon's updates come and go: the first waits in vain, a later one takes it over
+    await expect(withStateLock(dir, async () => 1, options)).rejects.toThrow(StateLockError);
+    await expect(withStateLock(dir, async () => 1, options)).rejects.toThrow(StateLockError);
+    expect(await withStateLock(dir, async () => time.elapsed(), { ...options, waitMs: 15_000 })).toBeGreaterThanOrEqual(29_000);
+    expect(time.elapsed()).toBeLessThanOrEqual(30_250);
+  });
+
+  test('a damaged lock file running far ahead, written a lease ago, is taken over at once', async () => {
+    const lock = join(dir, LOCK_FILE);
+    await writeFile(lock, JSON.stringify({ owner: 'bad', expiresAt: Date.parse('3000-01-01T00:00:00Z') }));
+    const written = new Date(Date.now() - 60_000);
+    await utimes(lock, written, written);
+    expect(await withStateLock(dir, async () => 'ran', { waitMs: 0 })).toBe('ran');
+  });
+
+  test('temp files of a process killed while taking the lock are removed once older than a lease', async () => {
+    const stale = join(dir, `${LOCK_FILE}.0b5f-dead`);
+    const fresh = join(dir, `${LOCK_FILE}.0b5f-live`);
+    await writeFile(stale, '{}');
+    await writeFile(fresh, '{}');
+    const old = new Date(Date.now() - 31_000);
+    await utimes(stale, old, old);
+    await new StateStore(dir).update((s) => s);
+    expect((await readdir(dir)).sort()).toEqual(['state.json', `${LOCK_FILE}.0b5f-live`].sort());
   });
 
   test('the lock is released when the change throws', async () => {

@@ -13,6 +13,7 @@ import { LangfuseClient } from '../../src/langfuse/client.js';
 import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { StateStore } from '../../src/state/store.js';
 import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
+import type { StartTimer } from '../../src/util/deadline.js';
 import { createRedactor } from '../../src/util/redact.js';
 import { startHttpReceiver, type HttpReceiver } from './http-receiver.js';
 import { startSmtpServer, type TestSmtpServer } from './smtp.js';
@@ -64,6 +65,10 @@ export interface HarnessOptions {
   /** Langfuse tries per request (fast retries in tests) */
   readonly langfuseAttempts?: number;
   readonly langfuseTimeoutMs?: number;
+  /** the delivery phase's and the channels' time limits (tests make them run out when they choose) */
+  readonly startTimer?: StartTimer;
+  /** the wall clock for claims on deliveries */
+  readonly clock?: () => Date;
 }
 
 /** Every peer of the worker, on 127.0.0.1, and the environment that points CHANNELS_YAML at them. */
@@ -158,6 +163,8 @@ export async function startHarness(
         log,
         deliveryOptions: { redact, baseDelayMs: 1, maxDelayMs: 5 },
         ...(options.policy ? { policy: options.policy } : {}),
+        ...(options.startTimer ? { startTimer: options.startTimer } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
         ...(runOptions.dryRun ? { dryRun: true } : {}),
       });
     },

@@ -6,6 +6,7 @@ import { runCheck, type CheckReport } from '../../pipeline/check.js';
 import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from '../../pipeline/failures.js';
 import { logEvaluation } from '../../pipeline/summary.js';
 import { StateStore } from '../../state/store.js';
+import { describePending } from './status.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
 
@@ -58,10 +59,12 @@ export async function checkCommand(options: CliOptions, io: Io, startedAt: Date,
       langfuseUrl: url,
       log,
       deliveryOptions: { redact },
-      policy: checkPolicy(config),
+      // Backoff paces the daemon; a check, often run right after fixing a channel, tries everything now.
+      policy: { ...checkPolicy(config), ignoreBackoff: true },
     });
     const ms = clock().getTime() - started.getTime();
     if (options.dryRun) io.stdout.write(describeDryRun(report, alerts.length));
+    else io.stderr.write(describeLeft(report, clock()));
     logEvaluation(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests, now });
     // The log has these too, but as JSON among other lines; the person at the terminal reads these.
     const errors = [...unreadByError(report.alertFailures).map(describeUnread), ...deliveryFailuresByChannel(report.deliveryFailures).map(describeDeliveryFailure)];
@@ -86,4 +89,15 @@ function describeDryRun(report: CheckReport, alertCount: number): string {
     out.push(`Dry run: would send ${notifications.length} notification(s) to ${channel}:`, renderPlain(notifications), '');
   }
   return out.join('\n') + '\n';
+}
+
+/** What is still pending after the check, in plain lines: nothing when everything was delivered. */
+function describeLeft(report: CheckReport, at: Date): string {
+  const pending = describePending(report.state, at);
+  if (pending.length === 0) return '';
+  const count = Object.values(report.state.outbox).reduce((n, entry) => n + Object.keys(entry.channels).length, 0);
+  return [
+    `Still pending: ${count} delivery(ies). \`run\` tries again at the next attempt; every \`check\` tries again at once.`,
+    ...pending,
+  ].join('\n') + '\n';
 }

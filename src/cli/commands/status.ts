@@ -1,6 +1,8 @@
 // `spend-alerts status`: what the state directory knows, for humans.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { cleanLine } from '../../notify/format/text.js';
+import { claimsOfOthers, isClaimed } from '../../pipeline/outbox.js';
 import type { State } from '../../state/state.js';
 import { StateStore } from '../../state/store.js';
 import { langfusePause } from '../../pipeline/requests.js';
@@ -45,15 +47,7 @@ export function describeState(state: State, file: string, now: Date): string {
     const kind = s.open ? `episode since ${s.period}` : `period from ${s.period}`;
     lines.push(`  ${s.alert}${s.seriesKey ? ` [${s.seriesKey}]` : ''}: ${s.notified.join(' → ')} notified, ${kind}, last value $${s.lastValue.toFixed(2)}`);
   }
-  const pending = Object.values(state.outbox);
-  lines.push(`Pending deliveries: ${pending.length}`);
-  for (const entry of pending.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
-    const channels = Object.entries(entry.channels).map(([name, d]) => {
-      const retry = d.attempts === 0 ? 'not tried yet' : `${d.attempts} failed attempt(s), next at ${d.nextAttemptAt}, last error: ${d.lastError}`;
-      return `${name} (${retry})`;
-    });
-    lines.push(`  ${entry.notification.id} (since ${entry.createdAt}) → ${channels.join('; ')}`);
-  }
+  lines.push(`Pending deliveries: ${Object.keys(state.outbox).length}`, ...describePending(state, now));
   // as the next evaluation will read it: a stored pause that can't be right is shown repaired
   const pause = langfusePause(state, now).until;
   const unhealthy = [
@@ -63,4 +57,34 @@ export function describeState(state: State, file: string, now: Date): string {
   ];
   if (unhealthy.length > 0) lines.push('Problems:', ...unhealthy.map((line) => `  ${line}`));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * One line per notification a channel has not accepted yet: since when, failed attempts, the last
+ * error and the next attempt; then what another process is sending right now. Shared by `status`
+ * and what `check` says is left. Ids and errors carry traced values and peers' words: one clean line each.
+ */
+export function describePending(state: State, now: Date): string[] {
+  const lines: string[] = [];
+  const nowIso = now.toISOString();
+  const entries = Object.values(state.outbox).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  for (const entry of entries) {
+    for (const [name, delivery] of Object.entries(entry.channels)) {
+      const tried =
+        delivery.attempts === 0
+          ? 'not tried yet'
+          : `${delivery.attempts} failed attempt(s), last error: ${cleanLine(delivery.lastError ?? 'unknown', 300)}`;
+      const next = isClaimed(delivery, now)
+        ? `claimed by another process until ${delivery.claimedUntil}`
+        : delivery.notBefore !== undefined && delivery.notBefore > nowIso
+          ? `next attempt at ${delivery.nextAttemptAt} (the channel asked not to be tried before ${delivery.notBefore})`
+          : `next attempt at ${delivery.nextAttemptAt}`;
+      lines.push(`  ${cleanLine(entry.notification.id)} → ${name}: pending since ${entry.createdAt}, ${tried}; ${next}`);
+    }
+  }
+  const claims = claimsOfOthers(state, now);
+  if (claims.count > 0) {
+    lines.push(`  ${claims.count} deliveries are claimed by another process until ${claims.until}: it is sending them, or they are tried again once the claim ran out`);
+  }
+  return lines;
 }

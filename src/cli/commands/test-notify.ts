@@ -1,6 +1,10 @@
 // `spend-alerts test-notify`: proves each channel's wiring with a clearly marked test message.
+import { resolve } from 'node:path';
 import { deliver } from '../../channels/deliver.js';
+import type { Logger } from '../../log/logger.js';
 import type { Notification } from '../../notify/notification.js';
+import { clearBackoff } from '../../pipeline/outbox.js';
+import { StateStore } from '../../state/store.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, closeChannels, prepare, type Io } from '../runtime.js';
 
@@ -15,10 +19,12 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
   const names = Object.keys(config.channels);
   const channels = buildChannels(config, names, io);
   let failures = 0;
+  const accepted = new Set<string>();
   try {
     for (const [name, channel] of channels) {
       const [outcome] = await deliver(channel, [testNotification(name, config.timezone, now)], { redact });
       if (outcome?.ok) {
+        accepted.add(name);
         io.stdout.write(`✓ ${name} (${channel.type}) accepted the test notification\n`);
       } else {
         failures += 1;
@@ -29,7 +35,31 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
   } finally {
     await closeChannels(channels);
   }
+  if (accepted.size > 0) await retryPendingNow(options, io, accepted, now, log);
   return failures === 0 ? 0 : 1;
+}
+
+/**
+ * A channel that works again gets its pending deliveries at the next evaluation instead of after
+ * their backoff. Only where a worker keeps state: no state directory is created here.
+ */
+async function retryPendingNow(options: CliOptions, io: Io, accepted: ReadonlySet<string>, now: Date, log: Logger): Promise<void> {
+  const store = new StateStore(resolve(io.cwd, options.stateDir));
+  let cleared = 0;
+  try {
+    await store.updateExisting((state) => {
+      const next = clearBackoff(state, accepted, now);
+      cleared = next.cleared;
+      return next.state;
+    });
+  } catch (error) {
+    // the test notifications went out; only the shortcut for pending ones is missed
+    log.warn({ stateDir: store.dir, err: (error as Error).message }, `pending deliveries keep their backoff: ${(error as Error).message}`);
+    return;
+  }
+  if (cleared > 0) {
+    io.stdout.write(`${cleared} pending delivery(ies) to ${[...accepted].join(', ')} are due again: the next evaluation sends them\n`);
+  }
 }
 
 export function testNotification(channel: string, timezone: string, now: Date): Notification {
