@@ -114,6 +114,8 @@ describe('check', () => {
     expect(result.stderr).toContain('no_service');
     expect(stderrLines(result.stderr).plain).toEqual([
       expect.stringMatching(/^spend-alerts: channel slack-ops did not accept 1 notification\(s\): Slack: HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/…: no_service$/),
+      'Still pending: 1 delivery(ies). `run` tries again at the next attempt; every `check` tries again at once.',
+      expect.stringMatching(/^  rolling-budget\|-\|[^ ]+ → slack-ops: pending since [^,]+, 1 failed attempt\(s\), last error: Slack: HTTP 404 .*no_service; next attempt at /),
     ]);
     expectNoSecrets(result.stdout + result.stderr);
     const status = await cli(['status', '--state-dir', 'state']);
@@ -126,7 +128,7 @@ describe('check', () => {
     slack.enqueue({ status: 404, body: 'no_service' });
     const failed = await cli(['check', '--state-dir', 'state']);
     expect(failed.code).toBe(1);
-    const left = failed.stderr.split('\n').filter((line) => !line.startsWith('{'));
+    const left = failed.stderr.split('\n').filter((line) => !line.startsWith('{') && !line.startsWith('spend-alerts: '));
     expect(left[0]).toBe('Still pending: 1 delivery(ies). `run` tries again at the next attempt; every `check` tries again at once.');
     expect(left[1]).toMatch(
       /^ {2}rolling-budget\|.* → slack-ops: pending since \S+Z, 1 failed attempt\(s\), last error: Slack: HTTP 404 from .*no_service; next attempt at \S+Z$/,

@@ -64,11 +64,12 @@ export async function checkCommand(options: CliOptions, io: Io, startedAt: Date,
     });
     const ms = clock().getTime() - started.getTime();
     if (options.dryRun) io.stdout.write(describeDryRun(report, alerts.length));
-    else io.stderr.write(describeLeft(report, clock()));
     logEvaluation(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests, now });
     // The log has these too, but as JSON among other lines; the person at the terminal reads these.
     const errors = [...unreadByError(report.alertFailures).map(describeUnread), ...deliveryFailuresByChannel(report.deliveryFailures).map(describeDeliveryFailure)];
     for (const error of errors) io.stderr.write(`spend-alerts: ${cleanLine(redact(error), MAX_ERROR_LINE)}\n`);
+    // after the errors that caused it: what is still pending, and when it is tried again
+    if (!options.dryRun) io.stderr.write(describeLeft(report, clock()));
     return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 1 : 0;
   } finally {
     await closeChannels(channels);
