@@ -35,12 +35,13 @@ const has = (entry: Fields, key: string): boolean => entry[key] !== undefined;
 
 export const unknownChannels: CrossCheck = (document) => {
   const defined = Object.keys(fields(fields(document)?.['channels']) ?? {});
+  const isDefined = new Set(defined);
   const known = defined.length > 0 ? `defined: ${defined.join(', ')}` : 'no channels are defined';
   return alertsOf(document).flatMap(([index, alert]) => {
     const channels = alert['channels'];
     if (!Array.isArray(channels)) return [];
     return channels.flatMap((name, position): Finding[] =>
-      typeof name === 'string' && !defined.includes(name)
+      typeof name === 'string' && !isDefined.has(name)
         ? [{ level: 'error', path: ['alerts', index, 'channels', position], message: `unknown channel "${name}" (${known})` }]
         : [],
     );
@@ -51,8 +52,9 @@ export const unknownSystemChannels: CrossCheck = (document) => {
   const defined = Object.keys(fields(fields(document)?.['channels']) ?? {});
   const named = fields(document)?.['systemChannels'];
   if (!Array.isArray(named)) return [];
+  const isDefined = new Set(defined);
   return named.flatMap((name, position): Finding[] =>
-    typeof name === 'string' && !defined.includes(name)
+    typeof name === 'string' && !isDefined.has(name)
       ? [{ level: 'error', path: ['systemChannels', position], message: `unknown channel "${name}" (defined: ${defined.join(', ') || 'none'})` }]
       : [],
   );
