@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
 import { DURATION_PATTERN, isCalendarWindow } from './schema.js';
+import { startTlsPolicy } from '../util/smtp-tls.js';
 import { closest } from './suggest.js';
 
 export interface Finding {
@@ -234,6 +235,22 @@ export const longLagMargin: CrossCheck = (document) => {
   ];
 };
 
+/** smtp:// to another machine with ?requireTLS=false: allowed for a trusted relay, but said. */
+export const plainTextSmtp: CrossCheck = (document) =>
+  Object.entries(fields(fields(document)?.['channels']) ?? {}).flatMap(([name, channel]): Finding[] => {
+    const smtpUrl = fields(channel)?.['smtpUrl'];
+    if (typeof smtpUrl !== 'string' || startTlsPolicy(smtpUrl) !== 'opted-out') return [];
+    return [
+      {
+        level: 'warning',
+        path: ['channels', name, 'smtpUrl'],
+        message:
+          'requireTLS=false: if the server offers no STARTTLS (or someone in the middle strips the offer), ' +
+          'the SMTP password and the mail cross the network in plain text; keep it for a relay on a network you trust',
+      },
+    ];
+  });
+
 export const CROSS_CHECKS: readonly CrossCheck[] = [
   unknownChannels,
   duplicateAlertNames,
@@ -249,6 +266,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   emptyRequestBudget,
   longLagMargin,
   unknownSystemChannels,
+  plainTextSmtp,
 ];
 
 export function runCrossChecks(document: unknown): Finding[] {
