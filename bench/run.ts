@@ -5,6 +5,7 @@
 //   (b) 1,000 alerts evaluated over spend already fetched: CPU time and memory
 //   (c) `check` from spawn to its first Langfuse request
 //   (d) an idle daemon's memory
+//   (e) `validate` with 10,000 alerts: wall time
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -333,6 +334,45 @@ async function idleDaemon(): Promise<void> {
   });
 }
 
+/** (e) 1,000 and 10,000 alerts: what each costs shows whether `validate` grows linearly. */
+async function largeValidate(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'spend-alerts-bench-'));
+  const RUNS = 3;
+  try {
+    const windows = ['day', 'week', 'month', '24h', '7d'] as const;
+    for (const count of [1_000, 10_000]) {
+      const alerts: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const rule = i % 5 === 0 ? `relative: { factor: 2, baseline: ${3 + (i % 4)} }` : `threshold: ${10 + i}`;
+        const groupBy = i % 10 === 1 ? ', groupBy: model' : '';
+        alerts.push(`  - { name: alert-${i}, window: ${windows[i % windows.length]}, ${rule}${groupBy}, filters: { environment: env-${i % 100} }, channels: [terminal] }`);
+      }
+      const configPath = join(dir, `alerts-${count}.yaml`);
+      await writeFile(configPath, `${CONSOLE_CHANNEL}alerts:\n${alerts.join('\n')}\n`);
+      const times: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const started = Date.now();
+        const child = spawn(process.execPath, [join(ROOT, 'dist/cli/bin.js'), 'validate', '--config', configPath], {
+          env: { PATH: process.env.PATH ?? '', LANGFUSE_BASE_URL: 'http://127.0.0.1:9', LANGFUSE_PUBLIC_KEY: KEYS.publicKey, LANGFUSE_SECRET_KEY: KEYS.secretKey },
+          stdio: 'ignore',
+        });
+        const code = await exited(child);
+        if (code !== 0) throw new Error(`validate of ${count} alerts exited with ${code}`);
+        times.push(Date.now() - started);
+      }
+      row(`(e) \`validate\` with ${fmt(count)} alerts: wall time (the ${RUNS} runs), Node ${process.version.slice(1)}`, `${fmt(median(times))} ms (${times.map((ms) => fmt(ms)).join(', ')})`);
+    }
+    notes.push(
+      `(e) \`node dist/cli/bin.js validate\` as a whole process, spawn to exit, median of ${RUNS}, over 1,000 and 10,000 alerts ` +
+        `(day, week, month, 24h and 7d windows over 100 filter sets; every fifth relative, every tenth grouped by model; one ` +
+        `schedule). It parses and checks the file, works out the request estimate and prints the summary of every alert ` +
+        `(1.8 MB for 10,000); ten times the alerts should cost about ten times the time.`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 const SETTLE_MS = 30_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -391,11 +431,11 @@ function table(): string {
   return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...body.map(line)].join('\n');
 }
 
-const STEPS = { a: ['(a) requests', requests], b: ['(b) 1,000 alerts', thousandAlerts], c: ['(c) check cold start', coldStart], d: ['(d) idle daemon', idleDaemon] } as const;
+const STEPS = { a: ['(a) requests', requests], b: ['(b) 1,000 alerts', thousandAlerts], c: ['(c) check cold start', coldStart], d: ['(d) idle daemon', idleDaemon], e: ['(e) validate with 10,000 alerts', largeValidate] } as const;
 // `npm run bench -- b d` runs only those; docs/benchmarks.md is written only by a full run
 const chosen = process.argv.slice(2);
 const unknownStep = chosen.find((step) => !(step in STEPS));
-if (unknownStep !== undefined) throw new Error(`no benchmark "${unknownStep}" (a, b, c, d)`);
+if (unknownStep !== undefined) throw new Error(`no benchmark "${unknownStep}" (${Object.keys(STEPS).join(', ')})`);
 process.stdout.write('building dist/ …\n');
 execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
 const compileCache = await mkdtemp(join(tmpdir(), 'spend-alerts-bench-cache-'));

@@ -1,11 +1,14 @@
 // Email over SMTP: one message per evaluation listing every notification. smtp:// upgrades with
 // STARTTLS whenever the server offers it (and fails rather than falling back to cleartext if the
-// upgrade fails); smtps:// is TLS from the first byte.
+// upgrade fails); to a host other than this machine it requires STARTTLS, so that someone in the
+// middle can't strip the offer and read the password, unless the URL says ?requireTLS=false.
+// smtps:// is TLS from the first byte.
 import type { ConnectionOptions } from 'node:tls';
 import type { Transporter } from 'nodemailer';
 import type { ChannelConfig } from '../config/schema.js';
 import { renderEmail } from '../notify/format/email.js';
 import { isCertificateErrorCode } from '../util/http.js';
+import { startTlsPolicy } from '../util/smtp-tls.js';
 import { createRedactor, safeUrl } from '../util/redact.js';
 import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
 
@@ -39,7 +42,13 @@ interface SmtpError {
   /** the socket's own code under nodemailer's ESOCKET, e.g. DEPTH_ZERO_SELF_SIGNED_CERT */
   readonly originalCode?: string;
   readonly responseCode?: number;
+  /** the SMTP command that failed, e.g. STARTTLS */
+  readonly command?: string;
 }
+
+const NO_STARTTLS_HINT =
+  ' (the server offers no STARTTLS, which smtp:// to another machine requires so that the password ' +
+  "doesn't cross the network in plain text; for a plain-text relay on a network you trust, add ?requireTLS=false to smtpUrl)";
 
 /**
  * 4xx replies (greylisting, mailbox busy) and dropped connections are transient; 5xx replies
@@ -49,7 +58,7 @@ interface SmtpError {
 export function classifySmtpError(error: unknown, where: string, redact: (text: string) => string): DeliveryError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as SmtpError;
   const text = redact(String(e.message ?? error)).replace(/\s+/g, ' ').trim();
-  const message = `email via ${where}: ${text}`;
+  const message = `email via ${where}: ${text}${e.code === 'ETLS' && e.command === 'STARTTLS' ? NO_STARTTLS_HINT : ''}`;
   if (e.code === 'EABORT') return new DeliveryError(`email via ${where}: cancelled`, true);
   if (typeof e.responseCode === 'number' && e.responseCode >= 400) return new DeliveryError(message, e.responseCode < 500);
   if (e.originalCode !== undefined && isCertificateErrorCode(e.originalCode)) {
@@ -70,7 +79,7 @@ export function createEmailChannel(
     const { default: nodemailer } = await import('nodemailer');
     transport ??= nodemailer.createTransport({
       url: config.smtpUrl,
-      requireTLS: false,
+      requireTLS: startTlsPolicy(config.smtpUrl) === 'required',
       connectionTimeout: context.timeoutMs,
       greetingTimeout: context.timeoutMs,
       socketTimeout: context.timeoutMs,

@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
 import { DURATION_PATTERN, isCalendarWindow } from './schema.js';
+import { startTlsPolicy } from '../util/smtp-tls.js';
 import { closest } from './suggest.js';
 
 export interface Finding {
@@ -35,12 +36,13 @@ const has = (entry: Fields, key: string): boolean => entry[key] !== undefined;
 
 export const unknownChannels: CrossCheck = (document) => {
   const defined = Object.keys(fields(fields(document)?.['channels']) ?? {});
+  const isDefined = new Set(defined);
   const known = defined.length > 0 ? `defined: ${defined.join(', ')}` : 'no channels are defined';
   return alertsOf(document).flatMap(([index, alert]) => {
     const channels = alert['channels'];
     if (!Array.isArray(channels)) return [];
     return channels.flatMap((name, position): Finding[] =>
-      typeof name === 'string' && !defined.includes(name)
+      typeof name === 'string' && !isDefined.has(name)
         ? [{ level: 'error', path: ['alerts', index, 'channels', position], message: `unknown channel "${name}" (${known})` }]
         : [],
     );
@@ -51,8 +53,9 @@ export const unknownSystemChannels: CrossCheck = (document) => {
   const defined = Object.keys(fields(fields(document)?.['channels']) ?? {});
   const named = fields(document)?.['systemChannels'];
   if (!Array.isArray(named)) return [];
+  const isDefined = new Set(defined);
   return named.flatMap((name, position): Finding[] =>
-    typeof name === 'string' && !defined.includes(name)
+    typeof name === 'string' && !isDefined.has(name)
       ? [{ level: 'error', path: ['systemChannels', position], message: `unknown channel "${name}" (defined: ${defined.join(', ') || 'none'})` }]
       : [],
   );
@@ -232,6 +235,22 @@ export const longLagMargin: CrossCheck = (document) => {
   ];
 };
 
+/** smtp:// to another machine with ?requireTLS=false: allowed for a trusted relay, but said. */
+export const plainTextSmtp: CrossCheck = (document) =>
+  Object.entries(fields(fields(document)?.['channels']) ?? {}).flatMap(([name, channel]): Finding[] => {
+    const smtpUrl = fields(channel)?.['smtpUrl'];
+    if (typeof smtpUrl !== 'string' || startTlsPolicy(smtpUrl) !== 'opted-out') return [];
+    return [
+      {
+        level: 'warning',
+        path: ['channels', name, 'smtpUrl'],
+        message:
+          'requireTLS=false: if the server offers no STARTTLS (or someone in the middle strips the offer), ' +
+          'the SMTP password and the mail cross the network in plain text; keep it for a relay on a network you trust',
+      },
+    ];
+  });
+
 export const CROSS_CHECKS: readonly CrossCheck[] = [
   unknownChannels,
   duplicateAlertNames,
@@ -247,6 +266,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   emptyRequestBudget,
   longLagMargin,
   unknownSystemChannels,
+  plainTextSmtp,
 ];
 
 export function runCrossChecks(document: unknown): Finding[] {

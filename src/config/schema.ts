@@ -129,15 +129,30 @@ export const slackChannelSchema = describe(
   'Posts to Slack through an incoming webhook.',
 );
 
+// One mailbox, as it goes into a From or To header: a line break in it (a variable holding
+// "a@x\r\nBcc: …") would add headers, and a comma or semicolon would add recipients.
+const ADDRESS_CHARACTERS = String.raw`[^\s<>()[\]\\,;:@"\x00-\x1f\x7f-\x9f]+`;
+const ADDRESS = `${ADDRESS_CHARACTERS}@${ADDRESS_CHARACTERS}`;
+const DISPLAY_NAME = String.raw`(?:"[^"\\\x00-\x1f\x7f-\x9f]*"|[^<>()[\]\\,;:@"\x00-\x1f\x7f-\x9f]+)`;
+/** `addr@host` or `Name <addr@host>` (a name with a comma is quoted: `"Doe, Jane" <jane@example.com>`) */
+export const EMAIL_ADDRESS_PATTERN = new RegExp(`^(?:${ADDRESS}|${DISPLAY_NAME}? *<${ADDRESS}>)$`);
+const emailAddress = (): z.ZodMiniString =>
+  z.string().check(
+    z.regex(
+      EMAIL_ADDRESS_PATTERN,
+      'must be one email address, addr@host or Name <addr@host>, without line breaks or other control characters (quote a name with , or ;)',
+    ),
+  );
+
 export const emailChannelSchema = describe(
   z.strictObject({
     type: z.literal('email'),
     smtpUrl: describe(
       z.string().check(z.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')),
-      'smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465. A secret: use ${VAR}.',
+      'smtp://user:pass@host:587 (STARTTLS, required unless the host is this machine or the URL ends ?requireTLS=false) or smtps://user:pass@host:465. A secret: use ${VAR}.',
     ),
-    from: describe(z.string().check(z.minLength(3)), 'Sender, e.g. "LLM spend <alerts@example.com>".'),
-    to: describe(z.array(z.string().check(z.minLength(3))).check(z.minLength(1)), 'Recipients.'),
+    from: describe(emailAddress(), 'Sender, e.g. "LLM spend <alerts@example.com>".'),
+    to: describe(z.array(emailAddress()).check(z.minLength(1)), 'Recipients: addr@host or Name <addr@host>, one address each.'),
   }),
   'Sends mail over SMTP.',
 );

@@ -3,6 +3,7 @@
 // text rendering; the channel targets never include credentials (hosts and recipients only).
 import { describeBudget, PLAN_LIMITS } from '../planner/budget.js';
 import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../planner/estimate.js';
+import { formatUsd } from '../notify/format/money.js';
 import { firesPerDay } from './cron.js';
 import type { AlertConfig, ChannelConfig, ChannelType, Config, GroupByField, Severity } from './schema.js';
 import { isCalendarWindow } from './schema.js';
@@ -56,7 +57,15 @@ export interface ConfigSummary {
 }
 
 export function summarizeConfig(config: Config): ConfigSummary {
-  const alerts = config.alerts.map((alert) => summarizeAlert(alert, config.schedule));
+  // Parsing a cron expression costs far more than the rest of an alert's summary, and thousands
+  // of alerts share a handful of schedules: each is parsed once.
+  const firesPerDayOf = new Map<string, number>();
+  const evaluationsPerDay = (schedule: string): number => {
+    let fires = firesPerDayOf.get(schedule);
+    if (fires === undefined) firesPerDayOf.set(schedule, (fires = firesPerDay(schedule)));
+    return fires;
+  };
+  const alerts = config.alerts.map((alert) => summarizeAlert(alert, config.schedule, evaluationsPerDay));
   const requests = plannedCost(config);
   const stretch = scheduleStretch(config, requests);
   const budget = config.langfuse.requestBudget === undefined ? null : describeBudget(config.langfuse.requestBudget);
@@ -123,9 +132,9 @@ function minutes(value: number): string {
   return `${Math.round(value)} minutes`;
 }
 
-function summarizeAlert(alert: AlertConfig, defaultSchedule: string): AlertSummary {
+function summarizeAlert(alert: AlertConfig, defaultSchedule: string, firesPerDayOf: (schedule: string) => number): AlertSummary {
   const schedule = alert.schedule ?? defaultSchedule;
-  const evaluationsPerDay = firesPerDay(schedule);
+  const evaluationsPerDay = firesPerDayOf(schedule);
   return {
     name: alert.name,
     window: alert.window,
@@ -146,7 +155,7 @@ function summarizeAlert(alert: AlertConfig, defaultSchedule: string): AlertSumma
 const PERIODS: Readonly<Record<string, string>> = { day: 'days', week: 'weeks', month: 'months' };
 
 function describeRule(alert: AlertConfig): string {
-  const when = (severity: Severity, amount: number): string => `${severity} when spend > ${usd(amount)}`;
+  const when = (severity: Severity, amount: number): string => `${severity} when spend > ${formatUsd(amount)}`;
   let rule: string;
   if (alert.relative) {
     const { factor, baseline } = alert.relative;
@@ -163,7 +172,7 @@ function describeRule(alert: AlertConfig): string {
       ...(critical === undefined ? [] : [when('critical', critical)]),
     ].join(', ');
   }
-  if (alert.minSpend !== undefined) rule += `; silent below ${usd(alert.minSpend)}`;
+  if (alert.minSpend !== undefined) rule += `; silent below ${formatUsd(alert.minSpend)}`;
   if (alert.groupBy === 'userId') rule += `; per userId, top ${alert.top}`;
   else if (alert.groupBy) rule += `; per ${alert.groupBy}`;
   return rule;
@@ -215,14 +224,11 @@ function origin(url: string): string {
   }
 }
 
-/** `$61.25`; under one cent, up to four significant digits: `$0.0042`. */
-function usd(amount: number): string {
-  if (amount > 0 && amount < 0.01) return `$${Number(amount.toPrecision(4)).toString()}`;
-  return `$${amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
+let countFormat: Intl.NumberFormat | undefined;
 
+/** `1,234`: one format for every number of a summary (toLocaleString builds one per call). */
 function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return (countFormat ??= new Intl.NumberFormat('en-US')).format(n);
 }
 
 export function formatSummary(summary: ConfigSummary): string {

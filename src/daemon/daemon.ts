@@ -144,7 +144,7 @@ export class Daemon {
       {
         port: this.http.port,
         alerts: generation.config.alerts.length,
-        schedules: scheduler.nextRuns().map((run) => ({ schedule: run.schedule, alerts: run.alerts, next: run.next?.toISOString() ?? null })),
+        ...describeSchedules(scheduler.nextRuns()),
         timezone: generation.config.timezone,
         stateDir: this.options.store.dir,
       },
@@ -388,4 +388,25 @@ async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolea
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Alert names and schedules the start-up line lists at most: with thousands of alerts it stays one short line. */
+export const NAMED_AT_START = 20;
+
+/**
+ * The schedules for the start-up line: each with its next run, how many alerts it runs and their
+ * first names, at most NAMED_AT_START schedules and NAMED_AT_START names in all, and how many
+ * schedules were left out.
+ */
+export function describeSchedules(runs: ReturnType<Scheduler['nextRuns']>): {
+  schedules: Array<{ schedule: string; next: string | null; alertCount: number; alerts: readonly string[] }>;
+  otherSchedules?: number;
+} {
+  let namesLeft = NAMED_AT_START;
+  const schedules = runs.slice(0, NAMED_AT_START).map((run) => {
+    const alerts = run.alerts.slice(0, namesLeft);
+    namesLeft -= alerts.length;
+    return { schedule: run.schedule, next: run.next?.toISOString() ?? null, alertCount: run.alerts.length, alerts };
+  });
+  return runs.length > schedules.length ? { schedules, otherSchedules: runs.length - schedules.length } : { schedules };
 }

@@ -1,6 +1,7 @@
 // What `run` exposes on /metrics. Its own Registry, so nothing else in the process (or a second
 // daemon in a test) can add to or collide with it. Per-series gauges are bounded: a `groupBy: userId`
-// alert over thousands of users exports only its top series, and series that drop out are removed.
+// alert over thousands of users exports only its top series, a configuration of thousands of alerts
+// only the top series of them all, and series that drop out are removed.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SeriesEvaluation } from '../evaluate/series.js';
 import type { RequestEvent } from '../langfuse/client.js';
@@ -11,9 +12,12 @@ import type { State } from '../state/state.js';
 export const METRIC_PREFIX = 'spend_alerts_';
 /** series per alert exported on /metrics: firing ones first, then by spend */
 export const DEFAULT_TOP_SERIES = 20;
+/** samples labelled with a series (spend, firing, thresholds) on /metrics in all: firing ones first, then by spend */
+export const DEFAULT_MAX_SERIES_SAMPLES = 2_000;
 
 export interface DaemonMetricsOptions {
   readonly topSeries?: number;
+  readonly maxSeriesSamples?: number;
   /** process and Node.js runtime metrics (CPU, memory, event loop lag), prefixed like the rest */
   readonly processMetrics?: boolean;
 }
@@ -29,12 +33,10 @@ export interface EvaluationOutcome {
   readonly state: Pick<State, 'langfuse' | 'channels' | 'outbox'>;
 }
 
-type SeriesLabels = { alert: string; group: string };
-type ThresholdLabels = SeriesLabels & { severity: string };
-
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly topSeries: number;
+  private readonly maxSeriesSamples: number;
   private readonly evaluations: Counter;
   private readonly evaluationFailures: Counter;
   private readonly duration: Histogram;
@@ -55,11 +57,15 @@ export class DaemonMetrics {
   private readonly budgetLimit: Gauge<'window'>;
   private readonly budgetPausedUntil: Gauge;
   private readonly lastReloadOk: Gauge;
-  /** label sets currently exported per alert, to remove them when they go stale */
-  private readonly exported = new Map<string, { series: SeriesLabels[]; thresholds: ThresholdLabels[] }>();
+  /**
+   * Per alert, its top series at its last evaluation: they compete for the samples of /metrics
+   * with those of every other alert, including alerts not evaluated since (other schedules).
+   */
+  private readonly candidates = new Map<string, readonly SeriesSample[]>();
 
   constructor(options: DaemonMetricsOptions = {}) {
     this.topSeries = options.topSeries ?? DEFAULT_TOP_SERIES;
+    this.maxSeriesSamples = options.maxSeriesSamples ?? DEFAULT_MAX_SERIES_SAMPLES;
     const registers = [this.registry];
     const name = (suffix: string): string => `${METRIC_PREFIX}${suffix}`;
     this.evaluations = new Counter({
@@ -115,7 +121,9 @@ export class DaemonMetrics {
     });
     this.seriesEvaluated = new Gauge({
       name: name('series_evaluated'),
-      help: `Series an alert evaluated last time; at most ${this.topSeries} of them are exported per alert.`,
+      help:
+        `Series an alert evaluated last time; at most ${this.topSeries} of them are exported per alert, ` +
+        `and at most ${this.maxSeriesSamples} series samples in all (firing ones first, then by spend).`,
       labelNames: ['alert'],
       registers,
     });
@@ -213,8 +221,9 @@ export class DaemonMetrics {
     // an alert that failed keeps its last exported values: its failure is counted above
     for (const { alert, series } of report.evaluations) {
       this.seriesEvaluated.set({ alert: alert.name }, series.length);
-      this.replaceSeries(alert.name, series);
+      this.candidates.set(alert.name, topOf(series, this.topSeries));
     }
+    this.exportSeries();
   }
 
   /** An evaluation that could not run at all (state unreadable, unexpected error). */
@@ -244,38 +253,53 @@ export class DaemonMetrics {
 
   /** Drops the series of alerts that are no longer configured (after a reload). */
   retainAlerts(names: ReadonlySet<string>): void {
-    for (const alert of [...this.exported.keys()]) {
+    for (const alert of [...this.candidates.keys()]) {
       if (names.has(alert)) continue;
-      this.replaceSeries(alert, []);
-      this.exported.delete(alert);
+      this.candidates.delete(alert);
       this.seriesEvaluated.remove({ alert });
     }
+    this.exportSeries();
   }
 
-  private replaceSeries(alert: string, series: readonly SeriesSample[]): void {
-    const previous = this.exported.get(alert);
-    for (const labels of previous?.series ?? []) {
-      this.seriesSpend.remove(labels);
-      this.seriesFiring.remove(labels);
+  /**
+   * Exports the series of every alert afresh: the top ones of each alert, then, across alerts,
+   * firing ones first and then by spend while the samples last. Linear in what is exported.
+   */
+  private exportSeries(): void {
+    const ranked = [...this.candidates].flatMap(([alert, series]) => series.map((sample) => ({ alert, sample })));
+    ranked.sort((a, b) => firingThenSpend(a.sample, b.sample));
+    const chosen = new Set<SeriesSample>();
+    let samples = 0;
+    for (const { sample } of ranked) {
+      // spend and firing, plus one threshold per severity
+      const cost = 2 + Object.values(sample.levels).filter((level) => level !== undefined).length;
+      if (samples + cost > this.maxSeriesSamples) break;
+      samples += cost;
+      chosen.add(sample);
     }
-    for (const labels of previous?.thresholds ?? []) this.seriesThreshold.remove(labels);
-
-    const kept = [...series]
-      .sort((a, b) => Number(b.breach !== null) - Number(a.breach !== null) || b.value - a.value)
-      .slice(0, this.topSeries);
-    const next = { series: [] as SeriesLabels[], thresholds: [] as ThresholdLabels[] };
-    for (const s of kept) {
-      const labels = { alert, group: s.seriesKey };
-      this.seriesSpend.set(labels, s.value);
-      this.seriesFiring.set(labels, s.breach === null ? 0 : 1);
-      next.series.push(labels);
-      for (const [severity, level] of Object.entries(s.levels)) {
-        if (level === undefined) continue;
-        const thresholdLabels = { ...labels, severity };
-        this.seriesThreshold.set(thresholdLabels, level);
-        next.thresholds.push(thresholdLabels);
+    this.seriesSpend.reset();
+    this.seriesFiring.reset();
+    this.seriesThreshold.reset();
+    // per alert, in the order alerts were first evaluated: /metrics reads alert by alert
+    for (const [alert, series] of this.candidates) {
+      for (const s of series) {
+        if (!chosen.has(s)) continue;
+        const labels = { alert, group: s.seriesKey };
+        this.seriesSpend.set(labels, s.value);
+        this.seriesFiring.set(labels, s.breach === null ? 0 : 1);
+        for (const [severity, level] of Object.entries(s.levels)) {
+          if (level !== undefined) this.seriesThreshold.set({ ...labels, severity }, level);
+        }
       }
     }
-    this.exported.set(alert, next);
   }
+}
+
+/** Firing series first, then the larger spend. */
+function firingThenSpend(a: SeriesSample, b: SeriesSample): number {
+  return Number(b.breach !== null) - Number(a.breach !== null) || b.value - a.value;
+}
+
+function topOf(series: readonly SeriesSample[], count: number): SeriesSample[] {
+  return [...series].sort(firingThenSpend).slice(0, count);
 }

@@ -47,7 +47,11 @@ export class Scheduler {
   setSchedule(alerts: readonly ScheduledAlert[], timezone: string): void {
     this.destroyTasks();
     const byExpression = new Map<string, string[]>();
-    for (const alert of alerts) byExpression.set(alert.schedule, [...(byExpression.get(alert.schedule) ?? []), alert.name]);
+    for (const alert of alerts) {
+      const names = byExpression.get(alert.schedule);
+      if (names) names.push(alert.name);
+      else byExpression.set(alert.schedule, [alert.name]);
+    }
     const logger = cronLogger(this.options.log);
     this.tasks = [...byExpression].map(([expression, names]) => ({
       expression,

@@ -58,6 +58,14 @@ export function notificationId(
 export function planNotifications(input: PlanInput): Plan {
   const series: Record<string, SeriesState> = { ...input.series };
   const notifications: PlannedNotification[] = [];
+  // The remembered series of each alert, found once: scanning them all per alert is quadratic
+  // with thousands of alerts.
+  const rememberedOf = new Map<string, string[]>();
+  for (const [key, previous] of Object.entries(input.series)) {
+    const keys = rememberedOf.get(previous.alert);
+    if (keys) keys.push(key);
+    else rememberedOf.set(previous.alert, [key]);
+  }
   const nowIso = input.now.toISOString();
 
   const emit = (
@@ -105,8 +113,9 @@ export function planNotifications(input: PlanInput): Plan {
           ? stepRolling(alert, evaluation, previous, input.now, emit)
           : stepCalendar(alert, evaluation, evaluation.periodStart, previous, input.now, emit);
     }
-    for (const [key, previous] of Object.entries(series)) {
-      if (previous.alert !== alert.name || seen.has(key)) continue;
+    for (const key of rememberedOf.get(alert.name) ?? []) {
+      const previous = series[key];
+      if (previous === undefined || seen.has(key)) continue;
       // A rolling series with no spend left in its window has recovered; a userId series that
       // merely fell out of the top-N tells us nothing, so it stays as it is.
       if (previous.open && alert.groupBy !== 'userId') {

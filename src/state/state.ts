@@ -1,7 +1,8 @@
 // What the worker remembers between evaluations: per series, what was already notified for its
 // current period; per notification, which channels still have to accept it. Keyed by alert name
 // and series so that editing an alert's threshold or channels neither resurrects nor loses it.
-import type { Severity } from '../config/schema.js';
+import * as z from 'zod/mini';
+import { SEVERITIES, type Severity } from '../config/schema.js';
 import type { Notification } from '../notify/notification.js';
 import type { Refusal } from '../planner/budget.js';
 
@@ -134,6 +135,102 @@ export class StateVersionError extends Error {
   override name = 'StateVersionError';
 }
 
+// The shape of the file, exactly: strict objects, so a field this build doesn't write is a file it
+// can't trust, and is moved aside like unreadable JSON rather than half read (an outbox entry
+// without its notification would crash `status`; a series map of the wrong type would re-send
+// everything as if nothing had been notified).
+const isoString = z.string();
+const severities = z.array(z.enum(SEVERITIES));
+const group = z.record(z.string(), z.nullable(z.string()));
+
+const notifiedPeriodFields = { period: isoString, notified: severities };
+const notifiedPeriodSchema = z.strictObject(notifiedPeriodFields);
+const seriesStateSchema = z.strictObject({
+  ...notifiedPeriodFields,
+  alert: z.string(),
+  seriesKey: z.string(),
+  group,
+  open: z.boolean(),
+  lastValue: z.number(),
+  updatedAt: isoString,
+  previous: z.optional(notifiedPeriodSchema),
+});
+const pendingDeliverySchema = z.strictObject({
+  attempts: z.number(),
+  nextAttemptAt: isoString,
+  lastError: z.optional(z.string()),
+  notBefore: z.optional(isoString),
+  claimedBy: z.optional(z.string()),
+  claimedUntil: z.optional(isoString),
+});
+const notificationWindowSchema = z.strictObject({ type: z.string(), from: isoString, to: isoString, timezone: z.string() });
+const notificationSchema = z.strictObject({
+  id: z.string(),
+  status: z.enum(['firing', 'resolved']),
+  severity: z.enum(SEVERITIES),
+  alert: z.string(),
+  kind: z.enum(['threshold', 'relative', 'system']),
+  group,
+  window: notificationWindowSchema,
+  value: z.number(),
+  threshold: z.number(),
+  baseline: z.nullable(z.number()),
+  factor: z.nullable(z.number()),
+  evaluatedAt: isoString,
+  langfuseUrl: z.string(),
+  message: z.optional(z.string()),
+  test: z.optional(z.boolean()),
+  delayedSince: z.optional(isoString),
+});
+const outboxEntrySchema = z.strictObject({
+  notification: notificationSchema,
+  createdAt: isoString,
+  expiresAt: z.nullable(isoString),
+  channels: z.record(z.string(), pendingDeliverySchema),
+});
+const evaluationRecordSchema = z.strictObject({
+  at: isoString,
+  ok: z.boolean(),
+  alertsEvaluated: z.number(),
+  firing: z.number(),
+  notificationsSent: z.number(),
+  errors: z.array(z.string()),
+});
+const peerHealthFields = { failures: z.number(), since: z.nullable(isoString), lastError: z.nullable(z.string()), noticeSent: z.boolean() };
+const deferralSchema = z.strictObject({
+  at: isoString,
+  kind: z.enum(['rate-limited', 'limit', 'pace'] satisfies Refusal[]),
+  retryAt: isoString,
+  reason: z.string(),
+});
+const stateSchema = z.strictObject({
+  version: z.literal(STATE_VERSION),
+  series: z.record(z.string(), seriesStateSchema),
+  outbox: z.record(z.string(), outboxEntrySchema),
+  lastEvaluation: z.nullable(evaluationRecordSchema),
+  projects: z.record(z.string(), z.string()),
+  langfuse: z.strictObject({ ...peerHealthFields, blockedUntil: z.nullable(isoString) }),
+  channels: z.record(z.string(), z.strictObject(peerHealthFields)),
+  finalized: z.record(z.string(), isoString),
+  lastDeferral: z.optional(deferralSchema),
+});
+
+/** The schema and the State type describe the same file: a change to one that isn't made to the other fails to compile. */
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const stateSchemaMatchesState: SameShape<Fields<z.infer<typeof stateSchema>>, Fields<State>> = true;
+void stateSchemaMatchesState;
+/** Every field made required and mutable, so that an optional field missing on one side is a difference too. */
+type Fields<T> = T extends readonly (infer U)[] ? Fields<U>[] : T extends object ? { -readonly [K in keyof T]-?: Fields<T[K]> } : T;
+
+/**
+ * Field names of the file: a problem's location is printed with them, and with `*` for the keys of
+ * maps (series keys, notification ids, groups), which carry traced values such as model and user
+ * names that have no place in a terminal or a log line.
+ */
+const FIELD_NAMES: ReadonlySet<string> = new Set(
+  [stateSchema, seriesStateSchema, pendingDeliverySchema, deferralSchema, notificationWindowSchema, notificationSchema, outboxEntrySchema, evaluationRecordSchema, stateSchema.shape.langfuse].flatMap((schema) => Object.keys(schema.shape)),
+);
+
 export function parseState(text: string): State {
   let data: unknown;
   try {
@@ -144,27 +241,30 @@ export function parseState(text: string): State {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new StateCorruptError('the state file is not a JSON object');
   }
-  const record = data as Partial<State> & { version?: unknown };
-  if (record.version !== STATE_VERSION) {
+  const version = (data as { version?: unknown }).version;
+  if (version !== STATE_VERSION) {
     throw new StateVersionError(
-      `the state file has version ${String(record.version)}; this build reads version ${STATE_VERSION} ` +
+      `the state file has version ${String(version)}; this build reads version ${STATE_VERSION} ` +
         '(after a downgrade, restore the state directory of this version or move the file away)',
     );
   }
-  const empty = emptyState();
-  return {
-    version: STATE_VERSION,
-    series: isRecord(record.series) ? record.series : empty.series,
-    outbox: isRecord(record.outbox) ? record.outbox : empty.outbox,
-    lastEvaluation: record.lastEvaluation ?? null,
-    projects: isRecord(record.projects) ? record.projects : empty.projects,
-    langfuse: isRecord(record.langfuse) ? { ...empty.langfuse, ...record.langfuse } : empty.langfuse,
-    channels: isRecord(record.channels) ? record.channels : empty.channels,
-    finalized: isRecord(record.finalized) ? record.finalized : empty.finalized,
-    ...(isRecord(record.lastDeferral) ? { lastDeferral: record.lastDeferral as unknown as Deferral } : {}),
-  };
+  const parsed = z.safeParse(stateSchema, data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.map((key) => (typeof key === 'number' || FIELD_NAMES.has(String(key)) ? String(key) : '*')).join('.');
+    throw new StateCorruptError(`the state file is not of the expected shape: ${where || 'the whole file'}: ${shapeProblem(issue)}`);
+  }
+  return parsed.data;
 }
 
-function isRecord<T>(value: unknown): value is Record<string, T> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** zod's description of a problem, without the offending value (it may be a traced one). */
+function shapeProblem(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => (FIELD_NAMES.has(key) ? key : '*')).join(', ')}`;
+    default:
+      return 'not a value this build writes';
+  }
 }

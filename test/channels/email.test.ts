@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/channels/channel.js';
 import { deliver } from '../../src/channels/deliver.js';
 import { createEmailChannel, type EmailChannelOptions } from '../../src/channels/email.js';
+import { startTlsPolicy } from '../../src/util/smtp-tls.js';
 import { startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from '../support/smtp.js';
 import { context, firing, notification, recordingSleep, relative, resolved } from './fixtures.js';
 
@@ -178,9 +179,51 @@ describe('email channel', () => {
     expect(server.messages).toHaveLength(1);
   });
 
-  it('sends in cleartext when the server offers no STARTTLS (opportunistic, not required)', async () => {
-    const { server, channel } = await setup({ tls: 'none' });
+  it('sends in cleartext, with the password, to a server on this machine that offers no STARTTLS', async () => {
+    const { server, channel } = await setup({ tls: 'none', auth: credentials });
+    expect(server.url()).toMatch(/^smtp:\/\/127\.0\.0\.1:/);
     await channel.send([firing], AbortSignal.timeout(10_000));
     expect(server.messages[0]?.secure).toBe(false);
+    expect(server.messages[0]?.user).toBe(credentials.user);
+  });
+
+  it('requires STARTTLS from a host it does not take for this machine, unless the URL says requireTLS=false', async () => {
+    // 127.1 reaches the test server, but only the plain spellings of loopback (127.x.y.z, ::1,
+    // localhost) count as this machine: here it stands for a relay across the network.
+    const { server } = await setup({ tls: 'none', auth: credentials });
+    const remote = server.url(credentials).replace('@127.0.0.1:', '@127.1:');
+    const channel = (smtpUrl: string) =>
+      createEmailChannel('relay', { type: 'email', smtpUrl, from: 'alerts@example.com', to: ['finance@example.com'] }, context());
+    const error = (await channel(remote).send([firing], AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as DeliveryError;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('the server offers no STARTTLS, which smtp:// to another machine requires');
+    expect(error.message).toContain('add ?requireTLS=false to smtpUrl');
+    expect(error.message).not.toContain(credentials.pass);
+    expect(server.messages).toHaveLength(0);
+
+    await channel(`${remote}?requireTLS=false`).send([firing], AbortSignal.timeout(10_000));
+    expect(server.messages).toHaveLength(1);
+    expect(server.messages[0]?.secure).toBe(false);
+  });
+});
+
+describe('startTlsPolicy', () => {
+  it.each([
+    ['smtp://user:pass@smtp.example.com:587', 'required'],
+    ['smtp://user:pass@10.0.0.5:25', 'required'],
+    ['smtp://mailhog:1025', 'required'],
+    ['smtp://user:pass@smtp.example.com:587?requireTLS=false', 'opted-out'],
+    ['smtp://smtp.example.com:25?pool=true&requireTLS=false', 'opted-out'],
+    ['smtp://smtp.example.com:25?requireTLS=true', 'required'],
+    ['smtp://user:pass@127.0.0.1:25', 'not-needed'],
+    ['smtp://127.42.0.9:25', 'not-needed'],
+    ['smtp://[::1]:25', 'not-needed'],
+    ['smtp://LOCALHOST:25', 'not-needed'],
+    ['smtp://127.0.0.1.evil.example:25', 'required'],
+    ['smtps://user:pass@smtp.example.com:465', 'not-needed'],
+    ['smtp://[bad', 'required'],
+  ] as const)('%s: %s', (url, policy) => {
+    expect(startTlsPolicy(url)).toBe(policy);
   });
 });

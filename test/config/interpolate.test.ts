@@ -25,7 +25,7 @@ describe('interpolation', () => {
     expect(config.channels['slack-ops']).toEqual({ type: 'slack', webhookUrl: CHANNEL_ENV.SLACK_WEBHOOK_URL });
     expect(config.channels['mail']).toMatchObject({
       from: 'Spend $ bot <alerts@example.com>',
-      to: ['finance@example.com', '${NOT_A_VAR}'],
+      to: ['finance@example.com', '${NOT_A_VAR}@example.com'],
     });
     expect(config.alerts[0]).toMatchObject({ threshold: 75, minSpend: 0.5 });
     expect(config.alerts[1]).toMatchObject({ threshold: { warning: 40, critical: 50 }, resolveBelow: 0.75, sendResolved: false });
@@ -42,7 +42,7 @@ describe('interpolation', () => {
       CRIT_AT: '200',
     });
     expect(config.timezone).toBe('America/New_York');
-    expect(config.channels['mail']).toMatchObject({ to: ['finance@example.com', '${NOT_A_VAR}'] });
+    expect(config.channels['mail']).toMatchObject({ to: ['finance@example.com', '${NOT_A_VAR}@example.com'] });
     expect(config.alerts[0]?.threshold).toBe(12.5);
     expect(config.alerts[1]).toMatchObject({ threshold: { warning: 100, critical: 200 }, sendResolved: true });
   });

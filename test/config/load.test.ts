@@ -248,3 +248,38 @@ describe('systemChannels', () => {
     expect(String((error as Error).message)).toContain('alerts.yaml:3:23 systemChannels[1]: unknown channel "pager"');
   });
 });
+
+describe('email channels', () => {
+  const mail = (from: string, to: string, smtpUrl = '${SMTP_URL}'): string =>
+    `channels:\n  mail:\n    type: email\n    smtpUrl: ${smtpUrl}\n    from: ${from}\n    to: [${to}]\nalerts:\n  - { name: a, window: day, threshold: 1, channels: [mail] }\n`;
+  const env = { ...LANGFUSE_ENV, SMTP_URL: 'smtp://mailer:hunter22@smtp.example.com:587' };
+
+  it('accepts addr@host and Name <addr@host>, a quoted name with a comma among them', async () => {
+    const text = mail('LLM spend <alerts@example.com>', `finance@example.com, '"Doe, Jane" <jane@example.com>', <ops@example.com>`);
+    const { config } = await loadConfig({ path: 'alerts.yaml', text, env, needs: 'all' });
+    expect(config.channels['mail']).toMatchObject({ to: ['finance@example.com', '"Doe, Jane" <jane@example.com>', '<ops@example.com>'] });
+  });
+
+  it('refuses what is not one address, located, also when it came from a variable carrying a header', async () => {
+    const text = mail('alerts', '"${FINANCE_EMAIL}", "a@example.com, b@example.com"');
+    const error = await configError(
+      loadConfig({ path: 'alerts.yaml', text, env: { ...env, FINANCE_EMAIL: 'finance@example.com\r\nBcc: spy@evil.example' }, needs: 'all' }),
+    );
+    const must = 'must be one email address, addr@host or Name <addr@host>, without line breaks or other control characters (quote a name with , or ;)';
+    expect(error.format().split('\n')).toEqual([
+      `alerts.yaml:5:11 channels.mail.from: ${must}, not the text "alerts"`,
+      `alerts.yaml:6:10 channels.mail.to[0]: ${must}, not the text "finance@example.com\\r\\nBcc: spy@evil.example" (from \${FINANCE_EMAIL})`,
+      `alerts.yaml:6:30 channels.mail.to[1]: ${must}, not the text "a@example.com, b@example.com"`,
+    ]);
+  });
+
+  it('warns, located, when smtp:// to another machine opts out of STARTTLS; not for this machine', async () => {
+    const optOut = await loadConfig({ path: 'alerts.yaml', text: mail('a@example.com', 'b@example.com'), env: { ...env, SMTP_URL: `${env.SMTP_URL}?requireTLS=false` }, needs: 'all' });
+    expect(optOut.warnings.map(formatIssue)).toEqual([
+      'alerts.yaml:4:14 channels.mail.smtpUrl: requireTLS=false: if the server offers no STARTTLS (or someone in the middle strips the offer), ' +
+        'the SMTP password and the mail cross the network in plain text; keep it for a relay on a network you trust',
+    ]);
+    const local = await loadConfig({ path: 'alerts.yaml', text: mail('a@example.com', 'b@example.com'), env: { ...env, SMTP_URL: 'smtp://127.0.0.1:25?requireTLS=false' }, needs: 'all' });
+    expect(local.warnings).toEqual([]);
+  });
+});

@@ -173,3 +173,31 @@ test('a channel that never answers is cut at its time limit: the evaluation ends
   expect(entry!.channels['hook']).toMatchObject({ attempts: 1, lastError: "webhook: no answer (channel hook's time limit of 30 s ran out)" });
   expect(daemon.readiness().reason).toContain("hook: webhook: no answer (channel hook's time limit of 30 s ran out)");
 });
+
+test('10,000 alerts: the start-up line names at most 20 of them with counts, /metrics stays under 1 MB with the firing series in it', async () => {
+  // spend is 5: every 1,000th alert fires, the others don't
+  const alerts = Array.from(
+    { length: 10_000 },
+    (_, i) => `  - { name: team-${i}-daily, window: 24h, threshold: ${i % 1000 === 999 ? 4 : 100 + i}, channels: [hook] }`,
+  );
+  const { daemon } = await makeDaemon(() => new Date(), 25_000, `${alerts.join('\n')}\n`);
+  await daemon.start();
+  await until(() => /evaluation: 10001 alert\(s\) evaluated/.test(logText));
+
+  const startLine = logText.split('\n').find((line) => line.includes('"msg":"spend-alerts run: 10001 alert(s)'))!;
+  expect(Buffer.byteLength(startLine)).toBeLessThan(4096);
+  const { schedules } = JSON.parse(startLine) as { schedules: Array<{ schedule: string; alertCount: number; alerts: string[] }> };
+  expect(schedules).toEqual([
+    { schedule: '*/15 * * * *', next: expect.any(String), alertCount: 10_001, alerts: ['budget', ...Array.from({ length: 19 }, (_, i) => `team-${i}-daily`)] },
+  ]);
+
+  const response = await fetch(`http://127.0.0.1:${daemon.port}/metrics`);
+  const metrics = await response.text();
+  expect(Buffer.byteLength(metrics)).toBeLessThan(1_000_000);
+  const seriesSamples = metrics.split('\n').filter((line) => /^spend_alerts_series_(spend_usd|firing|threshold_usd)\{/.test(line));
+  expect(seriesSamples.length).toBeGreaterThan(1_900);
+  expect(seriesSamples.length).toBeLessThanOrEqual(2_000);
+  // firing first: all 11 of them (budget and every 1,000th), then by spend
+  expect(seriesSamples.filter((line) => line.startsWith('spend_alerts_series_firing{') && line.endsWith(' 1'))).toHaveLength(11);
+  expect(metrics).toContain('spend_alerts_series_firing{alert="team-9999-daily",group=""} 1');
+}, 60_000);

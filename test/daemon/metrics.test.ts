@@ -76,6 +76,35 @@ describe('DaemonMetrics', () => {
     expect(lines(text, 'spend_alerts_series_evaluated')).toEqual(['spend_alerts_series_evaluated{alert="users"} 500']);
   });
 
+  test('exports at most maxSeriesSamples series samples in all: firing ones first, then by spend, across alerts and evaluations', async () => {
+    // each series here is 3 samples (spend, firing, one threshold): 9 allow 3 series
+    const metrics = new DaemonMetrics({ processMetrics: false, topSeries: 2, maxSeriesSamples: 9 });
+    metrics.evaluation(outcome({ small: [series('', 1, 'critical')], big: [series('model=a', 50), series('model=b', 40), series('model=c', 45)] }), 1, AT);
+    // a later evaluation of other alerts competes with what the earlier ones exported
+    metrics.evaluation(outcome({ later: [series('', 42)] }), 1, AT);
+    const text = await metrics.text();
+    expect(lines(text, 'spend_alerts_series_spend_usd')).toEqual([
+      'spend_alerts_series_spend_usd{alert="small",group=""} 1',
+      'spend_alerts_series_spend_usd{alert="big",group="model=a"} 50',
+      'spend_alerts_series_spend_usd{alert="big",group="model=c"} 45',
+    ]);
+    expect(lines(text, 'spend_alerts_series_firing')).toHaveLength(3);
+    expect(lines(text, 'spend_alerts_series_threshold_usd')).toHaveLength(3);
+    expect(lines(text, 'spend_alerts_series_evaluated')).toEqual([
+      'spend_alerts_series_evaluated{alert="small"} 1',
+      'spend_alerts_series_evaluated{alert="big"} 3',
+      'spend_alerts_series_evaluated{alert="later"} 1',
+    ]);
+
+    // the firing series goes quiet and makes room for the later alert's larger spend
+    metrics.evaluation(outcome({ small: [series('', 1)] }), 1, AT);
+    expect(lines(await metrics.text(), 'spend_alerts_series_spend_usd')).toEqual([
+      'spend_alerts_series_spend_usd{alert="big",group="model=a"} 50',
+      'spend_alerts_series_spend_usd{alert="big",group="model=c"} 45',
+      'spend_alerts_series_spend_usd{alert="later",group=""} 42',
+    ]);
+  });
+
   test('drops series that are gone at the next evaluation, and alerts that were removed by a reload', async () => {
     const metrics = new DaemonMetrics({ processMetrics: false });
     metrics.evaluation(outcome({ models: [series('model=a', 2), series('model=b', 1)], daily: [series('', 5)] }), 1, AT);
