@@ -197,7 +197,13 @@ export class Daemon {
     );
   }
 
+  /** What /readyz answers; its reason quotes errors, so it passes the redactor (the endpoint has no auth). */
   readiness(): Readiness {
+    const readiness = this.assessReadiness();
+    return this.generation === undefined ? readiness : { ...readiness, reason: this.generation.redact(readiness.reason) };
+  }
+
+  private assessReadiness(): Readiness {
     if (this.generation === undefined) return { ready: false, reason: 'no configuration loaded' };
     if (this.stopping !== undefined) return { ready: false, reason: 'shutting down' };
     const failure = this.lastFailure === null ? '' : `; last failure: ${this.lastFailure}`;
@@ -286,7 +292,7 @@ export class Daemon {
         now,
         langfuseUrl: url,
         log,
-        deliveryOptions: { redact: generation.redact },
+        redact: generation.redact,
         signal: this.abort.signal,
         policy: generation.policy,
       });
@@ -299,7 +305,7 @@ export class Daemon {
     } catch (error) {
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();
-      const message = error instanceof Error ? error.message : String(error);
+      const message = generation.redact(error instanceof Error ? error.message : String(error));
       this.metrics.evaluationCrashed(ms / 1000);
       this.lastFailure = message;
       log.error({ alerts: alerts.map((a) => a.name), err: message, ms }, `evaluation failed: ${message}`);

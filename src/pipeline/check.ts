@@ -75,6 +75,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
       const channel = input.channels.get(channelName)!;
       const outcomes = await deliver(channel, notifications, {
         ...input.deliveryOptions,
+        redact: input.redact,
         signal,
         onSent: async (sent) => {
           await input.store.update((state) => sent.reduce((next, outcome) => recordOutcome(next, channelName, outcome, now, policy), state));

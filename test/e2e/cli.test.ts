@@ -60,6 +60,13 @@ const secretValues = () => [
   SECRETS.smtpPass,
 ];
 
+/** The Langfuse keys as a proxy may echo them: raw, paired, the Basic header, URL-encoded. */
+function langfuseKeyForms(): string[] {
+  const pair = `${SECRETS.publicKey}:${SECRETS.secretKey}`;
+  const basic = Buffer.from(pair).toString('base64');
+  return [SECRETS.publicKey, SECRETS.secretKey, pair, basic, `Basic ${basic}`, encodeURIComponent(pair), encodeURIComponent(`Basic ${basic}`)];
+}
+
 function expectNoSecrets(text: string): void {
   for (const secret of secretValues()) expect(text).not.toContain(secret);
 }
@@ -112,6 +119,28 @@ describe('check', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stderr).not.toContain('sk-lf-wrong-key-999');
     expectNoSecrets(result.stdout + result.stderr);
+  });
+
+  test('a Langfuse proxy echoing the Authorization header: no key in any form in output, logs, state files, status or notices', async () => {
+    const config = `langfuse:\n  requestBudget: { perHour: 1000 }\n${ALERTS}`;
+    expect((await cli(['check', '--state-dir', 'state'], { config })).code).toBe(0);
+    fake.inject({ kind: 'echo-auth', times: 1000 });
+    const failed = [];
+    for (let i = 0; i < 3; i++) failed.push(await cli(['check', '--state-dir', 'state'], { config }));
+    expect(failed.map((result) => result.code)).toEqual([1, 1, 1]);
+    // the echo did happen, and what Langfuse said still reaches the user, without the keys
+    expect(fake.requests.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(3);
+    expect(failed[0]!.stderr).toContain('Langfuse refused the API keys (HTTP 401: Unauthorized: Authorization: Basic [REDACTED]');
+    const status = await cli(['status', '--state-dir', 'state']);
+    expect(status.stdout).toContain('Langfuse: 3 failed evaluation(s)');
+    const files = await readdir(join(dir, 'state'));
+    expect(files).toEqual(expect.arrayContaining(['state.json', 'langfuse-budget.json', 'langfuse-cache.json']));
+    const stored = await Promise.all(files.map((file) => readFile(join(dir, 'state', file), 'utf8')));
+    const notices = [...slack.requests.map((r) => r.body), ...webhook.requests.map((r) => r.body), ...smtp.messages.map((m) => `${m.raw}\n${m.parsed.text ?? ''}\n${m.parsed.html ?? ''}`)];
+    expect(notices.join('\n')).toMatch(/Langfuse refused the API keys/);
+    for (const text of [...failed.flatMap((r) => [r.stdout, r.stderr]), status.stdout, ...stored, ...notices]) {
+      for (const form of langfuseKeyForms()) expect(text).not.toContain(form);
+    }
   });
 
   test('--alert with an unknown name is a usage error', async () => {

@@ -11,6 +11,7 @@ import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { createLogger } from '../../src/log/logger.js';
 import { runCheck } from '../../src/pipeline/check.js';
 import { StateStore } from '../../src/state/store.js';
+import { createRedactor } from '../../src/util/redact.js';
 import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
 import { startCli } from '../support/cli-process.js';
 import { CHANNELS_YAML, SECRETS, startPeers } from '../support/harness.js';
@@ -61,6 +62,7 @@ test('SIGKILL between send and record: at most one duplicate on one channel, zer
       now: new Date(Date.now() + 10 * 60_000),
       langfuseUrl: fake.url,
       log,
+      redact: createRedactor(loaded.secrets),
       deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
     });
     expect(report.deliveryFailures).toEqual([]);

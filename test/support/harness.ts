@@ -156,7 +156,8 @@ export async function startHarness(
         now,
         langfuseUrl: `${fake.url}/project/${fake.projectId}`,
         log,
-        deliveryOptions: { redact, baseDelayMs: 1, maxDelayMs: 5 },
+        redact,
+        deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
         ...(options.policy ? { policy: options.policy } : {}),
         ...(runOptions.dryRun ? { dryRun: true } : {}),
       });

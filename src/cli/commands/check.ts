@@ -45,7 +45,7 @@ export async function checkCommand(options: CliOptions, io: Io, clock: Date): Pr
       now,
       langfuseUrl: url,
       log,
-      deliveryOptions: { redact },
+      redact,
       policy: checkPolicy(config),
     });
     if (options.dryRun) io.stdout.write(describeDryRun(report));

@@ -48,7 +48,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
           now: at,
           langfuseUrl: url,
           log,
-          deliveryOptions: { redact },
+          redact,
           policy: checkPolicy(config),
         });
       const first = await check(now);
