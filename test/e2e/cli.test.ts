@@ -154,6 +154,7 @@ describe('invalid configuration exits 2 with file:line:col and path', () => {
   test.each([
     ['YAML syntax', `${CHANNELS_YAML}\nalerts:\n  - name: x\n    window: [day\n`, /alerts\.yaml:\d+:\d+/],
     ['typo in a key', `${CHANNELS_YAML}\nalerts:\n  - name: x\n    window: day\n    treshold: 5\n    channels: [terminal]\n`, /^\.\/alerts\.yaml:21:5 alerts\[0\]\.treshold: unknown key "treshold" \(did you mean "threshold"\?\)$/m],
+    ['credentials in the Langfuse URL', `langfuse:\n  baseUrl: https://admin:pw-4711@langfuse.example.com\n${CHANNELS_YAML}\nalerts:\n  - name: x\n    window: day\n    threshold: 5\n    channels: [terminal]\n`, /^\.\/alerts\.yaml:2:12 langfuse\.baseUrl: must not hold credentials \(user:password@\)[^\n]*$(?![^]*pw-4711)/m],
     ['unknown channel', `${CHANNELS_YAML}\nalerts:\n  - name: x\n    window: day\n    threshold: 5\n    channels: [slak-ops]\n`, /^\.\/alerts\.yaml:22:16 alerts\[0\]\.channels\[0\]: unknown channel "slak-ops"/m],
   ])('%s', async (_name, config, pattern) => {
     const result = await cli(['validate'], { config });
