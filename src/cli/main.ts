@@ -4,6 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { packageFile } from '../util/package-file.js';
 import { COMMANDS, parseCommandLine, USAGE, UsageError, type CliOptions } from './args.js';
 import type { Io } from './runtime.js';
+import { terminalSafe } from '../util/terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
@@ -39,15 +40,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return await command(parsed.options, io, new Date());
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`spend-alerts: ${error.message}\nRun "spend-alerts --help" for usage.\n`);
+      io.stderr.write(terminalSafe(`spend-alerts: ${error.message}\nRun "spend-alerts --help" for usage.\n`));
       return EXIT_USAGE;
     }
     if (error instanceof ConfigError) {
-      io.stderr.write(error.format() + '\n');
+      io.stderr.write(terminalSafe(error.format()) + '\n');
       return EXIT_USAGE;
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`spend-alerts: ${message}\n`);
+    io.stderr.write(terminalSafe(`spend-alerts: ${message}\n`));
     if (debug && error instanceof Error && error.stack) io.stderr.write(error.stack + '\n');
     return EXIT_RUNTIME;
   }

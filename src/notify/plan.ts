@@ -242,6 +242,6 @@ function seriesState(
   };
 }
 
-function groupOf(evaluation: SeriesEvaluation): Record<string, string | null> {
+export function groupOf(evaluation: SeriesEvaluation): Record<string, string | null> {
   return evaluation.groupBy ? { [evaluation.groupBy]: evaluation.groupValue } : {};
 }

@@ -122,7 +122,8 @@ describe('check', () => {
   });
 
   test('a Langfuse proxy echoing the Authorization header: no key in any form in output, logs, state files, status or notices', async () => {
-    const config = `langfuse:\n  requestBudget: { perHour: 1000 }\n${ALERTS}`;
+    // a 24h window reads finished hours, which the history cache keeps
+    const config = `langfuse:\n  requestBudget: { perHour: 1000 }\n${ALERTS}  - { name: day, window: 24h, threshold: 1000, channels: [terminal] }\n`;
     expect((await cli(['check', '--state-dir', 'state'], { config })).code).toBe(0);
     fake.inject({ kind: 'echo-auth', times: 1000 });
     const failed = [];
@@ -177,6 +178,56 @@ describe('invalid configuration exits 2 with file:line:col and path', () => {
     expect(result.code).toBe(0);
     expect(webhook.requests).toHaveLength(1);
     expect(webhook.requests[0]!.json).toMatchObject({ kind: 'system', test: true });
+  });
+});
+
+describe('traced values are hostile: every terminal output shows control characters escaped', () => {
+  // an OSC 8 link, a clear-screen, a bell and a NUL, as a model and a user name
+  const LINK = '\u001b]8;;http://evil\u0007';
+  const MODEL = `gpt-4o${LINK}click\u001b]8;;\u0007\u001b[2J`;
+  const USER = `user\u0007\u0000${LINK}`;
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const HOSTILE = `${CHANNELS_YAML}
+alerts:
+  - name: per-model
+    window: 1h
+    groupBy: model
+    threshold: 10
+    channels: [terminal, slack-ops]
+  - name: per-user
+    window: 1h
+    groupBy: userId
+    threshold: 10
+    channels: [terminal]
+  - name: filtered
+    window: 1h
+    threshold: 10
+    filters: { metadata: { team: "ops\\e]8;;http://evil\\a\\0" } }
+    channels: [terminal]
+`;
+
+  test('check --dry-run, check through the console channel, status and validate', async () => {
+    fake.addObservations([spend(new Date(Date.now() - 60_000), 30, { model: MODEL, userId: USER }), spend(new Date(Date.now() - 60_000), 20, { model: null })]);
+    // a peer's answer is quoted in errors: hostile too
+    slack.enqueue({ status: 400, body: `invalid\u001b[2J${LINK}payload` }, { status: 400, body: `invalid\u001b[2J${LINK}payload` });
+    const dryRun = await cli(['check', '--dry-run', '--state-dir', 'state'], { config: HOSTILE });
+    const check = await cli(['check', '--state-dir', 'state'], { config: HOSTILE });
+    const status = await cli(['status', '--state-dir', 'state']);
+    const validate = await cli(['validate'], { config: HOSTILE });
+    const testNotify = await cli(['test-notify', '--channel', 'slack-ops'], { config: HOSTILE });
+    expect([dryRun.code, check.code, status.code, validate.code, testNotify.code]).toEqual([0, 1, 0, 0, 1]);
+    for (const output of [status.stdout, testNotify.stdout]) expect(output).toContain('invalid\\x1b[2J\\x1b]8;;http://evil\\x07payload');
+    // the state holds the names as Langfuse sent them; only what is shown is escaped
+    expect(await readFile(join(dir, 'state', 'state.json'), 'utf8')).toContain(JSON.stringify(MODEL).slice(1, -1));
+    for (const output of [dryRun.stdout, check.stdout, status.stdout]) {
+      expect(output).toContain('model=gpt-4o\\x1b]8;;http://evil\\x07click\\x1b]8;;\\x07\\x1b[2J');
+      expect(output).toContain('userId=user\\x07\\x00\\x1b]8;;http://evil\\x07');
+    }
+    expect(status.stdout).toContain('per-model [model=(none)]');
+    expect(validate.stdout).toContain('metadata team = ops\\x1b]8;;http://evil\\x07\\x00');
+    for (const output of [dryRun, check, status, validate, testNotify].flatMap((result) => [result.stdout, result.stderr])) {
+      expect(output).not.toMatch(RAW_CONTROL);
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { renderPlain } from '../../notify/format/plain.js';
 import { runCheck, type CheckReport } from '../../pipeline/check.js';
 import { StateStore } from '../../state/store.js';
+import { terminalSafe } from '../../util/terminal.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
 
@@ -48,7 +49,7 @@ export async function checkCommand(options: CliOptions, io: Io, clock: Date): Pr
       redact,
       policy: checkPolicy(config),
     });
-    if (options.dryRun) io.stdout.write(describeDryRun(report));
+    if (options.dryRun) io.stdout.write(terminalSafe(describeDryRun(report)));
     logSummary(report, log, now);
     return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 1 : 0;
   } finally {

@@ -1,8 +1,10 @@
 // `spend-alerts test-notify`: proves each channel's wiring with a clearly marked test message.
 import { deliver } from '../../channels/deliver.js';
+import { LANGFUSE_CLOUD_URL } from '../../config/schema.js';
 import type { Notification } from '../../notify/notification.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, closeChannels, prepare, type Io } from '../runtime.js';
+import { terminalSafe } from '../../util/terminal.js';
 
 export async function testNotifyCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
   const { config, log, redact } = await prepare(options, io, {
@@ -17,12 +19,13 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
   let failures = 0;
   try {
     for (const [name, channel] of channels) {
-      const [outcome] = await deliver(channel, [testNotification(name, config.timezone, now)], { redact });
+      const [outcome] = await deliver(channel, [testNotification(name, config.timezone, now, langfuseLink(config.langfuse.baseUrl))], { redact });
       if (outcome?.ok) {
         io.stdout.write(`✓ ${name} (${channel.type}) accepted the test notification\n`);
       } else {
         failures += 1;
-        io.stdout.write(`✗ ${name} (${channel.type}): ${outcome?.ok === false ? outcome.error : 'no answer'}\n`);
+        // the error quotes the peer's answer
+        io.stdout.write(terminalSafe(`✗ ${name} (${channel.type}): ${outcome?.ok === false ? outcome.error : 'no answer'}\n`));
         log.error({ channel: name }, `test notification to ${name} failed`);
       }
     }
@@ -32,7 +35,23 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
   return failures === 0 ? 0 : 1;
 }
 
-export function testNotification(channel: string, timezone: string, now: Date): Notification {
+/**
+ * The link of a test notification: test-notify asks Langfuse nothing, so not the project but the
+ * base URL (without credentials, query or fragment), as notifications link when the project id is
+ * unknown. Receivers that validate the field
+ * get a URL, never "": Langfuse Cloud when the base URL's variable is unset (test-notify doesn't
+ * need it).
+ */
+export function langfuseLink(baseUrl: string): string {
+  const url = new URL(URL.canParse(baseUrl) ? baseUrl : LANGFUSE_CLOUD_URL);
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  url.hash = '';
+  return url.href.replace(/\/+$/, '');
+}
+
+export function testNotification(channel: string, timezone: string, now: Date, langfuseUrl: string): Notification {
   const at = now.toISOString();
   return {
     id: `spend-alerts|test|${channel}|${at}`,
@@ -47,7 +66,7 @@ export function testNotification(channel: string, timezone: string, now: Date): 
     baseline: null,
     factor: null,
     evaluatedAt: at,
-    langfuseUrl: '',
+    langfuseUrl,
     message: `Test notification from spend-alerts to channel "${channel}": if you can read this, the channel works.`,
     test: true,
   };
