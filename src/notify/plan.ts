@@ -4,6 +4,7 @@ import type { AlertConfig, Severity } from '../config/schema.js';
 import type { SeriesEvaluation } from '../evaluate/series.js';
 import { seriesStateKey, type SeriesState } from '../state/state.js';
 import { currentWindow, parseWindow } from '../time/windows.js';
+import { cleanUsd } from './format/money.js';
 import type { Notification, NotificationStatus } from './notification.js';
 
 export interface PlannedNotification {
@@ -77,9 +78,10 @@ export function planNotifications(input: PlanInput): Plan {
         kind: evaluation.kind,
         group: groupOf(evaluation),
         window: evaluation.window,
-        value: evaluation.value,
-        threshold: evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0,
-        baseline: evaluation.baseline,
+        // what people and receivers read (webhook bodies, the outbox in the state): no float noise
+        value: cleanUsd(evaluation.value),
+        threshold: cleanUsd(evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
+        baseline: evaluation.baseline === null ? null : cleanUsd(evaluation.baseline),
         factor: evaluation.factor,
         evaluatedAt: nowIso,
         langfuseUrl: input.langfuseUrl,
@@ -237,7 +239,7 @@ function seriesState(
     period,
     notified,
     open,
-    lastValue: evaluation.value,
+    lastValue: cleanUsd(evaluation.value),
     updatedAt: now.toISOString(),
   };
 }

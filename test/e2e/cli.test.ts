@@ -144,6 +144,22 @@ describe('check', () => {
     }
   });
 
+  test('money leaves without float noise: the webhook body, the state and status', async () => {
+    const at = new Date(Date.now() - 60_000);
+    fake.addObservations([spend(at, 0.1), spend(at, 0.2), spend(at, 0.7)]);
+    expect((await cli(['check', '--state-dir', 'state'])).code).toBe(0);
+    const body = webhook.requests[0]!.json as { value: number; threshold: number };
+    const state = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { series: Record<string, { lastValue: number }> };
+    const stored = state.series['rolling-budget|']!.lastValue;
+    for (const value of [body.value, stored]) {
+      expect(value).toBeCloseTo(62.25, 9);
+      // at most 10 significant digits: 62.25, not 62.25000000000001
+      expect(String(value)).toMatch(/^\d+(\.\d{1,8})?$/);
+    }
+    expect(body.threshold).toBe(50);
+    expect((await cli(['status', '--state-dir', 'state'])).stdout).toContain('last value $62.25');
+  });
+
   test('--alert with an unknown name is a usage error', async () => {
     const result = await cli(['check', '--alert', 'nope']);
     expect(result.code).toBe(2);
@@ -261,6 +277,20 @@ describe('test-notify', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/✗ automation/);
     expectNoSecrets(result.stdout + result.stderr);
+  });
+
+  test("links the Langfuse base URL (never \"\"): the configured one, else Langfuse Cloud", async () => {
+    const links = async (options: { config?: string; env?: Record<string, string> }) => {
+      const before = webhook.requests.length;
+      expect((await cli(['test-notify', '--channel', 'automation'], options)).code).toBe(0);
+      return (webhook.requests[before]!.json as { langfuseUrl: string }).langfuseUrl;
+    };
+    const { LANGFUSE_BASE_URL: _unset, ...withoutBaseUrl } = env;
+    expect(await links({})).toBe(fake.url);
+    expect(await links({ config: `langfuse:\n  baseUrl: https://langfuse.example.com/prefix/?x=1\n${ALERTS}` })).toBe('https://langfuse.example.com/prefix');
+    expect(await links({ env: withoutBaseUrl })).toBe('https://cloud.langfuse.com');
+    // a variable test-notify doesn't need, unset
+    expect(await links({ config: `langfuse:\n  baseUrl: \${MY_LANGFUSE_URL}\n${ALERTS}` })).toBe('https://cloud.langfuse.com');
   });
 
   test('--channel naming nothing is a usage error', async () => {
