@@ -305,7 +305,7 @@ export class Daemon {
     } catch (error) {
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();
-      const message = generation.redact(error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
       this.metrics.evaluationCrashed(ms / 1000);
       this.lastFailure = message;
       log.error({ alerts: alerts.map((a) => a.name), err: message, ms }, `evaluation failed: ${message}`);

@@ -82,7 +82,6 @@ export function credentialPair(user: string, password: string): string[] {
 export function createRedactor(secrets: Iterable<string>): (text: string) => string {
   const forms = new Set<string>();
   for (const secret of secrets) {
-    if (secret.length < MIN_SECRET_CHARS) continue;
     for (const form of secretForms(secret)) {
       if (form.length < MIN_SECRET_CHARS) continue;
       forms.add(form);

@@ -38,9 +38,8 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
 /**
  * The link of a test notification: test-notify asks Langfuse nothing, so not the project but the
  * base URL (without credentials, query or fragment), as notifications link when the project id is
- * unknown. Receivers that validate the field
- * get a URL, never "": Langfuse Cloud when the base URL's variable is unset (test-notify doesn't
- * need it).
+ * unknown. Receivers that validate the field get a URL, never "": Langfuse Cloud when the base
+ * URL's variable is unset (test-notify doesn't need it).
  */
 export function langfuseLink(baseUrl: string): string {
   const url = new URL(URL.canParse(baseUrl) ? baseUrl : LANGFUSE_CLOUD_URL);
