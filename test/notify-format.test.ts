@@ -5,6 +5,9 @@ import { renderPlain } from '../src/notify/format/plain.js';
 import { clipMrkdwn, escapeSlack, renderSlack } from '../src/notify/format/slack.js';
 import { bySeverity, cleanLine, countSummary, notificationText, formatWindow } from '../src/notify/format/text.js';
 import { webhookBody } from '../src/notify/format/webhook.js';
+import { createLogger } from '../src/log/logger.js';
+import { terminalSafe } from '../src/util/terminal.js';
+import { PassThrough } from 'node:stream';
 import { firing, notification, relative, resolved, systemNotice } from './channels/fixtures.js';
 
 describe('formatUsd', () => {
@@ -100,14 +103,27 @@ describe('the text model', () => {
     expect(lines[0]).toEqual({ label: 'Delayed', value: 'first due 2026-11-24 12:15 America/New_York; delivery was retried' });
   });
 
-  it('strips control characters from data and bounds its length', () => {
-    expect(cleanLine('gpt\r\nBcc: x\u001b[31m\u2028')).toBe('gpt  Bcc: x [31m ');
+  it('shows control characters in data escaped and bounds its length', () => {
+    expect(cleanLine('gpt\r\nBcc: x\u001b[31m\u2028\u0085')).toBe('gpt\\x0d\\x0aBcc: x\\x1b[31m\\u2028\\x85');
     const long = cleanLine('m'.repeat(500));
     expect(long).toHaveLength(200);
     expect(long.endsWith('…')).toBe(true);
     // an emoji is never cut in half
     const emoji = cleanLine(`${'a'.repeat(198)}😀😀`);
     expect(emoji).toBe(`${'a'.repeat(198)}…`);
+  });
+
+  it('makes text safe for a terminal: line breaks kept, every other control character escaped', () => {
+    expect(terminalSafe('a\n\u001b]8;;http://evil\u0007\u001b[2J\u0000\t\r\u007f\u009b\u2028b')).toBe(
+      'a\n\\x1b]8;;http://evil\\x07\\x1b[2J\\x00\\x09\\x0d\\x7f\\x9b\\u2028b',
+    );
+    // pretty logs go to a terminal as they are: their strings are escaped too
+    let pretty = '';
+    const sink = new PassThrough().on('data', (chunk: Buffer) => (pretty += chunk.toString()));
+    createLogger({ level: 'info', format: 'pretty', redact: (text) => text, destination: sink }).warn({ model: 'x\u001b[2J' }, 'bell\u0007');
+    expect(pretty).toContain('bell\\x07');
+    expect(pretty).toContain('x\\x1b[2J');
+    expect(pretty).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 
   it('orders critical firing, warning firing, then resolved, and counts them', () => {
@@ -131,7 +147,7 @@ describe('email format', () => {
     const subject = emailSubject([notification({ group: { model: `a\r\nBcc: x@evil.example\n${'z'.repeat(500)}` } })]);
     expect(subject).not.toMatch(/[\r\n]/);
     expect(subject.length).toBeLessThanOrEqual(200);
-    expect(subject.startsWith('[CRITICAL] daily-budget (model=a Bcc: x@evil.example zzz')).toBe(true);
+    expect(subject.startsWith('[CRITICAL] daily-budget (model=a\\x0d\\x0aBcc: x@evil.example\\x0azzz')).toBe(true);
   });
 
   it('escapes data in HTML and links only http(s) addresses', () => {

@@ -1,6 +1,7 @@
 // Prints notifications for people watching a terminal: the demo, dry runs, debugging.
 import type { ChannelConfig } from '../config/schema.js';
 import { renderPlain } from '../notify/format/plain.js';
+import { terminalSafe } from '../util/terminal.js';
 import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
 
 export type ConsoleChannelConfig = Extract<ChannelConfig, { type: 'console' }>;
@@ -16,7 +17,7 @@ export function createConsoleChannel(name: string, _config: ConsoleChannelConfig
     async send(notifications, signal) {
       if (signal.aborted) throw new DeliveryError('console: cancelled', true);
       if (notifications.length === 0) return;
-      const text = `${renderPlain(notifications)}\n\n`;
+      const text = terminalSafe(`${renderPlain(notifications)}\n\n`);
       await new Promise<void>((resolve, reject) => {
         // a blocked pipe may never call back; shutdown must not wait for it
         const onAbort = () => reject(new DeliveryError('console: cancelled', true));

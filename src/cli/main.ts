@@ -4,6 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { packageFile } from '../util/package-file.js';
 import { commandHelp, parseCommandLine, usage, UsageError, type CliOptions, type CommandName } from './args.js';
 import type { Io } from './runtime.js';
+import { terminalSafe } from '../util/terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
@@ -41,15 +42,15 @@ export async function main(argv: readonly string[], io: Io, clock: () => Date = 
   } catch (error) {
     if (error instanceof UsageError) {
       const help = error.command === undefined ? 'spend-alerts help' : `spend-alerts help ${error.command}`;
-      io.stderr.write(`spend-alerts: ${error.message}\nRun "${help}" for usage.\n`);
+      io.stderr.write(terminalSafe(`spend-alerts: ${error.message}\nRun "${help}" for usage.\n`));
       return EXIT_USAGE;
     }
     if (error instanceof ConfigError) {
-      io.stderr.write(error.format() + '\n');
+      io.stderr.write(terminalSafe(error.format()) + '\n');
       return EXIT_USAGE;
     }
     const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`spend-alerts: ${message}\n`);
+    io.stderr.write(terminalSafe(`spend-alerts: ${message}\n`));
     if (debug && error instanceof Error && error.stack) io.stderr.write(error.stack + '\n');
     return EXIT_RUNTIME;
   }

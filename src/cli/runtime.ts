@@ -6,7 +6,7 @@ import { loadConfig, type LoadedConfig, type Needs } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
 import { firesPerDay } from '../config/cron.js';
 import type { AlertConfig, Config } from '../config/schema.js';
-import { LangfuseClient, type RequestEvent } from '../langfuse/client.js';
+import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../langfuse/client.js';
 import type { CheckPolicy } from '../pipeline/check.js';
 import { alertQueries, createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../planner/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -130,7 +130,7 @@ export async function resolveLangfuseUrl(
   persist: boolean,
 ): Promise<string> {
   const base = config.langfuse.baseUrl.replace(/\/+$/, '');
-  const key = `${base}|${config.langfuse.publicKey}`;
+  const key = langfuseIdentity(base, config.langfuse.publicKey);
   const known = (await store.load()).projects[key];
   if (known) return `${base}/project/${known}`;
   try {

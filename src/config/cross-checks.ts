@@ -251,6 +251,25 @@ export const plainTextSmtp: CrossCheck = (document) =>
     ];
   });
 
+/**
+ * `https://user:pass@host` would send the password to Langfuse in the clear of every log line and
+ * state file that names the host; Langfuse takes its credentials from publicKey and secretKey. The
+ * message says where, never what.
+ */
+export const credentialsInBaseUrl: CrossCheck = (document) => {
+  const baseUrl = fields(fields(document)?.['langfuse'])?.['baseUrl'];
+  if (typeof baseUrl !== 'string' || !URL.canParse(baseUrl)) return [];
+  const url = new URL(baseUrl);
+  if (url.username === '' && url.password === '') return [];
+  return [
+    {
+      level: 'error',
+      path: ['langfuse', 'baseUrl'],
+      message: 'must not hold credentials (user:password@): give the keys as langfuse.publicKey and langfuse.secretKey',
+    },
+  ];
+};
+
 export const CROSS_CHECKS: readonly CrossCheck[] = [
   unknownChannels,
   duplicateAlertNames,
@@ -267,6 +286,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   longLagMargin,
   unknownSystemChannels,
   plainTextSmtp,
+  credentialsInBaseUrl,
 ];
 
 export function runCrossChecks(document: unknown): Finding[] {

@@ -15,6 +15,7 @@ import type { Config } from './schema.js';
 import { alertSchema, configSchema, isSecretPath, LANGFUSE_DEFAULTS } from './schema.js';
 import type { Position } from './source.js';
 import { YamlSource } from './source.js';
+import { credentialPair } from '../util/redact.js';
 
 export type { Env } from './interpolate.js';
 export type { Position } from './source.js';
@@ -47,7 +48,8 @@ export interface LoadedConfig {
   readonly path: string;
   /**
    * Values to redact from logs and messages: every value of a secret-bearing key (langfuse keys,
-   * webhookUrl, smtpUrl, url, secret), what was interpolated into it, and URL passwords. Values
+   * webhookUrl, smtpUrl, url, secret), what was interpolated into it, URL passwords, and the
+   * `publicKey:secretKey` pair that Langfuse's Basic Authorization header encodes. Values
    * shorter than 4 characters are left out: redacting them would garble every line.
    */
   readonly secrets: readonly string[];
@@ -133,10 +135,21 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   return {
     config,
     path: file,
-    secrets: [...new Set(interpolation.secrets)].filter((secret) => secret.length >= MIN_SECRET_LENGTH),
+    secrets: [...new Set([...interpolation.secrets, ...langfuseKeyPair(interpolation)])].filter(
+      (secret) => secret.length >= MIN_SECRET_LENGTH,
+    ),
     warnings,
     locate: (path) => source.locateValue(path),
   };
+}
+
+/** The Langfuse `publicKey:secretKey` pair, whose base64 is the Basic header a peer may echo back. */
+function langfuseKeyPair({ value, unresolved }: Interpolation): string[] {
+  // a key whose variable is unset and not needed still reads `${…}`: no secret in it
+  if (unresolved.some(([section]) => section === 'langfuse')) return [];
+  const langfuse = isFields(value) && isFields(value['langfuse']) ? value['langfuse'] : {};
+  const { publicKey, secretKey } = langfuse;
+  return typeof publicKey === 'string' && typeof secretKey === 'string' ? credentialPair(publicKey, secretKey) : [];
 }
 
 async function readConfigFile(file: string, absolute: string): Promise<string> {

@@ -43,8 +43,10 @@ export const CHANNEL_TYPES = ['slack', 'email', 'webhook', 'console'] as const;
  * What an omitted `langfuse` block (or an omitted key of it) means. They are templates: the loader
  * puts them in before interpolating, so they resolve from the environment like any `${VAR}`.
  */
+export const LANGFUSE_CLOUD_URL = 'https://cloud.langfuse.com';
+
 export const LANGFUSE_DEFAULTS = {
-  baseUrl: '${LANGFUSE_BASE_URL:-https://cloud.langfuse.com}',
+  baseUrl: `\${LANGFUSE_BASE_URL:-${LANGFUSE_CLOUD_URL}}`,
   publicKey: '${LANGFUSE_PUBLIC_KEY}',
   secretKey: '${LANGFUSE_SECRET_KEY}',
 } as const;

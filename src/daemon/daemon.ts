@@ -209,8 +209,14 @@ export class Daemon {
    * that pace, not a failure: the allowed age reaches the usual window past the time the budget
    * allows the next one. A 429 pause stretches nothing (Langfuse is refusing us), and after the
    * window real staleness is 503 as before; either way the line says since when evaluations wait.
+   * Its reason quotes errors, so it passes the redactor (the endpoint has no auth).
    */
   readiness(): Readiness {
+    const readiness = this.assessReadiness();
+    return this.generation === undefined ? readiness : { ...readiness, reason: this.generation.redact(readiness.reason) };
+  }
+
+  private assessReadiness(): Readiness {
     if (this.generation === undefined) return { ready: false, reason: 'no configuration loaded' };
     if (this.stopping !== undefined) return { ready: false, reason: 'shutting down' };
     const failure = this.lastFailure === null ? '' : `; last failure: ${this.lastFailure}`;
@@ -312,7 +318,7 @@ export class Daemon {
         now,
         langfuseUrl: url,
         log,
-        deliveryOptions: { redact: generation.redact },
+        redact: generation.redact,
         signal: this.abort.signal,
         policy: generation.policy,
         clock: this.options.clock,

@@ -46,6 +46,11 @@ export type Fault = FaultScope &
     | { kind: 'malformed' }
     /** 401 as for revoked keys, whatever the credentials */
     | { kind: 'refuse-auth' }
+    /**
+     * 401 from a careless proxy: its message echoes the Authorization header, the decoded
+     * `publicKey:secretKey` and both URL-encoded
+     */
+    | { kind: 'echo-auth' }
   );
 
 export interface RecordedRequest {
@@ -209,6 +214,9 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
       case 'refuse-auth':
         answer = json(401, { message: `Invalid credentials${HOST_HINT}` });
         break;
+      case 'echo-auth':
+        answer = json(401, { message: echoAuthorization(req.headers.authorization ?? '') });
+        break;
       default:
         answer = route(req, url, path);
     }
@@ -270,4 +278,9 @@ function decodeQuery(url: URL): unknown {
   } catch {
     return null;
   }
+}
+
+function echoAuthorization(header: string): string {
+  const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
+  return `Unauthorized: Authorization: ${header} (${decoded}; ${encodeURIComponent(header)}; ${encodeURIComponent(decoded)})`;
 }

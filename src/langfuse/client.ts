@@ -4,6 +4,7 @@ import { retryDelayMs, sleep as realSleep, type Sleep } from '../util/backoff.js
 import { networkReason, parseRetryAfter } from '../util/http.js';
 import { formatSeconds } from '../util/format-seconds.js';
 import { BodyTooLargeError, describeSize, send } from '../net/transport.js';
+import { createRedactor, credentialPair, fingerprint } from '../util/redact.js';
 
 /** `too-large`: an answer past the body limit, which another try would only repeat */
 export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found' | 'too-large';
@@ -25,6 +26,15 @@ export class LangfuseError extends Error {
 }
 
 export type MetricsApiVersion = 'v2' | 'v1';
+
+/**
+ * Names the Langfuse project a set of keys reads, for what the state directory keeps per project
+ * (the project id, the history cache): the host and a fingerprint of the public key, never the
+ * key itself, because state files are shown and shared.
+ */
+export function langfuseIdentity(baseUrl: string, publicKey: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}|${fingerprint(publicKey)}`;
+}
 
 export interface MetricsQuery {
   readonly view: 'observations';
@@ -86,10 +96,16 @@ export class LangfuseClient {
   private warnedV1 = false;
   private readonly authorization: string;
   private readonly baseUrl: string;
+  /**
+   * Langfuse, or a proxy in front of it, may echo the request in its error: every message of a
+   * LangfuseError passes this, so none carries the keys in any form (the Basic header included).
+   */
+  private readonly redact: (text: string) => string;
 
   constructor(private readonly options: LangfuseClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.authorization = 'Basic ' + Buffer.from(`${options.publicKey}:${options.secretKey}`).toString('base64');
+    this.redact = createRedactor(credentialPair(options.publicKey, options.secretKey));
   }
 
   get apiVersion(): MetricsApiVersion {
@@ -209,7 +225,7 @@ export class LangfuseClient {
       } catch (error) {
         // cancelled or out of time: the caller's reason, not a Langfuse failure
         if (signal?.aborted) throw signal.reason;
-        const failure = error instanceof LangfuseError ? error : unavailable(error);
+        const failure = error instanceof LangfuseError ? error : unavailable(error, this.redact);
         if (!failure.retryable || attempt >= maxAttempts) throw failure;
         const maxRetryAfter = this.options.maxRetryAfterSeconds ?? 60;
         if (failure.retryAfterSeconds !== undefined && failure.retryAfterSeconds > maxRetryAfter) throw failure;
@@ -238,7 +254,7 @@ export class LangfuseClient {
         maxBodyBytes: this.options.maxBodyBytes ?? MAX_BODY_BYTES,
       });
       status = response.status;
-      if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'));
+      if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'), this.redact);
       try {
         return JSON.parse(response.body);
       } catch {
@@ -253,15 +269,15 @@ export class LangfuseClient {
       if (timeout.aborted && !signal?.aborted) {
         throw new LangfuseError(`Langfuse did not answer within ${(this.options.timeoutMs ?? 30_000) / 1000} s`, 'unavailable');
       }
-      throw unavailable(error);
+      throw unavailable(error, this.redact);
     } finally {
       this.options.onRequest?.({ endpoint, status, ms: performance.now() - started });
     }
   }
 }
 
-function statusError(status: number, body: string, retryAfter: string | undefined): LangfuseError {
-  const detail = describeBody(body);
+function statusError(status: number, body: string, retryAfter: string | undefined, redact: (text: string) => string): LangfuseError {
+  const detail = describeBody(body, redact);
   if (status === 401 || status === 403) {
     return new LangfuseError(`Langfuse refused the API keys (HTTP ${status}${detail})`, 'auth', status);
   }
@@ -277,14 +293,15 @@ function statusError(status: number, body: string, retryAfter: string | undefine
   return new LangfuseError(`Langfuse rejected the query (HTTP ${status}${detail})`, 'rejected', status);
 }
 
-function unavailable(error: unknown): LangfuseError {
-  return new LangfuseError(`Langfuse could not be reached (${networkReason(error)})`, 'unavailable');
+function unavailable(error: unknown, redact: (text: string) => string): LangfuseError {
+  return new LangfuseError(`Langfuse could not be reached (${redact(networkReason(error))})`, 'unavailable');
 }
 
-function describeBody(body: string): string {
+/** Langfuse's own message, redacted before it is cut short so no prefix of a key survives the cut. */
+function describeBody(body: string, redact: (text: string) => string): string {
   try {
     const message = (JSON.parse(body) as { message?: unknown }).message;
-    if (typeof message === 'string' && message !== '') return `: ${message.slice(0, 300)}`;
+    if (typeof message === 'string' && message !== '') return `: ${redact(message).slice(0, 300)}`;
   } catch {
     // not JSON: an HTML error page says nothing useful in one line
   }

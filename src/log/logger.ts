@@ -2,6 +2,7 @@
 // reaches a log line passes the redactor: secrets from the configuration never appear.
 import { pino } from 'pino';
 import { createRequire } from 'node:module';
+import { terminalSafe } from '../util/terminal.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'json' | 'pretty';
@@ -23,8 +24,10 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? process.stderr;
+  // JSON escapes control characters itself; pretty lines go to a terminal as they are
+  const clean = options.format === 'pretty' ? (text: string) => terminalSafe(options.redact(text)) : options.redact;
   const redactDeep = (value: unknown): unknown => {
-    if (typeof value === 'string') return options.redact(value);
+    if (typeof value === 'string') return clean(value);
     if (Array.isArray(value)) return value.map(redactDeep);
     if (value && typeof value === 'object') {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)]));
@@ -39,7 +42,7 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }), log: (fields) => redactDeep(fields) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((arg) => (typeof arg === 'string' ? options.redact(arg) : arg)) as Parameters<typeof method>);
+          method.apply(this, args.map((arg) => (typeof arg === 'string' ? clean(arg) : arg)) as Parameters<typeof method>);
         },
       },
     },

@@ -4,6 +4,7 @@ import type { AlertConfig, Severity } from '../config/schema.js';
 import type { SeriesEvaluation } from '../evaluate/series.js';
 import { seriesStateKey, type SeriesState } from '../state/state.js';
 import { currentWindow, parseWindow } from '../time/windows.js';
+import { cleanUsd } from './format/money.js';
 import type { Notification, NotificationStatus } from './notification.js';
 
 export interface PlannedNotification {
@@ -85,9 +86,10 @@ export function planNotifications(input: PlanInput): Plan {
         kind: evaluation.kind,
         group: groupOf(evaluation),
         window: evaluation.window,
-        value: evaluation.value,
-        threshold: evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0,
-        baseline: evaluation.baseline,
+        // what people and receivers read (webhook bodies, the outbox in the state): no float noise
+        value: cleanUsd(evaluation.value),
+        threshold: cleanUsd(evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
+        baseline: evaluation.baseline === null ? null : cleanUsd(evaluation.baseline),
         factor: evaluation.factor,
         evaluatedAt: nowIso,
         langfuseUrl: input.langfuseUrl,
@@ -246,11 +248,11 @@ function seriesState(
     period,
     notified,
     open,
-    lastValue: evaluation.value,
+    lastValue: cleanUsd(evaluation.value),
     updatedAt: now.toISOString(),
   };
 }
 
-function groupOf(evaluation: SeriesEvaluation): Record<string, string | null> {
+export function groupOf(evaluation: SeriesEvaluation): Record<string, string | null> {
   return evaluation.groupBy ? { [evaluation.groupBy]: evaluation.groupValue } : {};
 }

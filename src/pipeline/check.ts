@@ -85,6 +85,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     try {
       outcomes = await deliver(channel, notifications, {
         ...input.deliveryOptions,
+        redact: input.redact,
         signal: limit.signal,
         onSent: async (sent) => {
           await input.store.update((state) => sent.reduce((next, outcome) => recordOutcome(next, channelName, outcome, now, policy), state));

@@ -121,7 +121,7 @@ export async function fetchAndEvaluate(
         rateLimitedUntil = new Date(input.now.getTime() + reason.retryAfterSeconds * 1000);
       }
       // a final check that failed is simply tried again at the next evaluation
-      if (!request.final) alertFailures.push({ alert: request.alert.name, error: describeError(reason) });
+      if (!request.final) alertFailures.push({ alert: request.alert.name, error: input.redact(describeError(reason)) });
       continue;
     }
     const [current, ...baselines] = mine.map((r) => (r as PromiseFulfilledResult<SpendReading>).value);

@@ -66,7 +66,12 @@ export interface CheckInput {
   readonly now: Date;
   readonly langfuseUrl: string;
   readonly log: Logger;
-  readonly deliveryOptions?: DeliverOptions;
+  /**
+   * Every error string passes this before it is logged, stored in the state (lastEvaluation,
+   * Langfuse and channel health, the outbox) or reported: the state is an output too.
+   */
+  readonly redact: (text: string) => string;
+  readonly deliveryOptions?: Omit<DeliverOptions, 'redact'>;
   readonly signal?: AbortSignal;
   readonly policy?: Partial<CheckPolicy>;
   /**

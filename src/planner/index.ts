@@ -2,7 +2,7 @@
 // with its history cache in the state directory, and the request budget the scheduler asks.
 import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
-import type { LangfuseClient } from '../langfuse/client.js';
+import { langfuseIdentity, type LangfuseClient } from '../langfuse/client.js';
 import type { Logger } from '../log/logger.js';
 import { BUDGET_FILE, budgetLimits, RequestBudget } from './budget.js';
 import { HistoryCache } from './cache.js';
@@ -26,7 +26,7 @@ export interface SpendSourceOptions {
 
 export function createSpendSource(options: SpendSourceOptions): PlannedSpendSource {
   const { client, stateDir, config, log, readOnly, budget } = options;
-  const source = `${config.langfuse.baseUrl.replace(/\/+$/, '')}|${config.langfuse.publicKey}`;
+  const source = langfuseIdentity(config.langfuse.baseUrl, config.langfuse.publicKey);
   return new PlannedSpendSource({
     client,
     config,

@@ -3,6 +3,7 @@
 // because webhook paths and query strings are credentials.
 import { BodyTooLargeError, describeSize, send } from '../net/transport.js';
 import { createRedactor, safeUrl } from './redact.js';
+import { escapeControls } from './terminal.js';
 
 export interface HttpRequest {
   readonly method: 'GET' | 'POST';
@@ -52,9 +53,12 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil((at - now) / 1000)));
 }
 
-/** A peer's error body, e.g. Slack's "no_service", as one short printable line. */
+/**
+ * A peer's error body, e.g. Slack's "no_service", as one short printable line: white space (an HTML
+ * page's line breaks) collapsed, any other control character shown escaped (`\x1b`).
+ */
 function detail(body: string): string {
-  const text = body.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = escapeControls(body.replace(/\s+/g, ' ').trim());
   return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS - 1)}…` : text;
 }
 
@@ -66,8 +70,9 @@ function detail(body: string): string {
 export function classifyResponse(status: number, retryAfter: string | undefined, body: string, url: string): HttpResult {
   if (status >= 200 && status < 300) return { ok: true, status, body };
   const where = safeUrl(url);
-  // a receiver may echo the request back, address included
-  const text = createRedactor([url])(detail(body));
+  // a receiver may echo the request back, address included; redacted before it is cut short, so
+  // no prefix of the address survives the cut
+  const text = detail(createRedactor([url])(body));
   const message =
     status >= 300 && status < 400
       ? `HTTP ${status} from ${where}: redirects are not followed, configure the final URL`

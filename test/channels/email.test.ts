@@ -77,7 +77,7 @@ describe('email channel', () => {
     expect(names).not.toContain('bcc');
     expect(names.filter((n) => n === 'subject')).toHaveLength(1);
     expect(mail?.parsed.subject).toBe(
-      '[CRITICAL] model-budget (model=gpt Bcc: x@evil.example <script>alert(1)</script>): $61.25 > $50.00',
+      '[CRITICAL] model-budget (model=gpt\\x0d\\x0aBcc: x@evil.example\\x0d\\x0a<script>alert(1)</script>): $61.25 > $50.00',
     );
     expect(mail?.parsed.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(mail?.parsed.html).not.toContain('<script>');

@@ -79,6 +79,14 @@ describe('classifyResponse', () => {
     const result = classify(400, `no such hook ${url}, token xYz123SecretToken`);
     expect(result.ok === false && result.message).toBe('HTTP 400 from https://hooks.slack.com/…: no such hook [REDACTED], token [REDACTED]');
     expect(result.ok === false && result.message).not.toContain('/services/');
+    // the echo across the cut of a long body: no prefix of the token survives
+    const cut = classify(400, `${'x'.repeat(190)} token xYz123SecretToken`);
+    expect(cut.ok === false && cut.message).toMatch(/x{190} token \[R…$/);
+  });
+
+  it("shows the control characters of a peer's answer escaped", () => {
+    const result = classify(400, 'bad\u001b]8;;http://evil\u0007\u0000payload');
+    expect(result.ok === false && result.message).toBe('HTTP 400 from https://hooks.slack.com/…: bad\\x1b]8;;http://evil\\x07\\x00payload');
   });
 });
 

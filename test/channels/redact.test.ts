@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, createRedactor, safeUrl } from '../../src/util/redact.js';
+import { REDACTED, createRedactor, credentialPair, fingerprint, safeUrl } from '../../src/util/redact.js';
 
 describe('createRedactor', () => {
   it('replaces every occurrence of a secret', () => {
@@ -33,6 +33,40 @@ describe('createRedactor', () => {
     expect(redact('connect smtp://bob:hunter22@mail.example.com:587 refused')).toBe(
       `connect smtp://bob:${REDACTED}@mail.example.com:587 refused`,
     );
+  });
+});
+
+describe('derived forms', () => {
+  const pk = 'pk-lf-1234';
+  const sk = 'sk-lf-s3cr3t/+=&?';
+  const pair = `${pk}:${sk}`;
+  const redact = createRedactor(credentialPair(pk, sk));
+
+  it('hides a key pair as a Basic header carries it, whatever the base64 alphabet or padding', () => {
+    const base64 = Buffer.from(pair).toString('base64');
+    for (const form of [pair, base64, base64.replace(/=+$/, ''), Buffer.from(pair).toString('base64url')]) {
+      expect(redact(`echo: ${form} end`)).toBe(`echo: ${REDACTED} end`);
+    }
+  });
+
+  it('hides every secret percent-encoded, upper- or lower-case, and form-encoded', () => {
+    const encoded = encodeURIComponent(sk);
+    for (const form of [encoded, encoded.toLowerCase(), new URLSearchParams({ k: pair }).toString().slice(2), encodeURIComponent(pair)]) {
+      expect(redact(`?key=${form}&x=1`)).toBe(`?key=${REDACTED}&x=1`);
+    }
+  });
+
+  it("hides any Authorization header's credentials, known or not, and leaves the words alone", () => {
+    const redactNothing = createRedactor([]);
+    expect(redactNothing('authorization: Basic dXNlcjpwYXNzd29yZA==')).toBe(`authorization: Basic ${REDACTED}`);
+    expect(redactNothing('Authorization: Bearer xoxb-1234-abcd')).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redactNothing('Basic authentication failed; Bearer tokens expected')).toBe('Basic authentication failed; Bearer tokens expected');
+  });
+
+  it('fingerprints a secret one way, stably', () => {
+    expect(fingerprint(pk)).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprint(pk)).toBe(fingerprint(pk));
+    expect(fingerprint(pk)).not.toBe(fingerprint(sk));
   });
 });
 

@@ -76,7 +76,7 @@ describe('slack channel', () => {
     await channel().send([hostile], AbortSignal.timeout(5_000));
     const message = posted();
     const all = texts(message).join('\n');
-    expect(all).toContain('&lt;!channel&gt; &lt;https://evil.example|click me&gt; @here &amp; &lt;@U123&gt;');
+    expect(all).toContain('&lt;!channel&gt; &lt;https://evil.example|click me&gt; @\u200dhere &amp; &lt;@U123&gt;');
     expect(all).not.toContain('<!');
     expect(all).not.toContain('<@');
     expect(all).not.toContain('<https://evil');
@@ -85,6 +85,17 @@ describe('slack channel', () => {
     for (const block of message.blocks) {
       if (block.type === 'section') expect(block.text.verbatim).toBe(true);
     }
+  });
+
+  it('breaks bare broadcast mentions for Slack-compatible receivers (Mattermost, Rocket.Chat), which ignore verbatim', async () => {
+    const loud = notification({
+      alert: 'model-budget',
+      group: { model: '@here @channel @ALL @everyone, not @hereafter nor mail@example.com' },
+    });
+    await channel().send([loud], AbortSignal.timeout(5_000));
+    const all = texts(posted()).join('\n');
+    expect(all).not.toMatch(/@(here|channel|all|everyone)\b/i);
+    expect(all).toContain('@\u200dhere @\u200dchannel @\u200dALL @\u200deveryone, not @hereafter nor mail@example.com');
   });
 
   it('keeps 60 notifications within 50 blocks, 3,000 characters a section, most severe listed', () => {

@@ -241,12 +241,13 @@ describe('secrets', () => {
     BUDGET: '10',
   };
 
-  it('lists every value of a secret-bearing key for redaction, URL passwords included', async () => {
+  it('lists every value of a secret-bearing key for redaction, URL passwords and the Langfuse key pair included', async () => {
     const { secrets } = await loadFixture('secrets.yaml', SECRET_ENV);
     expect([...secrets].sort()).toEqual(
       [
         SECRET_ENV.LANGFUSE_PUBLIC_KEY,
         SECRET_ENV.LANGFUSE_SECRET_KEY,
+        `${SECRET_ENV.LANGFUSE_PUBLIC_KEY}:${SECRET_ENV.LANGFUSE_SECRET_KEY}`,
         SECRET_ENV.SLACK_WEBHOOK_URL,
         SECRET_ENV.SMTP_URL,
         'TOK3N%40smtp',

@@ -16,6 +16,24 @@ alerts:
 const load = (langfuse: string, env: Record<string, string> = {}) =>
   loadConfig({ path: 'alerts.yaml', text: file(langfuse), env: { ...LANGFUSE_ENV, ...env }, needs: 'all' });
 
+describe('langfuse.baseUrl', () => {
+  it('holding credentials is a located error that does not print them, written or interpolated', async () => {
+    const written = await configError(load('  baseUrl: https://admin:hunter2-pass@langfuse.example.com'));
+    expect(written.issues.map(formatIssue)).toEqual([
+      'alerts.yaml:3:12 langfuse.baseUrl: must not hold credentials (user:password@): give the keys as langfuse.publicKey and langfuse.secretKey',
+    ]);
+    const interpolated = await configError(load('  baseUrl: ${LANGFUSE_BASE_URL}', { LANGFUSE_BASE_URL: 'https://admin:hunter2-pass@langfuse.example.com' }));
+    expect(interpolated.issues.map(formatIssue)).toEqual([expect.stringMatching(/^alerts\.yaml:3:12 langfuse\.baseUrl: must not hold credentials/)]);
+    // from the default `${LANGFUSE_BASE_URL:-…}` of an omitted key: the langfuse block is named
+    const omitted = await configError(load('  lagMargin: 15m', { LANGFUSE_BASE_URL: 'https://admin@langfuse.example.com' }));
+    expect(omitted.issues.map(formatIssue)).toEqual([expect.stringMatching(/^alerts\.yaml:\d+:\d+ langfuse\.baseUrl: must not hold credentials/)]);
+    for (const error of [written, interpolated, omitted]) {
+      expect(error.message).not.toMatch(/hunter2|admin/);
+    }
+    expect((await load('  baseUrl: https://langfuse.example.com/')).config.langfuse.baseUrl).toBe('https://langfuse.example.com/');
+  });
+});
+
 describe('langfuse.lagMargin', () => {
   it('is a duration in seconds, minutes or hours, 15m unless set', async () => {
     expect((await load('  baseUrl: https://cloud.langfuse.com')).config.langfuse.lagMargin).toBe('15m');

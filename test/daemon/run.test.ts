@@ -1,5 +1,7 @@
 // `spend-alerts run` as a real process against the fake Langfuse and a webhook receiver, on a
 // seconds-level schedule: what is evaluated when, delivery across evaluations, HTTP endpoints.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isEvaluation } from '../support/cli-process.js';
 import { BUDGET, METRICS_PATH, useRunFixture } from '../support/run-fixture.js';
@@ -101,5 +103,23 @@ describe('spend-alerts run', () => {
     expect(await f.get(port, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
     // another loopback address of this host, where a port bound to every interface answers too
     await expect(fetch(`http://127.0.0.2:${port}/healthz`)).rejects.toThrow('fetch failed');
+  });
+
+  test('a Langfuse proxy echoing the Authorization header: /readyz, the logs and the state hold no key in any form', async () => {
+    f.fake.inject({ kind: 'echo-auth', times: 1000 });
+    const { port } = await f.run(f.config(BUDGET));
+    await f.daemon.waitForLog(isEvaluation, 'the first evaluation');
+    const readyz = await f.get(port, '/readyz');
+    expect(readyz.status).toBe(503);
+    expect(readyz.body).toMatch(/^no successful evaluation yet; last failure: budget: Langfuse refused the API keys \(HTTP 401: Unauthorized: Authorization: Basic \[REDACTED\]/);
+    const stateDir = join(f.dir, 'state');
+    const stored = await Promise.all((await readdir(stateDir)).filter((file) => file.endsWith('.json')).map((file) => readFile(join(stateDir, file), 'utf8')));
+    expect(stored.join('\n')).toContain('Langfuse refused the API keys');
+    const pair = `${f.fake.publicKey}:${f.fake.secretKey}`;
+    const basic = Buffer.from(pair).toString('base64');
+    const logs = JSON.stringify(f.daemon.logs) + f.daemon.plainStderr.join('\n') + f.daemon.stdout();
+    for (const text of [readyz.body, logs, ...stored]) {
+      for (const form of [f.fake.publicKey, f.fake.secretKey, pair, basic, encodeURIComponent(pair)]) expect(text).not.toContain(form);
+    }
   });
 });

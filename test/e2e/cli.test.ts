@@ -74,6 +74,13 @@ const secretValues = () => [
   SECRETS.smtpPass,
 ];
 
+/** The Langfuse keys as a proxy may echo them: raw, paired, the Basic header, URL-encoded. */
+function langfuseKeyForms(): string[] {
+  const pair = `${SECRETS.publicKey}:${SECRETS.secretKey}`;
+  const basic = Buffer.from(pair).toString('base64');
+  return [SECRETS.publicKey, SECRETS.secretKey, pair, basic, `Basic ${basic}`, encodeURIComponent(pair), encodeURIComponent(`Basic ${basic}`)];
+}
+
 function expectNoSecrets(text: string): void {
   for (const secret of secretValues()) expect(text).not.toContain(secret);
 }
@@ -278,6 +285,45 @@ alerts:
     });
   });
 
+  test('a Langfuse proxy echoing the Authorization header: no key in any form in output, logs, state files, status or notices', async () => {
+    // a 24h window reads finished hours, which the history cache keeps
+    const config = `langfuse:\n  requestBudget: { perHour: 1000 }\n${ALERTS}  - { name: day, window: 24h, threshold: 1000, channels: [terminal] }\n`;
+    expect((await cli(['check', '--state-dir', 'state'], { config })).code).toBe(0);
+    fake.inject({ kind: 'echo-auth', times: 1000 });
+    const failed = [];
+    for (let i = 0; i < 3; i++) failed.push(await cli(['check', '--state-dir', 'state'], { config }));
+    expect(failed.map((result) => result.code)).toEqual([1, 1, 1]);
+    // the echo did happen, and what Langfuse said still reaches the user, without the keys
+    expect(fake.requests.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(3);
+    expect(failed[0]!.stderr).toContain('Langfuse refused the API keys (HTTP 401: Unauthorized: Authorization: Basic [REDACTED]');
+    const status = await cli(['status', '--state-dir', 'state']);
+    expect(status.stdout).toContain('Langfuse: 3 failed evaluation(s)');
+    const files = await readdir(join(dir, 'state'));
+    expect(files).toEqual(expect.arrayContaining(['state.json', 'langfuse-budget.json', 'langfuse-cache.json']));
+    const stored = await Promise.all(files.map((file) => readFile(join(dir, 'state', file), 'utf8')));
+    const notices = [...slack.requests.map((r) => r.body), ...webhook.requests.map((r) => r.body), ...smtp.messages.map((m) => `${m.raw}\n${m.parsed.text ?? ''}\n${m.parsed.html ?? ''}`)];
+    expect(notices.join('\n')).toMatch(/Langfuse refused the API keys/);
+    for (const text of [...failed.flatMap((r) => [r.stdout, r.stderr]), status.stdout, ...stored, ...notices]) {
+      for (const form of langfuseKeyForms()) expect(text).not.toContain(form);
+    }
+  });
+
+  test('money leaves without float noise: the webhook body, the state and status', async () => {
+    const at = new Date(Date.now() - 60_000);
+    fake.addObservations([spend(at, 0.1), spend(at, 0.2), spend(at, 0.7)]);
+    expect((await cli(['check', '--state-dir', 'state'])).code).toBe(0);
+    const body = webhook.requests[0]!.json as { value: number; threshold: number };
+    const state = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { series: Record<string, { lastValue: number }> };
+    const stored = state.series['rolling-budget|']!.lastValue;
+    for (const value of [body.value, stored]) {
+      expect(value).toBeCloseTo(62.25, 9);
+      // at most 10 significant digits: 62.25, not 62.25000000000001
+      expect(String(value)).toMatch(/^\d+(\.\d{1,8})?$/);
+    }
+    expect(body.threshold).toBe(50);
+    expect((await cli(['status', '--state-dir', 'state'])).stdout).toContain('last value $62.25');
+  });
+
   test('--alert with an unknown name is a usage error', async () => {
     const result = await cli(['check', '--alert', 'nope']);
     expect(result.code).toBe(2);
@@ -289,6 +335,7 @@ describe('invalid configuration exits 2 with file:line:col and path', () => {
   test.each([
     ['YAML syntax', `${CHANNELS_YAML}\nalerts:\n  - name: x\n    window: [day\n`, /alerts\.yaml:\d+:\d+/],
     ['typo in a key', `${CHANNELS_YAML}\nalerts:\n  - name: x\n    window: day\n    treshold: 5\n    channels: [terminal]\n`, /^\.\/alerts\.yaml:21:5 alerts\[0\]\.treshold: unknown key "treshold" \(did you mean "threshold"\?\)$/m],
+    ['credentials in the Langfuse URL', `langfuse:\n  baseUrl: https://admin:pw-4711@langfuse.example.com\n${CHANNELS_YAML}\nalerts:\n  - name: x\n    window: day\n    threshold: 5\n    channels: [terminal]\n`, /^\.\/alerts\.yaml:2:12 langfuse\.baseUrl: must not hold credentials \(user:password@\)[^\n]*$(?![^]*pw-4711)/m],
     ['unknown channel', `${CHANNELS_YAML}\nalerts:\n  - name: x\n    window: day\n    threshold: 5\n    channels: [slak-ops]\n`, /^\.\/alerts\.yaml:22:16 alerts\[0\]\.channels\[0\]: unknown channel "slak-ops"/m],
   ])('%s', async (_name, config, pattern) => {
     const result = await cli(['validate'], { config });
@@ -311,6 +358,56 @@ describe('invalid configuration exits 2 with file:line:col and path', () => {
     expect(result.code).toBe(0);
     expect(webhook.requests).toHaveLength(1);
     expect(webhook.requests[0]!.json).toMatchObject({ kind: 'system', test: true });
+  });
+});
+
+describe('traced values are hostile: every terminal output shows control characters escaped', () => {
+  // an OSC 8 link, a clear-screen, a bell and a NUL, as a model and a user name
+  const LINK = '\u001b]8;;http://evil\u0007';
+  const MODEL = `gpt-4o${LINK}click\u001b]8;;\u0007\u001b[2J`;
+  const USER = `user\u0007\u0000${LINK}`;
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  const HOSTILE = `${CHANNELS_YAML}
+alerts:
+  - name: per-model
+    window: 1h
+    groupBy: model
+    threshold: 10
+    channels: [terminal, slack-ops]
+  - name: per-user
+    window: 1h
+    groupBy: userId
+    threshold: 10
+    channels: [terminal]
+  - name: filtered
+    window: 1h
+    threshold: 10
+    filters: { metadata: { team: "ops\\e]8;;http://evil\\a\\0" } }
+    channels: [terminal]
+`;
+
+  test('check --dry-run, check through the console channel, status and validate', async () => {
+    fake.addObservations([spend(new Date(Date.now() - 60_000), 30, { model: MODEL, userId: USER }), spend(new Date(Date.now() - 60_000), 20, { model: null })]);
+    // a peer's answer is quoted in errors: hostile too
+    slack.enqueue({ status: 400, body: `invalid\u001b[2J${LINK}payload` }, { status: 400, body: `invalid\u001b[2J${LINK}payload` });
+    const dryRun = await cli(['check', '--dry-run', '--state-dir', 'state'], { config: HOSTILE });
+    const check = await cli(['check', '--state-dir', 'state'], { config: HOSTILE });
+    const status = await cli(['status', '--state-dir', 'state']);
+    const validate = await cli(['validate'], { config: HOSTILE });
+    const testNotify = await cli(['test-notify', '--channel', 'slack-ops'], { config: HOSTILE });
+    expect([dryRun.code, check.code, status.code, validate.code, testNotify.code]).toEqual([0, 1, 0, 0, 1]);
+    for (const output of [status.stdout, testNotify.stdout]) expect(output).toContain('invalid\\x1b[2J\\x1b]8;;http://evil\\x07payload');
+    // the state holds the names as Langfuse sent them; only what is shown is escaped
+    expect(await readFile(join(dir, 'state', 'state.json'), 'utf8')).toContain(JSON.stringify(MODEL).slice(1, -1));
+    for (const output of [dryRun.stdout, check.stdout, status.stdout]) {
+      expect(output).toContain('model=gpt-4o\\x1b]8;;http://evil\\x07click\\x1b]8;;\\x07\\x1b[2J');
+      expect(output).toContain('userId=user\\x07\\x00\\x1b]8;;http://evil\\x07');
+    }
+    expect(status.stdout).toContain('per-model [model=(none)]');
+    expect(validate.stdout).toContain('metadata team = ops\\x1b]8;;http://evil\\x07\\x00');
+    for (const output of [dryRun, check, status, validate, testNotify].flatMap((result) => [result.stdout, result.stderr])) {
+      expect(output).not.toMatch(RAW_CONTROL);
+    }
   });
 });
 
@@ -365,10 +462,35 @@ describe('test-notify', () => {
     expect(existsSync(join(dir, 'fresh'))).toBe(false);
   });
 
+  test("links the Langfuse base URL (never \"\"): the configured one, else Langfuse Cloud", async () => {
+    const links = async (options: { config?: string; env?: Record<string, string> }) => {
+      const before = webhook.requests.length;
+      expect((await cli(['test-notify', '--channel', 'automation'], options)).code).toBe(0);
+      return (webhook.requests[before]!.json as { langfuseUrl: string }).langfuseUrl;
+    };
+    const { LANGFUSE_BASE_URL: _unset, ...withoutBaseUrl } = env;
+    expect(await links({})).toBe(fake.url);
+    expect(await links({ config: `langfuse:\n  baseUrl: https://langfuse.example.com/prefix/?x=1\n${ALERTS}` })).toBe('https://langfuse.example.com/prefix');
+    expect(await links({ env: withoutBaseUrl })).toBe('https://cloud.langfuse.com');
+    // a variable test-notify doesn't need, unset
+    expect(await links({ config: `langfuse:\n  baseUrl: \${MY_LANGFUSE_URL}\n${ALERTS}` })).toBe('https://cloud.langfuse.com');
+  });
+
   test('--channel naming nothing is a usage error', async () => {
     const result = await cli(['test-notify', '--channel', 'pager']);
     expect(result.code).toBe(2);
   });
+});
+
+test('status hides credentials a state file written by an older version may hold', async () => {
+  expect((await cli(['check', '--state-dir', 'state'])).code).toBe(0);
+  const file = join(dir, 'state', 'state.json');
+  const state = JSON.parse(await readFile(file, 'utf8')) as { lastEvaluation: { errors: string[] } };
+  state.lastEvaluation.errors = ['old: HTTP 401: Authorization: Basic cGstbGYtb2xkOnNrLWxmLW9sZA== from https://bob:hunter22@proxy.example.com'];
+  await writeFile(file, JSON.stringify(state));
+  const status = await cli(['status', '--state-dir', 'state']);
+  expect(status.stdout).toContain('error: old: HTTP 401: Authorization: Basic [REDACTED] from https://bob:[REDACTED]@proxy.example.com');
+  expect(status.stdout).not.toMatch(/cGstbGYtb2xk|hunter22/);
 });
 
 test('status on an empty state directory', async () => {

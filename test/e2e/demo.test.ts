@@ -32,7 +32,8 @@ test('with the bundled alerts: the spike fires, printed to the terminal, and a s
   expect(result.code).toBe(0);
   expect(result.stdout).toContain('CRITICAL FIRING: daily-budget');
   expect(result.stdout).toContain('WARNING FIRING: daily-spike');
-  expect(result.stdout).toMatch(/model-budget \[model=claude-sonnet-4-5-20250929\] +\$\d+\.\d\d +level \$40\.00 +CRITICAL/);
+  expect(result.stdout).toMatch(/model-budget \[model=claude-sonnet-4-5-20250929\] +\$\d+\.\d\d +threshold \$40\.00 +CRITICAL/);
+  expect(result.stdout).not.toMatch(/ level \$|model:null/);
   expect(result.stdout).toContain('Evaluating again, as the next scheduled run would: 0 new notification(s)');
   expect(result.stdout).toContain('staging-budget');
 });

@@ -11,6 +11,7 @@ import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { createLogger } from '../../src/log/logger.js';
 import { runCheck } from '../../src/pipeline/check.js';
 import { StateStore } from '../../src/state/store.js';
+import { createRedactor } from '../../src/util/redact.js';
 import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
 import { describeState } from '../../src/cli/commands/status.js';
 import { startCli } from '../support/cli-process.js';
@@ -78,6 +79,7 @@ test('SIGKILL between send and record: at most one duplicate on one channel, zer
       clock: () => later,
       langfuseUrl: fake.url,
       log,
+      redact: createRedactor(loaded.secrets),
       deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
     });
     expect(report.deliveryFailures).toEqual([]);
@@ -143,6 +145,7 @@ test('after a SIGKILL, claims lapse within the channel limit + 10 s; until then 
       clock: () => at,
       langfuseUrl: fake.url,
       log,
+      redact: (t) => t,
     });
   try {
     // a second before the claim runs out: left to the (dead) owner, and said so

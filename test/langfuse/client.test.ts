@@ -156,6 +156,23 @@ describe('faults', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  test('a 401 echoing the Authorization header is reported without the keys in any form', async () => {
+    const { fake, source } = await setup();
+    const pair = 'pk-test:sk-test-secret';
+    const basic = Buffer.from(pair).toString('base64');
+    fake.inject({ kind: 'echo-auth' });
+    // a message longer than what is quoted, with the header across the cut: no prefix of it survives
+    fake.inject({ kind: 'status', status: 403, body: JSON.stringify({ message: `${'x'.repeat(270)} Authorization: Basic ${basic}` }) });
+    const echoed = (await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    const cut = (await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    expect(echoed.message).toMatch(/^Langfuse refused the API keys \(HTTP 401: Unauthorized: Authorization: Basic \[REDACTED\]/);
+    expect(cut.message).toMatch(/^Langfuse refused the API keys \(HTTP 403: x{270} Authorization: Basic \[REDACTE\)$/);
+    for (const form of ['pk-test', 'sk-test-secret', pair, basic, basic.slice(0, 6), encodeURIComponent(pair)]) {
+      expect(echoed.message).not.toContain(form);
+      expect(cut.message).not.toContain(form);
+    }
+  });
+
   test('connection refused is retried, then a one-line error', async () => {
     const { client } = await setup();
     const url = fake!.url;

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { langfuseIdentity } from '../../src/langfuse/client.js';
 import { alertQueries, CACHE_FILE, createSpendSource } from '../../src/planner/index.js';
 import { spend } from '../support/observations.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_NAIVE_PER_EVALUATION, REFERENCE_TIMEZONE, referenceSpend } from './reference.js';
@@ -59,7 +60,9 @@ describe('the reference configuration (20 alerts, 3 filter sets)', () => {
     for (const now of dayOfTicks('2026-06-10T00:00:00Z').slice(0, 24)) await first.spendAll(alertQueries(fixture.config.alerts, now, REFERENCE_TIMEZONE));
     const cache = JSON.parse(await readFile(join(fixture.stateDir, CACHE_FILE), 'utf8')) as { version: number; source: string; entries: object };
     expect(cache.version).toBe(1);
-    expect(cache.source).toBe(`${fixture.fake.url}|pk-lf-planner`);
+    // the project by its host and a fingerprint of the public key: state files are shown and shared
+    expect(cache.source).toBe(langfuseIdentity(fixture.fake.url, 'pk-lf-planner'));
+    expect(cache.source).not.toContain('pk-lf-planner');
 
     const restarted = fixture.planned();
     const now = new Date('2026-06-10T06:15:00Z');

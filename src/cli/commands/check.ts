@@ -7,6 +7,7 @@ import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unr
 import { logEvaluation } from '../../pipeline/summary.js';
 import { StateStore } from '../../state/store.js';
 import { describePending } from './status.js';
+import { terminalSafe } from '../../util/terminal.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
 
@@ -58,12 +59,12 @@ export async function checkCommand(options: CliOptions, io: Io, startedAt: Date,
       now,
       langfuseUrl: url,
       log,
-      deliveryOptions: { redact },
+      redact,
       // Backoff paces the daemon; a check, often run right after fixing a channel, tries everything now.
       policy: { ...checkPolicy(config), ignoreBackoff: true },
     });
     const ms = clock().getTime() - started.getTime();
-    if (options.dryRun) io.stdout.write(describeDryRun(report, alerts.length));
+    if (options.dryRun) io.stdout.write(terminalSafe(describeDryRun(report, alerts.length)));
     logEvaluation(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests, now });
     // The log has these too, but as JSON among other lines; the person at the terminal reads these.
     const errors = [...unreadByError(report.alertFailures).map(describeUnread), ...deliveryFailuresByChannel(report.deliveryFailures).map(describeDeliveryFailure)];

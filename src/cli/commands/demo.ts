@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { startFakeLangfuse } from '../../fake-langfuse/server.js';
 import { sampleObservations } from '../../fake-langfuse/sample-data.js';
+import type { SeriesEvaluation } from '../../evaluate/series.js';
 import { formatUsd } from '../../notify/format/money.js';
+import { groupLabel } from '../../notify/format/text.js';
+import { groupOf } from '../../notify/plan.js';
 import { runCheck, type CheckReport } from '../../pipeline/check.js';
 import { StateStore } from '../../state/store.js';
 import { packageFile } from '../../util/package-file.js';
+import { terminalSafe } from '../../util/terminal.js';
 import type { CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../runtime.js';
 
@@ -48,11 +52,12 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
           now: at,
           langfuseUrl: url,
           log,
-          deliveryOptions: { redact },
+          redact,
           policy: checkPolicy(config),
         });
       const first = await check(now);
-      io.stdout.write(`\n${describeEvaluation(first, config)}\n`);
+      // series names are traced data, errors quote Langfuse: both may hold terminal escape sequences
+      io.stdout.write(`\n${terminalSafe(describeEvaluation(first, config))}\n`);
       const second = await check(now);
       io.stdout.write(
         `Evaluating again, as the next scheduled run would: ${second.planned.length} new notification(s) — ` +
@@ -85,18 +90,20 @@ function withTerminal(config: Config): Config {
   };
 }
 
+function seriesLabel(alert: string, series: SeriesEvaluation): string {
+  const group = groupLabel(groupOf(series));
+  return group === null ? alert : `${alert} [${group}]`;
+}
+
 function describeEvaluation(report: CheckReport, config: Config): string {
   const lines = ['Evaluation summary:'];
-  const labelWidth = Math.max(
-    ...report.evaluations.flatMap(({ alert, series }) => series.map((s) => alert.name.length + s.seriesKey.length + 3)),
-    20,
-  );
+  const labelWidth = Math.max(...report.evaluations.flatMap(({ alert, series }) => series.map((s) => seriesLabel(alert.name, s).length)), 20);
   for (const { alert, series } of report.evaluations) {
     if (series.length === 0) lines.push(`  ${alert.name}: no spend in the window`);
     for (const s of series) {
-      const label = s.seriesKey ? `${alert.name} [${s.seriesKey}]` : alert.name;
-      const level = (s.breach ? s.levels[s.breach] : undefined) ?? (Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null);
-      const against = level === null ? 'no history yet' : `level ${formatUsd(level)}`;
+      const label = seriesLabel(alert.name, s);
+      const threshold = (s.breach ? s.levels[s.breach] : undefined) ?? (Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null);
+      const against = threshold === null ? 'no history yet' : `threshold ${formatUsd(threshold)}`;
       lines.push(`  ${label.padEnd(labelWidth)} ${formatUsd(s.value).padStart(10)}  ${against.padEnd(22)} ${s.breach ? s.breach.toUpperCase() : 'ok'}`);
     }
   }

@@ -9,6 +9,15 @@ import { langfusePause } from '../../pipeline/requests.js';
 import type { CliOptions } from '../args.js';
 import { RuntimeError, type Io } from '../runtime.js';
 import { formatSeconds } from '../../util/format-seconds.js';
+import { createRedactor } from '../../util/redact.js';
+import { terminalSafe } from '../../util/terminal.js';
+import { formatUsd } from '../../notify/format/money.js';
+import { groupLabel } from '../../notify/format/text.js';
+
+// status reads no configuration, so it knows no secret by value: errors are redacted before they
+// are stored, and this still hides any URL password or Authorization header a state file written
+// by an older version may hold.
+const redactCredentials = createRedactor([]);
 
 export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
   const dir = resolve(io.cwd, options.stateDir);
@@ -17,7 +26,8 @@ export async function statusCommand(options: CliOptions, io: Io, now: Date): Pro
   const store = new StateStore(dir, {
     onRecovery: ({ movedTo, reason }) => io.stdout.write(`The state file was damaged (${reason}): moved aside to ${movedTo}.\n`),
   });
-  io.stdout.write(describeState(await store.load(), store.file, now));
+  // error texts quote peers, series names traced data: both may hold terminal escape sequences
+  io.stdout.write(terminalSafe(redactCredentials(describeState(await store.load(), store.file, now))));
   return 0;
 }
 
@@ -45,7 +55,8 @@ export function describeState(state: State, file: string, now: Date): string {
   lines.push(`Firing series: ${firing.length}`);
   for (const s of firing.sort((a, b) => a.alert.localeCompare(b.alert) || a.seriesKey.localeCompare(b.seriesKey))) {
     const kind = s.open ? `episode since ${s.period}` : `period from ${s.period}`;
-    lines.push(`  ${s.alert}${s.seriesKey ? ` [${s.seriesKey}]` : ''}: ${s.notified.join(' → ')} notified, ${kind}, last value $${s.lastValue.toFixed(2)}`);
+    const group = groupLabel(s.group);
+    lines.push(`  ${s.alert}${group === null ? '' : ` [${group}]`}: ${s.notified.join(' → ')} notified, ${kind}, last value ${formatUsd(s.lastValue)}`);
   }
   lines.push(`Pending deliveries: ${Object.keys(state.outbox).length}`, ...describePending(state, now));
   // as the next evaluation will read it: a stored pause that can't be right is shown repaired

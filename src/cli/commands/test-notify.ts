@@ -2,11 +2,13 @@
 import { resolve } from 'node:path';
 import { deliver } from '../../channels/deliver.js';
 import type { Logger } from '../../log/logger.js';
+import { LANGFUSE_CLOUD_URL } from '../../config/schema.js';
 import type { Notification } from '../../notify/notification.js';
 import { clearBackoff } from '../../pipeline/outbox.js';
 import { StateStore } from '../../state/store.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, closeChannels, prepare, type Io } from '../runtime.js';
+import { terminalSafe } from '../../util/terminal.js';
 
 export async function testNotifyCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
   const { config, log, redact } = await prepare(options, io, {
@@ -22,13 +24,14 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
   const accepted = new Set<string>();
   try {
     for (const [name, channel] of channels) {
-      const [outcome] = await deliver(channel, [testNotification(name, config.timezone, now)], { redact });
+      const [outcome] = await deliver(channel, [testNotification(name, config.timezone, now, langfuseLink(config.langfuse.baseUrl))], { redact });
       if (outcome?.ok) {
         accepted.add(name);
         io.stdout.write(`✓ ${name} (${channel.type}) accepted the test notification\n`);
       } else {
         failures += 1;
-        io.stdout.write(`✗ ${name} (${channel.type}): ${outcome?.ok === false ? outcome.error : 'no answer'}\n`);
+        // the error quotes the peer's answer
+        io.stdout.write(terminalSafe(`✗ ${name} (${channel.type}): ${outcome?.ok === false ? outcome.error : 'no answer'}\n`));
         log.error({ channel: name }, `test notification to ${name} failed`);
       }
     }
@@ -62,7 +65,22 @@ async function retryPendingNow(options: CliOptions, io: Io, accepted: ReadonlySe
   }
 }
 
-export function testNotification(channel: string, timezone: string, now: Date): Notification {
+/**
+ * The link of a test notification: test-notify asks Langfuse nothing, so not the project but the
+ * base URL (without credentials, query or fragment), as notifications link when the project id is
+ * unknown. Receivers that validate the field get a URL, never "": Langfuse Cloud when the base
+ * URL's variable is unset (test-notify doesn't need it).
+ */
+export function langfuseLink(baseUrl: string): string {
+  const url = new URL(URL.canParse(baseUrl) ? baseUrl : LANGFUSE_CLOUD_URL);
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  url.hash = '';
+  return url.href.replace(/\/+$/, '');
+}
+
+export function testNotification(channel: string, timezone: string, now: Date, langfuseUrl: string): Notification {
   const at = now.toISOString();
   return {
     id: `spend-alerts|test|${channel}|${at}`,
@@ -77,7 +95,7 @@ export function testNotification(channel: string, timezone: string, now: Date): 
     baseline: null,
     factor: null,
     evaluatedAt: at,
-    langfuseUrl: '',
+    langfuseUrl,
     message: `Test notification from spend-alerts to channel "${channel}": if you can read this, the channel works.`,
     test: true,
   };

@@ -3,10 +3,12 @@ import { formatIssue } from '../../config/errors.js';
 import { formatSummary, summarizeConfig } from '../../config/summary.js';
 import type { CliOptions } from '../args.js';
 import { prepare, type Io } from '../runtime.js';
+import { terminalSafe } from '../../util/terminal.js';
 
 export async function validateCommand(options: CliOptions, io: Io): Promise<number> {
   const { loaded } = await prepare(options, io, 'all');
   const warnings = loaded.warnings.map((warning) => `warning: ${formatIssue(warning)}\n`).join('');
-  io.stdout.write(`${loaded.path}: valid\n${warnings}\n${formatSummary(summarizeConfig(loaded.config))}\n`);
+  // metadata filter values and names come from the file: anything a YAML escape can write
+  io.stdout.write(terminalSafe(`${loaded.path}: valid\n${warnings}\n${formatSummary(summarizeConfig(loaded.config))}\n`));
   return 0;
 }

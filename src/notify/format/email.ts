@@ -33,7 +33,7 @@ export function emailSubject(notifications: readonly Notification[]): string {
   let subject: string;
   if (notifications.length === 1 && only !== undefined) {
     const tag = only.status === 'resolved' ? 'RESOLVED' : only.severity.toUpperCase();
-    const group = groupLabel(only);
+    const group = groupLabel(only.group);
     const detail = comparison(only) ?? only.message ?? only.status;
     subject = `[${tag}] ${only.alert}${group === null ? '' : ` (${group})`}: ${detail}`;
   } else {

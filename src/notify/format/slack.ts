@@ -1,6 +1,8 @@
 // Slack Block Kit for incoming webhooks. Slack reads `<…>` as links and mentions (`<!channel>`,
 // `<@U123>`), so every value is escaped; mrkdwn objects are `verbatim` so a bare `@here` or URL in a
-// model name is not turned into a mention or link either.
+// model name is not turned into a mention or link either. Slack-compatible receivers (Mattermost,
+// Rocket.Chat) ignore `verbatim` and notify everyone for a bare `@here`, `@channel`, `@all` or
+// `@everyone`: a zero-width joiner after the `@` breaks those, and reads the same.
 import type { Notification } from '../notification.js';
 import { bySeverity, comparison, countSummary, notificationText, title, type NotificationText } from './text.js';
 
@@ -28,8 +30,15 @@ export interface SlackMessage {
   readonly blocks: readonly SlackBlock[];
 }
 
+const BROADCAST_MENTION = /@(here|channel|all|everyone)\b/gi;
+const ZERO_WIDTH_JOINER = '\u200d';
+
 export function escapeSlack(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(BROADCAST_MENTION, `@${ZERO_WIDTH_JOINER}$1`);
 }
 
 function marker(n: Notification): string {

@@ -1,8 +1,10 @@
 // The medium-neutral reading of a notification. Every renderer (Slack, email, console) lists the
 // same facts in the same order; they differ only in markup and escaping, which they apply to the
-// values here. Values derived from traced data are already stripped of control characters and
-// bounded in length, so no medium can be handed a line break or a megabyte-long model name.
+// values here. Values derived from traced data already show their control characters escaped
+// (`\x1b`) and are bounded in length, so no medium can be handed a line break, a terminal escape
+// sequence or a megabyte-long model name.
 import type { Notification, NotificationWindow } from '../notification.js';
+import { escapeControls, terminalSafe } from '../../util/terminal.js';
 import { formatUsd } from './money.js';
 
 export interface TextLine {
@@ -22,19 +24,14 @@ export interface NotificationText {
 const MAX_DATA_CHARS = 200;
 const MAX_MESSAGE_CHARS = 1500;
 
-// C0 and C1 controls, DEL, and the Unicode line/paragraph separators: anything that can break a
-// line, a header or a terminal.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-const CONTROL_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/** One line of data-derived text: no control characters, at most `max` characters. */
+/** One line of data-derived text: control characters escaped, at most `max` characters. */
 export function cleanLine(value: string, max = MAX_DATA_CHARS): string {
-  return truncate(value.replace(CONTROL, ' '), max);
+  return truncate(escapeControls(value), max);
 }
 
-/** Multi-line text (system notices): line breaks kept, every other control character removed. */
+/** Multi-line text (system notices): line breaks kept, every other control character escaped. */
 export function cleanMessage(value: string, max = MAX_MESSAGE_CHARS): string {
-  return truncate(value.replace(/\r\n?/g, '\n').replace(CONTROL_EXCEPT_NEWLINE, ' ').trim(), max);
+  return truncate(terminalSafe(value.replace(/\r\n?/g, '\n')).trim(), max);
 }
 
 export function truncate(value: string, max: number): string {
@@ -44,9 +41,14 @@ export function truncate(value: string, max: number): string {
   return `${value.slice(0, cut)}…`;
 }
 
-/** "model=gpt-4o", "model=(none)"; null without groupBy. */
-export function groupLabel(n: Notification): string | null {
-  const entries = Object.entries(n.group);
+/**
+ * How people read a series' group, everywhere (notifications, status, the demo): "model=gpt-4o",
+ * "model=(none)" for spend without one — not "null", which a model could be named; null without
+ * groupBy. State keys and notification ids keep their own format ("model:null"): changing those
+ * would re-send after an upgrade.
+ */
+export function groupLabel(group: Readonly<Record<string, string | null>>): string | null {
+  const entries = Object.entries(group);
   if (entries.length === 0) return null;
   return entries.map(([key, value]) => `${cleanLine(key, 40)}=${value === null ? '(none)' : cleanLine(value)}`).join(', ');
 }
@@ -102,7 +104,7 @@ export function notificationText(n: Notification): NotificationText {
   if (n.kind === 'system') {
     lines.push({ label: 'At', value: formatInstant(n.evaluatedAt, n.window.timezone) });
   } else {
-    const group = groupLabel(n);
+    const group = groupLabel(n.group);
     if (group !== null) lines.push({ label: 'Group', value: group });
     lines.push({ label: 'Spend', value: formatUsd(n.value) });
     lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
