@@ -7,7 +7,7 @@ import { ConfigError, formatIssue } from '../config/errors.js';
 import type { Config } from '../config/schema.js';
 import type { RequestEvent } from '../langfuse/client.js';
 import type { Logger } from '../log/logger.js';
-import { runCheck, type CheckPolicy, type CheckReport } from '../pipeline/check.js';
+import { runCheck, waitingLine, type CheckPolicy, type CheckReport } from '../pipeline/check.js';
 import type { Admission, BudgetSnapshot } from '../planner/index.js';
 import type { SpendSource } from '../spend/source.js';
 import type { StateStore } from '../state/store.js';
@@ -374,6 +374,7 @@ function logSummary(
     alerts: extra.alerts,
     alertsEvaluated: report.evaluations.length,
     alertsFailed: report.alertFailures.length,
+    alertsWaiting: report.waiting?.alerts ?? [],
     firing,
     notificationsPlanned: report.planned.length,
     notificationsSent: report.delivered,
@@ -384,6 +385,7 @@ function logSummary(
   };
   const message =
     `evaluation: ${fields.alertsEvaluated} alert(s) evaluated${fields.alertsFailed ? `, ${fields.alertsFailed} failed` : ''}, ` +
+    `${report.waiting ? `${waitingLine(report.waiting)}, ` : ''}` +
     `${firing} series firing, ${report.delivered} notification(s) sent` +
     `${fields.deliveryFailures ? `, ${fields.deliveryFailures} channel(s) failing` : ''}, ` +
     `${extra.langfuseRequests} Langfuse request(s), ${extra.ms} ms`;

@@ -18,9 +18,11 @@ import {
   type DeliveryFailure,
   type DeliveryRecord,
   type EvaluatedAlert,
+  type WaitingAlerts,
 } from './types.js';
 
 export * from './types.js';
+export { waitingLine } from './requests.js';
 
 export async function runCheck(input: CheckInput): Promise<CheckReport> {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
@@ -30,7 +32,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
 
   // fetch → evaluate
   const requests = alertRequests(input.alerts, initial, config.timezone, now, policy.lagMarginMs);
-  const { evaluations, alertFailures, rateLimitedUntil } = await fetchAndEvaluate(input, requests, initial, policy);
+  const { evaluations, alertFailures, rateLimitedUntil, waiting } = await fetchAndEvaluate(input, requests, initial, policy);
   for (const failure of alertFailures) {
     log.error({ alert: failure.alert, err: failure.error }, `alert ${failure.alert} could not be evaluated: ${failure.error}`);
   }
@@ -58,7 +60,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
   const deliveries: DeliveryRecord[] = [];
   const deliveryFailures: DeliveryFailure[] = [];
   if (input.dryRun) {
-    return report(evaluations, alertFailures, planned, dueByChannel(decided, input, now, policy, runId).pending, deliveries, deliveryFailures, decided);
+    return report(evaluations, alertFailures, waiting, planned, dueByChannel(decided, input, now, policy, runId).pending, deliveries, deliveryFailures, decided);
   }
   const signal = anySignal(input.signal, policy.deliveryBudgetMs);
   const pendingByChannel = new Map<string, Notification[]>();
@@ -114,12 +116,13 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
       errors: [...alertFailures.map((f) => `${f.alert}: ${f.error}`), ...deliveryFailures.map((f) => `${f.channel}: ${f.error}`)],
     },
   }));
-  return report(evaluations, alertFailures, planned, pendingByChannel, deliveries, deliveryFailures, final);
+  return report(evaluations, alertFailures, waiting, planned, pendingByChannel, deliveries, deliveryFailures, final);
 }
 
 function report(
   evaluations: readonly EvaluatedAlert[],
   alertFailures: readonly AlertFailure[],
+  waiting: WaitingAlerts | null,
   planned: readonly PlannedNotification[],
   pendingByChannel: ReadonlyMap<string, readonly Notification[]>,
   deliveries: readonly DeliveryRecord[],
@@ -129,6 +132,7 @@ function report(
   return {
     evaluations: evaluations.filter((e) => !e.final),
     alertFailures,
+    waiting,
     planned,
     pendingByChannel,
     delivered: deliveries.filter((d) => d.ok).length,

@@ -45,6 +45,18 @@ export function budgetLimits(setting: RequestBudgetSetting | undefined): BudgetL
   return typeof setting === 'string' ? PLAN_LIMITS[setting] : setting;
 }
 
+/** The share of the tightest limit one evaluation may spend: a cold start fills its history over several. */
+const BURST_SHARE = 0.2;
+
+/** The most requests one evaluation may send under these limits: 20 % of the tightest, at least 1; unlimited without one. */
+export function burstAllowance(limits: BudgetLimits): number {
+  return burstUnder(Math.min(limits.perHour ?? Infinity, limits.perDay ?? Infinity));
+}
+
+function burstUnder(tightest: number): number {
+  return tightest === Infinity ? Infinity : Math.max(1, Math.floor(tightest * BURST_SHARE));
+}
+
 /** `hobby (100 a day)`, `200 an hour, 1,000 a day`, `none`. */
 export function describeBudget(setting: RequestBudgetSetting | undefined): string {
   const limits = budgetLimits(setting);
@@ -215,6 +227,11 @@ export class RequestBudget {
    */
   limited(now: Date): boolean {
     return this.windows(now.getTime()).length > 0;
+  }
+
+  /** The most requests one evaluation may send at `now`: 20 % of the tightest limit in force (lower after a 429). */
+  burst(now: Date): number {
+    return burstUnder(Math.min(Infinity, ...this.windows(now.getTime()).map(([, limit]) => limit)));
   }
 
   /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */

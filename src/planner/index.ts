@@ -9,7 +9,7 @@ import { HistoryCache } from './cache.js';
 import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
 
 export { alertQueries, PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
-export { budgetLimits, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from './budget.js';
+export { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from './budget.js';
 export { CACHE_FILE } from './cache.js';
 export { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from './estimate.js';
 
@@ -39,7 +39,7 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
       else if (problem) log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
       return cache;
     },
-    ...(budget && { onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log) }),
+    ...(budget && { onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log), allowance: (now: Date) => budget.burst(now) }),
   });
 }
 

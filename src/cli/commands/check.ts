@@ -1,7 +1,7 @@
 // `spend-alerts check`: one evaluation of every alert (or --alert), delivered and recorded.
 import { resolve } from 'node:path';
 import { renderPlain } from '../../notify/format/plain.js';
-import { runCheck, type CheckReport } from '../../pipeline/check.js';
+import { runCheck, waitingLine, type CheckReport, type WaitingAlerts } from '../../pipeline/check.js';
 import { StateStore } from '../../state/store.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
@@ -49,6 +49,8 @@ export async function checkCommand(options: CliOptions, io: Io, clock: Date): Pr
       policy: checkPolicy(config),
     });
     if (options.dryRun) io.stdout.write(describeDryRun(report));
+    // Not a failure (exit 0): a cold start under a request budget fetches the history over several evaluations.
+    if (report.waiting) io.stdout.write(describeWaiting(report.waiting, options.dryRun));
     logSummary(report, log, now);
     return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 1 : 0;
   } finally {
@@ -67,12 +69,19 @@ function describeDryRun(report: CheckReport): string {
   return out.join('\n') + '\n';
 }
 
+function describeWaiting(waiting: WaitingAlerts, dryRun: boolean): string {
+  // A dry run keeps nothing it fetched: the history comes in with the checks and the daemon's evaluations.
+  const rest = dryRun ? 'Dry run: fetched what the request budget allows one evaluation; the rest waits.\n' : '';
+  return `${rest}${waitingLine(waiting)}\n`;
+}
+
 function logSummary(report: CheckReport, log: Parameters<typeof runCheck>[0]['log'], now: Date): void {
   const firing = report.evaluations.reduce((n, e) => n + e.series.filter((s) => s.breach !== null).length, 0);
   log.info(
     {
       alertsEvaluated: report.evaluations.length,
       alertsFailed: report.alertFailures.length,
+      alertsWaiting: report.waiting?.alerts.length ?? 0,
       firing,
       notificationsPlanned: report.planned.length,
       notificationsDelivered: report.delivered,

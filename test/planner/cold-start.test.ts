@@ -1,0 +1,113 @@
+// A cold start under a request budget: an evaluation sends at most its allowance (20 % of the
+// tightest limit), what every alert needs now first; the history fills over several evaluations
+// and alerts wait for theirs instead of failing. Requests are counted at the fake Langfuse.
+import { afterEach, describe, expect, test } from 'vitest';
+import { alertQueries, budgetLimits, burstAllowance, RequestBudget } from '../../src/planner/index.js';
+import { WaitingForHistory, type SpendResult } from '../../src/spend/source.js';
+import { expectSameResults, plannerFixture, randomSpend, type PlannerFixture } from './support.js';
+
+/** Eight alerts with 28-day baselines over three filter sets, on Langfuse Cloud's Hobby plan. */
+export const COLD_START_ALERTS = `
+schedule: "*/15 * * * *"
+langfuse: { requestBudget: hobby }
+alerts:
+  - { name: all-day, window: day, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: all-24h, window: 24h, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: all-models, window: day, groupBy: model, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: all-envs, window: 24h, groupBy: environment, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: prod-day, window: day, filters: { environment: production }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: prod-24h, window: 24h, filters: { environment: production }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: chat-day, window: day, filters: { traceName: chat }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: chat-12h, window: 12h, filters: { traceName: chat }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+`;
+
+/** Spend over the 70 days before 2026-06-11. */
+export const coldStartSpend = () => randomSpend('2026-04-01T00:00:00Z', '2026-06-11T00:00:00Z', 20_000, 5);
+
+let fixture: PlannerFixture | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+const waiting = (results: readonly SpendResult[]): WaitingForHistory[] =>
+  results.flatMap((result) => (result.status === 'rejected' && result.reason instanceof WaitingForHistory ? [result.reason] : []));
+
+const failures = (results: readonly SpendResult[]): unknown[] =>
+  results.flatMap((result) => (result.status === 'rejected' && !(result.reason instanceof WaitingForHistory) ? [result.reason] : []));
+
+describe('a cold start under a request budget', () => {
+  test('hobby: the allowance is 20 % of the tightest limit, at least 1; none without a limit', () => {
+    expect(burstAllowance(budgetLimits('hobby'))).toBe(20);
+    expect(burstAllowance({ perHour: 100, perDay: 50 })).toBe(10);
+    expect(burstAllowance({ perDay: 3 })).toBe(1);
+    expect(burstAllowance(budgetLimits('self-hosted'))).toBe(Infinity);
+  });
+
+  test('8 alerts with 28-day baselines: at most 20 requests an evaluation, as estimated; the history fills over the next ones, then every alert is evaluated with the right numbers', async () => {
+    fixture = await plannerFixture(COLD_START_ALERTS, coldStartSpend());
+    const planned = fixture.planned({ budget: RequestBudget.inMemory(budgetLimits('hobby')) });
+    const sent: number[] = [];
+    const waitingCounts: number[] = [];
+    let announced: number | undefined;
+    for (let i = 0; ; i++) {
+      expect(i, 'evaluations until every alert is evaluated').toBeLessThan(6);
+      const now = new Date(Date.parse('2026-06-10T12:15:00Z') + i * 15 * 60_000);
+      const queries = alertQueries(fixture.config.alerts, now, 'UTC');
+      const estimated = await planned.estimate(queries);
+      const before = fixture.metricsRequests();
+      const results = await planned.spendAll(queries);
+      sent.push(fixture.metricsRequests(before));
+      expect(estimated, `evaluation ${i}: estimated`).toBe(sent[i]);
+      expect(planned.lastUsage).toMatchObject({ requests: sent[i], allowance: 20 });
+      expect(failures(results), `evaluation ${i}: failures`).toEqual([]);
+      const waits = waiting(results);
+      waitingCounts.push(waits.length);
+      if (i === 0) announced = waits[0]?.evaluations;
+      if (waits.length === 0) {
+        expectSameResults(queries, results, await fixture.naive.spendAll(queries), now.toISOString());
+        break;
+      }
+      // every query that is answered is answered right
+      const answered = queries.filter((_, index) => results[index]!.status === 'fulfilled');
+      const naive = await fixture.naive.spendAll(answered);
+      expectSameResults(answered, results.filter((result) => result.status === 'fulfilled'), naive, `evaluation ${i}, answered`);
+    }
+    expect(Math.max(...sent)).toBeLessThanOrEqual(20);
+    // cold, more than 20 would have gone out at once (39 without the budget)
+    expect(sent[0]).toBe(20);
+    expect(waitingCounts[0]).toBeGreaterThan(0);
+    expect(sent.length - 1, 'evaluations after the first, as the first one announced').toBe(announced);
+  }, 60_000);
+
+  test('an allowance that runs out between the pages of a request keeps the whole hours they fetched', async () => {
+    const yaml = `
+schedule: "*/15 * * * *"
+langfuse: { requestBudget: { perDay: 10 } }
+alerts:
+  - { name: models-week, window: 7d, groupBy: model, relative: { factor: 2, baseline: 3 }, channels: [terminal] }
+`;
+    // Lately only gpt-4o: the hours cached first suggest one group, and the history's requests are sized for that.
+    const lately = Date.parse('2026-06-09T00:00:00Z');
+    const observations = coldStartSpend().map((o) => (Date.parse(o.startTime) >= lately ? { ...o, providedModelName: 'gpt-4o' } : o));
+    fixture = await plannerFixture(yaml, observations);
+    const planned = fixture.planned({ budget: RequestBudget.inMemory({ perDay: 10 }) });
+    const sent: number[] = [];
+    for (let i = 0; ; i++) {
+      expect(i, 'evaluations until the alert is evaluated').toBeLessThan(12);
+      const now = new Date(Date.parse('2026-06-10T12:15:00Z') + i * 15 * 60_000);
+      const queries = alertQueries(fixture.config.alerts, now, 'UTC');
+      const before = fixture.metricsRequests();
+      const results = await planned.spendAll(queries);
+      sent.push(fixture.metricsRequests(before));
+      expect(failures(results)).toEqual([]);
+      if (waiting(results).length === 0) {
+        expectSameResults(queries, results, await fixture.naive.spendAll(queries), now.toISOString());
+        break;
+      }
+    }
+    // 28 days by 4 models and none is some 2,700 hourly rows: pages of a request sized for one group
+    expect(Math.max(...sent)).toBe(2);
+    expect(sent.length).toBeGreaterThan(2);
+  }, 60_000);
+});
