@@ -1,10 +1,18 @@
 // A cold start under a request budget: an evaluation sends at most its allowance (20 % of the
 // tightest limit), what every alert needs now first; the history fills over several evaluations
 // and alerts wait for theirs instead of failing. Requests are counted at the fake Langfuse.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
-import { alertQueries, budgetLimits, burstAllowance, RequestBudget } from '../../src/planner/index.js';
+import { parseCommandLine } from '../../src/cli/args.js';
+import { checkCommand } from '../../src/cli/commands/check.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { alertQueries, budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../src/planner/index.js';
 import { WaitingForHistory, type SpendResult } from '../../src/spend/source.js';
-import { expectSameResults, plannerFixture, randomSpend, type PlannerFixture } from './support.js';
+import { expectSameResults, KEYS, plannerFixture, randomSpend, type PlannerFixture } from './support.js';
 
 /** Eight alerts with 28-day baselines over three filter sets, on Langfuse Cloud's Hobby plan. */
 export const COLD_START_ALERTS = `
@@ -109,5 +117,64 @@ alerts:
     // 28 days by 4 models and none is some 2,700 hourly rows: pages of a request sized for one group
     expect(Math.max(...sent)).toBe(2);
     expect(sent.length).toBeGreaterThan(2);
+  }, 60_000);
+});
+
+describe('check under hobby, cold', () => {
+  let dir: string | undefined;
+  let fake: FakeLangfuse | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    fake = dir = undefined;
+  });
+
+  async function setUp(): Promise<(args: string[], at: string) => Promise<{ code: number; stdout: string; requests: number }>> {
+    fake = await startFakeLangfuse({ observations: coldStartSpend(), ...KEYS });
+    dir = await mkdtemp(join(tmpdir(), 'spend-alerts-cold-'));
+    await writeFile(join(dir, 'alerts.yaml'), `channels:\n  terminal:\n    type: console\n${COLD_START_ALERTS}`);
+    const env = { LANGFUSE_BASE_URL: fake.url, LANGFUSE_PUBLIC_KEY: KEYS.publicKey, LANGFUSE_SECRET_KEY: KEYS.secretKey };
+    return async (args, at) => {
+      const parsed = parseCommandLine(['check', '--state-dir', 'state', ...args], env);
+      if (parsed.kind !== 'command') throw new Error('not a command');
+      let stdout = '';
+      const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const before = fake!.requests.filter((r) => r.path.includes('metrics')).length;
+      const code = await checkCommand(parsed.options, { stdout: out, stderr: new PassThrough().resume(), env, cwd: dir! }, new Date(at));
+      return { code, stdout, requests: fake!.requests.filter((r) => r.path.includes('metrics')).length - before };
+    };
+  }
+
+  test('check prints "waiting for history" and exits 0, leaves the waiting alerts alone, and evaluates every alert after a few checks', async () => {
+    const check = await setUp();
+    const first = await check([], '2026-06-10T12:15:00Z');
+    expect(first.code).toBe(0);
+    expect(first.requests).toBeLessThanOrEqual(20);
+    expect(first.stdout).toMatch(/^waiting for history: all-day, all-24h, .*chat-12h \(about 2 more evaluations\)$/m);
+    const state = JSON.parse(await readFile(join(dir!, 'state', 'state.json'), 'utf8')) as {
+      series: Record<string, unknown>;
+      lastEvaluation: { ok: boolean; errors: string[] };
+    };
+    expect(state.lastEvaluation).toMatchObject({ ok: true, errors: [] });
+    expect(Object.keys(state.series)).toEqual([]);
+
+    const later: Array<{ code: number; stdout: string; requests: number }> = [];
+    for (const at of ['2026-06-10T12:30:00Z', '2026-06-10T12:45:00Z']) later.push(await check([], at));
+    expect(later.map((run) => run.code)).toEqual([0, 0]);
+    expect(later[0]!.stdout).toContain('waiting for history:');
+    expect(later[1]!.stdout).not.toContain('waiting for history');
+    expect(Math.max(...later.map((run) => run.requests))).toBeLessThanOrEqual(20);
+    const warm = JSON.parse(await readFile(join(dir!, 'state', 'state.json'), 'utf8')) as { series: Record<string, unknown> };
+    expect(Object.keys(warm.series).length).toBeGreaterThanOrEqual(8);
+  }, 60_000);
+
+  test('a cold --dry-run fetches what fits and says the rest waits; it keeps no cache and no state', async () => {
+    const check = await setUp();
+    const dry = await check(['--dry-run'], '2026-06-10T12:15:00Z');
+    expect(dry.code).toBe(0);
+    expect(dry.requests).toBeLessThanOrEqual(20);
+    expect(dry.stdout).toContain('Dry run: fetched what the request budget allows one evaluation; the rest waits.\nwaiting for history: all-day');
+    expect(existsSync(join(dir!, 'state', 'state.json'))).toBe(false);
+    expect(existsSync(join(dir!, 'state', CACHE_FILE))).toBe(false);
   }, 60_000);
 });
