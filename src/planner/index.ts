@@ -8,7 +8,7 @@ import { budgetLimits, RequestBudget } from './budget.js';
 import { HistoryCache } from './cache.js';
 import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
 
-export { alertQueries, PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
+export { alertQueries, coldStartCost, PlannedSpendSource, type ColdStartCost, type EvaluationUsage } from './planned-source.js';
 export { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from './budget.js';
 export { CACHE_FILE } from './cache.js';
 export { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from './estimate.js';

@@ -14,6 +14,7 @@
 //   what every alert needs now (top-N queries, the open hours) first, then history newest first.
 //   A cold start thus fills the history over several evaluations; an alert whose ranges aren't
 //   all known yet is answered with WaitingForHistory, the others are evaluated.
+import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import { neededRanges } from '../evaluate/evaluate.js';
 import type { LangfuseClient, LangfuseError, MetricsApiVersion } from '../langfuse/client.js';
@@ -21,7 +22,7 @@ import { costQuery, dimensionFor, readingFromRows } from '../langfuse/spend-sour
 import type { Logger } from '../log/logger.js';
 import { alertQuery, WaitingForHistory, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../spend/source.js';
 import { mapLimit } from '../util/concurrency.js';
-import type { HistoryCache } from './cache.js';
+import { HistoryCache } from './cache.js';
 import { scheduleCuts } from './cuts.js';
 import { AllowanceSpent, fetchSpend, RequestGate, ROW_LIMIT, type Bucket, type SpendRequest } from './fetch.js';
 import { addGroups, totalOf, type Groups } from './groups.js';
@@ -173,16 +174,50 @@ export class PlannedSpendSource implements SpendSource {
    */
   private configNeeds(queries: readonly SpendQuery[]): ConfigNeeds {
     const now = new Date(Math.max(...queries.map((q) => q.to.getTime())));
-    const hour = floorTo(now.getTime(), HOUR);
-    if (this.needs?.hour === hour) return this.needs;
-    const { config } = this.options;
-    const needs = config.alerts.flatMap((alert) => {
-      if (alert.groupBy === 'userId') return [];
-      const ranges = neededRanges(alert, now, config.timezone);
-      const from = Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime()));
-      return [{ filters: filterKey(alert.filters ?? {}), dim: alert.groupBy ?? ('' as Dimension), from }];
-    });
-    return (this.needs = { hour, needs });
+    if (this.needs?.hour === floorTo(now.getTime(), HOUR)) return this.needs;
+    return (this.needs = configNeedsAt(this.options.config, now));
+  }
+}
+
+function configNeedsAt(config: Config, now: Date): ConfigNeeds {
+  const needs = config.alerts.flatMap((alert) => {
+    if (alert.groupBy === 'userId') return [];
+    const ranges = neededRanges(alert, now, config.timezone);
+    const from = Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime()));
+    return [{ filters: filterKey(alert.filters ?? {}), dim: alert.groupBy ?? ('' as Dimension), from }];
+  });
+  return { hour: floorTo(now.getTime(), HOUR), needs };
+}
+
+/** What a cold start costs: the first evaluation's requests, and the evaluations and requests until every alert is evaluated. */
+export interface ColdStartCost {
+  readonly firstEvaluation: number;
+  /** null: never, the allowance is less than what every evaluation needs */
+  readonly evaluations: number | null;
+  readonly requests: number;
+}
+
+/**
+ * The cold start of every alert at `now`, simulated on an empty cache: evaluations, each sending
+ * what `allowance` lets it, follow one another until one is no longer capped, or one caches
+ * nothing new (then it never completes). Like `estimate`, it assumes spend in every minute, one
+ * group per field and one page per request.
+ */
+export function coldStartCost(config: Config, now: Date, allowance: number): ColdStartCost {
+  const queries = alertQueries(config.alerts, now, config.timezone);
+  const sent: number[] = [];
+  if (queries.length === 0) return { firstEvaluation: 0, evaluations: 0, requests: 0 };
+  const cache = HistoryCache.inMemory();
+  const options = { config, lagMarginMs: parseDuration(config.langfuse.lagMargin) };
+  const needs = configNeedsAt(config, now);
+  for (;;) {
+    const run = new Run(options, cache, queries, 'v2', needs);
+    const puts = cache.puts;
+    sent.push(run.simulate(allowance));
+    run.commit();
+    const requests = sent.reduce((sum, n) => sum + n, 0);
+    if (!run.capped) return { firstEvaluation: sent[0]!, evaluations: sent.length, requests };
+    if (cache.puts === puts) return { firstEvaluation: sent[0]!, evaluations: null, requests };
   }
 }
 
@@ -213,13 +248,16 @@ class FilterSet {
     readonly filters: SpendQuery['filters'],
   ) {}
 
+  private sortedDims: Dimension[] | null = null;
+
   need(dim: Dimension, from: number): void {
     const hour = floorTo(from, HOUR);
     this.keepFrom.set(dim, Math.min(this.keepFrom.get(dim) ?? hour, hour));
+    this.sortedDims = null;
   }
 
   get dims(): Dimension[] {
-    return [...this.keepFrom.keys()].sort();
+    return (this.sortedDims ??= [...this.keepFrom.keys()].sort());
   }
 
   /** The dimensions some alert needs at `hour`. */
@@ -247,7 +285,7 @@ class Run {
   private limited = false;
 
   constructor(
-    private readonly options: PlannerOptions,
+    private readonly options: Pick<PlannerOptions, 'config' | 'lagMarginMs'>,
     private readonly cache: HistoryCache,
     private readonly queries: readonly SpendQuery[],
     private readonly version: MetricsApiVersion,
@@ -456,10 +494,14 @@ class Run {
       // Warming: one more request per evaluation cuts the oldest hours not cut yet, so that the
       // cache is complete after a few evaluations instead of edge by edge over the whole lookback.
       // Under an allowance, history still missing comes first.
-      const historyMissing = this.limited && this.missing(set, claimed).some((task) => task.request.granularity === 'hour');
+      let missing = this.limited ? this.missing(set, claimed) : null;
+      const historyMissing = missing?.some((task) => task.request.granularity === 'hour') ?? false;
       const oldest = round === 1 && !historyMissing ? this.oldestUncut(set, claimed) : undefined;
-      if (oldest !== undefined) upgrade(oldest, true);
-      tasks.push(...this.missing(set, claimed));
+      if (oldest !== undefined) {
+        upgrade(oldest, true);
+        missing = null;
+      }
+      tasks.push(...(missing ?? this.missing(set, claimed)));
       for (const { from, to, fields } of exact.values()) tasks.push(this.task(set, from, to, null, [...fields]));
     }
     return tasks;

@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parseCommandLine } from '../../src/cli/args.js';
 import { checkCommand } from '../../src/cli/commands/check.js';
+import { formatSummary, summarizeConfig } from '../../src/config/summary.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
 import { alertQueries, budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../src/planner/index.js';
 import { WaitingForHistory, type SpendResult } from '../../src/spend/source.js';
@@ -54,6 +55,10 @@ describe('a cold start under a request budget', () => {
 
   test('8 alerts with 28-day baselines: at most 20 requests an evaluation, as estimated; the history fills over the next ones, then every alert is evaluated with the right numbers', async () => {
     fixture = await plannerFixture(COLD_START_ALERTS, coldStartSpend());
+    // without a budget (and keeping nothing) the first evaluation sends what the whole history needs
+    const unbudgeted = fixture.planned({ readOnly: true });
+    await unbudgeted.spendAll(alertQueries(fixture.config.alerts, new Date('2026-06-10T12:15:00Z'), 'UTC'));
+    expect(unbudgeted.lastUsage?.requests).toBe(39);
     const planned = fixture.planned({ budget: RequestBudget.inMemory(budgetLimits('hobby')) });
     const sent: number[] = [];
     const waitingCounts: number[] = [];
@@ -82,10 +87,14 @@ describe('a cold start under a request budget', () => {
       expectSameResults(answered, results.filter((result) => result.status === 'fulfilled'), naive, `evaluation ${i}, answered`);
     }
     expect(Math.max(...sent)).toBeLessThanOrEqual(20);
-    // cold, more than 20 would have gone out at once (39 without the budget)
     expect(sent[0]).toBe(20);
     expect(waitingCounts[0]).toBeGreaterThan(0);
     expect(sent.length - 1, 'evaluations after the first, as the first one announced').toBe(announced);
+    // validate's cold start assumes spend in every minute: the same first evaluation, no fewer after it
+    const coldStart = summarizeConfig(fixture.config, new Date('2026-06-10T12:15:00Z')).coldStart!;
+    expect(coldStart.firstEvaluation).toBe(sent[0]);
+    expect(coldStart.evaluations).toBeGreaterThanOrEqual(sent.length);
+    expect(coldStart.requests).toBeGreaterThanOrEqual(sent.reduce((a, b) => a + b, 0));
   }, 60_000);
 
   test('an allowance that runs out between the pages of a request keeps the whole hours they fetched', async () => {
@@ -118,6 +127,34 @@ alerts:
     expect(Math.max(...sent)).toBe(2);
     expect(sent.length).toBeGreaterThan(2);
   }, 60_000);
+});
+
+describe('validate', () => {
+  const summaryOf = async (yaml: string) => {
+    fixture = await plannerFixture(yaml, []);
+    return summarizeConfig(fixture.config, new Date('2026-06-10T12:15:00Z'));
+  };
+
+  test('prints the cold-start cost beside the warm one', async () => {
+    const summary = await summaryOf(COLD_START_ALERTS);
+    expect(summary.coldStart).toEqual({ firstEvaluation: 20, evaluations: 6, requests: 111, allowance: 20 });
+    expect(formatSummary(summary)).toContain(
+      'Langfuse requests (cold start, empty history cache): up to 20 requests at the first evaluation; ' +
+        'every alert evaluated within 6 evaluations (up to 111 requests, at most 20 an evaluation under the budget)',
+    );
+    const unlimited = await summaryOf(COLD_START_ALERTS.replace('langfuse: { requestBudget: hobby }\n', ''));
+    // as if spend were in every minute: more than the 39 the test data set costs (see above)
+    expect(formatSummary(unlimited)).toContain('up to 92 requests at the first evaluation, all at once (no request budget)');
+  });
+
+  test('warns when an evaluation may send fewer requests than the alerts need every time', async () => {
+    const summary = await summaryOf(COLD_START_ALERTS.replace('requestBudget: hobby', 'requestBudget: { perDay: 5 }'));
+    expect(summary.coldStart).toMatchObject({ firstEvaluation: 1, evaluations: null, allowance: 1 });
+    expect(summary.warnings).toContain(
+      'the request budget lets an evaluation send 1 request(s), fewer than these alerts need each time: their history never completes ' +
+        'and they are never evaluated; raise the budget or split the alerts by schedule',
+    );
+  });
 });
 
 describe('check under hobby, cold', () => {

@@ -4,9 +4,9 @@ import { formatSummary, summarizeConfig } from '../../config/summary.js';
 import type { CliOptions } from '../args.js';
 import { prepare, type Io } from '../runtime.js';
 
-export async function validateCommand(options: CliOptions, io: Io): Promise<number> {
+export async function validateCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
   const { loaded } = await prepare(options, io, 'all');
   const warnings = loaded.warnings.map((warning) => `warning: ${formatIssue(warning)}\n`).join('');
-  io.stdout.write(`${loaded.path}: valid\n${warnings}\n${formatSummary(summarizeConfig(loaded.config))}\n`);
+  io.stdout.write(`${loaded.path}: valid\n${warnings}\n${formatSummary(summarizeConfig(loaded.config, now))}\n`);
   return 0;
 }
