@@ -16,7 +16,7 @@
 // State is kept in <stateDir>/langfuse-budget.json (atomically written) so restarts don't reset it.
 // A `check` next to a running daemon spends from the same budget: every change is made to what the
 // file holds, under the state directory's lock, and admission reads the file first.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestBudgetPlan, RequestBudgetSetting } from '../config/schema.js';
 import { withStateLock } from '../state/lock.js';
@@ -171,6 +171,8 @@ export class RequestBudget {
       return;
     }
     const file = join(dir, BUDGET_FILE);
+    // A dry run may be the first command to use the state directory: the budget is its only write.
+    await mkdir(dir, { recursive: true });
     await withStateLock(dir, async () => {
       this.state = (await readBudget(file)) ?? this.state;
       change();

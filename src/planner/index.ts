@@ -18,7 +18,7 @@ export interface SpendSourceOptions {
   readonly stateDir: string;
   readonly config: Config;
   readonly log: Logger;
-  /** `check --dry-run`: the cache is read but never written, and the budget isn't either */
+  /** `check --dry-run`: the cache is read but never written (the budget still counts its requests) */
   readonly readOnly: boolean;
   /** told every request sent and every 429 met (see openRequestBudget) */
   readonly budget?: RequestBudget;
@@ -43,9 +43,12 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
   });
 }
 
-/** The budget `langfuse.requestBudget` configures, with what earlier runs spent (state directory). */
-export function openRequestBudget(options: { stateDir: string; config: Config; readOnly: boolean }): Promise<RequestBudget> {
-  return RequestBudget.open({ stateDir: options.stateDir, limits: budgetLimits(options.config.langfuse.requestBudget), readOnly: options.readOnly });
+/**
+ * The budget `langfuse.requestBudget` configures, with what earlier runs spent (state directory).
+ * Every command records its requests there, a dry run too: it costs what a check costs.
+ */
+export function openRequestBudget(options: { stateDir: string; config: Config }): Promise<RequestBudget> {
+  return RequestBudget.open({ stateDir: options.stateDir, limits: budgetLimits(options.config.langfuse.requestBudget) });
 }
 
 async function recordUsage(budget: RequestBudget, usage: EvaluationUsage, log: Logger): Promise<void> {
