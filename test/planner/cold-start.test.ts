@@ -13,25 +13,8 @@ import { formatSummary, summarizeConfig } from '../../src/config/summary.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
 import { alertQueries, budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../src/planner/index.js';
 import { WaitingForHistory, type SpendResult } from '../../src/spend/source.js';
-import { expectSameResults, KEYS, plannerFixture, randomSpend, type PlannerFixture } from './support.js';
-
-/** Eight alerts with 28-day baselines over three filter sets, on Langfuse Cloud's Hobby plan. */
-export const COLD_START_ALERTS = `
-schedule: "*/15 * * * *"
-langfuse: { requestBudget: hobby }
-alerts:
-  - { name: all-day, window: day, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
-  - { name: all-24h, window: 24h, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
-  - { name: all-models, window: day, groupBy: model, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
-  - { name: all-envs, window: 24h, groupBy: environment, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
-  - { name: prod-day, window: day, filters: { environment: production }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
-  - { name: prod-24h, window: 24h, filters: { environment: production }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
-  - { name: chat-day, window: day, filters: { traceName: chat }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
-  - { name: chat-12h, window: 12h, filters: { traceName: chat }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
-`;
-
-/** Spend over the 70 days before 2026-06-11. */
-export const coldStartSpend = () => randomSpend('2026-04-01T00:00:00Z', '2026-06-11T00:00:00Z', 20_000, 5);
+import { COLD_START_ALERTS, coldStartSpend } from './reference.js';
+import { expectSameResults, KEYS, plannerFixture, type PlannerFixture } from './support.js';
 
 let fixture: PlannerFixture | undefined;
 afterEach(async () => {
