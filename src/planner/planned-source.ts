@@ -197,19 +197,23 @@ export interface ColdStartCost {
   readonly requests: number;
 }
 
+/** Simulated evaluations after which a cold start is taken never to complete. */
+const MAX_COLD_EVALUATIONS = 500;
+
 /**
- * The cold start of every alert at `now`, simulated on an empty cache: evaluations, each sending
- * what `allowance` lets it, follow one another until one is no longer capped, or one caches
- * nothing new (then it never completes). Like `estimate`, it assumes spend in every minute, one
- * group per field and one page per request.
+ * The cold start of every alert at `now` (on the minute, as evaluations run), simulated on an
+ * empty cache: evaluations, each sending what `allowance` lets it, follow one another until one
+ * is no longer capped, or one caches nothing new (then it never completes). Like `estimate`, it
+ * assumes spend in every minute, one group per field and one page per request.
  */
 export function coldStartCost(config: Config, now: Date, allowance: number): ColdStartCost {
-  const queries = alertQueries(config.alerts, now, config.timezone);
+  const tick = new Date(floorTo(now.getTime(), MINUTE));
+  const queries = alertQueries(config.alerts, tick, config.timezone);
   const sent: number[] = [];
   if (queries.length === 0) return { firstEvaluation: 0, evaluations: 0, requests: 0 };
   const cache = HistoryCache.inMemory();
   const options = { config, lagMarginMs: parseDuration(config.langfuse.lagMargin) };
-  const needs = configNeedsAt(config, now);
+  const needs = configNeedsAt(config, tick);
   for (;;) {
     const run = new Run(options, cache, queries, 'v2', needs);
     const puts = cache.puts;
@@ -217,7 +221,7 @@ export function coldStartCost(config: Config, now: Date, allowance: number): Col
     run.commit();
     const requests = sent.reduce((sum, n) => sum + n, 0);
     if (!run.capped) return { firstEvaluation: sent[0]!, evaluations: sent.length, requests };
-    if (cache.puts === puts) return { firstEvaluation: sent[0]!, evaluations: null, requests };
+    if (cache.puts === puts || sent.length === MAX_COLD_EVALUATIONS) return { firstEvaluation: sent[0]!, evaluations: null, requests };
   }
 }
 
