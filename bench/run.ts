@@ -6,6 +6,7 @@
 //   (c) `check` from spawn to its first Langfuse request
 //   (d) an idle daemon's memory
 //   (e) `validate` with 10,000 alerts: wall time
+//   (f) a cold start under Hobby's request budget; the memory a cold fetch of the longest lookback needs
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -17,11 +18,20 @@ import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../s
 import { LangfuseClient } from '../src/langfuse/client.js';
 import { LangfuseSpendSource } from '../src/langfuse/spend-source.js';
 import { createLogger } from '../src/log/logger.js';
-import { alertQueries, createSpendSource } from '../src/planner/index.js';
+import { alertQueries, budgetLimits, createSpendSource, RequestBudget } from '../src/planner/index.js';
+import { WaitingForHistory } from '../src/spend/source.js';
 import { bundle } from '../scripts/build.js';
 import { statusMb } from './proc-status.js';
 import { spend } from '../test/support/observations.js';
-import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from '../test/planner/reference.js';
+import {
+  COLD_START_ALERTS,
+  coldStartSpend,
+  dayOfTicks,
+  REFERENCE_ALERTS,
+  REFERENCE_FILTER_SETS,
+  REFERENCE_TIMEZONE,
+  referenceSpend,
+} from '../test/planner/reference.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEYS = { publicKey: 'pk-lf-bench', secretKey: 'sk-lf-bench' };
@@ -431,7 +441,70 @@ function table(): string {
   return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...body.map(line)].join('\n');
 }
 
-const STEPS = { a: ['(a) requests', requests], b: ['(b) 1,000 alerts', thousandAlerts], c: ['(c) check cold start', coldStart], d: ['(d) idle daemon', idleDaemon], e: ['(e) validate with 10,000 alerts', largeValidate] } as const;
+/** (f) */
+async function coldStartUnderBudget(): Promise<void> {
+  await withFake(coldStartSpend(), async (fake, dir) => {
+    const { config } = await loadConfig({ path: 'alerts.yaml', text: CONSOLE_CHANNEL + COLD_START_ALERTS, env: env(fake), needs: 'all' });
+    const client = new LangfuseClient({ baseUrl: fake.url, ...KEYS });
+    const log = createLogger({ level: 'error', format: 'json', redact: (t) => t });
+    const budget = RequestBudget.inMemory(budgetLimits('hobby'));
+    const planned = createSpendSource({ client, stateDir: dir, config, log, readOnly: false, budget });
+    const metrics = (): number => fake.requests.filter((r) => r.path.includes('metrics')).length;
+    const sent: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const before = metrics();
+      const results = await planned.spendAll(alertQueries(config.alerts, new Date(Date.parse('2026-06-10T12:15:00Z') + i * 15 * 60_000), 'UTC'));
+      sent.push(metrics() - before);
+      if (!results.some((r) => r.status === 'rejected' && r.reason instanceof WaitingForHistory)) break;
+    }
+    row(
+      '(f) cold start under hobby, 8 alerts with 28-day baselines: requests per evaluation; evaluations until warm',
+      `${sent.join(', ')}; ${sent.length}`,
+      '≤ 20 an evaluation',
+      Math.max(...sent) <= 20,
+    );
+  });
+  // The longest lookback the configuration allows, fetched at once (no budget): the memory `check` needs for it.
+  const DAY_MS = 86_400_000;
+  const now = Date.now();
+  const observations = Array.from({ length: 730 * 24 * 4 }, (_, i) =>
+    spend(new Date(now - 730 * DAY_MS + i * 15 * 60_000 + 7_000), 0.01 + (i % 7) / 100, { model: ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5', 'o3', null][i % 5]! }),
+  );
+  const lookback = `alerts:
+  - { name: models-90d, window: 90d, groupBy: model, relative: { factor: 2, baseline: 7 }, channels: [terminal] }
+  - { name: months, window: month, relative: { factor: 2, baseline: 22 }, channels: [terminal] }
+`;
+  await withFake(observations, async (fake, dir) => {
+    await writeFile(join(dir, 'alerts.yaml'), CONSOLE_CHANNEL + lookback);
+    const timeFile = join(dir, 'time.txt');
+    const args = ['-v', '-o', timeFile, process.execPath, join(ROOT, 'dist/cli/bin.js'), 'check', '--config', join(dir, 'alerts.yaml'), '--state-dir', join(dir, 'state')];
+    const code = await exited(spawn('/usr/bin/time', args, { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env(fake) }, stdio: 'ignore' }));
+    if (code !== 0) throw new Error(`check exited with ${code}`);
+    const peakMb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(timeFile, 'utf8'))?.[1]) / 1024;
+    const requests = fake.requests.filter((r) => r.path.includes('metrics')).length;
+    const cacheMb = (await readFile(join(dir, 'state', 'langfuse-cache.json'))).length / 1024 / 1024;
+    row(
+      `(f) cold \`check\` of a 720-day lookback by model (no budget): requests; peak RSS; cache file, ${RUNTIMES[0]!.label}`,
+      `${fmt(requests)}; ${fmt(peakMb)} MB; ${fmt(cacheMb, 1)} MB`,
+    );
+  });
+  notes.push(
+    `(e) The 8 alerts of test/planner/reference.ts (COLD_START_ALERTS: relative, 28-day baselines, 3 filter sets, groupBy model and ` +
+      `environment) under \`requestBudget: hobby\` over 70 days of spend, evaluated every 15 minutes from an empty cache until no alert ` +
+      `waits for its history. Then \`node dist/cli/bin.js check\` without a budget, cold, on the longest lookback the configuration ` +
+      `allows (90d × (7 + 1) grouped by model, beside month × (22 + 1)) over 730 days of spend (4 generations an hour, 5 models): ` +
+      `peak RSS from /usr/bin/time -v.`,
+  );
+}
+
+const STEPS = {
+  a: ['(a) requests', requests],
+  b: ['(b) 1,000 alerts', thousandAlerts],
+  c: ['(c) check cold start', coldStart],
+  d: ['(d) idle daemon', idleDaemon],
+  e: ['(e) validate with 10,000 alerts', largeValidate],
+  f: ['(f) cold start under a budget', coldStartUnderBudget],
+} as const;
 // `npm run bench -- b d` runs only those; docs/benchmarks.md is written only by a full run
 const chosen = process.argv.slice(2);
 const unknownStep = chosen.find((step) => !(step in STEPS));

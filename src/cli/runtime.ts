@@ -67,7 +67,7 @@ export async function closeChannels(channels: ReadonlyMap<string, Channel>): Pro
 /** `onRequest` also sees every Langfuse request (the daemon counts them for its metrics). */
 export interface LangfuseOptions {
   readonly stateDir: string;
-  /** check --dry-run: the history cache and the request budget are read, never written */
+  /** check --dry-run: the history cache is read, never written; the request budget records the requests (its only write) */
   readonly readOnly: boolean;
   readonly onRequest?: (event: RequestEvent) => void;
 }
@@ -94,7 +94,7 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
       options.onRequest?.(event);
     },
   });
-  const budget = await openRequestBudget({ stateDir: options.stateDir, config, readOnly: options.readOnly, log });
+  const budget = await openRequestBudget({ stateDir: options.stateDir, config, log });
   const source = createSpendSource({ client, stateDir: options.stateDir, config, log, readOnly: options.readOnly, budget });
   return {
     client,

@@ -5,7 +5,7 @@ import { cronProblem } from './cron.js';
 import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
-import { DURATION_PATTERN, isCalendarWindow } from './schema.js';
+import { DURATION_PATTERN, isCalendarWindow, MAX_BASELINE, MAX_LOOKBACK_DAYS, MAX_ROLLING_DAYS } from './schema.js';
 import { startTlsPolicy } from '../util/smtp-tls.js';
 import { closest } from './suggest.js';
 
@@ -169,6 +169,60 @@ export const relativeBaseline: CrossCheck = (document) =>
       : [];
   });
 
+/** Days a calendar window counts for in the lookback bound: its longest span (a 31-day month). */
+const CALENDAR_DAYS: Readonly<Record<string, number>> = { day: 1, week: 7, month: 31 };
+
+/** A window's length in days (calendar windows at their longest); undefined for what the schema refuses. */
+function windowDays(window: unknown): number | undefined {
+  if (typeof window !== 'string') return undefined;
+  if (isCalendarWindow(window)) return CALENDAR_DAYS[window];
+  const match = /^([1-9][0-9]*)([hd])$/.exec(window);
+  return match ? Number(match[1]) / (match[2] === 'h' ? 24 : 1) : undefined;
+}
+
+/** Bounds that keep what an alert reads within what a request budget can fetch and the cache can hold. */
+export const lookbackLimits: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+    const window = alert['window'];
+    const days = windowDays(window);
+    if (days !== undefined && !isCalendarWindow(window as string) && days > MAX_ROLLING_DAYS) {
+      return [
+        {
+          level: 'error',
+          path: ['alerts', index, 'window'],
+          message: `a rolling window is at most ${MAX_ROLLING_DAYS}d (got ${String(window)}, ${formatDays(days)}); use month for longer periods`,
+        },
+      ];
+    }
+    const baseline = fields(alert['relative'])?.['baseline'];
+    if (typeof baseline !== 'number' || baseline < 1) return [];
+    if (baseline > MAX_BASELINE) {
+      return [
+        {
+          level: 'error',
+          path: ['alerts', index, 'relative', 'baseline'],
+          message: `must be at most ${MAX_BASELINE}: the number of previous windows to average (got ${baseline})`,
+        },
+      ];
+    }
+    const lookback = days === undefined ? 0 : days * (baseline + 1);
+    if (lookback <= MAX_LOOKBACK_DAYS) return [];
+    const most = Math.floor(MAX_LOOKBACK_DAYS / days!) - 1;
+    return [
+      {
+        level: 'error',
+        path: ['alerts', index, 'relative', 'baseline'],
+        message:
+          `${String(window)} × (${baseline} + 1) reaches back ${formatDays(lookback)}, more than ${MAX_LOOKBACK_DAYS} days; ` +
+          `with this window the baseline is at most ${most}`,
+      },
+    ];
+  });
+
+function formatDays(days: number): string {
+  return `${Number.isInteger(days) ? days : days.toFixed(1)} days`;
+}
+
 export const userIdNotRelative: CrossCheck = (document) =>
   alertsOf(document).flatMap(([index, alert]): Finding[] =>
     alert['groupBy'] === 'userId' && has(alert, 'relative')
@@ -279,6 +333,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   thresholdLevels,
   severityWithLevels,
   relativeBaseline,
+  lookbackLimits,
   userIdNotRelative,
   topWithoutUserId,
   resolvingOnCalendarWindow,

@@ -218,14 +218,24 @@ export const thresholdSchema = z.union(
   { error: 'must be a number of USD or { warning, critical }' },
 );
 
+/** The longest rolling window: its hours are fetched, cached and re-cut at every evaluation. */
+export const MAX_ROLLING_DAYS = 90;
+/** The most previous windows a relative alert may average. */
+export const MAX_BASELINE = 52;
+/** The longest lookback (window × (baseline + 1)) a cold start fetches and the history cache keeps. */
+export const MAX_LOOKBACK_DAYS = 730;
+
 export const relativeSchema = describe(
   z.strictObject({
     factor: describe(z.number().check(z.positive()), 'Fire when spend > factor × baseline.'),
-    // ≥ 1 is a cross-check (./cross-checks.ts) rather than a zod bound, so alertSchema.parse can still
-    // build the edge cases the evaluator guards against; `minimum` here only informs editors.
+    // 1 to 52 is a cross-check (./cross-checks.ts) rather than a zod bound, so alertSchema.parse can still
+    // build the edge cases the evaluator guards against; `minimum`/`maximum` here only inform editors.
     baseline: z.int().register(z.globalRegistry, {
       minimum: 1,
-      description: 'How many previous windows of the same kind to average, each measured to the same point.',
+      maximum: MAX_BASELINE,
+      description:
+        'How many previous windows of the same kind to average, each measured to the same point; ' +
+        `at most ${MAX_BASELINE}, and window × (baseline + 1) at most ${MAX_LOOKBACK_DAYS} days.`,
     }),
   }),
   'Fire on a spike against the recent past.',
@@ -239,7 +249,7 @@ export const alertSchema = describe(
     ),
     window: describe(
       z.string().check(z.regex(WINDOW_PATTERN, 'must be day, week, month, or a rolling <n>h / <n>d such as 1h, 24h, 7d')),
-      'Calendar day | week | month in `timezone`, or rolling <n>h / <n>d.',
+      `Calendar day | week | month in \`timezone\`, or rolling <n>h / <n>d of at most ${MAX_ROLLING_DAYS} days (${MAX_ROLLING_DAYS * 24}h / ${MAX_ROLLING_DAYS}d).`,
     ),
     threshold: describe(z.optional(thresholdSchema), 'USD; or { warning, critical }. Exactly one of threshold and relative.'),
     relative: z.optional(relativeSchema),

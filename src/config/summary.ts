@@ -1,7 +1,8 @@
 // What `validate` tells the user about a valid config: what each alert watches, where it goes,
 // when it runs, and what that costs in Langfuse requests under the query planner. Pure data plus a
 // text rendering; the channel targets never include credentials (hosts and recipients only).
-import { describeBudget, PLAN_LIMITS } from '../planner/budget.js';
+import { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS } from '../planner/budget.js';
+import { coldStartCost, type ColdStartCost } from '../planner/planned-source.js';
 import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../planner/estimate.js';
 import { formatUsd } from '../notify/format/money.js';
 import { firesPerDay } from './cron.js';
@@ -53,10 +54,18 @@ export interface ConfigSummary {
   readonly budget: string | null;
   /** how the budget stretches the schedule; null when it fits */
   readonly stretch: Stretch | null;
+  /** the first evaluations with an empty history cache, at the moment given; null without one */
+  readonly coldStart: ColdStart | null;
   readonly warnings: readonly string[];
 }
 
-export function summarizeConfig(config: Config): ConfigSummary {
+export interface ColdStart extends ColdStartCost {
+  /** the most requests one evaluation may send under the budget; Infinity without one */
+  readonly allowance: number;
+}
+
+/** `now`: when the cold start is worked out for (calendar windows make it depend on the date). */
+export function summarizeConfig(config: Config, now?: Date): ConfigSummary {
   // Parsing a cron expression costs far more than the rest of an alert's summary, and thousands
   // of alerts share a handful of schedules: each is parsed once.
   const firesPerDayOf = new Map<string, number>();
@@ -69,10 +78,13 @@ export function summarizeConfig(config: Config): ConfigSummary {
   const requests = plannedCost(config);
   const stretch = scheduleStretch(config, requests);
   const budget = config.langfuse.requestBudget === undefined ? null : describeBudget(config.langfuse.requestBudget);
+  const allowance = burstAllowance(budgetLimits(config.langfuse.requestBudget));
+  const coldStart = now === undefined ? null : { ...coldStartCost(config, now, allowance), allowance };
   const used = new Set(config.alerts.flatMap((alert) => alert.channels));
   const warnings = [
     ...(budget === null ? cloudWarning(config.langfuse.baseUrl, requests.perDay) : []),
     ...(stretch && budget !== null ? [stretchWarning(budget, requests, stretch)] : []),
+    ...(coldStart?.evaluations === null ? [neverWarmWarning(coldStart)] : []),
     ...Object.keys(config.channels)
       .filter((name) => !used.has(name))
       .map((name) => `channel ${name} is not used by any alert`),
@@ -91,6 +103,7 @@ export function summarizeConfig(config: Config): ConfigSummary {
     requests,
     budget,
     stretch,
+    coldStart,
     warnings,
   };
 }
@@ -125,6 +138,26 @@ function stretchWarning(budget: string, requests: PlannedCost, stretch: Stretch)
     `${minutes(stretch.everyMinutes)} (${stretch.factor.toFixed(1)}× less often, on the schedule's ticks) and log each evaluation it skips; ` +
     `set the budget to your plan or schedule less often`
   );
+}
+
+function neverWarmWarning(coldStart: ColdStart): string {
+  return (
+    `the request budget lets an evaluation send ${count(coldStart.allowance)} request(s), fewer than these alerts need ` +
+    `each time: their history never completes and they are never evaluated; raise the budget or split the alerts by schedule`
+  );
+}
+
+/**
+ * `up to 20 requests at the first evaluation; every alert evaluated within 6 evaluations (up to 111
+ * requests, at most 20 an evaluation under the budget)`. Upper bounds: spend in every minute.
+ */
+function describeColdStart(coldStart: ColdStart): string {
+  const first = `up to ${count(coldStart.firstEvaluation)} requests at the first evaluation`;
+  if (coldStart.allowance === Infinity) return `${first}, all at once (no request budget)`;
+  const cap = `at most ${count(coldStart.allowance)} an evaluation under the budget`;
+  if (coldStart.evaluations === null) return `${first}; the alerts never complete their history (${cap})`;
+  const evaluations = `${count(coldStart.evaluations)} evaluation${coldStart.evaluations === 1 ? '' : 's'}`;
+  return `${first}; every alert evaluated within ${evaluations} (up to ${count(coldStart.requests)} requests, ${cap})`;
 }
 
 function minutes(value: number): string {
@@ -259,6 +292,7 @@ export function formatSummary(summary: ConfigSummary): string {
       `up to ${count(requests.perDay)} a day (busiest day)`,
     `  one request per alert window would be ${count(requests.unplannedPerDay)} a day; ` +
       `the first evaluations after a start with an empty cache also fetch the history`,
+    ...(summary.coldStart ? [`Langfuse requests (cold start, empty history cache): ${describeColdStart(summary.coldStart)}`] : []),
     `Request budget: ${summary.budget ?? 'none'}`,
   );
   if (summary.warnings.length > 0) {

@@ -21,9 +21,11 @@ import {
   type DeliveryFailure,
   type DeliveryRecord,
   type EvaluatedAlert,
+  type WaitingAlerts,
 } from './types.js';
 
 export * from './types.js';
+export { waitingLine } from './requests.js';
 
 export async function runCheck(input: CheckInput): Promise<CheckReport> {
   const policy = { ...DEFAULT_POLICY, ...input.policy };
@@ -33,7 +35,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
 
   // fetch → evaluate
   const requests = alertRequests(input.alerts, initial, config.timezone, now, policy.lagMarginMs);
-  const { evaluations, alertFailures, rateLimitedUntil } = await fetchAndEvaluate(input, requests, initial, policy);
+  const { evaluations, alertFailures, rateLimitedUntil, waiting } = await fetchAndEvaluate(input, requests, initial, policy);
   for (const unread of unreadByError(alertFailures)) {
     log.error({ alerts: unread.alerts, err: unread.error }, describeUnread(unread));
   }
@@ -62,7 +64,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
   const deliveryFailures: DeliveryFailure[] = [];
   const clock = input.clock ?? (() => new Date());
   if (input.dryRun) {
-    return report(evaluations, alertFailures, planned, dueByChannel(decided, input, now, clock(), policy, runId).pending, deliveries, deliveryFailures, decided);
+    return report(evaluations, alertFailures, waiting, planned, dueByChannel(decided, input, now, clock(), policy, runId).pending, deliveries, deliveryFailures, decided);
   }
   const startTimer = input.startTimer ?? realTimer;
   const phase = timeLimit(
@@ -150,12 +152,13 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
       errors: [...unreadByError(alertFailures).map(describeUnread), ...deliveryFailuresByChannel(deliveryFailures).map(describeDeliveryFailure)],
     },
   }));
-  return report(evaluations, alertFailures, planned, pendingByChannel, deliveries, deliveryFailures, final);
+  return report(evaluations, alertFailures, waiting, planned, pendingByChannel, deliveries, deliveryFailures, final);
 }
 
 function report(
   evaluations: readonly EvaluatedAlert[],
   alertFailures: readonly AlertFailure[],
+  waiting: WaitingAlerts | null,
   planned: readonly PlannedNotification[],
   pendingByChannel: ReadonlyMap<string, readonly Notification[]>,
   deliveries: readonly DeliveryRecord[],
@@ -165,6 +168,7 @@ function report(
   return {
     evaluations: evaluations.filter((e) => !e.final),
     alertFailures,
+    waiting,
     planned,
     pendingByChannel,
     delivered: deliveries.filter((d) => d.ok).length,

@@ -3,11 +3,11 @@
 import type { AlertConfig } from '../config/schema.js';
 import { evaluateAlert, neededRanges, type NeededRanges } from '../evaluate/evaluate.js';
 import { LangfuseError } from '../langfuse/client.js';
-import { alertQuery, type SpendReading } from '../spend/source.js';
+import { alertQuery, WaitingForHistory, type SpendReading } from '../spend/source.js';
 import type { State } from '../state/state.js';
 import { parseWindow, periodStart } from '../time/windows.js';
 import { MAX_RETRY_AFTER_SECONDS } from '../util/http.js';
-import type { AlertFailure, CheckInput, CheckPolicy, EvaluatedAlert } from './types.js';
+import type { AlertFailure, CheckInput, CheckPolicy, EvaluatedAlert, WaitingAlerts } from './types.js';
 
 export interface AlertRequest {
   readonly alert: AlertConfig;
@@ -96,15 +96,16 @@ export async function fetchAndEvaluate(
   requests: readonly AlertRequest[],
   state: State,
   policy: CheckPolicy,
-): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; rateLimitedUntil: Date | null }> {
+): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; rateLimitedUntil: Date | null; waiting: WaitingAlerts | null }> {
   const evaluations: EvaluatedAlert[] = [];
   const alertFailures: AlertFailure[] = [];
+  const waiting = { alerts: [] as string[], evaluations: 0 };
   const pause = langfusePause(state, input.now);
   if (pause.problem !== undefined) input.log.warn({ event: 'state-repaired' }, pause.problem);
   if (pause.until !== null) {
     const error = `Langfuse asked not to be queried before ${pause.until.toISOString()} (rate limit); not queried`;
     for (const request of requests) if (!request.final) alertFailures.push({ alert: request.alert.name, error });
-    return { evaluations, alertFailures, rateLimitedUntil: null };
+    return { evaluations, alertFailures, rateLimitedUntil: null, waiting: null };
   }
   const queries = requests.flatMap(({ alert, ranges }) =>
     [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range)),
@@ -115,6 +116,15 @@ export async function fetchAndEvaluate(
   for (const request of requests) {
     const mine = results.slice(next, (next += 1 + request.ranges.baselines.length));
     const failed = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const pending = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof WaitingForHistory);
+    if (pending) {
+      // Not a failure: the alert is evaluated once its history is in; a final check just comes later.
+      if (!request.final) {
+        waiting.alerts.push(request.alert.name);
+        waiting.evaluations = Math.max(waiting.evaluations, (pending.reason as WaitingForHistory).evaluations);
+      }
+      continue;
+    }
     if (failed) {
       const reason: unknown = failed.reason;
       if (reason instanceof LangfuseError && reason.kind === 'rate-limited' && reason.retryAfterSeconds !== undefined) {
@@ -132,7 +142,13 @@ export async function fetchAndEvaluate(
       ...(request.final ? { final: true } : {}),
     });
   }
-  return { evaluations, alertFailures, rateLimitedUntil };
+  return { evaluations, alertFailures, rateLimitedUntil, waiting: waiting.alerts.length > 0 ? waiting : null };
+}
+
+/** `waiting for history: a, b (about 2 more evaluations)` */
+export function waitingLine(waiting: WaitingAlerts): string {
+  const { alerts, evaluations } = waiting;
+  return `waiting for history: ${alerts.join(', ')} (about ${evaluations} more evaluation${evaluations === 1 ? '' : 's'})`;
 }
 
 function describeError(error: unknown): string {

@@ -1,6 +1,7 @@
 // The line that closes every evaluation, the daemon's and check's alike: what was evaluated, what
 // fired and was sent, and what it cost in Langfuse requests and time.
 import type { Logger } from '../log/logger.js';
+import { waitingLine } from './requests.js';
 import type { CheckReport } from './types.js';
 
 /** At warn level when an alert or a channel failed, so a quiet log level still shows it. */
@@ -16,6 +17,8 @@ export function logEvaluation(
     alerts: extra.alerts,
     alertsEvaluated: report.evaluations.length,
     alertsFailed: report.alertFailures.length,
+    // a cold start under a request budget: alerts whose history is still being fetched (not failures)
+    alertsWaiting: report.waiting?.alerts ?? [],
     firing,
     notificationsPlanned: report.planned.length,
     notificationsSent: report.delivered,
@@ -26,6 +29,7 @@ export function logEvaluation(
   };
   const message =
     `evaluation: ${fields.alertsEvaluated} alert(s) evaluated${fields.alertsFailed ? `, ${fields.alertsFailed} failed` : ''}, ` +
+    `${report.waiting ? `${waitingLine(report.waiting)}, ` : ''}` +
     `${firing} series firing, ${report.delivered} notification(s) sent` +
     `${fields.deliveryFailures ? `, ${fields.deliveryFailures} channel(s) failing` : ''}, ` +
     `${extra.langfuseRequests} Langfuse request(s), ${extra.ms} ms`;

@@ -88,6 +88,13 @@ export interface AlertFailure {
   readonly error: string;
 }
 
+/** Alerts not evaluated yet because the request budget lets their history come in over several evaluations. */
+export interface WaitingAlerts {
+  readonly alerts: readonly string[];
+  /** about how many more evaluations until they are evaluated */
+  readonly evaluations: number;
+}
+
 export interface DeliveryRecord {
   readonly channel: string;
   readonly channelType: string;
@@ -111,6 +118,8 @@ export interface CheckReport {
   /** regular evaluations (final checks of closed periods are not included) */
   readonly evaluations: readonly EvaluatedAlert[];
   readonly alertFailures: readonly AlertFailure[];
+  /** alerts waiting for their history (neither evaluated nor failed); null when none */
+  readonly waiting: WaitingAlerts | null;
   /** notifications decided by this evaluation, system notices included */
   readonly planned: readonly PlannedNotification[];
   /** per channel, what it was asked to deliver now (new and earlier pending), or would be in a dry run */

@@ -16,7 +16,7 @@
 // State is kept in <stateDir>/langfuse-budget.json (atomically written) so restarts don't reset it.
 // A `check` next to a running daemon spends from the same budget: every change is made to what the
 // file holds, under the state directory's lock, and admission reads the file first.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestBudgetPlan, RequestBudgetSetting } from '../config/schema.js';
 import { withStateLock } from '../state/lock.js';
@@ -44,6 +44,18 @@ export const PLAN_LIMITS: Readonly<Record<RequestBudgetPlan, BudgetLimits>> = {
 export function budgetLimits(setting: RequestBudgetSetting | undefined): BudgetLimits {
   if (setting === undefined) return {};
   return typeof setting === 'string' ? PLAN_LIMITS[setting] : setting;
+}
+
+/** The share of the tightest limit one evaluation may spend: a cold start fills its history over several. */
+const BURST_SHARE = 0.2;
+
+/** The most requests one evaluation may send under these limits: 20 % of the tightest, at least 1; unlimited without one. */
+export function burstAllowance(limits: BudgetLimits): number {
+  return burstUnder(Math.min(limits.perHour ?? Infinity, limits.perDay ?? Infinity));
+}
+
+function burstUnder(tightest: number): number {
+  return tightest === Infinity ? Infinity : Math.max(1, Math.floor(tightest * BURST_SHARE));
 }
 
 /** `hobby (100 a day)`, `200 an hour, 1,000 a day`, `none`. */
@@ -220,6 +232,8 @@ export class RequestBudget {
       return;
     }
     const file = join(dir, BUDGET_FILE);
+    // A dry run may be the first command to use the state directory: the budget is its only write.
+    await mkdir(dir, { recursive: true });
     await withStateLock(dir, async () => {
       this.state = (await readBudget(file)) ?? this.state;
       this.repairPause(now.getTime());
@@ -278,6 +292,11 @@ export class RequestBudget {
    */
   limited(now: Date): boolean {
     return this.windows(now.getTime()).length > 0;
+  }
+
+  /** The most requests one evaluation may send at `now`: 20 % of the tightest limit in force (lower after a 429). */
+  burst(now: Date): number {
+    return burstUnder(Math.min(Infinity, ...this.windows(now.getTime()).map(([, limit]) => limit)));
   }
 
   /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */

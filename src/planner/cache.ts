@@ -45,6 +45,7 @@ export type CacheLoadProblem = { readonly kind: 'unreadable' | 'version' | 'sour
 
 export class HistoryCache {
   private dirty = false;
+  private written = 0;
 
   private constructor(
     readonly file: string,
@@ -54,6 +55,11 @@ export class HistoryCache {
 
   private static empty(stateDir: string, source: string): HistoryCache {
     return new HistoryCache(join(stateDir, CACHE_FILE), source, new Map());
+  }
+
+  /** A cache that is never saved: simulated evaluations fill it (see coldStartCost). */
+  static inMemory(): HistoryCache {
+    return new HistoryCache('', '', new Map());
   }
 
   /** Reads the cache; a missing file is an empty cache, and so is one that can't be used (see `problem`). */
@@ -105,11 +111,17 @@ export class HistoryCache {
     return max;
   }
 
+  /** Hour records put since it was loaded: whether an evaluation added anything. */
+  get puts(): number {
+    return this.written;
+  }
+
   put(entry: string, hour: number, record: HourRecord): void {
     let records = this.entries.get(entry);
     if (!records) this.entries.set(entry, (records = new Map()));
     records.set(hour, record);
     this.dirty = true;
+    this.written += 1;
   }
 
   /** Keeps only the entries named, each from its hour on: the longest lookback any alert needs. */

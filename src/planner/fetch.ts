@@ -7,6 +7,7 @@ import { LangfuseError, type LangfuseClient, type MetricsApiVersion, type Metric
 import { COST_COLUMN, dimensionFor, langfuseFilters, parseCost } from '../langfuse/spend-source.js';
 import type { Dimension } from './keys.js';
 import type { Groups } from './groups.js';
+import { floorTo, HOUR } from './time.js';
 
 /** The most rows v2 returns for one query. */
 export const ROW_LIMIT = 1000;
@@ -34,9 +35,19 @@ export interface Bucket {
   readonly groups: Map<Dimension, Groups>;
 }
 
+/** The evaluation has sent all the requests the budget allows it: the rest waits for the next one. */
+export class AllowanceSpent extends Error {
+  override name = 'AllowanceSpent';
+
+  constructor(allowance: number) {
+    super(`the ${allowance} request(s) this evaluation may send are spent`);
+  }
+}
+
 /**
- * Sends one request at a time and stops everything once Langfuse says "rate limited": every later
- * request of the evaluation fails with that error instead of being sent.
+ * Sends one request at a time, no more than `allowance` in all (AllowanceSpent after that), and
+ * stops everything once Langfuse says "rate limited": every later request of the evaluation fails
+ * with that error instead of being sent.
  */
 export class RequestGate {
   sent = 0;
@@ -45,10 +56,12 @@ export class RequestGate {
   constructor(
     private readonly client: LangfuseClient,
     private readonly signal?: AbortSignal,
+    readonly allowance = Infinity,
   ) {}
 
   async metrics(build: (version: MetricsApiVersion) => MetricsQuery): Promise<{ rows: MetricsRow[]; version: MetricsApiVersion }> {
     if (this.rateLimited) throw this.rateLimited;
+    if (this.sent >= this.allowance) throw new AllowanceSpent(this.allowance);
     this.sent += 1;
     try {
       return await this.client.metrics(build, this.signal);
@@ -59,18 +72,32 @@ export class RequestGate {
   }
 }
 
-/** Buckets with rows, ascending; an exact range gives one bucket (possibly without groups). */
-export async function fetchSpend(gate: RequestGate, request: SpendRequest): Promise<{ buckets: Bucket[]; version: MetricsApiVersion }> {
+/**
+ * Buckets with rows, ascending; an exact range gives one bucket (possibly without groups). `to`
+ * is where they end: the request's end, or, when the allowance ran out between pages, the last
+ * whole hour the pages fetched cover (the request's start: none).
+ */
+export async function fetchSpend(gate: RequestGate, request: SpendRequest): Promise<{ buckets: Bucket[]; version: MetricsApiVersion; to: number }> {
   const buckets: Bucket[] = [];
   let from = request.from;
+  let answeredIn: MetricsApiVersion | null = null;
   for (;;) {
-    const { rows, version } = await gate.metrics((v) => buildQuery(request, from, v));
+    let answer: { rows: MetricsRow[]; version: MetricsApiVersion };
+    try {
+      answer = await gate.metrics((v) => buildQuery(request, from, v));
+    } catch (error) {
+      if (!(error instanceof AllowanceSpent) || answeredIn === null) throw error;
+      const to = Math.max(request.from, floorTo(from, HOUR));
+      return { buckets: buckets.filter((bucket) => bucket.start < to), version: answeredIn, to };
+    }
+    const { rows, version } = answer;
+    answeredIn = version;
     const page = bucketsOf(rows, request, from, version);
     if (request.granularity === null) {
       if (rows.length >= ROW_LIMIT) throw new LangfuseError(`more than ${ROW_LIMIT} groups in one query: too many to evaluate`, 'rejected');
-      return { buckets: page, version };
+      return { buckets: page, version, to: request.to };
     }
-    if (rows.length < ROW_LIMIT) return { buckets: [...buckets, ...page], version };
+    if (rows.length < ROW_LIMIT) return { buckets: [...buckets, ...page], version, to: request.to };
     // A full page may have cut its last bucket short: keep the buckets before it, ask again from there.
     const last = page[page.length - 1]!;
     if (page.length < 2) {

@@ -8,8 +8,8 @@ import { BUDGET_FILE, budgetLimits, RequestBudget } from './budget.js';
 import { HistoryCache } from './cache.js';
 import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
 
-export { alertQueries, PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
-export { budgetLimits, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from './budget.js';
+export { alertQueries, coldStartCost, PlannedSpendSource, type ColdStartCost, type EvaluationUsage } from './planned-source.js';
+export { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from './budget.js';
 export { CACHE_FILE } from './cache.js';
 export { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from './estimate.js';
 
@@ -18,7 +18,7 @@ export interface SpendSourceOptions {
   readonly stateDir: string;
   readonly config: Config;
   readonly log: Logger;
-  /** `check --dry-run`: the cache is read but never written, and the budget isn't either */
+  /** `check --dry-run`: the cache is read but never written (the budget still counts its requests) */
   readonly readOnly: boolean;
   /** told every request sent and every 429 met (see openRequestBudget) */
   readonly budget?: RequestBudget;
@@ -39,16 +39,18 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
       else if (problem) log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
       return cache;
     },
-    ...(budget && { onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log) }),
+    ...(budget && { onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log), allowance: (now: Date) => budget.burst(now) }),
   });
 }
 
-/** The budget `langfuse.requestBudget` configures, with what earlier runs spent (state directory). */
-export function openRequestBudget(options: { stateDir: string; config: Config; readOnly: boolean; log: Logger }): Promise<RequestBudget> {
+/**
+ * The budget `langfuse.requestBudget` configures, with what earlier runs spent (state directory).
+ * Every command records its requests there, a dry run too: it costs what a check costs.
+ */
+export function openRequestBudget(options: { stateDir: string; config: Config; log: Logger }): Promise<RequestBudget> {
   return RequestBudget.open({
     stateDir: options.stateDir,
     limits: budgetLimits(options.config.langfuse.requestBudget),
-    readOnly: options.readOnly,
     onRepair: (message) => options.log.warn({ file: BUDGET_FILE }, message),
   });
 }

@@ -10,16 +10,21 @@
 //   comes from the cached cuts; failing that, from the hour's minute buckets, fetched once and
 //   cached; failing that (an edge between minutes), from an exact-range request.
 // - `groupBy: userId` is a top-N Langfuse computes: one request per distinct query, as before.
+// - Under a request budget an evaluation sends at most its allowance (see RequestBudget.burst):
+//   what every alert needs now (top-N queries, the open hours) first, then history newest first.
+//   A cold start thus fills the history over several evaluations; an alert whose ranges aren't
+//   all known yet is answered with WaitingForHistory, the others are evaluated.
+import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import { neededRanges } from '../evaluate/evaluate.js';
 import type { LangfuseClient, LangfuseError, MetricsApiVersion } from '../langfuse/client.js';
 import { costQuery, dimensionFor, readingFromRows } from '../langfuse/spend-source.js';
 import type { Logger } from '../log/logger.js';
-import { alertQuery, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../spend/source.js';
+import { alertQuery, WaitingForHistory, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../spend/source.js';
 import { mapLimit } from '../util/concurrency.js';
-import type { HistoryCache } from './cache.js';
+import { HistoryCache } from './cache.js';
 import { scheduleCuts } from './cuts.js';
-import { fetchSpend, RequestGate, ROW_LIMIT, type Bucket, type SpendRequest } from './fetch.js';
+import { AllowanceSpent, fetchSpend, RequestGate, ROW_LIMIT, type Bucket, type SpendRequest } from './fetch.js';
 import { addGroups, totalOf, type Groups } from './groups.js';
 import { filterKey, type Dimension } from './keys.js';
 import { floorTo, HOUR, MINUTE } from './time.js';
@@ -43,6 +48,8 @@ export interface PlannerOptions {
   readonly log: Logger;
   /** told about every request sent and every rate limit met */
   readonly onUsage?: (usage: EvaluationUsage) => Promise<void>;
+  /** the most requests an evaluation at `now` may send; unlimited without it */
+  readonly allowance?: (now: Date) => number;
   readonly concurrency?: number;
 }
 
@@ -54,6 +61,8 @@ export interface EvaluationUsage {
   readonly requests: number;
   /** set when Langfuse answered 429: the rest of the evaluation sent nothing */
   readonly rateLimited: LangfuseError | null;
+  /** what the evaluation may send; when it needed more, some alerts wait for their history */
+  readonly allowance: number;
 }
 
 /** A part of a window that isn't whole hours: within one hour, or (a 1 ms edge joined to its neighbour) across two. */
@@ -81,6 +90,9 @@ interface Task {
   readonly topN?: { readonly query: SpendQuery; readonly indices: number[] };
 }
 
+/** The stand-in for what a capped evaluation couldn't answer; the count is filled in after it. */
+const WAITING = new WaitingForHistory(1);
+
 /** Where each configured alert's lookback begins, worked out once an hour (see PlannedSpendSource.configNeeds). */
 interface ConfigNeeds {
   readonly hour: number;
@@ -106,11 +118,16 @@ export class PlannedSpendSource implements SpendSource {
   async spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]> {
     if (queries.length === 0) return [];
     const cache = await this.history();
-    const gate = new RequestGate(this.options.client, signal);
     const run = new Run(this.options, cache, queries, this.options.client.apiVersion, this.configNeeds(queries));
-    const results = await run.execute(gate, this.options.concurrency ?? 4);
+    const allowance = this.allowance(run.now);
+    const gate = new RequestGate(this.options.client, signal, allowance);
+    let results = await run.execute(gate, this.options.concurrency ?? 4);
     run.commit();
-    this.last = { at: new Date(run.now), requests: gate.sent, rateLimited: gate.rateLimited };
+    if (run.capped) {
+      const waiting = new WaitingForHistory(await this.evaluationsLeft(queries, allowance));
+      results = results.map((result) => (result.status === 'rejected' && result.reason === WAITING ? { status: 'rejected', reason: waiting } : result));
+    }
+    this.last = { at: new Date(run.now), requests: gate.sent, rateLimited: gate.rateLimited, allowance };
     if (!this.options.readOnly) {
       try {
         await cache.save();
@@ -125,11 +142,29 @@ export class PlannedSpendSource implements SpendSource {
 
   /**
    * The requests spendAll(queries) would send now, with what the cache holds: exact for a warm
-   * cache; for hours not cached yet it assumes they hold spend (an upper bound) and one page each.
+   * cache; for hours not cached yet it assumes they hold spend (an upper bound) and one page each;
+   * never more than the allowance.
    */
   async estimate(queries: readonly SpendQuery[]): Promise<number> {
     if (queries.length === 0) return 0;
-    return new Run(this.options, await this.history(), queries, this.options.client.apiVersion, this.configNeeds(queries)).simulate();
+    const run = new Run(this.options, await this.history(), queries, this.options.client.apiVersion, this.configNeeds(queries));
+    return run.simulate(this.allowance(run.now));
+  }
+
+  private allowance(now: number): number {
+    return this.options.allowance?.(new Date(now)) ?? Infinity;
+  }
+
+  /**
+   * After a capped evaluation: about how many more the history needs. Each sends its allowance,
+   * of which what a warm evaluation sends (a request per filter set and top-N query) goes to the
+   * open hours, the rest to history.
+   */
+  private async evaluationsLeft(queries: readonly SpendQuery[], allowance: number): Promise<number> {
+    const run = new Run(this.options, await this.history(), queries, this.options.client.apiVersion, this.configNeeds(queries));
+    const needed = run.simulate(Infinity);
+    const warm = run.warmRequests;
+    return Math.max(1, Math.ceil((needed - warm) / Math.max(1, allowance - warm)));
   }
 
   /**
@@ -139,16 +174,54 @@ export class PlannedSpendSource implements SpendSource {
    */
   private configNeeds(queries: readonly SpendQuery[]): ConfigNeeds {
     const now = new Date(Math.max(...queries.map((q) => q.to.getTime())));
-    const hour = floorTo(now.getTime(), HOUR);
-    if (this.needs?.hour === hour) return this.needs;
-    const { config } = this.options;
-    const needs = config.alerts.flatMap((alert) => {
-      if (alert.groupBy === 'userId') return [];
-      const ranges = neededRanges(alert, now, config.timezone);
-      const from = Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime()));
-      return [{ filters: filterKey(alert.filters ?? {}), dim: alert.groupBy ?? ('' as Dimension), from }];
-    });
-    return (this.needs = { hour, needs });
+    if (this.needs?.hour === floorTo(now.getTime(), HOUR)) return this.needs;
+    return (this.needs = configNeedsAt(this.options.config, now));
+  }
+}
+
+function configNeedsAt(config: Config, now: Date): ConfigNeeds {
+  const needs = config.alerts.flatMap((alert) => {
+    if (alert.groupBy === 'userId') return [];
+    const ranges = neededRanges(alert, now, config.timezone);
+    const from = Math.min(...[ranges.current, ...ranges.baselines].map((r) => r.from.getTime()));
+    return [{ filters: filterKey(alert.filters ?? {}), dim: alert.groupBy ?? ('' as Dimension), from }];
+  });
+  return { hour: floorTo(now.getTime(), HOUR), needs };
+}
+
+/** What a cold start costs: the first evaluation's requests, and the evaluations and requests until every alert is evaluated. */
+export interface ColdStartCost {
+  readonly firstEvaluation: number;
+  /** null: never, the allowance is less than what every evaluation needs */
+  readonly evaluations: number | null;
+  readonly requests: number;
+}
+
+/** Simulated evaluations after which a cold start is taken never to complete. */
+const MAX_COLD_EVALUATIONS = 500;
+
+/**
+ * The cold start of every alert at `now` (on the minute, as evaluations run), simulated on an
+ * empty cache: evaluations, each sending what `allowance` lets it, follow one another until one
+ * is no longer capped, or one caches nothing new (then it never completes). Like `estimate`, it
+ * assumes spend in every minute, one group per field and one page per request.
+ */
+export function coldStartCost(config: Config, now: Date, allowance: number): ColdStartCost {
+  const tick = new Date(floorTo(now.getTime(), MINUTE));
+  const queries = alertQueries(config.alerts, tick, config.timezone);
+  const sent: number[] = [];
+  if (queries.length === 0) return { firstEvaluation: 0, evaluations: 0, requests: 0 };
+  const cache = HistoryCache.inMemory();
+  const options = { config, lagMarginMs: parseDuration(config.langfuse.lagMargin) };
+  const needs = configNeedsAt(config, tick);
+  for (;;) {
+    const run = new Run(options, cache, queries, 'v2', needs);
+    const puts = cache.puts;
+    sent.push(run.simulate(allowance));
+    run.commit();
+    const requests = sent.reduce((sum, n) => sum + n, 0);
+    if (!run.capped) return { firstEvaluation: sent[0]!, evaluations: sent.length, requests };
+    if (cache.puts === puts || sent.length === MAX_COLD_EVALUATIONS) return { firstEvaluation: sent[0]!, evaluations: null, requests };
   }
 }
 
@@ -179,13 +252,16 @@ class FilterSet {
     readonly filters: SpendQuery['filters'],
   ) {}
 
+  private sortedDims: Dimension[] | null = null;
+
   need(dim: Dimension, from: number): void {
     const hour = floorTo(from, HOUR);
     this.keepFrom.set(dim, Math.min(this.keepFrom.get(dim) ?? hour, hour));
+    this.sortedDims = null;
   }
 
   get dims(): Dimension[] {
-    return [...this.keepFrom.keys()].sort();
+    return (this.sortedDims ??= [...this.keepFrom.keys()].sort());
   }
 
   /** The dimensions some alert needs at `hour`. */
@@ -207,9 +283,13 @@ class Run {
   private readonly configNeeds = new Map<string, number>();
   /** the API version requests were answered in, when it differs from the one planned with */
   private switchedTo: MetricsApiVersion | null = null;
+  /** the allowance left some request unsent: what it would have answered waits for a later evaluation */
+  capped = false;
+  /** true: under a finite allowance, whose requests go to missing history before warming (see plan) */
+  private limited = false;
 
   constructor(
-    private readonly options: PlannerOptions,
+    private readonly options: Pick<PlannerOptions, 'config' | 'lagMarginMs'>,
     private readonly cache: HistoryCache,
     private readonly queries: readonly SpendQuery[],
     private readonly version: MetricsApiVersion,
@@ -258,29 +338,57 @@ class Run {
   }
 
   async execute(gate: RequestGate, concurrency: number): Promise<SpendResult[]> {
-    const topN: Task[] = [...this.topN.values()].map((entry) => ({
-      set: null,
-      request: { filters: entry.query.filters, fields: ['userId'], from: 0, to: 0, granularity: null },
-      topN: entry,
-    }));
+    this.limited = gate.allowance !== Infinity;
     for (let round = 1; round <= LAST_ROUND; round++) {
-      const tasks = [...(round === 1 ? topN : []), ...this.plan(round)];
+      const tasks = this.within(gate.allowance - gate.sent, this.tasks(round));
       if (tasks.length === 0) break;
       await mapLimit(tasks, concurrency, (task) => this.perform(gate, task));
     }
     for (const set of this.sets.values()) this.answer(set);
+    for (const { indices } of this.topN.values()) {
+      for (const index of indices) this.results[index] ??= { status: 'rejected', reason: WAITING };
+    }
     return this.results.map((result) => result!);
   }
 
-  /** Counts the requests execute would send, treating every uncached hour as holding spend. */
-  simulate(): number {
-    let count = this.topN.size;
+  /**
+   * Counts the requests execute would send with this allowance, treating every uncached hour as
+   * holding spend (one page per request).
+   */
+  simulate(allowance: number): number {
+    this.limited = allowance !== Infinity;
+    let count = 0;
     for (let round = 1; round <= LAST_ROUND; round++) {
-      const tasks = this.plan(round);
+      const tasks = this.within(allowance - count, this.tasks(round));
       count += tasks.length;
-      for (const task of tasks) this.ingest(task.set!, task.request, placeholderBuckets(task.request));
+      for (const task of tasks) if (task.set) this.ingest(task.set, task.request, placeholderBuckets(task.request));
     }
     return count;
+  }
+
+  /** What a warm evaluation of these queries sends: one request per filter set and per top-N query. */
+  get warmRequests(): number {
+    return this.sets.size + this.topN.size;
+  }
+
+  /** The round's requests, most needed first: top-N queries, then the newest hours (the open ones first). */
+  private tasks(round: number): Task[] {
+    const topN: Task[] =
+      round === 1
+        ? [...this.topN.values()].map((entry) => ({
+            set: null,
+            request: { filters: entry.query.filters, fields: ['userId'], from: 0, to: 0, granularity: null },
+            topN: entry,
+          }))
+        : [];
+    return [...topN, ...this.plan(round).sort((a, b) => b.request.to - a.request.to || b.request.from - a.request.from)];
+  }
+
+  /** The first `capacity` tasks; the run is capped when that leaves some out. */
+  private within(capacity: number, tasks: Task[]): Task[] {
+    if (tasks.length <= capacity) return tasks;
+    this.capped = true;
+    return tasks.slice(0, Math.max(0, capacity));
   }
 
   private async perform(gate: RequestGate, task: Task): Promise<void> {
@@ -291,7 +399,8 @@ class Run {
         const { rows, version } = await gate.metrics((v) => costQuery(query, v));
         result = { status: 'fulfilled', value: readingFromRows(rows, dimensionFor('userId', version)) };
       } catch (reason) {
-        result = { status: 'rejected', reason };
+        if (reason instanceof AllowanceSpent) this.capped = true;
+        result = { status: 'rejected', reason: reason instanceof AllowanceSpent ? WAITING : reason };
       }
       for (const index of indices) this.results[index] = result;
       return;
@@ -299,11 +408,13 @@ class Run {
     const set = task.set!;
     if (set.error !== null) return;
     try {
-      const { buckets, version } = await fetchSpend(gate, task.request);
+      const { buckets, version, to } = await fetchSpend(gate, task.request);
       if (version !== this.version) this.switchedTo = version;
-      this.ingest(set, task.request, buckets);
+      if (to < task.request.to) this.capped = true;
+      if (to > task.request.from) this.ingest(set, { ...task.request, to }, buckets);
     } catch (error) {
-      set.error ??= error;
+      if (error instanceof AllowanceSpent) this.capped = true;
+      else set.error ??= error;
     }
   }
 
@@ -386,9 +497,15 @@ class Run {
       }
       // Warming: one more request per evaluation cuts the oldest hours not cut yet, so that the
       // cache is complete after a few evaluations instead of edge by edge over the whole lookback.
-      const oldest = round === 1 ? this.oldestUncut(set, claimed) : undefined;
-      if (oldest !== undefined) upgrade(oldest, true);
-      tasks.push(...this.missing(set, claimed));
+      // Under an allowance, history still missing comes first.
+      let missing = this.limited ? this.missing(set, claimed) : null;
+      const historyMissing = missing?.some((task) => task.request.granularity === 'hour') ?? false;
+      const oldest = round === 1 && !historyMissing ? this.oldestUncut(set, claimed) : undefined;
+      if (oldest !== undefined) {
+        upgrade(oldest, true);
+        missing = null;
+      }
+      tasks.push(...(missing ?? this.missing(set, claimed)));
       for (const { from, to, fields } of exact.values()) tasks.push(this.task(set, from, to, null, [...fields]));
     }
     return tasks;
@@ -466,11 +583,12 @@ class Run {
     return tasks;
   }
 
+  /** The stretch in requests of a page each, from its newest hours: those an allowance serves first. */
   private hourChunks(set: FilterSet, from: number, to: number, dims: readonly Dimension[]): Task[] {
     const combinations = dims.reduce((product, dim) => product * Math.max(1, this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
     const span = Math.max(1, Math.floor(ROW_LIMIT / combinations)) * HOUR;
     const tasks: Task[] = [];
-    for (let start = from; start < to; start += span) tasks.push(this.task(set, start, Math.min(to, start + span), 'hour', dims));
+    for (let end = to; end > from; end -= span) tasks.push(this.task(set, Math.max(from, end - span), end, 'hour', dims));
     return tasks;
   }
 
@@ -495,7 +613,7 @@ class Run {
     const groups: Groups = new Map();
     const unknown = (from: number, to: number): SpendResult => ({
       status: 'rejected',
-      reason: new Error(`the planner has no spend for ${new Date(from).toISOString()}–${new Date(to).toISOString()}`),
+      reason: this.capped ? WAITING : new Error(`the planner has no spend for ${new Date(from).toISOString()}–${new Date(to).toISOString()}`),
     });
     for (let hour = member.wholeFrom; hour < member.wholeTo; hour += HOUR) {
       const view = this.view(set, member.dim, hour);
@@ -617,6 +735,7 @@ function placeholderBuckets(request: SpendRequest): Bucket[] {
   if (request.granularity === null) return [{ start: request.from, count: 1, groups }];
   const step = request.granularity === 'minute' ? MINUTE : HOUR;
   const buckets: Bucket[] = [];
-  for (let start = request.from; start < request.to; start += step) buckets.push({ start, count: 1, groups });
+  // an hour bucket counts the observations of its 60 minute buckets
+  for (let start = request.from; start < request.to; start += step) buckets.push({ start, count: step / MINUTE, groups });
   return buckets;
 }

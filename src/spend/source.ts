@@ -38,3 +38,19 @@ export type SpendResult = PromiseSettledResult<SpendReading>;
 export interface SpendSource {
   spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]>;
 }
+
+/**
+ * A query that can't be answered yet, and isn't a failure: the request budget lets one evaluation
+ * fetch only part of a long history, and the rest comes with the next ones. The alert is left
+ * as it was (not evaluated, not failed) until its history is complete.
+ */
+export class WaitingForHistory extends Error {
+  override name = 'WaitingForHistory';
+
+  constructor(
+    /** about how many more evaluations until the history is complete */
+    readonly evaluations: number,
+  ) {
+    super(`waiting for history (about ${evaluations} more evaluation${evaluations === 1 ? '' : 's'})`);
+  }
+}

@@ -153,6 +153,17 @@ describe('loadConfig: errors, each with file, line, column and path', () => {
     ]);
   });
 
+  it('refuses rolling windows over 90d, baselines over 52 and lookbacks over 730 days (a month counts 31)', async () => {
+    const error = await configError(loadFixture('lookback-limits.yaml'));
+    expect(error.issues.map((issue) => [issue.line, issue.col, issue.path, issue.message])).toEqual([
+      [6, 13, 'alerts[0].window', 'a rolling window is at most 90d (got 2400h, 100 days); use month for longer periods'],
+      [10, 13, 'alerts[1].window', 'a rolling window is at most 90d (got 91d, 91 days); use month for longer periods'],
+      [15, 38, 'alerts[2].relative.baseline', 'must be at most 52: the number of previous windows to average (got 53)'],
+      [19, 38, 'alerts[3].relative.baseline', 'month × (23 + 1) reaches back 744 days, more than 730 days; with this window the baseline is at most 22'],
+      [23, 38, 'alerts[4].relative.baseline', '90d × (8 + 1) reaches back 810 days, more than 730 days; with this window the baseline is at most 7'],
+    ]);
+  });
+
   it('checks that every alert has exactly one rule and sensible levels', async () => {
     const error = await configError(loadFixture('rule-checks.yaml'));
     expect(error.issues.map((issue) => [issue.line, issue.path, issue.message])).toEqual([

@@ -100,7 +100,7 @@ describe('check', () => {
     expectNoSecrets(first.stdout + first.stderr + second.stdout + second.stderr);
   });
 
-  test('--dry-run prints what it would send, sends nothing, writes no state', async () => {
+  test('--dry-run prints what it would send, sends nothing, writes no state: only the request budget records its requests', async () => {
     const result = await cli(['check', '--dry-run', '--state-dir', 'state']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('would send 1 notification(s) to slack-ops');
@@ -108,7 +108,7 @@ describe('check', () => {
     expect(result.stdout).toContain('$61.25');
     expect(fake.requests.length).toBeGreaterThan(0);
     expect(slack.requests.length + webhook.requests.length + smtp.transactions()).toBe(0);
-    expect(existsSync(join(dir, 'state'))).toBe(false);
+    expect(await readdir(join(dir, 'state'))).toEqual(['langfuse-budget.json']);
     expectNoSecrets(result.stdout + result.stderr);
   });
 

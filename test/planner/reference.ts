@@ -46,3 +46,21 @@ export function referenceSpend(end: string, perHour: number, seed = 7): FakeObse
 export function dayOfTicks(start: string): Date[] {
   return Array.from({ length: 96 }, (_, i) => new Date(Date.parse(start) + i * 15 * 60_000));
 }
+
+/** Eight alerts with 28-day baselines over three filter sets, on Langfuse Cloud's Hobby plan. */
+export const COLD_START_ALERTS = `
+schedule: "*/15 * * * *"
+langfuse: { requestBudget: hobby }
+alerts:
+  - { name: all-day, window: day, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: all-24h, window: 24h, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: all-models, window: day, groupBy: model, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: all-envs, window: 24h, groupBy: environment, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: prod-day, window: day, filters: { environment: production }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: prod-24h, window: 24h, filters: { environment: production }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: chat-day, window: day, filters: { traceName: chat }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+  - { name: chat-12h, window: 12h, filters: { traceName: chat }, relative: { factor: 2, baseline: 28 }, channels: [terminal] }
+`;
+
+/** Spend over the 70 days before 2026-06-11. */
+export const coldStartSpend = () => randomSpend('2026-04-01T00:00:00Z', '2026-06-11T00:00:00Z', 20_000, 5);

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { cleanLine } from '../../notify/format/text.js';
 import { renderPlain } from '../../notify/format/plain.js';
-import { runCheck, type CheckReport } from '../../pipeline/check.js';
+import { runCheck, waitingLine, type CheckReport, type WaitingAlerts } from '../../pipeline/check.js';
 import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from '../../pipeline/failures.js';
 import { logEvaluation } from '../../pipeline/summary.js';
 import { StateStore } from '../../state/store.js';
@@ -65,6 +65,8 @@ export async function checkCommand(options: CliOptions, io: Io, startedAt: Date,
     });
     const ms = clock().getTime() - started.getTime();
     if (options.dryRun) io.stdout.write(terminalSafe(describeDryRun(report, alerts.length)));
+    // Not a failure (exit 0): a cold start under a request budget fetches the history over several evaluations.
+    if (report.waiting) io.stdout.write(terminalSafe(describeWaiting(report.waiting, options.dryRun)));
     logEvaluation(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests, now });
     // The log has these too, but as JSON among other lines; the person at the terminal reads these.
     const errors = [...unreadByError(report.alertFailures).map(describeUnread), ...deliveryFailuresByChannel(report.deliveryFailures).map(describeDeliveryFailure)];
@@ -102,4 +104,10 @@ function describeLeft(report: CheckReport, at: Date): string {
     `Still pending: ${count} delivery(ies). \`run\` tries again at the next attempt; every \`check\` tries again at once.`,
     ...pending,
   ].join('\n') + '\n';
+}
+
+function describeWaiting(waiting: WaitingAlerts, dryRun: boolean): string {
+  // A dry run keeps nothing it fetched: the history comes in with the checks and the daemon's evaluations.
+  const rest = dryRun ? 'Dry run: fetched what the request budget allows one evaluation; the rest waits.\n' : '';
+  return `${rest}${waitingLine(waiting)}\n`;
 }

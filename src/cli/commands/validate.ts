@@ -5,10 +5,10 @@ import type { CliOptions } from '../args.js';
 import { prepare, type Io } from '../runtime.js';
 import { terminalSafe } from '../../util/terminal.js';
 
-export async function validateCommand(options: CliOptions, io: Io): Promise<number> {
+export async function validateCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
   const { loaded } = await prepare(options, io, 'all');
   const warnings = loaded.warnings.map((warning) => `warning: ${formatIssue(warning)}\n`).join('');
   // metadata filter values and names come from the file: anything a YAML escape can write
-  io.stdout.write(terminalSafe(`${loaded.path}: valid\n${warnings}\n${formatSummary(summarizeConfig(loaded.config))}\n`));
+  io.stdout.write(terminalSafe(`${loaded.path}: valid\n${warnings}\n${formatSummary(summarizeConfig(loaded.config, now))}\n`));
   return 0;
 }
