@@ -7,8 +7,10 @@
 //   any not cached yet) in minute buckets, and caches each hour, once closed, cut at the minutes
 //   future evaluations will need: where cron ticks and local midnights fall (see ./cuts.ts).
 // - A window edge inside an hour (now − 24 h, yesterday at now's time, midnight in Asia/Kolkata)
-//   comes from the cached cuts; failing that, from the hour's minute buckets, fetched once and
-//   cached; failing that (an edge between minutes), from an exact-range request.
+//   comes from the cached cuts; failing that, from the hour's minute buckets, fetched once (with
+//   the uncut hours after it, where later edges will fall) and cached; failing that (an edge
+//   between minutes), from an exact-range request. A closed hour is thus fetched at most twice: in
+//   hour buckets, then once in minute buckets when an edge first falls inside it.
 // - `groupBy: userId` is a top-N Langfuse computes: one request per distinct query, as before.
 // - Under a request budget an evaluation sends at most its allowance (see RequestBudget.burst):
 //   what every alert needs now (top-N queries, the open hours) first, then history newest first.
@@ -204,7 +206,13 @@ const MAX_COLD_EVALUATIONS = 500;
  * The cold start of every alert at `now` (on the minute, as evaluations run), simulated on an
  * empty cache: evaluations, each sending what `allowance` lets it, follow one another until one
  * is no longer capped, or one caches nothing new (then it never completes). Like `estimate`, it
- * assumes spend in every minute, one group per field and one page per request.
+ * assumes spend in every minute, one group per field and one page per request. A first evaluation
+ * whose edges are all on the hour (cold on the hour, or at the tick of a schedule in whole hours)
+ * sends one hour-bucket request per filter set and the minute-level tail, however sparse the spend:
+ * then the figure is exact while each takes one page (hours × groups under 1,000 rows, as on the
+ * reference data: test/planner/one-filter-set.test.ts). An edge inside a closed hour adds minute-level requests of a page each,
+ * and how many hours a page holds depends on how many minutes hold spend, which only Langfuse
+ * knows: there the figure is an upper bound.
  */
 export function coldStartCost(config: Config, now: Date, allowance: number): ColdStartCost {
   const tick = new Date(floorTo(now.getTime(), MINUTE));
@@ -543,8 +551,8 @@ class Run {
 
   /**
    * Hours some dimension lacks: the newest in minute buckets (one request), older ones in hour
-   * buckets, as one request for all the set's dimensions wherever that takes no more pages than
-   * asking for the older hours with fewer dimensions apart.
+   * buckets, asking the older hours for the newer hours' dimensions too wherever one request then
+   * takes fewer pages than two (a cold start's whole history is then one request).
    */
   private missing(set: FilterSet, claimed: ReadonlySet<number>): Task[] {
     const first = Math.min(...set.keepFrom.values());
@@ -565,7 +573,7 @@ class Run {
     );
   }
 
-  /** Whether `older` and `newer` (adjacent hour runs) cost no more pages as one request with `newer`'s dimensions. */
+  /** Whether `older` and `newer` (adjacent hour runs) take fewer pages as one request with `newer`'s dimensions than apart. */
   private mergeable(set: FilterSet, older: { from: number; to: number; dims: Dimension[] }, newer: { from: number; to: number; dims: Dimension[] }): boolean {
     const pages = (from: number, to: number, dims: readonly Dimension[]): number => Math.ceil((to - from) / this.pageSpan(set, dims));
     return pages(older.from, newer.to, newer.dims) <= pages(older.from, older.to, older.dims) + pages(newer.from, newer.to, newer.dims) - 1;
