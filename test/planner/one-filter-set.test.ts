@@ -58,3 +58,26 @@ test('one filter set, eight alerts: 2 requests cold, 1 for a second check in the
 test('the reference configuration: 2 requests per filter set cold, 1 warm, as validate estimates', async () => {
   await coldThenWarm(REFERENCE_ALERTS, REFERENCE_FILTER_SETS);
 }, 60_000);
+
+test('cold at a quarter past: edges inside closed hours are fetched in minutes once and cached; a second check in the same minute sends 1 request', async () => {
+  fixture = await plannerFixture(await readFile(ONE_FILTER_SET, 'utf8'), referenceSpend('2026-06-12T00:00:00Z', 20));
+  const now = new Date('2026-06-10T00:15:00Z');
+  const queries = alertQueries(fixture.config.alerts, now, REFERENCE_TIMEZONE);
+  const first = fixture.planned();
+  const estimated = await first.estimate(queries);
+  const results = await first.spendAll(queries);
+  const cold = fixture.metricsRequests();
+  expectSameResults(queries, results, await fixture.naive.spendAll(queries), now.toISOString());
+  // validate assumes spend in every minute, so more minute-level pages than sparse spend needs
+  expect(summarizeConfig(fixture.config, now).coldStart!.firstEvaluation).toBeGreaterThanOrEqual(cold);
+  expect(estimated).toBeGreaterThanOrEqual(cold);
+  const before = fixture.metricsRequests();
+  await fixture.planned().spendAll(queries);
+  expect(fixture.metricsRequests(before)).toBe(1);
+  // and every later tick of the day is warm
+  for (const later of dayOfTicks('2026-06-10T00:30:00Z').slice(0, 8)) {
+    const since = fixture.metricsRequests();
+    await first.spendAll(alertQueries(fixture.config.alerts, later, REFERENCE_TIMEZONE));
+    expect(fixture.metricsRequests(since), later.toISOString()).toBe(1);
+  }
+}, 60_000);
