@@ -491,18 +491,17 @@ class Run {
         }
       }
       // Upgrades: edges fall inside hours known only in hour buckets. Each such hour is fetched in
-      // minute buckets with the uncut hours after it, up to the open tail, a page per request:
-      // edges move forward with time, so after one round of upgrades none finds an uncut hour.
+      // minute buckets with every uncut hour after it up to the tail, a page per request: edges
+      // move forward with time, so after one round of upgrades none finds an uncut hour.
       const claimed = new Set<number>();
       const starts = [...upgrades.keys()].sort((a, b) => a - b);
       for (const start of starts) {
         const extend = upgrades.get(start)!;
-        for (let hour = start; !claimed.has(hour); ) {
+        for (let hour: number | undefined = start; hour !== undefined && !claimed.has(hour); ) {
           const hours = this.upgradeWindow(set, hour, extend, claimed);
           for (const h of hours) claimed.add(h);
           tasks.push(this.task(set, hours[0]!, hours[hours.length - 1]! + HOUR, 'minute', set.dimsAt(hour)));
-          hour = hours[hours.length - 1]! + HOUR;
-          if (!extend || hour >= this.tailFrom || this.cutState(set, set.dimsAt(hour), hour) !== 'uncut') break;
+          hour = extend ? this.nextUncut(set, hours[hours.length - 1]! + HOUR, claimed) : undefined;
         }
       }
       // No request re-reads closed hours the cache holds just to cut them finer: an hour is fetched
@@ -512,6 +511,14 @@ class Run {
       for (const { from, to, fields } of exact.values()) tasks.push(this.task(set, from, to, null, [...fields]));
     }
     return tasks;
+  }
+
+  /** The first closed hour from `from` on, before the tail, that isn't cut at the usual offsets yet. */
+  private nextUncut(set: FilterSet, from: number, claimed: ReadonlySet<number>): number | undefined {
+    for (let hour = from; hour < this.tailFrom; hour += HOUR) {
+      if (!claimed.has(hour) && this.cutState(set, set.dimsAt(hour), hour) === 'uncut') return hour;
+    }
+    return undefined;
   }
 
   /** `start` and, for the usual cuts, the hours after it that aren't cut there yet, up to a page of rows. */

@@ -81,3 +81,22 @@ test('cold at a quarter past: edges inside closed hours are fetched in minutes o
     expect(fixture.metricsRequests(since), later.toISOString()).toBe(1);
   }
 }, 60_000);
+
+test('a stretch cut earlier between uncut hours: one round of upgrades goes on past it to every hour edges will reach', async () => {
+  fixture = await plannerFixture(await readFile(ONE_FILTER_SET, 'utf8'), referenceSpend('2026-06-12T00:00:00Z', 20));
+  const planned = fixture.planned();
+  // a run two days earlier cached 06:00–12:00 of June 8 in minutes; the hours around it come in hour buckets
+  await planned.spendAll(alertQueries(fixture.config.alerts, new Date('2026-06-08T12:00:00Z'), REFERENCE_TIMEZONE));
+  const sent: number[] = [];
+  for (const now of dayOfTicks('2026-06-10T00:00:00Z').slice(0, 56)) {
+    const queries = alertQueries(fixture.config.alerts, now, REFERENCE_TIMEZONE);
+    const estimated = await planned.estimate(queries);
+    const before = fixture.metricsRequests();
+    const results = await planned.spendAll(queries);
+    sent.push(fixture.metricsRequests(before));
+    expect(estimated, now.toISOString()).toBe(sent[sent.length - 1]);
+    if (sent.length % 8 === 0) expectSameResults(queries, results, await fixture.naive.spendAll(queries), now.toISOString());
+  }
+  // the 12:15 edge of June 10 falls in 12:00 of June 8, past the stretch: cut by the upgrades at 00:15
+  expect(sent.slice(2)).toEqual(Array(54).fill(1));
+}, 60_000);
