@@ -7,8 +7,10 @@
 //   any not cached yet) in minute buckets, and caches each hour, once closed, cut at the minutes
 //   future evaluations will need: where cron ticks and local midnights fall (see ./cuts.ts).
 // - A window edge inside an hour (now − 24 h, yesterday at now's time, midnight in Asia/Kolkata)
-//   comes from the cached cuts; failing that, from the hour's minute buckets, fetched once and
-//   cached; failing that (an edge between minutes), from an exact-range request.
+//   comes from the cached cuts; failing that, from the hour's minute buckets, fetched once (with
+//   the uncut hours after it, where later edges will fall) and cached; failing that (an edge
+//   between minutes), from an exact-range request. A closed hour is thus fetched at most twice: in
+//   hour buckets, then once in minute buckets when an edge first falls inside it.
 // - `groupBy: userId` is a top-N Langfuse computes: one request per distinct query, as before.
 // - Under a request budget an evaluation sends at most its allowance (see RequestBudget.burst):
 //   what every alert needs now (top-N queries, the open hours) first, then history newest first.
@@ -204,7 +206,13 @@ const MAX_COLD_EVALUATIONS = 500;
  * The cold start of every alert at `now` (on the minute, as evaluations run), simulated on an
  * empty cache: evaluations, each sending what `allowance` lets it, follow one another until one
  * is no longer capped, or one caches nothing new (then it never completes). Like `estimate`, it
- * assumes spend in every minute, one group per field and one page per request.
+ * assumes spend in every minute, one group per field and one page per request. A first evaluation
+ * whose edges are all on the hour (cold on the hour, or at the tick of a schedule in whole hours)
+ * sends one hour-bucket request per filter set and the minute-level tail, however sparse the spend:
+ * then the figure is exact while each takes one page (hours × groups under 1,000 rows, as on the
+ * reference data: test/planner/one-filter-set.test.ts). An edge inside a closed hour adds minute-level requests of a page each,
+ * and how many hours a page holds depends on how many minutes hold spend, which only Langfuse
+ * knows: there the figure is an upper bound.
  */
 export function coldStartCost(config: Config, now: Date, allowance: number): ColdStartCost {
   const tick = new Date(floorTo(now.getTime(), MINUTE));
@@ -285,8 +293,6 @@ class Run {
   private switchedTo: MetricsApiVersion | null = null;
   /** the allowance left some request unsent: what it would have answered waits for a later evaluation */
   capped = false;
-  /** true: under a finite allowance, whose requests go to missing history before warming (see plan) */
-  private limited = false;
 
   constructor(
     private readonly options: Pick<PlannerOptions, 'config' | 'lagMarginMs'>,
@@ -338,7 +344,6 @@ class Run {
   }
 
   async execute(gate: RequestGate, concurrency: number): Promise<SpendResult[]> {
-    this.limited = gate.allowance !== Infinity;
     for (let round = 1; round <= LAST_ROUND; round++) {
       const tasks = this.within(gate.allowance - gate.sent, this.tasks(round));
       if (tasks.length === 0) break;
@@ -356,7 +361,6 @@ class Run {
    * holding spend (one page per request).
    */
   simulate(allowance: number): number {
-    this.limited = allowance !== Infinity;
     let count = 0;
     for (let round = 1; round <= LAST_ROUND; round++) {
       const tasks = this.within(allowance - count, this.tasks(round));
@@ -486,34 +490,32 @@ class Run {
           exact.set(rangeKey(from, to), entry);
         }
       }
+      // Upgrades: edges fall inside hours known only in hour buckets. Each such hour is fetched in
+      // minute buckets with every uncut hour after it up to the tail, a page per request: edges
+      // move forward with time, so after one round of upgrades none finds an uncut hour.
       const claimed = new Set<number>();
-      const upgrade = (start: number, extend: boolean): void => {
-        const hours = this.upgradeWindow(set, start, extend, claimed);
-        for (const hour of hours) claimed.add(hour);
-        tasks.push(this.task(set, hours[0]!, hours[hours.length - 1]! + HOUR, 'minute', set.dimsAt(start)));
-      };
-      for (const [start, extend] of [...upgrades].sort(([a], [b]) => a - b)) {
-        if (!claimed.has(start)) upgrade(start, extend);
+      const starts = [...upgrades.keys()].sort((a, b) => a - b);
+      for (const start of starts) {
+        const extend = upgrades.get(start)!;
+        for (let hour: number | undefined = start; hour !== undefined && !claimed.has(hour); ) {
+          const hours = this.upgradeWindow(set, hour, extend, claimed);
+          for (const h of hours) claimed.add(h);
+          tasks.push(this.task(set, hours[0]!, hours[hours.length - 1]! + HOUR, 'minute', set.dimsAt(hour)));
+          hour = extend ? this.nextUncut(set, hours[hours.length - 1]! + HOUR, claimed) : undefined;
+        }
       }
-      // Warming: one more request per evaluation cuts the oldest hours not cut yet, so that the
-      // cache is complete after a few evaluations instead of edge by edge over the whole lookback.
-      // Under an allowance, history still missing comes first.
-      let missing = this.limited ? this.missing(set, claimed) : null;
-      const historyMissing = missing?.some((task) => task.request.granularity === 'hour') ?? false;
-      const oldest = round === 1 && !historyMissing ? this.oldestUncut(set, claimed) : undefined;
-      if (oldest !== undefined) {
-        upgrade(oldest, true);
-        missing = null;
-      }
-      tasks.push(...(missing ?? this.missing(set, claimed)));
+      // No request re-reads closed hours the cache holds just to cut them finer: an hour is fetched
+      // in minutes when it is still open (the tail) or when an edge falls inside it (above), and
+      // is cached cut at the usual offsets either way; nothing else is asked twice.
+      tasks.push(...this.missing(set, claimed));
       for (const { from, to, fields } of exact.values()) tasks.push(this.task(set, from, to, null, [...fields]));
     }
     return tasks;
   }
 
-  private oldestUncut(set: FilterSet, claimed: ReadonlySet<number>): number | undefined {
-    const first = Math.min(...set.keepFrom.values());
-    for (let hour = first; hour < this.tailFrom && hour + HOUR <= this.closedBefore; hour += HOUR) {
+  /** The first closed hour from `from` on, before the tail, that isn't cut at the usual offsets yet. */
+  private nextUncut(set: FilterSet, from: number, claimed: ReadonlySet<number>): number | undefined {
+    for (let hour = from; hour < this.tailFrom; hour += HOUR) {
       if (!claimed.has(hour) && this.cutState(set, set.dimsAt(hour), hour) === 'uncut') return hour;
     }
     return undefined;
@@ -554,39 +556,45 @@ class Run {
     return Math.min(60 * combinations, ...counts);
   }
 
-  /** Hours some dimension lacks: the newest in minute buckets (one request), older ones in hour buckets. */
+  /**
+   * Hours some dimension lacks: the newest in minute buckets (one request), older ones in hour
+   * buckets, asking the older hours for the newer hours' dimensions too wherever one request then
+   * takes fewer pages than two (a cold start's whole history is then one request).
+   */
   private missing(set: FilterSet, claimed: ReadonlySet<number>): Task[] {
-    const tasks: Task[] = [];
     const first = Math.min(...set.keepFrom.values());
-    let run: { from: number; to: number; dims: Dimension[]; minute: boolean } | null = null;
-    const flush = (): void => {
-      if (!run) return;
-      if (run.minute) tasks.push(this.task(set, run.from, Math.min(run.to, this.now), 'minute', set.dims));
-      else tasks.push(...this.hourChunks(set, run.from, run.to, run.dims));
-      run = null;
-    };
+    const runs: Array<{ from: number; to: number; dims: Dimension[]; minute: boolean }> = [];
     for (let hour = first; hour <= this.lastHour; hour += HOUR) {
       const dims = set.dimsAt(hour);
-      const lacking = !claimed.has(hour) && dims.some((dim) => this.view(set, dim, hour) === undefined);
-      if (!lacking) {
-        flush();
-        continue;
-      }
+      if (claimed.has(hour) || dims.every((dim) => this.view(set, dim, hour) !== undefined)) continue;
       const minute = hour >= this.tailFrom;
-      if (run && run.minute === minute && (minute || run.dims.join() === dims.join())) run.to = hour + HOUR;
-      else {
-        flush();
-        run = { from: hour, to: hour + HOUR, dims, minute };
-      }
+      const run = runs[runs.length - 1];
+      if (run && run.to === hour && run.minute === minute && (minute || run.dims.join() === dims.join())) run.to = hour + HOUR;
+      else if (run && run.to === hour && !run.minute && !minute && this.mergeable(set, run, { from: hour, to: hour + HOUR, dims })) {
+        // dimensions only grow with time: the newer hours' include the older ones'
+        runs[runs.length - 1] = { ...run, to: hour + HOUR, dims };
+      } else runs.push({ from: hour, to: hour + HOUR, dims, minute });
     }
-    flush();
-    return tasks;
+    return runs.flatMap((run) =>
+      run.minute ? [this.task(set, run.from, Math.min(run.to, this.now), 'minute', set.dims)] : this.hourChunks(set, run.from, run.to, run.dims),
+    );
+  }
+
+  /** Whether `older` and `newer` (adjacent hour runs) take fewer pages as one request with `newer`'s dimensions than apart. */
+  private mergeable(set: FilterSet, older: { from: number; to: number; dims: Dimension[] }, newer: { from: number; to: number; dims: Dimension[] }): boolean {
+    const pages = (from: number, to: number, dims: readonly Dimension[]): number => Math.ceil((to - from) / this.pageSpan(set, dims));
+    return pages(older.from, newer.to, newer.dims) <= pages(older.from, older.to, older.dims) + pages(newer.from, newer.to, newer.dims) - 1;
+  }
+
+  /** ms of hour buckets that fit in a page: a row per hour and group combination, as many combinations as the cache has seen. */
+  private pageSpan(set: FilterSet, dims: readonly Dimension[]): number {
+    const combinations = dims.reduce((product, dim) => product * Math.max(1, this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
+    return Math.max(1, Math.floor(ROW_LIMIT / combinations)) * HOUR;
   }
 
   /** The stretch in requests of a page each, from its newest hours: those an allowance serves first. */
   private hourChunks(set: FilterSet, from: number, to: number, dims: readonly Dimension[]): Task[] {
-    const combinations = dims.reduce((product, dim) => product * Math.max(1, this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
-    const span = Math.max(1, Math.floor(ROW_LIMIT / combinations)) * HOUR;
+    const span = this.pageSpan(set, dims);
     const tasks: Task[] = [];
     for (let end = to; end > from; end -= span) tasks.push(this.task(set, Math.max(from, end - span), end, 'hour', dims));
     return tasks;

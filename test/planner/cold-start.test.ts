@@ -41,7 +41,7 @@ describe('a cold start under a request budget', () => {
     // without a budget (and keeping nothing) the first evaluation sends what the whole history needs
     const unbudgeted = fixture.planned({ readOnly: true });
     await unbudgeted.spendAll(alertQueries(fixture.config.alerts, new Date('2026-06-10T12:15:00Z'), 'UTC'));
-    expect(unbudgeted.lastUsage?.requests).toBe(39);
+    expect(unbudgeted.lastUsage?.requests).toBe(43);
     const planned = fixture.planned({ budget: RequestBudget.inMemory(budgetLimits('hobby')) });
     const sent: number[] = [];
     const waitingCounts: number[] = [];
@@ -120,14 +120,14 @@ describe('validate', () => {
 
   test('prints the cold-start cost beside the warm one', async () => {
     const summary = await summaryOf(COLD_START_ALERTS);
-    expect(summary.coldStart).toEqual({ firstEvaluation: 20, evaluations: 6, requests: 111, allowance: 20 });
+    expect(summary.coldStart).toEqual({ firstEvaluation: 20, evaluations: 8, requests: 157, allowance: 20 });
     expect(formatSummary(summary)).toContain(
       'Langfuse requests (cold start, empty history cache): up to 20 requests at the first evaluation; ' +
-        'every alert evaluated within 6 evaluations (up to 111 requests, at most 20 an evaluation under the budget)',
+        'every alert evaluated within 8 evaluations (up to 157 requests, at most 20 an evaluation under the budget)',
     );
     const unlimited = await summaryOf(COLD_START_ALERTS.replace('langfuse: { requestBudget: hobby }\n', ''));
-    // as if spend were in every minute: more than the 39 the test data set costs (see above)
-    expect(formatSummary(unlimited)).toContain('up to 92 requests at the first evaluation, all at once (no request budget)');
+    // as if spend were in every minute: more than the 43 the test data set costs (see above)
+    expect(formatSummary(unlimited)).toContain('up to 136 requests at the first evaluation, all at once (no request budget)');
   });
 
   test('warns when an evaluation may send fewer requests than the alerts need every time', async () => {
