@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
 import { DURATION_PATTERN, isCalendarWindow, MAX_BASELINE, MAX_LOOKBACK_DAYS, MAX_ROLLING_DAYS } from './schema.js';
+import { asRecord } from '../util/record.js';
 import { startTlsPolicy } from '../util/smtp-tls.js';
 import { closest } from './suggest.js';
 
@@ -19,15 +20,11 @@ export type CrossCheck = (document: unknown) => Finding[];
 
 type Fields = Readonly<Record<string, unknown>>;
 
-function fields(value: unknown): Fields | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : undefined;
-}
-
 function alertsOf(document: unknown): [number, Fields][] {
-  const alerts = fields(document)?.['alerts'];
+  const alerts = asRecord(document)?.['alerts'];
   if (!Array.isArray(alerts)) return [];
   return alerts.flatMap((alert, index): [number, Fields][] => {
-    const entry = fields(alert);
+    const entry = asRecord(alert);
     return entry ? [[index, entry]] : [];
   });
 }
@@ -35,7 +32,7 @@ function alertsOf(document: unknown): [number, Fields][] {
 const has = (entry: Fields, key: string): boolean => entry[key] !== undefined;
 
 export const unknownChannels: CrossCheck = (document) => {
-  const defined = Object.keys(fields(fields(document)?.['channels']) ?? {});
+  const defined = Object.keys(asRecord(asRecord(document)?.['channels']) ?? {});
   const isDefined = new Set(defined);
   const known = defined.length > 0 ? `defined: ${defined.join(', ')}` : 'no channels are defined';
   return alertsOf(document).flatMap(([index, alert]) => {
@@ -50,8 +47,8 @@ export const unknownChannels: CrossCheck = (document) => {
 };
 
 export const unknownSystemChannels: CrossCheck = (document) => {
-  const defined = Object.keys(fields(fields(document)?.['channels']) ?? {});
-  const named = fields(document)?.['systemChannels'];
+  const defined = Object.keys(asRecord(asRecord(document)?.['channels']) ?? {});
+  const named = asRecord(document)?.['systemChannels'];
   if (!Array.isArray(named)) return [];
   const isDefined = new Set(defined);
   return named.flatMap((name, position): Finding[] =>
@@ -82,7 +79,7 @@ export const duplicateAlertNames: CrossCheck = (document) => {
 };
 
 export const invalidTimeZone: CrossCheck = (document) => {
-  const timezone = fields(document)?.['timezone'];
+  const timezone = asRecord(document)?.['timezone'];
   if (typeof timezone !== 'string') return [];
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
@@ -96,7 +93,7 @@ export const invalidTimeZone: CrossCheck = (document) => {
 
 export const invalidSchedules: CrossCheck = (document) => {
   const schedules: [ConfigPath, unknown][] = [
-    [['schedule'], fields(document)?.['schedule']],
+    [['schedule'], asRecord(document)?.['schedule']],
     ...alertsOf(document).map(([index, alert]): [ConfigPath, unknown] => [['alerts', index, 'schedule'], alert['schedule']]),
   ];
   return schedules.flatMap(([path, schedule]): Finding[] => {
@@ -124,7 +121,7 @@ export const exactlyOneRule: CrossCheck = (document) =>
 
 export const thresholdLevels: CrossCheck = (document) =>
   alertsOf(document).flatMap(([index, alert]): Finding[] => {
-    const levels = fields(alert['threshold']);
+    const levels = asRecord(alert['threshold']);
     if (!levels) return [];
     const { warning, critical } = levels;
     if (warning === undefined && critical === undefined) {
@@ -144,7 +141,7 @@ export const thresholdLevels: CrossCheck = (document) =>
 
 export const severityWithLevels: CrossCheck = (document) =>
   alertsOf(document).flatMap(([index, alert]): Finding[] =>
-    has(alert, 'severity') && fields(alert['threshold'])
+    has(alert, 'severity') && asRecord(alert['threshold'])
       ? [
           {
             level: 'error',
@@ -157,7 +154,7 @@ export const severityWithLevels: CrossCheck = (document) =>
 
 export const relativeBaseline: CrossCheck = (document) =>
   alertsOf(document).flatMap(([index, alert]): Finding[] => {
-    const baseline = fields(alert['relative'])?.['baseline'];
+    const baseline = asRecord(alert['relative'])?.['baseline'];
     return typeof baseline === 'number' && baseline < 1
       ? [
           {
@@ -194,7 +191,7 @@ export const lookbackLimits: CrossCheck = (document) =>
         },
       ];
     }
-    const baseline = fields(alert['relative'])?.['baseline'];
+    const baseline = asRecord(alert['relative'])?.['baseline'];
     if (typeof baseline !== 'number' || baseline < 1) return [];
     if (baseline > MAX_BASELINE) {
       return [
@@ -263,7 +260,7 @@ export const resolvingOnCalendarWindow: CrossCheck = (document) =>
   });
 
 export const emptyRequestBudget: CrossCheck = (document) => {
-  const budget = fields(fields(fields(document)?.['langfuse'])?.['requestBudget']);
+  const budget = asRecord(asRecord(asRecord(document)?.['langfuse'])?.['requestBudget']);
   if (!budget || has(budget, 'perHour') || has(budget, 'perDay')) return [];
   return [
     {
@@ -278,7 +275,7 @@ export const emptyRequestBudget: CrossCheck = (document) => {
 const LONG_LAG_MARGIN_MS = 24 * 3_600_000;
 
 export const longLagMargin: CrossCheck = (document) => {
-  const margin = fields(fields(document)?.['langfuse'])?.['lagMargin'];
+  const margin = asRecord(asRecord(document)?.['langfuse'])?.['lagMargin'];
   if (typeof margin !== 'string' || !DURATION_PATTERN.test(margin) || parseDuration(margin) <= LONG_LAG_MARGIN_MS) return [];
   return [
     {
@@ -291,8 +288,8 @@ export const longLagMargin: CrossCheck = (document) => {
 
 /** smtp:// to another machine with ?requireTLS=false: allowed for a trusted relay, but said. */
 export const plainTextSmtp: CrossCheck = (document) =>
-  Object.entries(fields(fields(document)?.['channels']) ?? {}).flatMap(([name, channel]): Finding[] => {
-    const smtpUrl = fields(channel)?.['smtpUrl'];
+  Object.entries(asRecord(asRecord(document)?.['channels']) ?? {}).flatMap(([name, channel]): Finding[] => {
+    const smtpUrl = asRecord(channel)?.['smtpUrl'];
     if (typeof smtpUrl !== 'string' || startTlsPolicy(smtpUrl) !== 'opted-out') return [];
     return [
       {
@@ -311,7 +308,7 @@ export const plainTextSmtp: CrossCheck = (document) =>
  * message says where, never what.
  */
 export const credentialsInBaseUrl: CrossCheck = (document) => {
-  const baseUrl = fields(fields(document)?.['langfuse'])?.['baseUrl'];
+  const baseUrl = asRecord(asRecord(document)?.['langfuse'])?.['baseUrl'];
   if (typeof baseUrl !== 'string' || !URL.canParse(baseUrl)) return [];
   const url = new URL(baseUrl);
   if (url.username === '' && url.password === '') return [];

@@ -15,6 +15,7 @@ import type { Config } from './schema.js';
 import { alertSchema, configSchema, isSecretPath, LANGFUSE_DEFAULTS } from './schema.js';
 import type { Position } from './source.js';
 import { YamlSource } from './source.js';
+import { isRecord } from '../util/record.js';
 import { credentialPair } from '../util/redact.js';
 
 export type { Env } from './interpolate.js';
@@ -80,7 +81,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   } catch (error) {
     fail(`YAML: ${(error as Error).message}`, { line: 1, col: 1 });
   }
-  if (!isFields(data)) {
+  if (!isRecord(data)) {
     fail(`must be a mapping with channels and alerts, not ${Array.isArray(data) ? 'a list' : 'a single value'}`, {
       line: 1,
       col: 1,
@@ -147,7 +148,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
 function langfuseKeyPair({ value, unresolved }: Interpolation): string[] {
   // a key whose variable is unset and not needed still reads `${…}`: no secret in it
   if (unresolved.some(([section]) => section === 'langfuse')) return [];
-  const langfuse = isFields(value) && isFields(value['langfuse']) ? value['langfuse'] : {};
+  const langfuse = isRecord(value) && isRecord(value['langfuse']) ? value['langfuse'] : {};
   const { publicKey, secretKey } = langfuse;
   return typeof publicKey === 'string' && typeof secretKey === 'string' ? credentialPair(publicKey, secretKey) : [];
 }
@@ -166,10 +167,6 @@ function describeFsError(error: unknown): string {
   if (code === 'EISDIR') return 'it is a directory';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   return code ?? (error as Error).message;
-}
-
-function isFields(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isPrefix(prefix: ConfigPath, path: ConfigPath): boolean {
@@ -196,7 +193,7 @@ function withLangfuseDefaults(data: Record<string, unknown>): {
 } {
   const defaulted = new Map<string, string>();
   const given = data['langfuse'];
-  if (given !== undefined && !isFields(given)) return { value: data, defaulted };
+  if (given !== undefined && !isRecord(given)) return { value: data, defaulted };
   const langfuse: Record<string, unknown> = { ...given };
   for (const [key, template] of Object.entries(LANGFUSE_DEFAULTS)) {
     if (langfuse[key] !== undefined) continue;
@@ -237,7 +234,7 @@ async function interpolate(
       for (const [index, item] of value.entries()) items.push(await visit(item, [...path, index]));
       return items;
     }
-    if (isFields(value)) {
+    if (isRecord(value)) {
       const entries: [string, unknown][] = [];
       for (const [key, item] of Object.entries(value)) entries.push([key, await visit(item, [...path, key])]);
       return Object.fromEntries(entries);
@@ -299,14 +296,14 @@ const assemblySchema = z.extend(configSchema, { alerts: z.array(alertSchema) });
 function narrow(document: Record<string, unknown>, needs: Needs, unresolved: readonly ConfigPath[]): Config {
   const neededChannels = needs === 'all' ? 'all' : needs.channels;
   const channels = Object.fromEntries(
-    Object.entries(isFields(document['channels']) ? document['channels'] : {}).filter(
+    Object.entries(isRecord(document['channels']) ? document['channels'] : {}).filter(
       ([name]) => neededChannels === 'all' || neededChannels.includes(name),
     ),
   );
   const alerts = needs === 'all' || needs.alerts === true ? document['alerts'] : [];
   const missing = unresolved.filter((path) => path[0] === 'langfuse' && path.length === 2).map((path) => String(path[1]));
   const langfuse = Object.fromEntries(
-    Object.entries(isFields(document['langfuse']) ? document['langfuse'] : {}).filter(([key]) => !missing.includes(key)),
+    Object.entries(isRecord(document['langfuse']) ? document['langfuse'] : {}).filter(([key]) => !missing.includes(key)),
   );
   const config = assemblySchema.parse({ ...document, langfuse, channels, alerts });
   for (const key of missing) (config.langfuse as Record<string, string>)[key] = '';

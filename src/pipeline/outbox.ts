@@ -7,6 +7,7 @@ import type { PlannedNotification } from '../notify/plan.js';
 import { undeliveredSummary } from '../notify/system.js';
 import type { OutboxEntry, PendingDelivery, State } from '../state/state.js';
 import { parseWindow, periodStart, type CalendarWindow } from '../time/windows.js';
+import { backoffCeilingMs } from '../util/backoff.js';
 import type { CheckInput, CheckPolicy } from './types.js';
 
 export function addToOutbox(state: State, planned: readonly PlannedNotification[], config: Config, now: Date, policy: CheckPolicy): State {
@@ -150,7 +151,7 @@ export function recordOutcome(state: State, channelName: string, outcome: Delive
     else outbox[outcome.notificationId] = { ...entry, channels: others };
   } else {
     const attempts = delivery.attempts + 1;
-    const backoff = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** (attempts - 1));
+    const backoff = backoffCeilingMs(attempts, { baseMs: policy.retryBaseMs, maxMs: policy.retryMaxMs });
     // a Retry-After longer than the evaluation waits is honoured by the next attempt instead
     const askedMs = (outcome.retryAfterSeconds ?? 0) * 1000;
     const notBefore = outcome.retryAfterSeconds === undefined ? undefined : new Date(now.getTime() + askedMs);

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { RequestBudgetPlan, RequestBudgetSetting } from '../config/schema.js';
 import { withStateLock } from '../state/lock.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { backoffCeilingMs } from '../util/backoff.js';
 import { MAX_RETRY_AFTER_SECONDS } from '../util/http.js';
 import { floorTo, HOUR, MINUTE } from './time.js';
 
@@ -325,7 +326,7 @@ export class RequestBudget {
       const previous = this.state.strike;
       // Strikes in a row back off further; once the pace has recovered, the count starts over.
       const count = previous && this.pace(at) < 1 ? previous.count + 1 : 1;
-      const pause = retryAfterSeconds !== undefined ? Math.min(MAX_PAUSE_MS, retryAfterSeconds * 1000) : Math.min(HOUR, BASE_PAUSE_MS * 2 ** (count - 1));
+      const pause = retryAfterSeconds !== undefined ? Math.min(MAX_PAUSE_MS, retryAfterSeconds * 1000) : backoffCeilingMs(count, { baseMs: BASE_PAUSE_MS, maxMs: HOUR });
       const pausedUntil = Math.max(this.state.pausedUntil ?? 0, at + pause);
       const strike: Strike = {
         resumed: pausedUntil,

@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import { SEVERITIES, type Severity } from '../config/schema.js';
 import type { Notification } from '../notify/notification.js';
 import type { Refusal } from '../planner/budget.js';
+import { isRecord } from '../util/record.js';
 
 export const STATE_VERSION = 1;
 
@@ -238,10 +239,10 @@ export function parseState(text: string): State {
   } catch {
     throw new StateCorruptError('the state file is not valid JSON');
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+  if (!isRecord(data)) {
     throw new StateCorruptError('the state file is not a JSON object');
   }
-  const version = (data as { version?: unknown }).version;
+  const version = data['version'];
   if (version !== STATE_VERSION) {
     throw new StateVersionError(
       `the state file has version ${String(version)}; this build reads version ${STATE_VERSION} ` +

@@ -1,4 +1,6 @@
-// Exponential backoff with full jitter, used by every retry loop so they all behave alike.
+// Exponential backoff, used by every retry schedule so they all behave alike: the wait doubles with
+// each retry up to a cap. Retries waited for in process add full jitter (retryDelayMs); schedules
+// kept in the state (a channel's next attempt, the request budget's pause) wait the ceiling itself.
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export interface BackoffOptions {
@@ -9,11 +11,15 @@ export interface BackoffOptions {
   readonly random?: () => number;
 }
 
-/** Delay before retry number `attempt` (1 = the first retry). */
+/** The longest wait before retry number `attempt` (1 = the first retry): `baseMs` doubled per retry, at most `maxMs`. */
+export function backoffCeilingMs(attempt: number, options: Pick<BackoffOptions, 'baseMs' | 'maxMs'>): number {
+  return Math.min(options.maxMs, options.baseMs * 2 ** (attempt - 1));
+}
+
+/** Delay before retry number `attempt` (1 = the first retry): a random share of the ceiling. */
 export function retryDelayMs(attempt: number, options: BackoffOptions): number {
   if (options.retryAfterSeconds !== undefined) return options.retryAfterSeconds * 1000;
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** (attempt - 1));
-  return Math.round((options.random ?? Math.random)() * ceiling);
+  return Math.round((options.random ?? Math.random)() * backoffCeilingMs(attempt, options));
 }
 
 export const sleep: Sleep = (ms, signal) =>

@@ -4,6 +4,7 @@
 // (`\x1b`) and are bounded in length, so no medium can be handed a line break, a terminal escape
 // sequence or a megabyte-long model name.
 import type { Notification, NotificationWindow } from '../notification.js';
+import { wallClock } from '../../time/zone.js';
 import { escapeControls, terminalSafe } from '../../util/terminal.js';
 import { formatUsd } from './money.js';
 
@@ -118,24 +119,10 @@ export function notificationText(n: Notification): NotificationText {
   return { notification: n, title: title(n), lines };
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 function zoned(date: Date, timeZone: string): { day: string; time: string } {
-  let formatter = formatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  const part = Object.fromEntries(formatter.formatToParts(date).map((p) => [p.type, p.value]));
-  return { day: `${part.year}-${part.month}-${part.day}`, time: `${part.hour}:${part.minute}` };
+  const clock = wallClock(date, timeZone);
+  const twoDigits = (n: number): string => String(n).padStart(2, '0');
+  return { day: `${clock.year}-${twoDigits(clock.month)}-${twoDigits(clock.day)}`, time: `${twoDigits(clock.hour)}:${twoDigits(clock.minute)}` };
 }
 
 /** "2026-11-24 14:00 America/New_York" */
