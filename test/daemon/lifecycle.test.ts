@@ -11,19 +11,13 @@ const f = useRunFixture();
 describe('stopping', () => {
   test('SIGTERM during an evaluation lets it finish, saves state and exits 0', async () => {
     // the first evaluation's spend request is held until the daemon has taken the signal
-    let wake!: () => void;
-    const inFlight = new Promise<void>((resolve) => {
-      f.fakeSleep = () => {
-        resolve();
-        return new Promise((woken) => (wake = woken));
-      };
-    });
+    const held = f.holdDelays();
     f.fake.inject({ kind: 'delay', ms: 3_000, path: METRICS_PATH });
     await f.run(f.config(BUDGET));
-    await inFlight;
+    const release = await held;
     f.daemon.child.kill('SIGTERM');
     await f.daemon.waitForLog((line) => /^SIGTERM: stopping after the evaluation in flight/.test(line.msg), 'the stop');
-    wake();
+    release();
     expect(await f.daemon.exited).toEqual({ code: 0, signal: null });
     expect(f.daemon.logs.map((line) => line.msg)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^SIGTERM: stopping after the evaluation in flight/), 'stopped']),

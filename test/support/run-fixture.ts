@@ -31,6 +31,11 @@ export interface RunFixture {
    * an answer until an event or to watch which requests are in flight.
    */
   fakeSleep: Sleep;
+  /**
+   * Makes the fake hold the answers of its `delay` faults; resolves once one is held, with the
+   * function that lets it go.
+   */
+  holdDelays(): Promise<() => void>;
   /** alerts.yaml around the given `alerts:` entries */
   config(alerts: string): string;
   /** writes alerts.yaml and starts `run` on a free port, with `args` after the others */
@@ -94,6 +99,10 @@ export function useRunFixture(): RunFixture {
     set fakeSleep(replacement) {
       fakeSleep = replacement;
     },
+    holdDelays: () =>
+      new Promise((resolve) => {
+        fakeSleep = () => new Promise((wake) => resolve(() => wake()));
+      }),
     config: (alerts) => `langfuse:
   baseUrl: ${fake.url}
   publicKey: ${fake.publicKey}
