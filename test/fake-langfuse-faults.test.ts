@@ -134,11 +134,28 @@ describe('faults', () => {
   });
 
   test('delay: answers normally, late', async () => {
+    // the delay is waited out with the injected sleep, which holds the answer until the test wakes it
+    const slept: number[] = [];
+    let fellAsleep!: () => void;
+    const asleep = new Promise<void>((resolve) => (fellAsleep = resolve));
+    let wake!: () => void;
+    await fake.close();
+    await start({
+      sleep: (ms) => {
+        slept.push(ms);
+        fellAsleep();
+        return new Promise((resolve) => (wake = resolve));
+      },
+    });
     fake.inject({ kind: 'delay', ms: 300 });
-    const started = performance.now();
-    const res = await metrics();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    const pending = metrics();
+    await asleep;
+    expect(slept).toEqual([300]);
+    expect(fake.requests).toEqual([]);
+    wake();
+    const res = await pending;
     expect(res.status).toBe(200);
+    expect(fake.requests.map((r) => r.status)).toEqual([200]);
   });
 
   test('hang: never answers, until the client gives up', async () => {

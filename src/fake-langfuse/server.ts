@@ -3,6 +3,7 @@
 // `spend-alerts demo`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sleep as realSleep, type Sleep } from '../util/backoff.js';
 import { LANGFUSE_VERSION, type ApiVersion } from './contract.js';
 import { answerMetricsQuery, type QueryAnswer } from './query.js';
 import { ObservationStore, type FakeObservation } from './store.js';
@@ -24,6 +25,8 @@ export interface FakeLangfuseOptions {
   v2Enabled?: boolean;
   /** send 64-bit integers (counts, token sums) as strings, like ClickHouse before 25.8 */
   stringIntegers?: boolean;
+  /** waits out a `delay` fault; default a real timer (tests pass their own to hold answers on an event) */
+  sleep?: Sleep;
 }
 
 interface FaultScope {
@@ -113,6 +116,7 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
   };
   const v2Enabled = options.v2Enabled ?? true;
   const stringIntegers = options.stringIntegers ?? false;
+  const sleep = options.sleep ?? realSleep;
   const store = new ObservationStore(options.observations);
   const requests: RecordedRequest[] = [];
   const faults: Array<Fault & { remaining: number }> = [];
@@ -195,7 +199,7 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
       record(0);
       return;
     }
-    if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    if (fault?.kind === 'delay') await sleep(fault.ms);
     let answer: Answer;
     switch (fault?.kind) {
       case 'status':

@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { sleep } from '../../src/util/backoff.js';
 import { isEvaluation } from '../support/cli-process.js';
 import { BUDGET, METRICS_PATH, useRunFixture } from '../support/run-fixture.js';
 
@@ -42,15 +43,28 @@ describe('spend-alerts run', () => {
   }, 40_000);
 
   test('never overlaps evaluations when Langfuse is slower than the schedule', async () => {
-    f.fake.inject({ kind: 'delay', ms: 3_000, path: METRICS_PATH, times: 100 });
+    // every Langfuse request is answered 3 s late; the fake notes how many were in flight as each arrived
+    let inFlight = 0;
+    const inFlightOnArrival: number[] = [];
+    f.fakeSleep = async (ms) => {
+      inFlightOnArrival.push(inFlight);
+      inFlight += 1;
+      try {
+        await sleep(ms);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    f.fake.inject({ kind: 'delay', ms: 3_000, times: 100 });
     await f.run(f.config(BUDGET));
     const evaluations = await f.daemon.waitForLogs(isEvaluation, 3, 'three evaluations', 30_000);
     const answered = f.fake.requests.filter((r) => r.path === METRICS_PATH).length;
-    // a summary line is written when its evaluation has finished: each one started after the last ended
-    for (let i = 1; i < evaluations.length; i++) {
-      const previousEnd = Date.parse(evaluations[i - 1]!.time);
-      const started = Date.parse(evaluations[i]!.time) - (evaluations[i]!['ms'] as number);
-      expect(started).toBeGreaterThanOrEqual(previousEnd - 2);
+    // each evaluation started after the last ended: its first request arrived with none of the
+    // earlier evaluations' requests (counted in their summary lines) still in flight
+    let firstOfNext = 0;
+    for (const line of evaluations.slice(0, -1)) {
+      firstOfNext += line['langfuseRequests'] as number;
+      expect(inFlightOnArrival[firstOfNext]).toBe(0);
     }
     // ticks during a slow evaluation were coalesced, not piled up as requests: beyond what the
     // logged evaluations asked, only the one evaluation in flight may have asked more
@@ -62,7 +76,8 @@ describe('spend-alerts run', () => {
   }, 40_000);
 
   test('serves /healthz, /readyz and /metrics with the spend of every series', async () => {
-    // the first evaluation is held up, so readiness can be seen before it
+    // the first evaluation is held up until readiness has been seen before it
+    const held = f.holdDelays();
     f.fake.inject({ kind: 'delay', ms: 4_000, path: METRICS_PATH });
     const { port } = await f.run(
       f.config(`  - name: per-model
@@ -77,6 +92,8 @@ describe('spend-alerts run', () => {
     const before = await f.get(port, '/readyz');
     expect(before.status).toBe(503);
     expect(before.body).toMatch(/no successful evaluation yet/);
+    const release = await held;
+    release();
 
     await f.daemon.waitForLog(isEvaluation, 'the first evaluation');
     const after = await f.get(port, '/readyz');

@@ -12,12 +12,15 @@ let changes: number;
 /** the file's content as each onChange saw it */
 let seen: string[];
 let waiters: Array<() => void>;
+/** woken after each debounced look at the file, whatever it found */
+let lookWaiters: Array<() => void>;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spend-alerts-watch-'));
   changes = 0;
   seen = [];
   waiters = [];
+  lookWaiters = [];
 });
 
 afterEach(async () => {
@@ -38,11 +41,18 @@ async function watchFile(file: string): Promise<void> {
     onError: (error) => {
       throw error;
     },
+    onChecked: () => {
+      for (const wake of lookWaiters.splice(0)) wake();
+    },
   });
 }
 
 function nextChange(): Promise<void> {
   return new Promise((resolve) => waiters.push(resolve));
+}
+
+function nextLook(): Promise<void> {
+  return new Promise((resolve) => lookWaiters.push(resolve));
 }
 
 test('sees a file written in place', async () => {
@@ -88,10 +98,13 @@ test('ignores other files in the directory and rewrites with the same content', 
   const file = join(dir, 'alerts.yaml');
   await writeFile(file, 'a: 1\n');
   await watchFile(file);
+  // each write is judged on its own: the next one waits until the watcher has looked at the file
+  let looked = nextLook();
   await writeFile(join(dir, 'notes.txt'), 'hello\n');
+  await looked;
+  looked = nextLook();
   await writeFile(file, 'a: 1\n');
-  // past the debounce, so these events are judged on their own
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await looked;
   await writeFile(file, 'a: 3\n');
   while (!seen.includes('a: 3\n')) await nextChange();
   expect(seen).toEqual(['a: 3\n']);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { sleep, type Sleep } from '../../src/util/backoff.js';
 import { freePort, spend, startCli, type CliProcess } from './cli-process.js';
 import { startHttpReceiver, type HttpReceiver } from './http-receiver.js';
 
@@ -25,6 +26,16 @@ export interface RunFixture {
   readonly receiver: HttpReceiver;
   /** the process started by run() */
   readonly daemon: CliProcess;
+  /**
+   * How the fake waits out its `delay` faults: a real timer unless the test sets its own, to hold
+   * an answer until an event or to watch which requests are in flight.
+   */
+  fakeSleep: Sleep;
+  /**
+   * Makes the fake hold the answers of its `delay` faults; resolves once one is held, with the
+   * function that lets it go.
+   */
+  holdDelays(): Promise<() => void>;
   /** alerts.yaml around the given `alerts:` entries */
   config(alerts: string): string;
   /** writes alerts.yaml and starts `run` on a free port, with `args` after the others */
@@ -43,10 +54,15 @@ export function useRunFixture(): RunFixture {
   let fake: FakeLangfuse;
   let receiver: HttpReceiver;
   let daemon: CliProcess | undefined;
+  let fakeSleep: Sleep;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-run-'));
-    fake = await startFakeLangfuse({ observations: [spend('a', 3), spend('b', 2, { providedModelName: 'claude-sonnet-4' })] });
+    fakeSleep = sleep;
+    fake = await startFakeLangfuse({
+      observations: [spend('a', 3), spend('b', 2, { providedModelName: 'claude-sonnet-4' })],
+      sleep: (ms, signal) => fakeSleep(ms, signal),
+    });
     receiver = await startHttpReceiver();
   });
 
@@ -77,6 +93,16 @@ export function useRunFixture(): RunFixture {
       if (daemon === undefined) throw new Error('run() was not called');
       return daemon;
     },
+    get fakeSleep() {
+      return fakeSleep;
+    },
+    set fakeSleep(replacement) {
+      fakeSleep = replacement;
+    },
+    holdDelays: () =>
+      new Promise((resolve) => {
+        fakeSleep = () => new Promise((wake) => resolve(() => wake()));
+      }),
     config: (alerts) => `langfuse:
   baseUrl: ${fake.url}
   publicKey: ${fake.publicKey}

@@ -19,6 +19,8 @@ export interface WatchOptions {
   readonly onChange: () => void;
   readonly onError: (error: Error) => void;
   readonly debounceMs?: number;
+  /** called after each debounced look at the file, changed or not: what tests wait on */
+  readonly onChecked?: () => void;
 }
 
 export async function watchConfigFile(options: WatchOptions): Promise<ConfigWatcher> {
@@ -36,7 +38,7 @@ export async function watchConfigFile(options: WatchOptions): Promise<ConfigWatc
   const schedule = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
-      check().catch((error: unknown) => options.onError(error instanceof Error ? error : new Error(String(error))));
+      check().then(options.onChecked, (error: unknown) => options.onError(error instanceof Error ? error : new Error(String(error))));
     }, debounceMs);
   };
 
