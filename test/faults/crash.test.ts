@@ -7,7 +7,6 @@ import { PassThrough } from 'node:stream';
 import { afterEach, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { LangfuseClient } from '../../src/langfuse/client.js';
-import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { createLogger } from '../../src/log/logger.js';
 import { runCheck } from '../../src/pipeline/check.js';
 import { StateStore } from '../../src/state/store.js';
@@ -15,7 +14,7 @@ import { createRedactor } from '../../src/util/redact.js';
 import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
 import { describeState } from '../../src/cli/commands/status.js';
 import { startCli } from '../support/cli-process.js';
-import { CHANNELS_YAML, SECRETS, startPeers } from '../support/harness.js';
+import { CHANNELS_YAML, checkSpendSource, SECRETS, startPeers } from '../support/harness.js';
 import { spend } from '../support/observations.js';
 
 const cleanups: Array<{ close(): Promise<void> }> = [];
@@ -72,7 +71,7 @@ test('SIGKILL between send and record: at most one duplicate on one channel, zer
     const report = await runCheck({
       config: loaded.config,
       alerts: loaded.config.alerts,
-      source: new LangfuseSpendSource(client),
+      source: await checkSpendSource({ client, stateDir: join(dir, 'state'), config: loaded.config, log, readOnly: false }),
       channels,
       store: new StateStore(join(dir, 'state')),
       now: later,
@@ -134,11 +133,11 @@ test('after a SIGKILL, claims lapse within the channel limit + 10 s; until then 
   const log = createLogger({ level: 'warn', format: 'json', redact: (t) => t, destination: sink });
   const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
   const client = new LangfuseClient({ baseUrl: fake.url, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
-  const checkAt = (at: Date) =>
+  const checkAt = async (at: Date) =>
     runCheck({
       config: loaded.config,
       alerts: loaded.config.alerts.filter((a) => a.name === 'alpha'),
-      source: new LangfuseSpendSource(client),
+      source: await checkSpendSource({ client, stateDir, config: loaded.config, log, readOnly: false }),
       channels,
       store,
       now: at,
