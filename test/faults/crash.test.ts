@@ -1,6 +1,6 @@
 // The process killed with SIGKILL between sending and recording: at most one notification is
 // repeated, on one channel, and none is lost on any channel.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { LangfuseClient } from '../../src/langfuse/client.js';
 import { createLogger } from '../../src/log/logger.js';
 import { runCheck } from '../../src/pipeline/check.js';
+import { LOCK_FILE } from '../../src/state/lock.js';
 import { StateStore } from '../../src/state/store.js';
 import { createRedactor } from '../../src/util/redact.js';
 import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
@@ -29,13 +30,18 @@ const CONFIG = `${CHANNELS_YAML}
 alerts:
 ${ALERTS.map((name) => `  - name: ${name}\n    window: 24h\n    threshold: 1\n    filters: { traceName: ${name} }\n    channels: [slack-ops, finance-mail, automation]\n`).join('')}`;
 
-/** Resolves once no notification in the state file is pending for `channels` any more. */
+/**
+ * Resolves once no notification in the state file is pending for `channels` any more, and the
+ * worker has let go of the state lock: killed while holding it, it would leave a lease that keeps
+ * the next check (and the request budget) waiting in real time.
+ */
 async function recorded(stateDir: string, channels: string[]): Promise<void> {
   const store = new StateStore(stateDir);
   for (;;) {
     const { outbox } = await store.load();
     const entries = Object.values(outbox);
-    if (entries.length > 0 && entries.every((entry) => channels.every((name) => !(name in entry.channels)))) return;
+    const locked = await access(join(stateDir, LOCK_FILE)).then(() => true, () => false);
+    if (!locked && entries.length > 0 && entries.every((entry) => channels.every((name) => !(name in entry.channels)))) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
