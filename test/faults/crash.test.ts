@@ -1,21 +1,21 @@
 // The process killed with SIGKILL between sending and recording: at most one notification is
 // repeated, on one channel, and none is lost on any channel.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { LangfuseClient } from '../../src/langfuse/client.js';
-import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
 import { createLogger } from '../../src/log/logger.js';
 import { runCheck } from '../../src/pipeline/check.js';
+import { LOCK_FILE } from '../../src/state/lock.js';
 import { StateStore } from '../../src/state/store.js';
 import { createRedactor } from '../../src/util/redact.js';
 import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
 import { describeState } from '../../src/cli/commands/status.js';
 import { startCli } from '../support/cli-process.js';
-import { CHANNELS_YAML, SECRETS, startPeers } from '../support/harness.js';
+import { CHANNELS_YAML, checkSpendSource, SECRETS, startPeers } from '../support/harness.js';
 import { spend } from '../support/observations.js';
 
 const cleanups: Array<{ close(): Promise<void> }> = [];
@@ -30,13 +30,18 @@ const CONFIG = `${CHANNELS_YAML}
 alerts:
 ${ALERTS.map((name) => `  - name: ${name}\n    window: 24h\n    threshold: 1\n    filters: { traceName: ${name} }\n    channels: [slack-ops, finance-mail, automation]\n`).join('')}`;
 
-/** Resolves once no notification in the state file is pending for `channels` any more. */
+/**
+ * Resolves once no notification in the state file is pending for `channels` any more, and the
+ * worker has let go of the state lock: killed while holding it, it would leave a lease that keeps
+ * the next check (and the request budget) waiting in real time.
+ */
 async function recorded(stateDir: string, channels: string[]): Promise<void> {
   const store = new StateStore(stateDir);
   for (;;) {
     const { outbox } = await store.load();
     const entries = Object.values(outbox);
-    if (entries.length > 0 && entries.every((entry) => channels.every((name) => !(name in entry.channels)))) return;
+    const locked = await access(join(stateDir, LOCK_FILE)).then(() => true, () => false);
+    if (!locked && entries.length > 0 && entries.every((entry) => channels.every((name) => !(name in entry.channels)))) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -72,7 +77,7 @@ test('SIGKILL between send and record: at most one duplicate on one channel, zer
     const report = await runCheck({
       config: loaded.config,
       alerts: loaded.config.alerts,
-      source: new LangfuseSpendSource(client),
+      source: await checkSpendSource({ client, stateDir: join(dir, 'state'), config: loaded.config, log, readOnly: false }),
       channels,
       store: new StateStore(join(dir, 'state')),
       now: later,
@@ -134,11 +139,11 @@ test('after a SIGKILL, claims lapse within the channel limit + 10 s; until then 
   const log = createLogger({ level: 'warn', format: 'json', redact: (t) => t, destination: sink });
   const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
   const client = new LangfuseClient({ baseUrl: fake.url, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
-  const checkAt = (at: Date) =>
+  const checkAt = async (at: Date) =>
     runCheck({
       config: loaded.config,
       alerts: loaded.config.alerts.filter((a) => a.name === 'alpha'),
-      source: new LangfuseSpendSource(client),
+      source: await checkSpendSource({ client, stateDir, config: loaded.config, log, readOnly: false }),
       channels,
       store,
       now: at,

@@ -1,5 +1,7 @@
 // One evaluation pipeline wired to real local peers: the fake Langfuse, an HTTP receiver for
-// Slack and webhooks, an SMTP server. Only `now` is chosen by the test.
+// Slack and webhooks, an SMTP server. Only `now` is chosen by the test. Langfuse is read through
+// the planner `check` uses (history cache in the state directory, request budget), so scenarios
+// exercise the code that ships.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +12,7 @@ import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../.
 import { createLogger } from '../../src/log/logger.js';
 import { runCheck, type CheckPolicy, type CheckReport } from '../../src/pipeline/check.js';
 import { LangfuseClient } from '../../src/langfuse/client.js';
-import { LangfuseSpendSource } from '../../src/langfuse/spend-source.js';
+import { createSpendSource, openRequestBudget, type PlannedSpendSource, type SpendSourceOptions } from '../../src/planner/index.js';
 import { StateStore } from '../../src/state/store.js';
 import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
 import type { StartTimer } from '../../src/util/deadline.js';
@@ -107,6 +109,16 @@ export async function startPeers(observations: FakeObservation[] = []): Promise<
   };
 }
 
+/**
+ * Langfuse read as one `check` reads it (src/cli/runtime.ts buildLangfuse): a planner of its own,
+ * with the history cache earlier checks left in the state directory and the request budget they
+ * recorded there.
+ */
+export async function checkSpendSource(options: Omit<SpendSourceOptions, 'budget'>): Promise<PlannedSpendSource> {
+  const budget = await openRequestBudget(options);
+  return createSpendSource({ ...options, budget });
+}
+
 export async function startHarness(
   alertsYaml: string,
   observations: FakeObservation[] = [],
@@ -136,7 +148,6 @@ export async function startHarness(
     maxRetryAfterSeconds: 1,
     sleep: async () => {},
   });
-  const source = new LangfuseSpendSource(client);
   const store = new StateStore(stateDir);
 
   return {
@@ -152,6 +163,7 @@ export async function startHarness(
     config: () => loaded.config,
     async check(now, alerts, runOptions = {}) {
       const config = loaded.config;
+      const source = await checkSpendSource({ client, stateDir, config, log, readOnly: runOptions.dryRun ?? false });
       return runCheck({
         config,
         alerts: alerts ? config.alerts.filter((a) => alerts.includes(a.name)) : config.alerts,
