@@ -295,8 +295,14 @@ export class RequestBudget {
     return this.windows(now.getTime()).length > 0;
   }
 
-  /** The most requests one evaluation may send at `now`: 20 % of the tightest limit in force (lower after a 429). */
+  /**
+   * The most requests one evaluation may send at `now`: 20 % of the tightest configured limit in force
+   * (lower after a 429). Without a configured budget there is no such cap, a 429 or not: the limit a
+   * 429 implies paces evaluations, but cutting one into pieces would leave alerts waiting for history
+   * long after Langfuse allows queries again.
+   */
   burst(now: Date): number {
+    if (this.limits.perHour === undefined && this.limits.perDay === undefined) return Infinity;
     return burstUnder(Math.min(Infinity, ...this.windows(now.getTime()).map(([, limit]) => limit)));
   }
 

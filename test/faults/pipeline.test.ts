@@ -47,14 +47,11 @@ describe('Langfuse faults', () => {
     expect(system[1]!.message).toContain('Monitoring recovered');
   });
 
-  // Known defect, found when the harness moved onto the planner (issue 13, item 9): the first check
-  // sent two requests and only the minute-level tail met the 429, so hours 09:00–13:00 are not
-  // cached. Without a configured requestBudget the 429 leaves an implied limit of half the last
-  // hour's requests (2 → 1 an hour), an allowance of 1 request per evaluation until the pace
-  // recovers at 19:00; the check at 18:01 spends it on the open hours and reports the alert as
-  // waiting for its history, and it fires only at 19:01. One request per query fired at 18:01.
-  // `fails` keeps the assertions as they were: this turns red once the defect is mended.
-  test.fails('a 429 with a Retry-After of hours: no further query before then, and the error says when', async () => {
+  // Found when the harness moved onto the planner (issue 13, item 9): the first check's minute-level
+  // tail met the 429, so hours 09:00–13:00 were not cached; the limit the 429 implies (no
+  // requestBudget) must pace evaluations without cutting one into pieces, or the check at 18:01
+  // reported the alert as waiting for its history and it fired only at 19:01.
+  test('a 429 with a Retry-After of hours: no further query before then, and the error says when', async () => {
     harness = await startHarness(BUDGET, [spend(later(-60), 60)]);
     harness.fake.inject({ kind: 'status', status: 429, retryAfter: 3 * 3600 });
     const first = await harness.check(NOW);
