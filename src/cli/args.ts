@@ -39,7 +39,7 @@ const OPTIONS = {
   'log-format': { type: 'string', placeholder: 'FORMAT', env: 'LOG_FORMAT', default: 'json', help: 'json | pretty' },
   port: { type: 'string', placeholder: 'PORT', env: 'PORT', default: '9464', help: 'HTTP port for /healthz, /readyz, /metrics' },
   host: { type: 'string', placeholder: 'HOST', env: 'HOST', defaultText: 'all interfaces', help: 'address the port is bound to' },
-  'dry-run': { type: 'boolean', help: 'print what would be sent; send nothing, write nothing' },
+  'dry-run': { type: 'boolean', help: 'print what would be sent; send nothing; only the request budget is written' },
   alert: { type: 'string', multiple: true, placeholder: 'NAME', help: 'evaluate only this alert (repeatable)' },
   channel: { type: 'string', multiple: true, placeholder: 'NAME', help: 'only this channel (repeatable)' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
