@@ -173,10 +173,8 @@ export class RequestBudget {
 
   private constructor(
     readonly limits: BudgetLimits,
-    /** where other processes' spending is read from; null in memory */
+    /** where the spending of this and other processes is kept; null: in memory only */
     private readonly stateDir: string | null,
-    /** false: counts in memory, never writes */
-    private readonly writes: boolean,
     state: BudgetJson | null,
     /** told once about a stored pause that had to be repaired */
     private readonly onRepair: (message: string) => void = () => {},
@@ -186,23 +184,18 @@ export class RequestBudget {
 
   /**
    * Reads the budget's state from the state directory (a missing or unreadable file is a fresh
-   * start: the worker can't know what was spent, and Langfuse's 429 remains the backstop).
-   * `readOnly`: counts in memory, never writes (`check --dry-run`).
+   * start: the worker can't know what was spent, and Langfuse's 429 remains the backstop). Every
+   * command writes what it spends there, `check --dry-run` too.
    */
-  static async open(options: {
-    stateDir: string;
-    limits: BudgetLimits;
-    readOnly?: boolean;
-    onRepair?: (message: string) => void;
-  }): Promise<RequestBudget> {
+  static async open(options: { stateDir: string; limits: BudgetLimits; onRepair?: (message: string) => void }): Promise<RequestBudget> {
     // missing or damaged: start counting afresh
     const state = await readBudget(join(options.stateDir, BUDGET_FILE));
-    return new RequestBudget(options.limits, options.stateDir, !options.readOnly, state, options.onRepair);
+    return new RequestBudget(options.limits, options.stateDir, state, options.onRepair);
   }
 
   /** A budget that lives in memory only (tests, demo). */
   static inMemory(limits: BudgetLimits): RequestBudget {
-    return new RequestBudget(limits, null, false, null);
+    return new RequestBudget(limits, null, null);
   }
 
   /**
@@ -212,7 +205,7 @@ export class RequestBudget {
   async refresh(now: Date): Promise<void> {
     if (this.stateDir === null) return;
     this.state = (await readBudget(join(this.stateDir, BUDGET_FILE))) ?? this.state;
-    if (this.writes && repairedPause(this.state.pausedUntil, now.getTime()) !== null) await this.update(now, () => {});
+    if (repairedPause(this.state.pausedUntil, now.getTime()) !== null) await this.update(now, () => {});
     else this.repairPause(now.getTime());
   }
 
@@ -226,7 +219,7 @@ export class RequestBudget {
 
   /** Applies `change` at `now` to the state in the file, under the state directory's lock, and writes it. */
   private async update(now: Date, change: () => void): Promise<void> {
-    const dir = this.writes ? this.stateDir : null;
+    const dir = this.stateDir;
     if (dir === null) {
       this.repairPause(now.getTime());
       change();

@@ -77,11 +77,10 @@ describe('plans and limits', () => {
     expect(budget.admit(25, new Date(t0 + HOUR)).ok).toBe(false);
   });
 
-  test('state survives a restart; a read-only budget writes nothing', async () => {
+  test('state survives a restart; a budget in memory writes nothing', async () => {
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
     const t0 = new Date('2026-06-10T00:00:00Z');
-    const readOnly = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 }, readOnly: true });
-    await readOnly.record(9, t0);
+    await RequestBudget.inMemory({ perHour: 10 }).record(9, t0);
     expect(existsSync(join(dir, BUDGET_FILE))).toBe(false);
 
     const budget = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
@@ -98,7 +97,7 @@ describe('shared by the processes of one state directory (a daemon and a check)'
     const t0 = new Date('2026-06-10T00:00:00Z');
     const daemon = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
     const check = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
-    const dryRun = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 }, readOnly: true });
+    const dryRun = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
     await daemon.record(5, t0);
     await check.record(5, t0);
     const later = new Date(t0.getTime() + 60_000);
