@@ -9,10 +9,10 @@
 // Reads the configuration from argv[3], Langfuse from the environment. Prints one JSON line.
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/load.js';
-import { evaluateAlert, neededRanges } from '../src/evaluate/evaluate.js';
-import { LangfuseClient } from '../src/langfuse/client.js';
+import { evaluateAlert, neededRanges } from '../src/core/evaluate.js';
+import { LangfuseClient } from '../src/sources/langfuse/client.js';
 import { createLogger } from '../src/log/logger.js';
-import { createSpendSource } from '../src/planner/index.js';
+import { createSpendSource } from '../src/sources/langfuse/planner/index.js';
 import { statusMb } from './proc-status.js';
 
 const [mode, configPath, stateDir] = process.argv.slice(2);

@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../src/fake-langfuse/server.js';
-import { LangfuseClient } from '../src/langfuse/client.js';
-import { LangfuseSpendSource } from '../src/langfuse/spend-source.js';
+import { LangfuseClient } from '../src/sources/langfuse/client.js';
+import { LangfuseSpendSource } from '../src/sources/langfuse/spend-source.js';
 import { createLogger } from '../src/log/logger.js';
-import { alertQueries, budgetLimits, createSpendSource, RequestBudget } from '../src/planner/index.js';
-import { WaitingForHistory } from '../src/spend/source.js';
+import { alertQueries, budgetLimits, createSpendSource, RequestBudget } from '../src/sources/langfuse/planner/index.js';
+import { WaitingForHistory } from '../src/core/query.js';
 import { bundle } from '../scripts/build.js';
 import { statusMb } from './proc-status.js';
 import { spend } from '../test/support/observations.js';
@@ -31,7 +31,7 @@ import {
   REFERENCE_FILTER_SETS,
   REFERENCE_TIMEZONE,
   referenceSpend,
-} from '../test/planner/reference.js';
+} from '../test/sources/langfuse/planner/reference.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KEYS = { publicKey: 'pk-lf-bench', secretKey: 'sk-lf-bench' };
@@ -489,7 +489,7 @@ async function coldStartUnderBudget(): Promise<void> {
     );
   });
   notes.push(
-    `(e) The 8 alerts of test/planner/reference.ts (COLD_START_ALERTS: relative, 28-day baselines, 3 filter sets, groupBy model and ` +
+    `(e) The 8 alerts of test/sources/langfuse/planner/reference.ts (COLD_START_ALERTS: relative, 28-day baselines, 3 filter sets, groupBy model and ` +
       `environment) under \`requestBudget: hobby\` over 70 days of spend, evaluated every 15 minutes from an empty cache until no alert ` +
       `waits for its history. Then \`node dist/cli/bin.js check\` without a budget, cold, on the longest lookback the configuration ` +
       `allows (90d × (7 + 1) grouped by model, beside month × (22 + 1)) over 730 days of spend (4 generations an hour, 5 models): ` +

@@ -1,7 +1,7 @@
 // One small interface behind which every channel type sits. Retry, timeouts, classification and
 // redaction wrap it once (./deliver.ts), so a channel file only knows how to talk to its peer.
 import type { ChannelConfig, ChannelType } from '../config/schema.js';
-import type { Notification } from '../notify/notification.js';
+import type { Notification } from '../core/notification.js';
 
 export interface Channel {
   readonly name: string;

@@ -1,6 +1,6 @@
 // Prints notifications for people watching a terminal: the demo, dry runs, debugging.
 import type { ChannelConfig } from '../config/schema.js';
-import { renderPlain } from '../notify/format/plain.js';
+import { renderPlain } from '../render/plain.js';
 import { terminalSafe } from '../util/terminal.js';
 import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
 

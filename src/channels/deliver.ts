@@ -1,7 +1,7 @@
 // The one place that decides how hard to try: every send through every channel goes through
 // deliver(), so retry, backoff, Retry-After and redaction behave the same for Slack, email and
 // webhooks. Channels only talk to their peer and classify its answer.
-import type { Notification } from '../notify/notification.js';
+import type { Notification } from '../core/notification.js';
 import { retryDelayMs, sleep as realSleep } from '../util/backoff.js';
 import { abortReason, untilAborted } from '../util/deadline.js';
 import { DeliveryError, type Channel } from './channel.js';

@@ -6,7 +6,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Transporter } from 'nodemailer';
 import type { ChannelConfig } from '../config/schema.js';
-import { renderEmail } from '../notify/format/email.js';
+import { renderEmail } from '../render/email.js';
 import { isCertificateErrorCode } from '../util/http.js';
 import { startTlsPolicy } from '../util/smtp-tls.js';
 import { createRedactor, safeUrl } from '../util/redact.js';

@@ -1,6 +1,6 @@
 // Slack incoming webhook: one message per evaluation listing every notification.
 import type { ChannelConfig } from '../config/schema.js';
-import { renderSlack } from '../notify/format/slack.js';
+import { renderSlack } from '../render/slack.js';
 import { httpRequest } from '../util/http.js';
 import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
 

@@ -2,7 +2,7 @@
 // it came from us and is fresh.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ChannelConfig } from '../config/schema.js';
-import { webhookBody } from '../notify/format/webhook.js';
+import { webhookBody } from '../render/webhook.js';
 import { httpRequest } from '../util/http.js';
 import { createRedactor } from '../util/redact.js';
 import { DeliveryError, type Channel, type ChannelContext } from './channel.js';

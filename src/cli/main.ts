@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { packageFile } from '../util/package-file.js';
 import { commandHelp, parseCommandLine, usage, UsageError, type CliOptions, type CommandName } from './args.js';
-import type { Io } from './runtime.js';
+import type { Io } from './compose.js';
 import { terminalSafe } from '../util/terminal.js';
 
 export const EXIT_OK = 0;

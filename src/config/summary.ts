@@ -1,10 +1,10 @@
 // What `validate` tells the user about a valid config: what each alert watches, where it goes,
 // when it runs, and what that costs in Langfuse requests under the query planner. Pure data plus a
 // text rendering; the channel targets never include credentials (hosts and recipients only).
-import { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS } from '../planner/budget.js';
-import { coldStartCost, type ColdStartCost } from '../planner/planned-source.js';
-import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../planner/estimate.js';
-import { formatUsd } from '../notify/format/money.js';
+import { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS } from '../sources/langfuse/quota.js';
+import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/planned-source.js';
+import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../sources/langfuse/planner/estimate.js';
+import { formatUsd } from '../render/money.js';
 import { firesPerDay } from './cron.js';
 import type { AlertConfig, ChannelConfig, ChannelType, Config, GroupByField, Severity } from './schema.js';
 import { isCalendarWindow } from './schema.js';

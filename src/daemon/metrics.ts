@@ -3,11 +3,11 @@
 // alert over thousands of users exports only its top series, a configuration of thousands of alerts
 // only the top series of them all, and series that drop out are removed.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { SeriesEvaluation } from '../evaluate/series.js';
-import type { RequestEvent } from '../langfuse/client.js';
-import type { DeliveryRecord } from '../pipeline/check.js';
-import type { BudgetSnapshot } from '../planner/index.js';
-import type { State } from '../state/state.js';
+import type { SeriesEvaluation } from '../core/series.js';
+import type { RequestEvent } from '../sources/langfuse/client.js';
+import type { DeliveryRecord } from '../engine/check.js';
+import type { BudgetSnapshot } from '../sources/langfuse/planner/index.js';
+import type { State } from '../core/ledger.js';
 
 export const METRIC_PREFIX = 'spend_alerts_';
 /** series per alert exported on /metrics: firing ones first, then by spend */

@@ -5,7 +5,7 @@ import { DeliveryError, type ChannelContext } from '../../src/channels/channel.j
 import { deliver } from '../../src/channels/deliver.js';
 import { channelFactories, createChannel } from '../../src/channels/index.js';
 import type { ChannelConfig, ChannelType } from '../../src/config/schema.js';
-import { formatUsd } from '../../src/notify/format/money.js';
+import { formatUsd } from '../../src/render/money.js';
 import { startHttpReceiver } from '../support/http-receiver.js';
 import { startSmtpServer } from '../support/smtp.js';
 import { context, firing, recordingSleep, resolved } from './fixtures.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryError, type Channel } from '../../src/channels/channel.js';
 import { deliver } from '../../src/channels/deliver.js';
 import { TimeLimitError } from '../../src/util/deadline.js';
-import type { Notification } from '../../src/notify/notification.js';
+import type { Notification } from '../../src/core/notification.js';
 import { firing, recordingSleep, relative, resolved } from './fixtures.js';
 
 /** A channel answering each send from a script: undefined accepts, an error rejects. */

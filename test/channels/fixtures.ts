@@ -1,5 +1,5 @@
 // Notifications as the pipeline hands them to channels.
-import type { Notification } from '../../src/notify/notification.js';
+import type { Notification } from '../../src/core/notification.js';
 import type { ChannelContext } from '../../src/channels/channel.js';
 import { Writable } from 'node:stream';
 

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/channels/channel.js';
 import { deliver } from '../../src/channels/deliver.js';
 import { createSlackChannel } from '../../src/channels/slack.js';
-import { SLACK_LIMITS, renderSlack, type SlackMessage } from '../../src/notify/format/slack.js';
-import type { Notification } from '../../src/notify/notification.js';
+import { SLACK_LIMITS, renderSlack, type SlackMessage } from '../../src/render/slack.js';
+import type { Notification } from '../../src/core/notification.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
 import { context, firing, notification, recordingSleep, resolved } from './fixtures.js';
 

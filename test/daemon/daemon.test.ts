@@ -11,7 +11,7 @@ import { describeState } from '../../src/cli/commands/status.js';
 import { Daemon, type Generation } from '../../src/daemon/daemon.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
-import { StateStore } from '../../src/state/store.js';
+import { StateStore } from '../../src/storage/state-store.js';
 import type { StartTimer } from '../../src/util/deadline.js';
 import { freePort, spend } from '../support/cli-process.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';

@@ -1,7 +1,7 @@
 // The daemon's Prometheus registry: names, labels, and the bound on per-series cardinality.
 import { describe, expect, test } from 'vitest';
 import { DaemonMetrics, type EvaluationOutcome } from '../../src/daemon/metrics.js';
-import { emptyState } from '../../src/state/state.js';
+import { emptyState } from '../../src/core/ledger.js';
 
 type Series = EvaluationOutcome['evaluations'][number]['series'][number];
 

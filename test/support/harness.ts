@@ -10,11 +10,11 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../src/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
-import { runCheck, type CheckPolicy, type CheckReport } from '../../src/pipeline/check.js';
-import { LangfuseClient } from '../../src/langfuse/client.js';
-import { createSpendSource, openRequestBudget, type PlannedSpendSource, type SpendSourceOptions } from '../../src/planner/index.js';
-import { StateStore } from '../../src/state/store.js';
-import { buildChannels, closeChannels } from '../../src/cli/runtime.js';
+import { runCheck, type CheckPolicy, type CheckReport } from '../../src/engine/check.js';
+import { LangfuseClient } from '../../src/sources/langfuse/client.js';
+import { createSpendSource, openRequestBudget, type PlannedSpendSource, type SpendSourceOptions } from '../../src/sources/langfuse/planner/index.js';
+import { StateStore } from '../../src/storage/state-store.js';
+import { buildChannels, closeChannels } from '../../src/cli/compose.js';
 import type { StartTimer } from '../../src/util/deadline.js';
 import { createRedactor } from '../../src/util/redact.js';
 import { startHttpReceiver, type HttpReceiver } from './http-receiver.js';
@@ -110,7 +110,7 @@ export async function startPeers(observations: FakeObservation[] = []): Promise<
 }
 
 /**
- * Langfuse read as one `check` reads it (src/cli/runtime.ts buildLangfuse): a planner of its own,
+ * Langfuse read as one `check` reads it (src/cli/compose.ts buildLangfuse): a planner of its own,
  * with the history cache earlier checks left in the state directory and the request budget they
  * recorded there.
  */

@@ -1,15 +1,15 @@
 // `spend-alerts check`: one evaluation of every alert (or --alert), delivered and recorded.
 import { resolve } from 'node:path';
-import { cleanLine } from '../../notify/format/text.js';
-import { renderPlain } from '../../notify/format/plain.js';
-import { runCheck, waitingLine, type CheckReport, type WaitingAlerts } from '../../pipeline/check.js';
-import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from '../../pipeline/failures.js';
-import { logEvaluation } from '../../pipeline/summary.js';
-import { StateStore } from '../../state/store.js';
+import { cleanLine } from '../../render/text.js';
+import { renderPlain } from '../../render/plain.js';
+import { runCheck, waitingLine, type CheckReport, type WaitingAlerts } from '../../engine/check.js';
+import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from '../../engine/failures.js';
+import { logEvaluation } from '../../engine/summary.js';
+import { StateStore } from '../../storage/state-store.js';
 import { describePending } from './status.js';
 import { terminalSafe } from '../../util/terminal.js';
 import { UsageError, type CliOptions } from '../args.js';
-import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../runtime.js';
+import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../compose.js';
 
 /** A plain error line may quote a server's answer: bounded, and on one line whatever it holds. */
 const MAX_ERROR_LINE = 1_000;

@@ -2,10 +2,10 @@
 // also stops cleanly as PID 1 in a container, where the kernel gives a process no default ones.
 import { resolve } from 'node:path';
 import { Daemon, type Generation } from '../../daemon/daemon.js';
-import type { RequestEvent } from '../../langfuse/client.js';
-import { StateStore } from '../../state/store.js';
+import type { RequestEvent } from '../../sources/langfuse/client.js';
+import { StateStore } from '../../storage/state-store.js';
 import type { CliOptions } from '../args.js';
-import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io, type Prepared } from '../runtime.js';
+import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io, type Prepared } from '../compose.js';
 
 /** Once stopped, the process leaves by itself; this only catches a socket that would keep it (PID 1 would then be killed). */
 const EXIT_AFTER_STOP_MS = 3_000;

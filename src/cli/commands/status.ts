@@ -1,18 +1,18 @@
 // `spend-alerts status`: what the state directory knows, for humans.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cleanLine } from '../../notify/format/text.js';
-import { claimsOfOthers, isClaimed } from '../../pipeline/outbox.js';
-import type { State } from '../../state/state.js';
-import { StateStore } from '../../state/store.js';
-import { langfusePause } from '../../pipeline/requests.js';
+import { cleanLine } from '../../render/text.js';
+import { claimsOfOthers, isClaimed } from '../../engine/outbox.js';
+import type { State } from '../../core/ledger.js';
+import { StateStore } from '../../storage/state-store.js';
+import { langfusePause } from '../../engine/requests.js';
 import type { CliOptions } from '../args.js';
-import { RuntimeError, type Io } from '../runtime.js';
+import { RuntimeError, type Io } from '../compose.js';
 import { formatSeconds } from '../../util/format-seconds.js';
 import { createRedactor } from '../../util/redact.js';
 import { terminalSafe } from '../../util/terminal.js';
-import { formatUsd } from '../../notify/format/money.js';
-import { groupLabel } from '../../notify/format/text.js';
+import { formatUsd } from '../../render/money.js';
+import { groupLabel } from '../../render/text.js';
 
 // status reads no configuration, so it knows no secret by value: errors are redacted before they
 // are stored, and this still hides any URL password or Authorization header a state file written

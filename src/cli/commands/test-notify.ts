@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import { deliver } from '../../channels/deliver.js';
 import type { Logger } from '../../log/logger.js';
 import { LANGFUSE_CLOUD_URL } from '../../config/schema.js';
-import type { Notification } from '../../notify/notification.js';
-import { clearBackoff } from '../../pipeline/outbox.js';
-import { StateStore } from '../../state/store.js';
+import type { Notification } from '../../core/notification.js';
+import { clearBackoff } from '../../engine/outbox.js';
+import { StateStore } from '../../storage/state-store.js';
 import { UsageError, type CliOptions } from '../args.js';
-import { buildChannels, closeChannels, prepare, type Io } from '../runtime.js';
+import { buildChannels, closeChannels, prepare, type Io } from '../compose.js';
 import { terminalSafe } from '../../util/terminal.js';
 
 export async function testNotifyCommand(options: CliOptions, io: Io, now: Date): Promise<number> {

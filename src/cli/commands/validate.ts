@@ -2,7 +2,7 @@
 import { formatIssue } from '../../config/errors.js';
 import { formatSummary, summarizeConfig } from '../../config/summary.js';
 import type { CliOptions } from '../args.js';
-import { prepare, type Io } from '../runtime.js';
+import { prepare, type Io } from '../compose.js';
 import { terminalSafe } from '../../util/terminal.js';
 
 export async function validateCommand(options: CliOptions, io: Io, now: Date): Promise<number> {

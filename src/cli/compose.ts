@@ -1,0 +1,145 @@
+// Wiring shared by the commands: configuration, logger, channels, Langfuse, state. Reads no clock.
+import type { Channel } from '../channels/channel.js';
+import { createChannel } from '../channels/index.js';
+import { formatIssue } from '../config/errors.js';
+import { loadConfig, type LoadedConfig, type Needs } from '../config/load.js';
+import { parseDuration } from '../config/duration.js';
+import { firesPerDay } from '../config/cron.js';
+import type { AlertConfig, Config } from '../config/schema.js';
+import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../sources/langfuse/client.js';
+import type { CheckPolicy } from '../engine/check.js';
+import { alertQueries, createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import type { StateStore } from '../storage/state-store.js';
+import { createRedactor } from '../util/redact.js';
+import type { CliOptions } from './args.js';
+
+/** A failure that ends a command with exit code 1 and one line. */
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+
+export interface Io {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export interface Prepared {
+  readonly loaded: LoadedConfig;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly redact: (text: string) => string;
+}
+
+export async function prepare(options: CliOptions, io: Io, needs: Needs): Promise<Prepared> {
+  const loaded = await loadConfig({ path: options.configPath, cwd: io.cwd, env: io.env, needs });
+  const redact = createRedactor(loaded.secrets);
+  const log = createLogger({ level: options.logLevel, format: options.logFormat, redact, destination: io.stderr });
+  return { loaded, config: loaded.config, log, redact };
+}
+
+export function logConfigWarnings(prepared: Prepared): void {
+  for (const warning of prepared.loaded.warnings) {
+    prepared.log.warn({ path: warning.path }, `config warning: ${formatIssue(warning)}`);
+  }
+}
+
+export function buildChannels(
+  config: Config,
+  names: Iterable<string>,
+  io: Io,
+  timeoutMs = 15_000,
+): Map<string, Channel> {
+  const channels = new Map<string, Channel>();
+  for (const name of names) {
+    const channelConfig = config.channels[name];
+    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs }));
+  }
+  return channels;
+}
+
+export async function closeChannels(channels: ReadonlyMap<string, Channel>): Promise<void> {
+  await Promise.all([...channels.values()].map((channel) => channel.close?.()));
+}
+
+/** `onRequest` also sees every Langfuse request (the daemon counts them for its metrics). */
+export interface LangfuseOptions {
+  readonly stateDir: string;
+  /** check --dry-run: the history cache is read, never written; the request budget records the requests (its only write) */
+  readonly readOnly: boolean;
+  readonly onRequest?: (event: RequestEvent) => void;
+}
+
+export interface Langfuse {
+  readonly client: LangfuseClient;
+  readonly source: PlannedSpendSource;
+  /** whether the request budget lets these alerts be evaluated now */
+  admit(alerts: AlertConfig[], now: Date): Promise<Admission>;
+  /** what the budget has spent and allows, for /metrics */
+  budget(now: Date): BudgetSnapshot;
+}
+
+export async function buildLangfuse(config: Config, log: Logger, options: LangfuseOptions): Promise<Langfuse> {
+  const client = new LangfuseClient({
+    baseUrl: config.langfuse.baseUrl,
+    publicKey: config.langfuse.publicKey,
+    secretKey: config.langfuse.secretKey,
+    // With a budget, every 429 must reach it (to slow the pace) rather than be slept through.
+    ...(config.langfuse.requestBudget ? { maxRetryAfterSeconds: 0 } : {}),
+    onWarning: (message) => log.warn({}, message),
+    onRequest: (event) => {
+      log.debug({ ...event }, `langfuse ${event.endpoint} → ${event.status || 'no answer'} in ${Math.round(event.ms)} ms`);
+      options.onRequest?.(event);
+    },
+  });
+  const budget = await openRequestBudget({ stateDir: options.stateDir, config, log });
+  const source = createSpendSource({ client, stateDir: options.stateDir, config, log, readOnly: options.readOnly, budget });
+  return {
+    client,
+    source,
+    // Estimating plans the whole evaluation; worth it only when a limit could refuse it.
+    admit: async (alerts, now) => {
+      await budget.refresh(now);
+      return budget.admit(budget.limited(now) ? await source.estimate(alertQueries(alerts, now, config.timezone)) : 0, now);
+    },
+    budget: (now) => budget.snapshot(now),
+  };
+}
+
+/** The pipeline's policy from the configuration: lag margin, degradation, system channels, lateness. */
+export function checkPolicy(config: Config): Partial<CheckPolicy> {
+  return {
+    lagMarginMs: parseDuration(config.langfuse.lagMargin),
+    degradedAfter: config.degradedAfter,
+    systemChannels: config.systemChannels ?? null,
+    lateAfterMs: Math.round(86_400_000 / Math.max(1, firesPerDay(config.schedule))),
+  };
+}
+
+/**
+ * The link in notifications points at the project; its id is asked for once and kept in state.
+ * Without it the link is the Langfuse host, which still works after a login.
+ */
+export async function resolveLangfuseUrl(
+  client: LangfuseClient,
+  config: Config,
+  store: StateStore,
+  log: Logger,
+  persist: boolean,
+): Promise<string> {
+  const base = config.langfuse.baseUrl.replace(/\/+$/, '');
+  const key = langfuseIdentity(base, config.langfuse.publicKey);
+  const known = (await store.load()).projects[key];
+  if (known) return `${base}/project/${known}`;
+  try {
+    const id = await client.projectId();
+    if (id === null) return base;
+    if (persist) await store.update((state) => ({ ...state, projects: { ...state.projects, [key]: id } }));
+    return `${base}/project/${id}`;
+  } catch (error) {
+    log.debug({ err: (error as Error).message }, 'could not resolve the Langfuse project id; links point at the host');
+    return base;
+  }
+}

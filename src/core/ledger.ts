@@ -1,0 +1,271 @@
+// What the worker remembers between evaluations: per series, what was already notified for its
+// current period; per notification, which channels still have to accept it. Keyed by alert name
+// and series so that editing an alert's threshold or channels neither resurrects nor loses it.
+import * as z from 'zod/mini';
+import { SEVERITIES, type Severity } from '../config/schema.js';
+import type { Notification } from './notification.js';
+import type { Refusal } from '../sources/langfuse/quota.js';
+import { isRecord } from '../util/record.js';
+
+export const STATE_VERSION = 1;
+
+export interface NotifiedPeriod {
+  /** calendar: ISO start of the period; rolling: ISO time the episode started */
+  readonly period: string;
+  /** severities already notified in it */
+  readonly notified: readonly Severity[];
+}
+
+export interface SeriesState extends NotifiedPeriod {
+  readonly alert: string;
+  readonly seriesKey: string;
+  /** {} without groupBy, else {field: value} */
+  readonly group: Readonly<Record<string, string | null>>;
+  /** rolling windows: an episode is open (firing, not yet resolved) */
+  readonly open: boolean;
+  readonly lastValue: number;
+  readonly updatedAt: string;
+  /** calendar windows: the period before this one, for its final check once late data is in */
+  readonly previous?: NotifiedPeriod;
+}
+
+/** One channel that has not accepted a notification yet. */
+export interface PendingDelivery {
+  /** failed attempts so far */
+  readonly attempts: number;
+  /** not retried before this time (backoff) */
+  readonly nextAttemptAt: string;
+  readonly lastError?: string;
+  /** the peer asked (Retry-After) not to be tried before this time: even a `check` waits for it */
+  readonly notBefore?: string;
+  /** a process that is sending it right now, and until when that claim holds */
+  readonly claimedBy?: string;
+  readonly claimedUntil?: string;
+}
+
+export interface OutboxEntry {
+  readonly notification: Notification;
+  readonly createdAt: string;
+  /** 24 h after the notification's period ended: then it is summarised instead of sent; null: never */
+  readonly expiresAt: string | null;
+  /** channels that have not accepted it yet */
+  readonly channels: Readonly<Record<string, PendingDelivery>>;
+}
+
+export interface EvaluationRecord {
+  readonly at: string;
+  readonly ok: boolean;
+  readonly alertsEvaluated: number;
+  readonly firing: number;
+  readonly notificationsSent: number;
+  readonly errors: readonly string[];
+}
+
+/** A peer (Langfuse, or one channel) that keeps failing: what we told people about it. */
+export interface PeerHealth {
+  /** consecutive evaluations that failed */
+  readonly failures: number;
+  readonly since: string | null;
+  readonly lastError: string | null;
+  /** a "degraded" notice was sent and no "recovered" yet */
+  readonly noticeSent: boolean;
+}
+
+/** An evaluation the daemon skipped to stay within the Langfuse request budget. */
+export interface Deferral {
+  readonly at: string;
+  /** `pace` or `limit`: the budget stretched the schedule; `rate-limited`: Langfuse's 429 pause */
+  readonly kind: Refusal;
+  /** the earliest time the budget allows the next evaluation */
+  readonly retryAt: string;
+  readonly reason: string;
+}
+
+export interface State {
+  readonly version: typeof STATE_VERSION;
+  readonly series: Readonly<Record<string, SeriesState>>;
+  readonly outbox: Readonly<Record<string, OutboxEntry>>;
+  readonly lastEvaluation: EvaluationRecord | null;
+  /** resolved once from GET /api/public/projects, for links; keyed by base URL + public key */
+  readonly projects: Readonly<Record<string, string>>;
+  readonly langfuse: PeerHealth & {
+    /** Langfuse asked (Retry-After) not to be queried before this time */
+    readonly blockedUntil: string | null;
+  };
+  readonly channels: Readonly<Record<string, PeerHealth>>;
+  /** per calendar alert: ISO start of the last period whose final value was checked */
+  readonly finalized: Readonly<Record<string, string>>;
+  /** the daemon's last deferral by the request budget; absent until there was one */
+  readonly lastDeferral?: Deferral;
+}
+
+export const HEALTHY: PeerHealth = { failures: 0, since: null, lastError: null, noticeSent: false };
+
+export function emptyState(): State {
+  return {
+    version: STATE_VERSION,
+    series: {},
+    outbox: {},
+    lastEvaluation: null,
+    projects: {},
+    langfuse: { ...HEALTHY, blockedUntil: null },
+    channels: {},
+    finalized: {},
+  };
+}
+
+export function seriesStateKey(alert: string, seriesKey: string): string {
+  return `${alert}|${seriesKey}`;
+}
+
+/** Forgets series of alerts that no longer exist: a renamed alert is a new one. */
+export function pruneRemovedAlerts(
+  series: Readonly<Record<string, SeriesState>>,
+  alertNames: ReadonlySet<string>,
+): Record<string, SeriesState> {
+  return Object.fromEntries(Object.entries(series).filter(([, value]) => alertNames.has(value.alert)));
+}
+
+/** The file is damaged: it can be moved aside and the worker can start afresh. */
+export class StateCorruptError extends Error {
+  override name = 'StateCorruptError';
+}
+
+/** The file is intact but of a version this build doesn't know: moving it aside would lose it. */
+export class StateVersionError extends Error {
+  override name = 'StateVersionError';
+}
+
+// The shape of the file, exactly: strict objects, so a field this build doesn't write is a file it
+// can't trust, and is moved aside like unreadable JSON rather than half read (an outbox entry
+// without its notification would crash `status`; a series map of the wrong type would re-send
+// everything as if nothing had been notified).
+const isoString = z.string();
+const severities = z.array(z.enum(SEVERITIES));
+const group = z.record(z.string(), z.nullable(z.string()));
+
+const notifiedPeriodFields = { period: isoString, notified: severities };
+const notifiedPeriodSchema = z.strictObject(notifiedPeriodFields);
+const seriesStateSchema = z.strictObject({
+  ...notifiedPeriodFields,
+  alert: z.string(),
+  seriesKey: z.string(),
+  group,
+  open: z.boolean(),
+  lastValue: z.number(),
+  updatedAt: isoString,
+  previous: z.optional(notifiedPeriodSchema),
+});
+const pendingDeliverySchema = z.strictObject({
+  attempts: z.number(),
+  nextAttemptAt: isoString,
+  lastError: z.optional(z.string()),
+  notBefore: z.optional(isoString),
+  claimedBy: z.optional(z.string()),
+  claimedUntil: z.optional(isoString),
+});
+const notificationWindowSchema = z.strictObject({ type: z.string(), from: isoString, to: isoString, timezone: z.string() });
+const notificationSchema = z.strictObject({
+  id: z.string(),
+  status: z.enum(['firing', 'resolved']),
+  severity: z.enum(SEVERITIES),
+  alert: z.string(),
+  kind: z.enum(['threshold', 'relative', 'system']),
+  group,
+  window: notificationWindowSchema,
+  value: z.number(),
+  threshold: z.number(),
+  baseline: z.nullable(z.number()),
+  factor: z.nullable(z.number()),
+  evaluatedAt: isoString,
+  langfuseUrl: z.string(),
+  message: z.optional(z.string()),
+  test: z.optional(z.boolean()),
+  delayedSince: z.optional(isoString),
+});
+const outboxEntrySchema = z.strictObject({
+  notification: notificationSchema,
+  createdAt: isoString,
+  expiresAt: z.nullable(isoString),
+  channels: z.record(z.string(), pendingDeliverySchema),
+});
+const evaluationRecordSchema = z.strictObject({
+  at: isoString,
+  ok: z.boolean(),
+  alertsEvaluated: z.number(),
+  firing: z.number(),
+  notificationsSent: z.number(),
+  errors: z.array(z.string()),
+});
+const peerHealthFields = { failures: z.number(), since: z.nullable(isoString), lastError: z.nullable(z.string()), noticeSent: z.boolean() };
+const deferralSchema = z.strictObject({
+  at: isoString,
+  kind: z.enum(['rate-limited', 'limit', 'pace'] satisfies Refusal[]),
+  retryAt: isoString,
+  reason: z.string(),
+});
+const stateSchema = z.strictObject({
+  version: z.literal(STATE_VERSION),
+  series: z.record(z.string(), seriesStateSchema),
+  outbox: z.record(z.string(), outboxEntrySchema),
+  lastEvaluation: z.nullable(evaluationRecordSchema),
+  projects: z.record(z.string(), z.string()),
+  langfuse: z.strictObject({ ...peerHealthFields, blockedUntil: z.nullable(isoString) }),
+  channels: z.record(z.string(), z.strictObject(peerHealthFields)),
+  finalized: z.record(z.string(), isoString),
+  lastDeferral: z.optional(deferralSchema),
+});
+
+/** The schema and the State type describe the same file: a change to one that isn't made to the other fails to compile. */
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const stateSchemaMatchesState: SameShape<Fields<z.infer<typeof stateSchema>>, Fields<State>> = true;
+void stateSchemaMatchesState;
+/** Every field made required and mutable, so that an optional field missing on one side is a difference too. */
+type Fields<T> = T extends readonly (infer U)[] ? Fields<U>[] : T extends object ? { -readonly [K in keyof T]-?: Fields<T[K]> } : T;
+
+/**
+ * Field names of the file: a problem's location is printed with them, and with `*` for the keys of
+ * maps (series keys, notification ids, groups), which carry traced values such as model and user
+ * names that have no place in a terminal or a log line.
+ */
+const FIELD_NAMES: ReadonlySet<string> = new Set(
+  [stateSchema, seriesStateSchema, pendingDeliverySchema, deferralSchema, notificationWindowSchema, notificationSchema, outboxEntrySchema, evaluationRecordSchema, stateSchema.shape.langfuse].flatMap((schema) => Object.keys(schema.shape)),
+);
+
+export function parseState(text: string): State {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new StateCorruptError('the state file is not valid JSON');
+  }
+  if (!isRecord(data)) {
+    throw new StateCorruptError('the state file is not a JSON object');
+  }
+  const version = data['version'];
+  if (version !== STATE_VERSION) {
+    throw new StateVersionError(
+      `the state file has version ${String(version)}; this build reads version ${STATE_VERSION} ` +
+        '(after a downgrade, restore the state directory of this version or move the file away)',
+    );
+  }
+  const parsed = z.safeParse(stateSchema, data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.map((key) => (typeof key === 'number' || FIELD_NAMES.has(String(key)) ? String(key) : '*')).join('.');
+    throw new StateCorruptError(`the state file is not of the expected shape: ${where || 'the whole file'}: ${shapeProblem(issue)}`);
+  }
+  return parsed.data;
+}
+
+/** zod's description of a problem, without the offending value (it may be a traced one). */
+function shapeProblem(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => (FIELD_NAMES.has(key) ? key : '*')).join(', ')}`;
+    default:
+      return 'not a value this build writes';
+  }
+}

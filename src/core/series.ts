@@ -1,0 +1,29 @@
+// The result of evaluating one series (an alert, or an alert and one groupBy value) at `now`.
+// Pure data: the notification planner turns it, together with state, into notifications.
+import type { GroupByField, Severity } from '../config/schema.js';
+import type { NotificationWindow } from './notification.js';
+
+export interface SeriesEvaluation {
+  readonly alert: string;
+  readonly kind: 'threshold' | 'relative';
+  /** `undefined` when the alert has no groupBy */
+  readonly groupBy?: GroupByField;
+  /** the group's value; null is the group Langfuse reports as null */
+  readonly groupValue: string | null;
+  /** stable key of the series within its alert: '' without groupBy, else e.g. 'model=gpt-4o' */
+  readonly seriesKey: string;
+  /** USD spent in the window up to now */
+  readonly value: number;
+  /** the highest level crossed now (after minSpend), or null */
+  readonly breach: Severity | null;
+  /** absolute USD levels (relative: factor × baseline); empty when there is no history yet */
+  readonly levels: Readonly<Partial<Record<Severity, number>>>;
+  /** relative alerts: the mean of the baseline windows, null without history */
+  readonly baseline: number | null;
+  readonly factor: number | null;
+  readonly window: NotificationWindow;
+  /** calendar windows: start of the period the window is in; null for rolling windows */
+  readonly periodStart: Date | null;
+  /** rolling windows: spend fell below resolveBelow × the lowest level (or there is nothing to compare) */
+  readonly recovered: boolean;
+}

@@ -1,0 +1,23 @@
+// Plain text for terminals and the text part of emails: one block per notification, most severe
+// first, labels aligned.
+import type { Notification } from '../core/notification.js';
+import { bySeverity, countSummary, notificationText } from './text.js';
+
+const LABEL_WIDTH = 'Threshold: '.length;
+
+export function renderNotificationPlain(n: Notification): string {
+  const view = notificationText(n);
+  const lines = view.lines.map((line) => {
+    const label = `${line.label}:`.padEnd(LABEL_WIDTH);
+    const value = (line.href ?? line.value).replace(/\n/g, `\n  ${' '.repeat(LABEL_WIDTH)}`);
+    return `  ${label}${value}`;
+  });
+  return [view.title, ...lines].join('\n');
+}
+
+/** Several notifications start with a line counting them by severity. */
+export function renderPlain(notifications: readonly Notification[]): string {
+  const blocks = bySeverity(notifications).map(renderNotificationPlain);
+  if (blocks.length > 1) blocks.unshift(`${blocks.length} spend alerts: ${countSummary(notifications)}`);
+  return blocks.join('\n\n');
+}

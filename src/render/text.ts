@@ -1,0 +1,152 @@
+// The medium-neutral reading of a notification. Every renderer (Slack, email, console) lists the
+// same facts in the same order; they differ only in markup and escaping, which they apply to the
+// values here. Values derived from traced data already show their control characters escaped
+// (`\x1b`) and are bounded in length, so no medium can be handed a line break, a terminal escape
+// sequence or a megabyte-long model name.
+import type { Notification, NotificationWindow } from '../core/notification.js';
+import { wallClock } from '../core/time/zone.js';
+import { escapeControls, terminalSafe } from '../util/terminal.js';
+import { formatUsd } from './money.js';
+
+export interface TextLine {
+  readonly label: string;
+  readonly value: string;
+  /** a link: rich media show `value` as its text, plain text shows the address itself */
+  readonly href?: string;
+}
+
+export interface NotificationText {
+  readonly notification: Notification;
+  /** "CRITICAL FIRING: daily-budget", "[TEST] WARNING FIRING: spend-alerts" */
+  readonly title: string;
+  readonly lines: readonly TextLine[];
+}
+
+const MAX_DATA_CHARS = 200;
+const MAX_MESSAGE_CHARS = 1500;
+
+/** One line of data-derived text: control characters escaped, at most `max` characters. */
+export function cleanLine(value: string, max = MAX_DATA_CHARS): string {
+  return truncate(escapeControls(value), max);
+}
+
+/** Multi-line text (system notices): line breaks kept, every other control character escaped. */
+export function cleanMessage(value: string, max = MAX_MESSAGE_CHARS): string {
+  return truncate(terminalSafe(value.replace(/\r\n?/g, '\n')).trim(), max);
+}
+
+export function truncate(value: string, max: number): string {
+  if (value.length <= max) return value;
+  // never split a surrogate pair: half an emoji is an invalid string for JSON and MIME encoders
+  const cut = /[\ud800-\udbff]/.test(value.charAt(max - 2)) ? max - 2 : max - 1;
+  return `${value.slice(0, cut)}…`;
+}
+
+/**
+ * How people read a series' group, everywhere (notifications, status, the demo): "model=gpt-4o",
+ * "model=(none)" for spend without one — not "null", which a model could be named; null without
+ * groupBy. State keys and notification ids keep their own format ("model:null"): changing those
+ * would re-send after an upgrade.
+ */
+export function groupLabel(group: Readonly<Record<string, string | null>>): string | null {
+  const entries = Object.entries(group);
+  if (entries.length === 0) return null;
+  return entries.map(([key, value]) => `${cleanLine(key, 40)}=${value === null ? '(none)' : cleanLine(value)}`).join(', ');
+}
+
+/** "$61.25 > $50.00" while firing, "$40.00 ≤ $50.00" once resolved; null for system notices. */
+export function comparison(n: Notification): string | null {
+  if (n.kind === 'system') return null;
+  return `${formatUsd(n.value)} ${n.status === 'firing' ? '>' : '≤'} ${formatUsd(n.threshold)}`;
+}
+
+export function title(n: Notification): string {
+  return `${n.test ? '[TEST] ' : ''}${n.severity.toUpperCase()} ${n.status.toUpperCase()}: ${cleanLine(n.alert, 100)}`;
+}
+
+/**
+ * Most severe first: critical firing, warning firing, then resolved (critical before warning).
+ * Digest media that must cut a long list keep the head of this order.
+ */
+export function severityRank(n: Notification): number {
+  return (n.status === 'firing' ? 0 : 2) + (n.severity === 'critical' ? 0 : 1);
+}
+
+export function bySeverity(notifications: readonly Notification[]): Notification[] {
+  return [...notifications].sort((a, b) => severityRank(a) - severityRank(b));
+}
+
+/** "2 critical, 1 warning, 1 resolved" — firing notifications by severity, resolved ones together. */
+export function countSummary(notifications: readonly Notification[]): string {
+  const count = (predicate: (n: Notification) => boolean) => notifications.filter(predicate).length;
+  const parts: Array<[number, string]> = [
+    [count((n) => n.status === 'firing' && n.severity === 'critical'), 'critical'],
+    [count((n) => n.status === 'firing' && n.severity === 'warning'), 'warning'],
+    [count((n) => n.status === 'resolved'), 'resolved'],
+  ];
+  return parts
+    .filter(([k]) => k > 0)
+    .map(([k, label]) => `${k} ${label}`)
+    .join(', ');
+}
+
+// made on first use, like the money formats: a number format loads ICU data a quiet `check` never needs
+let factorFormat: Intl.NumberFormat | undefined;
+const formatFactor = (factor: number): string =>
+  `${(factorFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(factor)}×`;
+
+export function notificationText(n: Notification): NotificationText {
+  const lines: TextLine[] = [];
+  if (n.test) lines.push({ label: 'Test', value: 'sent by spend-alerts test-notify; no action needed' });
+  if (n.message !== undefined) lines.push({ label: n.kind === 'system' ? 'Message' : 'Note', value: cleanMessage(n.message) });
+  if (n.delayedSince !== undefined) {
+    lines.push({ label: 'Delayed', value: `first due ${formatInstant(n.delayedSince, n.window.timezone)}; delivery was retried` });
+  }
+  if (n.kind === 'system') {
+    lines.push({ label: 'At', value: formatInstant(n.evaluatedAt, n.window.timezone) });
+  } else {
+    const group = groupLabel(n.group);
+    if (group !== null) lines.push({ label: 'Group', value: group });
+    lines.push({ label: 'Spend', value: formatUsd(n.value) });
+    lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
+    if (n.baseline !== null) lines.push({ label: 'Baseline', value: formatUsd(n.baseline) });
+    if (n.factor !== null) lines.push({ label: 'Factor', value: formatFactor(n.factor) });
+    lines.push({ label: 'Window', value: formatWindow(n.window) });
+  }
+  if (n.langfuseUrl !== '') {
+    lines.push({ label: 'Langfuse', value: 'Open in Langfuse', href: cleanLine(n.langfuseUrl, 2000) });
+  }
+  return { notification: n, title: title(n), lines };
+}
+
+function zoned(date: Date, timeZone: string): { day: string; time: string } {
+  const clock = wallClock(date, timeZone);
+  const twoDigits = (n: number): string => String(n).padStart(2, '0');
+  return { day: `${clock.year}-${twoDigits(clock.month)}-${twoDigits(clock.day)}`, time: `${twoDigits(clock.hour)}:${twoDigits(clock.minute)}` };
+}
+
+/** "2026-11-24 14:00 America/New_York" */
+export function formatInstant(iso: string, timeZone: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return cleanLine(iso);
+  const { day, time } = zoned(date, timeZone);
+  return `${day} ${time} ${timeZone}`;
+}
+
+/**
+ * "day, 2026-11-24 00:00 – 14:00 America/New_York", "rolling 24h, 2026-11-23 15:04 – 2026-11-24 15:04 UTC".
+ * The window is named by its kind rather than "today": a notification retried after midnight
+ * would otherwise claim the wrong day.
+ */
+export function formatWindow(window: NotificationWindow): string {
+  const kind = /^(day|week|month)$/.test(window.type) ? window.type : `rolling ${cleanLine(window.type, 20)}`;
+  const from = new Date(window.from);
+  const to = new Date(window.to);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) {
+    return `${kind}, ${cleanLine(window.from, 40)} – ${cleanLine(window.to, 40)}`;
+  }
+  const start = zoned(from, window.timezone);
+  const end = zoned(to, window.timezone);
+  const endText = end.day === start.day ? end.time : `${end.day} ${end.time}`;
+  return `${kind}, ${start.day} ${start.time} – ${endText} ${window.timezone}`;
+}

@@ -1,0 +1,49 @@
+// The webhook body of PRODUCT.md, key for key and in its documented order, so receivers and
+// signature checks see exactly what the README shows.
+import type { Notification, NotificationKind, NotificationStatus } from '../core/notification.js';
+import type { Severity } from '../config/schema.js';
+
+export interface WebhookBody {
+  readonly version: '1';
+  readonly id: string;
+  readonly status: NotificationStatus;
+  readonly severity: Severity;
+  readonly alert: string;
+  readonly kind: NotificationKind;
+  readonly group: Readonly<Record<string, string | null>>;
+  readonly window: { readonly type: string; readonly from: string; readonly to: string; readonly timezone: string };
+  readonly value: number;
+  readonly threshold: number;
+  readonly baseline: number | null;
+  readonly factor: number | null;
+  readonly currency: 'USD';
+  readonly evaluatedAt: string;
+  readonly langfuseUrl: string;
+  readonly message?: string;
+  readonly test?: true;
+  /** present when a retried notification arrives late: when it was first due */
+  readonly delayedSince?: string;
+}
+
+export function webhookBody(n: Notification): WebhookBody {
+  return {
+    version: '1',
+    id: n.id,
+    status: n.status,
+    severity: n.severity,
+    alert: n.alert,
+    kind: n.kind,
+    group: { ...n.group },
+    window: { type: n.window.type, from: n.window.from, to: n.window.to, timezone: n.window.timezone },
+    value: n.value,
+    threshold: n.threshold,
+    baseline: n.baseline,
+    factor: n.factor,
+    currency: 'USD',
+    evaluatedAt: n.evaluatedAt,
+    langfuseUrl: n.langfuseUrl,
+    ...(n.message === undefined ? {} : { message: n.message }),
+    ...(n.test ? { test: true as const } : {}),
+    ...(n.delayedSince === undefined ? {} : { delayedSince: n.delayedSince }),
+  };
+}

@@ -1,0 +1,106 @@
+// What a configuration costs in Langfuse requests under the planner, worked out from the schedules
+// alone (no network, no clock): with the history cache warm, an evaluation sends one request per
+// filter set among the alerts due, plus one top-N request per distinct `groupBy: userId` alert.
+// The alerts due at one moment are evaluated together (the daemon batches them), so they share.
+import { validateDetailed } from 'node-cron';
+import type { AlertConfig, Config } from '../../../config/schema.js';
+import { budgetLimits } from '../quota.js';
+import { filterKey } from './keys.js';
+
+export interface PlannedCost {
+  /** the busiest evaluation */
+  readonly perEvaluation: number;
+  /** the busiest day (schedules restricted to some weekdays or dates count as if they fired) */
+  readonly perDay: number;
+  /** the busiest clock hour of that day */
+  readonly busiestHour: number;
+  /** evaluations on that day: distinct moments at which some alert is due */
+  readonly evaluationsPerDay: number;
+  /** distinct filter sets, and `groupBy: userId` alerts (one top-N request each) */
+  readonly filterSets: number;
+  readonly topN: number;
+  /** one request per alert window at every evaluation, as without the planner */
+  readonly unplannedPerDay: number;
+}
+
+export function plannedCost(config: Config): PlannedCost {
+  // Linear in the alerts: each alert's request key is worked out once, and each schedule's ticks
+  // once, however many alerts share them (10,000 alerts on one schedule are common).
+  const byTick = new Map<number, Set<string>>();
+  const ticksOf = new Map<string, readonly number[]>();
+  let unplannedPerDay = 0;
+  for (const alert of config.alerts) {
+    const schedule = alert.schedule ?? config.schedule;
+    let ticks = ticksOf.get(schedule);
+    if (ticks === undefined) ticksOf.set(schedule, (ticks = dailyTicks(schedule)));
+    unplannedPerDay += ticks.length * (1 + (alert.relative?.baseline ?? 0));
+    const key = requestKey(alert);
+    for (const tick of ticks) {
+      let keys = byTick.get(tick);
+      if (keys === undefined) byTick.set(tick, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+  let perEvaluation = 0;
+  let perDay = 0;
+  const perHour = new Map<number, number>();
+  for (const [tick, keys] of byTick) {
+    // one request per distinct filter set or top-N query among the alerts due
+    const cost = keys.size;
+    perEvaluation = Math.max(perEvaluation, cost);
+    perDay += cost;
+    const hour = Math.floor(tick / 3600);
+    perHour.set(hour, (perHour.get(hour) ?? 0) + cost);
+  }
+  return {
+    perEvaluation,
+    perDay,
+    busiestHour: Math.max(0, ...perHour.values()),
+    evaluationsPerDay: byTick.size,
+    filterSets: new Set(config.alerts.filter((a) => a.groupBy !== 'userId').map((a) => filterKey(a.filters ?? {}))).size,
+    topN: new Set(config.alerts.filter((a) => a.groupBy === 'userId').map(topNKey)).size,
+    unplannedPerDay,
+  };
+}
+
+/** The request an alert shares with the others due with it when the cache is warm: its filter set, or its top-N query. */
+function requestKey(alert: AlertConfig): string {
+  return alert.groupBy === 'userId' ? `top-N ${topNKey(alert)}` : `filters ${filterKey(alert.filters ?? {})}`;
+}
+
+export interface Stretch {
+  /** how many times further apart evaluations will be, > 1 */
+  readonly factor: number;
+  /** the top-level schedule's interval, and what it becomes, in minutes */
+  readonly everyMinutes: number;
+  readonly stretchedMinutes: number;
+}
+
+/**
+ * How the request budget will stretch the schedule, or null when it fits. The worker spreads a
+ * limit evenly and keeps a quarter of it for bursts (see ./budget.ts), so it sustains 80% of it.
+ */
+export function scheduleStretch(config: Config, cost: PlannedCost): Stretch | null {
+  const limits = budgetLimits(config.langfuse.requestBudget);
+  const sustained = (limit: number): number => limit / 1.25;
+  const factor = Math.max(
+    limits.perDay === undefined ? 0 : cost.perDay / sustained(limits.perDay),
+    limits.perHour === undefined ? 0 : cost.busiestHour / sustained(limits.perHour),
+  );
+  if (factor <= 1) return null;
+  const everyMinutes = 1440 / Math.max(1, dailyTicks(config.schedule).length);
+  return { factor, everyMinutes, stretchedMinutes: everyMinutes * factor };
+}
+
+/** Seconds after midnight at which the expression fires on a day it fires at all. */
+function dailyTicks(expression: string): number[] {
+  const fields = validateDetailed(expression).fields;
+  if (!fields) return [];
+  const ticks: number[] = [];
+  for (const hour of fields.hour) for (const minute of fields.minute) for (const second of fields.second) ticks.push(hour * 3600 + minute * 60 + second);
+  return ticks;
+}
+
+function topNKey(alert: AlertConfig): string {
+  return JSON.stringify([filterKey(alert.filters ?? {}), alert.window, alert.top]);
+}

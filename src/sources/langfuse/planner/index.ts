@@ -1,0 +1,66 @@
+// The planner as the commands use it: a SpendSource that spends Langfuse requests sparingly,
+// with its history cache in the state directory, and the request budget the scheduler asks.
+import { parseDuration } from '../../../config/duration.js';
+import type { Config } from '../../../config/schema.js';
+import { langfuseIdentity, type LangfuseClient } from '../client.js';
+import type { Logger } from '../../../log/logger.js';
+import { BUDGET_FILE, budgetLimits, RequestBudget } from '../quota.js';
+import { HistoryCache } from './cache.js';
+import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
+
+export { alertQueries, coldStartCost, PlannedSpendSource, type ColdStartCost, type EvaluationUsage } from './planned-source.js';
+export { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from '../quota.js';
+export { CACHE_FILE } from './cache.js';
+export { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from './estimate.js';
+
+export interface SpendSourceOptions {
+  readonly client: LangfuseClient;
+  readonly stateDir: string;
+  readonly config: Config;
+  readonly log: Logger;
+  /** `check --dry-run`: the cache is read but never written (the budget still counts its requests) */
+  readonly readOnly: boolean;
+  /** told every request sent and every 429 met (see openRequestBudget) */
+  readonly budget?: RequestBudget;
+}
+
+export function createSpendSource(options: SpendSourceOptions): PlannedSpendSource {
+  const { client, stateDir, config, log, readOnly, budget } = options;
+  const source = langfuseIdentity(config.langfuse.baseUrl, config.langfuse.publicKey);
+  return new PlannedSpendSource({
+    client,
+    config,
+    log,
+    readOnly,
+    lagMarginMs: parseDuration(config.langfuse.lagMargin),
+    loadCache: async () => {
+      const { cache, problem } = await HistoryCache.load(stateDir, source);
+      if (problem?.kind === 'source') log.info({ file: cache.file }, 'the Langfuse project changed: its history cache starts afresh');
+      else if (problem) log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
+      return cache;
+    },
+    ...(budget && { onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log), allowance: (now: Date) => budget.burst(now) }),
+  });
+}
+
+/**
+ * The budget `langfuse.requestBudget` configures, with what earlier runs spent (state directory).
+ * Every command records its requests there, a dry run too: it costs what a check costs.
+ */
+export function openRequestBudget(options: { stateDir: string; config: Config; log: Logger }): Promise<RequestBudget> {
+  return RequestBudget.open({
+    stateDir: options.stateDir,
+    limits: budgetLimits(options.config.langfuse.requestBudget),
+    onRepair: (message) => options.log.warn({ file: BUDGET_FILE }, message),
+  });
+}
+
+async function recordUsage(budget: RequestBudget, usage: EvaluationUsage, log: Logger): Promise<void> {
+  try {
+    await budget.record(usage.requests, usage.at);
+    if (usage.rateLimited) await budget.rateLimited(usage.rateLimited.retryAfterSeconds, usage.at);
+  } catch (error) {
+    // Counting is best effort: Langfuse's own 429 stays the backstop.
+    log.warn({ err: (error as Error).message }, `could not record Langfuse request usage: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,117 @@
+// Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers.
+import type { AlertFilters, GroupByField } from '../../config/schema.js';
+import type { SpendQuery, SpendReading, SpendResult, SpendSource } from '../../core/query.js';
+import { mapLimit } from '../../util/concurrency.js';
+import { LangfuseError, type LangfuseClient, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
+
+export const COST_COLUMN = 'sum_totalCost';
+/** v2 silently keeps only 100 rows unless asked for more. */
+const ROW_LIMIT = 1000;
+
+export function dimensionFor(groupBy: GroupByField, version: MetricsApiVersion): string {
+  switch (groupBy) {
+    case 'model':
+      return 'providedModelName';
+    case 'release':
+      return version === 'v2' ? 'release' : 'traceRelease';
+    default:
+      return groupBy;
+  }
+}
+
+const FILTER_COLUMNS = {
+  environment: 'environment',
+  traceName: 'traceName',
+  model: 'providedModelName',
+  userId: 'userId',
+  release: 'release',
+} as const satisfies Partial<Record<keyof AlertFilters, string>>;
+
+export function langfuseFilters(filters: AlertFilters, version: MetricsApiVersion): Record<string, unknown>[] {
+  const result: Record<string, unknown>[] = [];
+  for (const [key, column] of Object.entries(FILTER_COLUMNS) as Array<[keyof typeof FILTER_COLUMNS, string]>) {
+    const value = filters[key];
+    if (value === undefined) continue;
+    result.push({
+      column: key === 'release' && version === 'v1' ? 'traceRelease' : column,
+      type: 'stringOptions',
+      operator: 'any of',
+      value: typeof value === 'string' ? [value] : value,
+    });
+  }
+  if (filters.tags) result.push({ column: 'tags', type: 'arrayOptions', operator: 'any of', value: filters.tags });
+  for (const [key, value] of Object.entries(filters.metadata ?? {})) {
+    result.push({ column: 'metadata', type: 'stringObject', key, operator: '=', value });
+  }
+  return result;
+}
+
+export function costQuery(query: SpendQuery, version: MetricsApiVersion): MetricsQuery {
+  const base = {
+    view: 'observations' as const,
+    metrics: [{ measure: 'totalCost', aggregation: 'sum' }],
+    filters: langfuseFilters(query.filters, version),
+    fromTimestamp: query.from.toISOString(),
+    // Langfuse includes both ends; our ranges exclude their end so adjacent windows never share a row.
+    toTimestamp: new Date(query.to.getTime() - 1).toISOString(),
+  };
+  if (!query.groupBy) return { ...base, dimensions: [] };
+  const field = dimensionFor(query.groupBy, version);
+  if (query.groupBy === 'userId') {
+    // v2 only groups by high-cardinality fields as a top-N.
+    return {
+      ...base,
+      dimensions: [{ field }],
+      orderBy: [{ field: COST_COLUMN, direction: 'desc' }],
+      config: { row_limit: query.top ?? 20 },
+    };
+  }
+  return { ...base, dimensions: [{ field }], config: { row_limit: ROW_LIMIT } };
+}
+
+export function parseCost(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  const number = Number(value);
+  if (!Number.isFinite(number)) throw new LangfuseError(`Langfuse sent a cost that is not a number`, 'bad-response');
+  return number;
+}
+
+export function readingFromRows(rows: readonly MetricsRow[], field: string | null): SpendReading {
+  if (field === null) {
+    return { total: rows.reduce((sum, row) => sum + parseCost(row[COST_COLUMN]), 0), byGroup: null };
+  }
+  const byGroup = new Map<string | null, number>();
+  let total = 0;
+  for (const row of rows) {
+    const raw = row[field];
+    const key = raw === null || raw === undefined ? null : String(raw);
+    const cost = parseCost(row[COST_COLUMN]);
+    byGroup.set(key, (byGroup.get(key) ?? 0) + cost);
+    total += cost;
+  }
+  return { total, byGroup };
+}
+
+/** One request per query: exact and simple; the planner builds on it. */
+export class LangfuseSpendSource implements SpendSource {
+  constructor(
+    private readonly client: LangfuseClient,
+    private readonly concurrency = 4,
+  ) {}
+
+  spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]> {
+    return mapLimit(queries, this.concurrency, (query) =>
+      this.spend(query, signal).then(
+        (value): SpendResult => ({ status: 'fulfilled', value }),
+        (reason: unknown): SpendResult => ({ status: 'rejected', reason }),
+      ),
+    );
+  }
+
+  async spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading> {
+    // An empty window (a day at its very first instant) has no spend; Langfuse would refuse from > to.
+    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: query.groupBy ? new Map() : null };
+    const { rows, version } = await this.client.metrics((v) => costQuery(query, v), signal);
+    return readingFromRows(rows, query.groupBy ? dimensionFor(query.groupBy, version) : null);
+  }
+}
