@@ -15,7 +15,10 @@ export type DeliveryOutcome =
       readonly error: string;
       /** false when the peer refused for good (bad token, unknown mailbox): retrying won't help */
       readonly retryable: boolean;
-      /** the peer asked not to be tried again for this long (a Retry-After beyond maxDelayMs) */
+      /**
+       * the peer's Retry-After when this evaluation stopped trying (it asked for more than
+       * maxDelayMs, or the attempts or the time ran out first): the next attempt waits for it
+       */
       readonly retryAfterSeconds?: number;
     };
 
@@ -79,29 +82,37 @@ async function sendWithRetry(
       }
       failure = asDeliveryError(error);
     }
-    if (signal.aborted) return { ok: false, error: `${failure.message} (${abortReason(signal)})`, retryable: true };
+    if (signal.aborted) return givenUp(failure, `${failure.message} (${abortReason(signal)})`, failure.retryable);
     if (!failure.retryable || attempt >= attempts) {
-      return { ok: false, error: `${failure.message}${tries(attempt)}`, retryable: failure.retryable };
+      return givenUp(failure, `${failure.message}${askedToWait(failure)}${tries(attempt)}`, failure.retryable);
     }
     let wait = retryDelayMs(attempt, { baseMs: baseDelayMs, maxMs: maxDelayMs, random });
     if (failure.retryAfterSeconds !== undefined) {
       const asked = failure.retryAfterSeconds * 1000;
-      if (asked > maxDelayMs) {
-        return {
-          ok: false,
-          error: `${failure.message}; asked to retry after ${failure.retryAfterSeconds} s${tries(attempt)}`,
-          retryable: true,
-          retryAfterSeconds: failure.retryAfterSeconds,
-        };
-      }
+      if (asked > maxDelayMs) return givenUp(failure, `${failure.message}${askedToWait(failure)}${tries(attempt)}`, true);
       wait = Math.max(wait, asked);
     }
     try {
       await sleep(wait, signal);
     } catch {
-      return { ok: false, error: `${failure.message} (${abortReason(signal)})`, retryable: true };
+      return givenUp(failure, `${failure.message} (${abortReason(signal)})`, true);
     }
   }
+}
+
+/**
+ * The result of a send this evaluation stops trying. A Retry-After the peer sent goes with it
+ * whichever way the trying ended (asked for too long, attempts used up, time limit), so that the
+ * outbox doesn't try again before it.
+ */
+function givenUp(failure: DeliveryError, error: string, retryable: boolean): SendResult {
+  return failure.retryAfterSeconds === undefined
+    ? { ok: false, error, retryable }
+    : { ok: false, error, retryable, retryAfterSeconds: failure.retryAfterSeconds };
+}
+
+function askedToWait(failure: DeliveryError): string {
+  return failure.retryAfterSeconds === undefined ? '' : `; asked to retry after ${failure.retryAfterSeconds} s`;
 }
 
 /** "cancelled before delivery", or which time limit ran out before it. */
@@ -124,8 +135,21 @@ export async function deliver(
   const redact = options.redact ?? ((text: string) => text);
   const batches = channel.digest ? (notifications.length === 0 ? [] : [notifications]) : notifications.map((n) => [n]);
   const outcomes: DeliveryOutcome[] = [];
+  // a peer that asked to wait gets none of the other batches either: they would ask it again now
+  let askedToWaitSeconds: number | undefined;
   for (const batch of batches) {
-    const result = await sendWithRetry(channel, batch, options, signal);
+    const result: SendResult =
+      askedToWaitSeconds === undefined
+        ? await sendWithRetry(channel, batch, options, signal)
+        : {
+            ok: false,
+            error: `not sent: ${channel.type} asked to retry after ${askedToWaitSeconds} s`,
+            retryable: true,
+            retryAfterSeconds: askedToWaitSeconds,
+          };
+    if (!result.ok && result.retryAfterSeconds !== undefined && result.retryAfterSeconds > 0) {
+      askedToWaitSeconds = result.retryAfterSeconds;
+    }
     const sent = batch.map(
       (n): DeliveryOutcome =>
         result.ok

@@ -102,6 +102,35 @@ describe('deliver', () => {
     expect(sends).toHaveLength(1);
   });
 
+  it('carries a Retry-After the last attempt was answered with, for the next attempt', async () => {
+    const { channel, sends } = scripted(true, transient(), new DeliveryError('HTTP 429', true, 20));
+    const [outcome] = await deliver(channel, [firing], { ...recordingSleep(), attempts: 2, maxDelayMs: 60_000 });
+    expect(outcome).toEqual({
+      notificationId: firing.id,
+      ok: false,
+      retryable: true,
+      error: 'HTTP 429; asked to retry after 20 s (after 2 attempts)',
+      retryAfterSeconds: 20,
+    });
+    expect(sends).toHaveLength(2);
+  });
+
+  it('sends a peer that asked to wait none of the other notifications, carrying its Retry-After to them', async () => {
+    const { channel, sends } = scripted(false, new DeliveryError('HTTP 429', true, 600));
+    const outcomes = await deliver(channel, [firing, resolved, relative], recordingSleep());
+    expect(sends).toEqual([[firing.id]]);
+    expect(outcomes).toEqual([
+      { notificationId: firing.id, ok: false, retryable: true, error: 'HTTP 429; asked to retry after 600 s', retryAfterSeconds: 600 },
+      ...[resolved, relative].map((n) => ({
+        notificationId: n.id,
+        ok: false,
+        retryable: true,
+        error: 'not sent: console asked to retry after 600 s',
+        retryAfterSeconds: 600,
+      })),
+    ]);
+  });
+
   it('treats an unclassified exception from a channel as retryable', async () => {
     const { channel, sends } = scripted(true, new TypeError('boom'));
     const outcomes = await deliver(channel, [firing], recordingSleep());

@@ -141,6 +141,52 @@ describe('backoff and Retry-After', () => {
     expect(harness.slack.requests.map((r) => r.status)).toEqual([429, 200]);
   });
 
+  test('a Retry-After: 600 answering the last attempt of an evaluation holds the next evaluation 2 min later; the delivery is sent once after it', async () => {
+    harness = await startHarness(BUDGET.replace('slack-ops, finance-mail, automation', 'slack-ops'), [spend(later(-60), 60)]);
+    harness.slack.enqueue({ status: 503, body: 'busy' });
+    harness.slack.enqueue({ status: 503, body: 'busy' });
+    harness.slack.enqueue({ status: 429, headers: { 'retry-after': '600' }, body: 'rate_limited' });
+    const first = await harness.check(NOW);
+    expect(first.deliveryFailures[0]!.error).toContain('asked to retry after 600 s (after 3 attempts)');
+    const [entry] = Object.values(first.state.outbox);
+    expect(entry!.channels['slack-ops']).toMatchObject({ attempts: 1, nextAttemptAt: later(10).toISOString(), notBefore: later(10).toISOString() });
+
+    await harness.check(later(2));
+    expect(harness.slack.requests.map((r) => r.status)).toEqual([503, 503, 429]);
+    const last = await harness.check(later(10));
+    expect(harness.slack.requests.map((r) => r.status)).toEqual([503, 503, 429, 200]);
+    expect(last.state.outbox).toEqual({});
+  });
+
+  test('a webhook answering 429 with Retry-After: 600 is sent none of the other notifications until then, and each once after', async () => {
+    const twoAlerts = `
+alerts:
+  - name: daily-budget
+    window: day
+    threshold: 50
+    channels: [automation]
+  - name: daily-watch
+    window: day
+    threshold: 40
+    channels: [automation]
+`;
+    harness = await startHarness(twoAlerts, [spend(later(-60), 60)]);
+    harness.webhook.enqueue({ status: 429, headers: { 'retry-after': '600' }, body: 'rate_limited' });
+    const first = await harness.check(NOW);
+    expect(harness.webhook.requests).toHaveLength(1);
+    const pending = Object.values(first.state.outbox).map((entry) => entry.channels['automation']);
+    expect(pending).toEqual([
+      expect.objectContaining({ attempts: 1, notBefore: later(10).toISOString() }),
+      expect.objectContaining({ attempts: 1, notBefore: later(10).toISOString(), lastError: 'not sent: webhook asked to retry after 600 s' }),
+    ]);
+
+    await harness.check(later(2));
+    expect(harness.webhook.requests).toHaveLength(1);
+    await harness.check(later(10));
+    const alerts = harness.webhook.requests.slice(1).map((r) => (JSON.parse(r.body) as { alert: string }).alert);
+    expect(alerts.sort()).toEqual(['daily-budget', 'daily-watch']);
+  });
+
   test('ignoreBackoff (check) tries a pending delivery at once; without it (run) the backoff holds', async () => {
     harness = await startHarness(BUDGET, [spend(later(-60), 60)], { policy: { ignoreBackoff: true } });
     harness.slack.enqueue({ status: 404, body: 'no_service' });
