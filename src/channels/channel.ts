@@ -1,6 +1,6 @@
 // One small interface behind which every channel type sits. Retry, timeouts, classification and
 // redaction wrap it once (./deliver.ts), so a channel file only knows how to talk to its peer.
-import type { ChannelConfig, ChannelType } from '../config/schema.js';
+import type { ChannelType } from '../config/schema.js';
 import type { Notification } from '../core/notification.js';
 
 export interface Channel {
@@ -10,7 +10,7 @@ export interface Channel {
    * true: one message carries every notification of an evaluation (Slack, email, console);
    * false: one request per notification (webhook).
    */
-  readonly digest: boolean;
+  readonly batches: boolean;
   /** Resolves when the peer accepted; rejects with a DeliveryError otherwise. */
   send(notifications: readonly Notification[], signal: AbortSignal): Promise<void>;
   /** Releases pooled connections (SMTP). */
@@ -29,19 +29,3 @@ export class DeliveryError extends Error {
     this.name = 'DeliveryError';
   }
 }
-
-export interface ChannelContext {
-  /** where console channels print; defaults to process.stdout in the CLI */
-  readonly stdout: NodeJS.WritableStream;
-  /** per-request timeout */
-  readonly timeoutMs: number;
-}
-
-export type ChannelFactory<T extends ChannelConfig = ChannelConfig> = (
-  name: string,
-  config: T,
-  context: ChannelContext,
-) => Channel;
-
-/** Checked by the compiler: every channel type of the schema has exactly one factory. */
-export type ChannelFactories = { [K in ChannelType]: ChannelFactory<Extract<ChannelConfig, { type: K }>> };

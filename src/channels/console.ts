@@ -1,19 +1,28 @@
 // Prints notifications for people watching a terminal: the demo, dry runs, debugging.
-import type { ChannelConfig } from '../config/schema.js';
+import * as z from 'zod/mini';
 import { renderPlain } from '../render/plain.js';
+import { describe } from '../util/schema.js';
 import { terminalSafe } from '../util/terminal.js';
-import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
+import { DeliveryError, type Channel } from './channel.js';
+import { defineChannel, type ChannelDeps } from './definition.js';
 
-export type ConsoleChannelConfig = Extract<ChannelConfig, { type: 'console' }>;
+const schema = describe(
+  z.strictObject({
+    type: z.literal('console'),
+  }),
+  'Prints notifications to stdout (demo, dry runs, debugging).',
+);
+
+export type ConsoleChannelConfig = z.infer<typeof schema>;
 
 // A full pipe buffer or a non-blocking descriptor may drain later; a closed stream never will.
 const TRANSIENT_WRITE_ERRORS = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR', 'ENOBUFS']);
 
-export function createConsoleChannel(name: string, _config: ConsoleChannelConfig, context: ChannelContext): Channel {
+export function createConsoleChannel(name: string, _config: ConsoleChannelConfig, deps: ChannelDeps): Channel {
   return {
     name,
     type: 'console',
-    digest: true,
+    batches: true,
     async send(notifications, signal) {
       if (signal.aborted) throw new DeliveryError('console: cancelled', true);
       if (notifications.length === 0) return;
@@ -29,7 +38,7 @@ export function createConsoleChannel(name: string, _config: ConsoleChannelConfig
           reject(new DeliveryError(`console: could not write: ${code}`, TRANSIENT_WRITE_ERRORS.has(code)));
         };
         try {
-          context.stdout.write(text, done);
+          deps.stdout.write(text, done);
         } catch (error) {
           done(error as Error);
         }
@@ -37,3 +46,11 @@ export function createConsoleChannel(name: string, _config: ConsoleChannelConfig
     },
   };
 }
+
+export const consoleChannel = defineChannel({
+  type: 'console',
+  schema,
+  secrets: [],
+  describe: () => 'console (stdout)',
+  create: createConsoleChannel,
+});

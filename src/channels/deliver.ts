@@ -40,7 +40,7 @@ export interface DeliverOptions {
   /** applied to every error message on top of the channel's own care */
   readonly redact?: (text: string) => string;
   /**
-   * Told of the outcomes of each send (a digest's notifications together) as soon as the peer
+   * Told of the outcomes of each send (a batch's notifications together) as soon as the peer
    * answered, before the next send starts: recording them there means a crash can repeat at most
    * the one send in flight.
    */
@@ -122,7 +122,7 @@ function notSent(signal: AbortSignal): string {
 }
 
 /**
- * Sends `notifications` through `channel` — in one message for digest channels, one by one
+ * Sends `notifications` through `channel` — in one message for channels that batch, one by one
  * otherwise — retrying retryable failures with exponential backoff and full jitter. Never
  * throws; returns one outcome per notification, in input order.
  */
@@ -133,7 +133,7 @@ export async function deliver(
 ): Promise<DeliveryOutcome[]> {
   const signal = options.signal ?? new AbortController().signal;
   const redact = options.redact ?? ((text: string) => text);
-  const batches = channel.digest ? (notifications.length === 0 ? [] : [notifications]) : notifications.map((n) => [n]);
+  const batches = channel.batches ? (notifications.length === 0 ? [] : [notifications]) : notifications.map((n) => [n]);
   const outcomes: DeliveryOutcome[] = [];
   // a peer that asked to wait gets none of the other batches either: they would ask it again now
   let askedToWaitSeconds: number | undefined;

@@ -5,14 +5,44 @@
 // smtps:// is TLS from the first byte.
 import type { ConnectionOptions } from 'node:tls';
 import type { Transporter } from 'nodemailer';
-import type { ChannelConfig } from '../config/schema.js';
+import * as z from 'zod/mini';
 import { renderEmail } from '../render/email.js';
 import { isCertificateErrorCode } from '../util/http.js';
 import { startTlsPolicy } from '../util/smtp-tls.js';
-import { createRedactor, safeUrl } from '../util/redact.js';
-import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
+import { createRedactor, hostOf, safeUrl } from '../util/redact.js';
+import { describe } from '../util/schema.js';
+import { DeliveryError, type Channel } from './channel.js';
+import { defineChannel, type ChannelDeps, type ChannelFinding } from './definition.js';
 
-export type EmailChannelConfig = Extract<ChannelConfig, { type: 'email' }>;
+// One mailbox, as it goes into a From or To header: a line break in it (a variable holding
+// "a@x\r\nBcc: …") would add headers, and a comma or semicolon would add recipients.
+const ADDRESS_CHARACTERS = String.raw`[^\s<>()[\]\\,;:@"\x00-\x1f\x7f-\x9f]+`;
+const ADDRESS = `${ADDRESS_CHARACTERS}@${ADDRESS_CHARACTERS}`;
+const DISPLAY_NAME = String.raw`(?:"[^"\\\x00-\x1f\x7f-\x9f]*"|[^<>()[\]\\,;:@"\x00-\x1f\x7f-\x9f]+)`;
+/** `addr@host` or `Name <addr@host>` (a name with a comma is quoted: `"Doe, Jane" <jane@example.com>`) */
+export const EMAIL_ADDRESS_PATTERN = new RegExp(`^(?:${ADDRESS}|${DISPLAY_NAME}? *<${ADDRESS}>)$`);
+const emailAddress = (): z.ZodMiniString =>
+  z.string().check(
+    z.regex(
+      EMAIL_ADDRESS_PATTERN,
+      'must be one email address, addr@host or Name <addr@host>, without line breaks or other control characters (quote a name with , or ;)',
+    ),
+  );
+
+const schema = describe(
+  z.strictObject({
+    type: z.literal('email'),
+    smtpUrl: describe(
+      z.string().check(z.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')),
+      'smtp://user:pass@host:587 (STARTTLS, required unless the host is this machine or the URL ends ?requireTLS=false) or smtps://user:pass@host:465. A secret: use ${VAR}.',
+    ),
+    from: describe(emailAddress(), 'Sender, e.g. "LLM spend <alerts@example.com>".'),
+    to: describe(z.array(emailAddress()).check(z.minLength(1)), 'Recipients: addr@host or Name <addr@host>, one address each.'),
+  }),
+  'Sends mail over SMTP.',
+);
+
+export type EmailChannelConfig = z.infer<typeof schema>;
 
 export interface EmailChannelOptions {
   /**
@@ -70,7 +100,7 @@ export function classifySmtpError(error: unknown, where: string, redact: (text: 
 export function createEmailChannel(
   name: string,
   config: EmailChannelConfig,
-  context: ChannelContext,
+  deps: ChannelDeps,
   options: EmailChannelOptions = {},
 ): Channel {
   // nodemailer is loaded on the first send: most evaluations send no email, and start-up stays quick
@@ -80,9 +110,9 @@ export function createEmailChannel(
     transport ??= nodemailer.createTransport({
       url: config.smtpUrl,
       requireTLS: startTlsPolicy(config.smtpUrl) === 'required',
-      connectionTimeout: context.timeoutMs,
-      greetingTimeout: context.timeoutMs,
-      socketTimeout: context.timeoutMs,
+      connectionTimeout: deps.timeoutMs,
+      greetingTimeout: deps.timeoutMs,
+      socketTimeout: deps.timeoutMs,
       ...(options.tls === undefined ? {} : { tls: options.tls }),
     });
     return transport;
@@ -92,7 +122,7 @@ export function createEmailChannel(
   return {
     name,
     type: 'email',
-    digest: true,
+    batches: true,
     async send(notifications, signal) {
       if (notifications.length === 0) return;
       const content = renderEmail(notifications);
@@ -116,3 +146,29 @@ export function createEmailChannel(
     },
   };
 }
+
+/** smtp:// to another machine with ?requireTLS=false: allowed for a trusted relay, but said. */
+function plainTextSmtp(entry: Readonly<Record<string, unknown>>): ChannelFinding[] {
+  const smtpUrl = entry['smtpUrl'];
+  if (typeof smtpUrl !== 'string' || startTlsPolicy(smtpUrl) !== 'opted-out') return [];
+  return [
+    {
+      level: 'warning',
+      path: ['smtpUrl'],
+      message:
+        'requireTLS=false: if the server offers no STARTTLS (or someone in the middle strips the offer), ' +
+        'the SMTP password and the mail cross the network in plain text; keep it for a relay on a network you trust',
+    },
+  ];
+}
+
+export const emailChannel = defineChannel({
+  type: 'email',
+  schema,
+  // the URL carries the SMTP password
+  secrets: ['smtpUrl'],
+  describe: (config) =>
+    `email → ${config.to.join(', ')} via ${hostOf(config.smtpUrl, config.smtpUrl.startsWith('smtps:') ? '465' : '587')}`,
+  check: plainTextSmtp,
+  create: (name, config, deps) => createEmailChannel(name, config, deps),
+});

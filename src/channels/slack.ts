@@ -1,16 +1,27 @@
 // Slack incoming webhook: one message per evaluation listing every notification.
-import type { ChannelConfig } from '../config/schema.js';
+import * as z from 'zod/mini';
 import { renderSlack } from '../render/slack.js';
 import { httpRequest } from '../util/http.js';
-import { DeliveryError, type Channel, type ChannelContext } from './channel.js';
+import { hostOf } from '../util/redact.js';
+import { describe, httpUrl } from '../util/schema.js';
+import { DeliveryError, type Channel } from './channel.js';
+import { defineChannel, type ChannelDeps } from './definition.js';
 
-export type SlackChannelConfig = Extract<ChannelConfig, { type: 'slack' }>;
+const schema = describe(
+  z.strictObject({
+    type: z.literal('slack'),
+    webhookUrl: describe(httpUrl, 'Slack incoming-webhook URL. A secret: use ${VAR}.'),
+  }),
+  'Posts to Slack through an incoming webhook.',
+);
 
-export function createSlackChannel(name: string, config: SlackChannelConfig, context: ChannelContext): Channel {
+export type SlackChannelConfig = z.infer<typeof schema>;
+
+export function createSlackChannel(name: string, config: SlackChannelConfig, deps: ChannelDeps): Channel {
   return {
     name,
     type: 'slack',
-    digest: true,
+    batches: true,
     async send(notifications, signal) {
       if (notifications.length === 0) return;
       const message = renderSlack(notifications);
@@ -21,9 +32,19 @@ export function createSlackChannel(name: string, config: SlackChannelConfig, con
         // a Langfuse link preview under every alert is noise
         body: JSON.stringify({ ...message, unfurl_links: false, unfurl_media: false }),
         signal,
-        timeoutMs: context.timeoutMs,
+        timeoutMs: deps.timeoutMs,
+        transport: deps.transport,
       });
       if (!result.ok) throw new DeliveryError(`Slack: ${result.message}`, result.retryable, result.retryAfterSeconds);
     },
   };
 }
+
+export const slackChannel = defineChannel({
+  type: 'slack',
+  schema,
+  // the URL's path is the token that lets anyone post to the channel
+  secrets: ['webhookUrl'],
+  describe: (config) => `slack (${hostOf(config.webhookUrl)})`,
+  create: createSlackChannel,
+});

@@ -1,6 +1,6 @@
 // Wiring shared by the commands: configuration, logger, channels, Langfuse, state. Reads no clock.
 import type { Channel } from '../channels/channel.js';
-import { createChannel } from '../channels/index.js';
+import { createChannel } from '../channels/registry.js';
 import { formatIssue } from '../config/errors.js';
 import { loadConfig, type LoadedConfig, type Needs } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
@@ -10,6 +10,7 @@ import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../sources/
 import type { CheckPolicy } from '../engine/check.js';
 import { alertQueries, createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { send } from '../net/transport.js';
 import type { StateStore } from '../storage/state-store.js';
 import { createRedactor } from '../util/redact.js';
 import type { CliOptions } from './args.js';
@@ -55,7 +56,8 @@ export function buildChannels(
   const channels = new Map<string, Channel>();
   for (const name of names) {
     const channelConfig = config.channels[name];
-    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs }));
+    if (!channelConfig) continue;
+    channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs, transport: send, clock: () => new Date() }));
   }
   return channels;
 }

@@ -1,13 +1,13 @@
 // Rules that span several keys, which the schema can't express. Each reads the interpolated
 // document defensively rather than the validated Config, so that they run even when the schema
 // found other problems and every problem is reported at once.
+import { channelDefinition } from '../channels/registry.js';
 import { cronProblem } from './cron.js';
 import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
 import { DURATION_PATTERN, isCalendarWindow, MAX_BASELINE, MAX_LOOKBACK_DAYS, MAX_ROLLING_DAYS } from './schema.js';
 import { asRecord } from '../util/record.js';
-import { startTlsPolicy } from '../util/smtp-tls.js';
 import { closest } from './suggest.js';
 
 export interface Finding {
@@ -286,20 +286,13 @@ export const longLagMargin: CrossCheck = (document) => {
   ];
 };
 
-/** smtp:// to another machine with ?requireTLS=false: allowed for a trusted relay, but said. */
-export const plainTextSmtp: CrossCheck = (document) =>
+/** Each channel's own checks, from its definition (e.g. email's plain-text SMTP warning). */
+export const channelChecks: CrossCheck = (document) =>
   Object.entries(asRecord(asRecord(document)?.['channels']) ?? {}).flatMap(([name, channel]): Finding[] => {
-    const smtpUrl = asRecord(channel)?.['smtpUrl'];
-    if (typeof smtpUrl !== 'string' || startTlsPolicy(smtpUrl) !== 'opted-out') return [];
-    return [
-      {
-        level: 'warning',
-        path: ['channels', name, 'smtpUrl'],
-        message:
-          'requireTLS=false: if the server offers no STARTTLS (or someone in the middle strips the offer), ' +
-          'the SMTP password and the mail cross the network in plain text; keep it for a relay on a network you trust',
-      },
-    ];
+    const entry = asRecord(channel);
+    const check = entry && channelDefinition(entry['type'])?.check;
+    if (!entry || !check) return [];
+    return check(entry).map((finding) => ({ ...finding, path: ['channels', name, ...finding.path] }));
   });
 
 /**
@@ -337,7 +330,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   emptyRequestBudget,
   longLagMargin,
   unknownSystemChannels,
-  plainTextSmtp,
+  channelChecks,
   credentialsInBaseUrl,
 ];
 

@@ -59,7 +59,7 @@ function describeIssue(issue: Issue, { document, templates }: IssueContext): Pro
   const value = valueAt(document, path);
   const template = templates.get(JSON.stringify(path));
   const origin = template === undefined ? '' : ` (from ${template})`;
-  const found = isSecretPath(path) ? '' : `, not ${kind(value)}${origin}`;
+  const found = isSecretPath(path, document) ? '' : `, not ${kind(value)}${origin}`;
   const last = path[path.length - 1];
   const parent = path.slice(0, -1);
 

@@ -48,8 +48,8 @@ export interface LoadedConfig {
   readonly config: Config;
   readonly path: string;
   /**
-   * Values to redact from logs and messages: every value of a secret-bearing key (langfuse keys,
-   * webhookUrl, smtpUrl, url, secret), what was interpolated into it, URL passwords, and the
+   * Values to redact from logs and messages: every value of a secret-bearing key (the langfuse
+   * keys, and the settings each channel's definition names as secrets), what was interpolated into it, URL passwords, and the
    * `publicKey:secretKey` pair that Langfuse's Basic Authorization header encodes. Values
    * shorter than 4 characters are left out: redacting them would garble every line.
    */
@@ -240,7 +240,7 @@ async function interpolate(
       return Object.fromEntries(entries);
     }
     if (typeof value !== 'string') return value;
-    const secret = isSecretPath(path);
+    const secret = isSecretPath(path, document);
     if (!value.includes('$')) {
       if (secret) result.secrets.push(...secretParts(value));
       return value;

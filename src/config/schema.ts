@@ -7,20 +7,13 @@
 // before it could read its configuration. Schemas, parsing, issues and JSON Schema are the same.
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { channelSchemas, isSecretChannelField } from '../channels/registry.js';
+import { asRecord } from '../util/record.js';
+import { describe, httpUrl, nonEmpty } from '../util/schema.js';
 
 // zod/mini starts without messages ("Invalid input"); the loader retells most issues itself, and
 // uses zod's English text for the rest.
 z.config(en());
-
-/**
- * A copy of `schema` with a description, shown by editors through the JSON Schema. A copy, as
- * zod's own `.describe()` makes one: one schema described in two places keeps both descriptions.
- */
-function describe<T extends z.ZodMiniType>(schema: T, description: string): T {
-  const described = schema.clone() as T;
-  z.globalRegistry.add(described, { description });
-  return described;
-}
 
 export const ALERT_NAME_PATTERN = /^[a-z0-9_.-]+$/;
 export const WINDOW_PATTERN = /^(day|week|month|[1-9][0-9]*[hd])$/;
@@ -37,8 +30,6 @@ export type GroupByField = (typeof GROUP_BY_FIELDS)[number];
 export const SEVERITIES = ['warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const CHANNEL_TYPES = ['slack', 'email', 'webhook', 'console'] as const;
-
 /**
  * What an omitted `langfuse` block (or an omitted key of it) means. They are templates: the loader
  * puts them in before interpolating, so they resolve from the environment like any `${VAR}`.
@@ -54,15 +45,16 @@ export const LANGFUSE_DEFAULTS = {
 export const DEFAULT_TIMEZONE = 'UTC';
 export const DEFAULT_SCHEDULE = '*/15 * * * *';
 
-/** Keys whose values are credentials: never shown in messages, collected for log redaction. */
-const SECRET_CHANNEL_KEYS: ReadonlySet<string> = new Set(['webhookUrl', 'smtpUrl', 'url', 'secret']);
-export function isSecretPath(path: readonly (string | number)[]): boolean {
+/**
+ * Whether the value at `path` of `document` (alerts.yaml as written) is a credential: never shown
+ * in messages, collected for log redaction. A channel's secrets are those its definition names.
+ */
+export function isSecretPath(path: readonly (string | number)[], document: unknown): boolean {
   if (path[0] === 'langfuse') return path.length === 2 && (path[1] === 'publicKey' || path[1] === 'secretKey');
-  return path[0] === 'channels' && path.length === 3 && SECRET_CHANNEL_KEYS.has(String(path[2]));
+  if (path[0] !== 'channels' || path.length !== 3) return false;
+  const channel = asRecord(asRecord(asRecord(document)?.['channels'])?.[String(path[1])]);
+  return isSecretChannelField(channel?.['type'], String(path[2]));
 }
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
-const nonEmpty = (): z.ZodMiniString => z.string().check(z.minLength(1));
 
 const stringOrList = describe(
   z.union([nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))], { error: 'must be a string or a list of strings' }),
@@ -123,67 +115,8 @@ export const langfuseSchema = describe(
   'Where to read spend from. Every key defaults to the environment variables the Langfuse SDKs read.',
 );
 
-export const slackChannelSchema = describe(
-  z.strictObject({
-    type: z.literal('slack'),
-    webhookUrl: describe(httpUrl, 'Slack incoming-webhook URL. A secret: use ${VAR}.'),
-  }),
-  'Posts to Slack through an incoming webhook.',
-);
-
-// One mailbox, as it goes into a From or To header: a line break in it (a variable holding
-// "a@x\r\nBcc: …") would add headers, and a comma or semicolon would add recipients.
-const ADDRESS_CHARACTERS = String.raw`[^\s<>()[\]\\,;:@"\x00-\x1f\x7f-\x9f]+`;
-const ADDRESS = `${ADDRESS_CHARACTERS}@${ADDRESS_CHARACTERS}`;
-const DISPLAY_NAME = String.raw`(?:"[^"\\\x00-\x1f\x7f-\x9f]*"|[^<>()[\]\\,;:@"\x00-\x1f\x7f-\x9f]+)`;
-/** `addr@host` or `Name <addr@host>` (a name with a comma is quoted: `"Doe, Jane" <jane@example.com>`) */
-export const EMAIL_ADDRESS_PATTERN = new RegExp(`^(?:${ADDRESS}|${DISPLAY_NAME}? *<${ADDRESS}>)$`);
-const emailAddress = (): z.ZodMiniString =>
-  z.string().check(
-    z.regex(
-      EMAIL_ADDRESS_PATTERN,
-      'must be one email address, addr@host or Name <addr@host>, without line breaks or other control characters (quote a name with , or ;)',
-    ),
-  );
-
-export const emailChannelSchema = describe(
-  z.strictObject({
-    type: z.literal('email'),
-    smtpUrl: describe(
-      z.string().check(z.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')),
-      'smtp://user:pass@host:587 (STARTTLS, required unless the host is this machine or the URL ends ?requireTLS=false) or smtps://user:pass@host:465. A secret: use ${VAR}.',
-    ),
-    from: describe(emailAddress(), 'Sender, e.g. "LLM spend <alerts@example.com>".'),
-    to: describe(z.array(emailAddress()).check(z.minLength(1)), 'Recipients: addr@host or Name <addr@host>, one address each.'),
-  }),
-  'Sends mail over SMTP.',
-);
-
-export const webhookChannelSchema = describe(
-  z.strictObject({
-    type: z.literal('webhook'),
-    url: describe(httpUrl, 'Receives one JSON POST per notification. A secret: use ${VAR}.'),
-    secret: describe(
-      z.optional(nonEmpty()),
-      'Signs every request: X-Spend-Alerts-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">. Use ${VAR}.',
-    ),
-  }),
-  'POSTs a JSON body per notification to your automation.',
-);
-
-export const consoleChannelSchema = describe(
-  z.strictObject({
-    type: z.literal('console'),
-  }),
-  'Prints notifications to stdout (demo, dry runs, debugging).',
-);
-
-export const channelSchema = z.discriminatedUnion('type', [
-  slackChannelSchema,
-  emailChannelSchema,
-  webhookChannelSchema,
-  consoleChannelSchema,
-]);
+/** One schema per channel type of the registry (src/channels/registry.ts), told apart by `type`. */
+export const channelSchema = z.discriminatedUnion('type', channelSchemas());
 export type ChannelConfig = z.infer<typeof channelSchema>;
 export type ChannelType = ChannelConfig['type'];
 

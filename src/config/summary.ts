@@ -6,7 +6,8 @@ import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/p
 import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../sources/langfuse/planner/estimate.js';
 import { formatUsd } from '../render/money.js';
 import { firesPerDay } from './cron.js';
-import type { AlertConfig, ChannelConfig, ChannelType, Config, GroupByField, Severity } from './schema.js';
+import { describeChannel } from '../channels/registry.js';
+import type { AlertConfig, ChannelType, Config, GroupByField, Severity } from './schema.js';
 import { isCalendarWindow } from './schema.js';
 
 /** Langfuse Cloud's Hobby plan allows this many Metrics API requests a day. */
@@ -221,32 +222,6 @@ function describeFilters(alert: AlertConfig): string[] {
     if (key === 'tags') return [`tags any of ${(value as string[]).join(', ')}`];
     return [Array.isArray(value) ? `${key} in ${value.join(', ')}` : `${key} = ${String(value)}`];
   });
-}
-
-function describeChannel(channel: ChannelConfig): string {
-  switch (channel.type) {
-    case 'slack':
-      return `slack (${host(channel.webhookUrl)})`;
-    case 'email': {
-      const server = host(channel.smtpUrl, channel.smtpUrl.startsWith('smtps:') ? '465' : '587');
-      return `email → ${channel.to.join(', ')} via ${server}`;
-    }
-    case 'webhook':
-      return `webhook (${host(channel.url)}${channel.secret ? ', signed' : ''})`;
-    case 'console':
-      return 'console (stdout)';
-  }
-}
-
-/** host[:port] only: paths, queries and user info of these URLs carry tokens and passwords. */
-function host(url: string, defaultPort?: string): string {
-  try {
-    const parsed = new URL(url);
-    const port = parsed.port || defaultPort;
-    return port ? `${parsed.hostname}:${port}` : parsed.hostname;
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 function origin(url: string): string {

@@ -116,3 +116,18 @@ export function safeUrl(value: string): string {
   const more = url.pathname.length > 1 || url.search !== '' || url.hash !== '';
   return more ? `${origin}/…` : origin;
 }
+
+/**
+ * host[:port] only, e.g. "hooks.slack.com" or "smtp.example.com:587" (with `defaultPort` when the
+ * URL names none): what `validate` shows of a channel's URL, whose path, query and user info carry
+ * tokens and passwords.
+ */
+export function hostOf(url: string, defaultPort?: string): string {
+  try {
+    const parsed = new URL(url);
+    const port = parsed.port || defaultPort;
+    return port ? `${parsed.hostname}:${port}` : parsed.hostname;
+  } catch {
+    return '(invalid URL)';
+  }
+}

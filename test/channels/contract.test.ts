@@ -1,11 +1,14 @@
 // What every channel type promises, checked against a real peer for each: a real HTTP server for
-// Slack and webhooks, a real SMTP server for email, a stdout for the console.
+// Slack and webhooks, a real SMTP server for email, a stdout for the console. The suite runs for
+// every definition in the registry, so a new channel type fails here until it has a peer below.
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeliveryError, type ChannelContext } from '../../src/channels/channel.js';
+import { DeliveryError } from '../../src/channels/channel.js';
+import type { ChannelDeps } from '../../src/channels/definition.js';
 import { deliver } from '../../src/channels/deliver.js';
-import { channelFactories, createChannel } from '../../src/channels/index.js';
-import type { ChannelConfig, ChannelType } from '../../src/config/schema.js';
+import { CHANNEL_DEFINITIONS, channelSecrets, createChannel, describeChannel } from '../../src/channels/registry.js';
+import { channelSchema, type ChannelConfig } from '../../src/config/schema.js';
 import { formatUsd } from '../../src/render/money.js';
+import { createRedactor, REDACTED } from '../../src/util/redact.js';
 import { startHttpReceiver } from '../support/http-receiver.js';
 import { startSmtpServer } from '../support/smtp.js';
 import { context, firing, recordingSleep, resolved } from './fixtures.js';
@@ -29,7 +32,6 @@ interface Peer {
 }
 
 interface Harness {
-  readonly type: ChannelType;
   /** talks over the network, so the per-request timeout applies */
   readonly network: boolean;
   start(): Promise<Peer>;
@@ -40,9 +42,9 @@ const webhookPath = '/hooks/contract-path-secret?token=contract-query-secret';
 const webhookSecret = 'whsec-contract-signing-secret';
 const smtpPassword = 'contract-smtp-passw0rd';
 
-const harnesses: Harness[] = [
-  {
-    type: 'slack',
+/** A real peer for each channel type, by type. */
+const harnesses: Readonly<Record<string, Harness>> = {
+  slack: {
     network: true,
     async start() {
       const receiver = await startHttpReceiver();
@@ -62,8 +64,7 @@ const harnesses: Harness[] = [
       };
     },
   },
-  {
-    type: 'webhook',
+  webhook: {
     network: true,
     async start() {
       const receiver = await startHttpReceiver();
@@ -83,8 +84,7 @@ const harnesses: Harness[] = [
       };
     },
   },
-  {
-    type: 'email',
+  email: {
     network: true,
     async start() {
       const credentials = { user: 'alerts', pass: smtpPassword };
@@ -108,8 +108,7 @@ const harnesses: Harness[] = [
       };
     },
   },
-  {
-    type: 'console',
+  console: {
     network: false,
     async start() {
       const written: string[] = [];
@@ -150,25 +149,57 @@ const harnesses: Harness[] = [
       };
     },
   },
-];
+};
 
-describe.each(harnesses)('$type channel contract', (harness) => {
+const registered = CHANNEL_DEFINITIONS.map((definition) => ({ type: definition.type, definition }));
+
+it('has a real peer for every registered channel type', () => {
+  expect(Object.keys(harnesses).sort()).toEqual(registered.map(({ type }) => type).sort());
+});
+
+describe.each(registered)('$type channel contract', ({ type, definition }) => {
+  const harness = harnesses[type]!;
   let peer: Peer;
   afterEach(async () => {
     await peer.close();
   });
 
-  async function channelFor(overrides: Partial<ChannelContext> = {}) {
+  async function channelFor(overrides: Partial<ChannelDeps> = {}) {
     peer = await harness.start();
     const ctx = context({ ...(peer.stdout === undefined ? {} : { stdout: peer.stdout }), ...overrides });
-    return createChannel(`my-${harness.type}`, peer.config, ctx);
+    return createChannel(`my-${type}`, peer.config, ctx);
   }
 
-  it('is built by its factory with the right name, type and digest mode', async () => {
+  it('is built by its factory with the right name, type and batching mode', async () => {
     const channel = await channelFor();
-    expect(channel).toMatchObject({ name: `my-${harness.type}`, type: harness.type, digest: harness.type !== 'webhook' });
-    const factory = channelFactories[harness.type] as (name: string, config: ChannelConfig, ctx: ChannelContext) => unknown;
-    expect(factory('other', peer.config, context())).toMatchObject({ name: 'other', type: harness.type });
+    expect(channel).toMatchObject({ name: `my-${type}`, type, batches: type !== 'webhook' });
+    const factory = definition.create as (name: string, config: ChannelConfig, ctx: ChannelDeps) => unknown;
+    expect(factory('other', peer.config, context())).toMatchObject({ name: 'other', type });
+  });
+
+  it('is a type of the configuration schema, with exactly its own settings', async () => {
+    peer = await harness.start();
+    expect(channelSchema.parse(peer.config)).toEqual(peer.config);
+    expect(definition.schema.safeParse({ ...peer.config, unknownSetting: 'x' }).success).toBe(false);
+    for (const key of definition.secrets) expect(Object.keys(definition.schema.shape)).toContain(key);
+  });
+
+  it('names every setting that carries a secret, so that redaction hides it', async () => {
+    peer = await harness.start();
+    const redact = createRedactor(channelSecrets(peer.config));
+    const values = Object.values(peer.config).filter((value): value is string => typeof value === 'string');
+    for (const secret of peer.secrets) {
+      const carriers = values.filter((value) => value.includes(secret));
+      expect(carriers, `a setting holds ${secret}`).not.toEqual([]);
+      for (const value of carriers) expect(redact(`echo ${value} end`)).toBe(`echo ${REDACTED} end`);
+    }
+  });
+
+  it('describes itself by its type, without a secret', async () => {
+    peer = await harness.start();
+    const description = describeChannel(peer.config);
+    expect(description.startsWith(type)).toBe(true);
+    for (const secret of peer.secrets) expect(description).not.toContain(secret);
   });
 
   it('delivers a firing and a resolved notification with their key facts', async () => {
@@ -180,7 +211,7 @@ describe.each(harnesses)('$type channel contract', (harness) => {
       { notificationId: resolved.id, ok: true },
     ]);
     const received = peer.received();
-    expect(received).toHaveLength(channel.digest ? 1 : 2);
+    expect(received).toHaveLength(channel.batches ? 1 : 2);
     const everything = received.join('\n');
     for (const fact of ['daily-budget', 'model-budget', 'gpt-4o', peer.money(61.25), peer.money(50), peer.money(17), peer.money(20)]) {
       expect(everything).toContain(fact);

@@ -6,12 +6,12 @@ import type { Notification } from '../../src/core/notification.js';
 import { firing, recordingSleep, relative, resolved } from './fixtures.js';
 
 /** A channel answering each send from a script: undefined accepts, an error rejects. */
-function scripted(digest: boolean, ...script: Array<unknown>) {
+function scripted(batches: boolean, ...script: Array<unknown>) {
   const sends: Array<readonly string[]> = [];
   const channel: Channel = {
     name: 'fake',
     type: 'console',
-    digest,
+    batches,
     async send(notifications: readonly Notification[]) {
       sends.push(notifications.map((n) => n.id));
       const step = script.shift();
@@ -25,10 +25,10 @@ const transient = () => new DeliveryError('HTTP 503 from https://hooks.slack.com
 const permanent = () => new DeliveryError('HTTP 404 from https://hooks.slack.com/…: no_service', false);
 
 describe('deliver', () => {
-  it('sends a digest channel everything at once, and one notification at a time otherwise', async () => {
-    const digest = scripted(true);
-    await deliver(digest.channel, [firing, resolved, relative]);
-    expect(digest.sends).toEqual([[firing.id, resolved.id, relative.id]]);
+  it('sends a batching channel everything at once, and one notification at a time otherwise', async () => {
+    const batching = scripted(true);
+    await deliver(batching.channel, [firing, resolved, relative]);
+    expect(batching.sends).toEqual([[firing.id, resolved.id, relative.id]]);
 
     const single = scripted(false);
     await deliver(single.channel, [firing, resolved, relative]);
@@ -138,7 +138,7 @@ describe('deliver', () => {
     expect(sends).toHaveLength(2);
   });
 
-  it('keeps going after one notification fails on a non-digest channel', async () => {
+  it('keeps going after one notification fails on a channel that sends one at a time', async () => {
     const { channel } = scripted(false, permanent());
     const outcomes = await deliver(channel, [firing, resolved], recordingSleep());
     expect(outcomes.map((o) => [o.notificationId, o.ok])).toEqual([
@@ -171,7 +171,7 @@ describe('deliver', () => {
     const deaf: Channel = {
       name: 'deaf',
       type: 'email',
-      digest: false,
+      batches: false,
       send: () => {
         started();
         return new Promise<void>(() => {});
@@ -201,7 +201,7 @@ describe('deliver', () => {
     const channel: Channel = {
       name: 'fake',
       type: 'webhook',
-      digest: false,
+      batches: false,
       async send(notifications) {
         events.push(`send ${notifications[0]?.id}`);
         if (notifications[0]?.id === resolved.id) throw permanent();
@@ -223,9 +223,9 @@ describe('deliver', () => {
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
   });
 
-  it('reports a digest send once, with every notification it carried', async () => {
+  it('reports the send of a batch once, with every notification it carried', async () => {
     const calls: string[][] = [];
-    const channel: Channel = { name: 'digest', type: 'slack', digest: true, async send() {} };
+    const channel: Channel = { name: 'batching', type: 'slack', batches: true, async send() {} };
     await deliver(channel, [firing, resolved], { onSent: async (sent) => void calls.push(sent.map((o) => o.notificationId)) });
     expect(calls).toEqual([[firing.id, resolved.id]]);
   });

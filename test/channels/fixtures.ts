@@ -1,6 +1,7 @@
 // Notifications as the pipeline hands them to channels.
 import type { Notification } from '../../src/core/notification.js';
-import type { ChannelContext } from '../../src/channels/channel.js';
+import type { ChannelDeps } from '../../src/channels/definition.js';
+import { send } from '../../src/net/transport.js';
 import { Writable } from 'node:stream';
 
 export function notification(overrides: Partial<Notification> = {}): Notification {
@@ -69,8 +70,8 @@ export function memoryStdout(): { stream: Writable; output: () => string } {
   return { stream, output: () => chunks.join('') };
 }
 
-export function context(overrides: Partial<ChannelContext> = {}): ChannelContext {
-  return { stdout: memoryStdout().stream, timeoutMs: 5_000, ...overrides };
+export function context(overrides: Partial<ChannelDeps> = {}): ChannelDeps {
+  return { stdout: memoryStdout().stream, timeoutMs: 5_000, transport: send, clock: () => new Date(), ...overrides };
 }
 
 /** A `sleep` for deliver() that records the waits and returns at once. */

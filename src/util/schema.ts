@@ -1,0 +1,17 @@
+// Schema pieces shared by the configuration (src/config/schema.ts) and the channel definitions
+// that contribute to it (src/channels/*), written with zod/mini like the rest of the schema.
+import * as z from 'zod/mini';
+
+/**
+ * A copy of `schema` with a description, shown by editors through the JSON Schema. A copy, as
+ * zod's own `.describe()` makes one: one schema described in two places keeps both descriptions.
+ */
+export function describe<T extends z.ZodMiniType>(schema: T, description: string): T {
+  const described = schema.clone() as T;
+  z.globalRegistry.add(described, { description });
+  return described;
+}
+
+export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+export const nonEmpty = (): z.ZodMiniString => z.string().check(z.minLength(1));
