@@ -20,7 +20,7 @@ const ADDRESS_CHARACTERS = String.raw`[^\s<>()[\]\\,;:@"\x00-\x1f\x7f-\x9f]+`;
 const ADDRESS = `${ADDRESS_CHARACTERS}@${ADDRESS_CHARACTERS}`;
 const DISPLAY_NAME = String.raw`(?:"[^"\\\x00-\x1f\x7f-\x9f]*"|[^<>()[\]\\,;:@"\x00-\x1f\x7f-\x9f]+)`;
 /** `addr@host` or `Name <addr@host>` (a name with a comma is quoted: `"Doe, Jane" <jane@example.com>`) */
-export const EMAIL_ADDRESS_PATTERN = new RegExp(`^(?:${ADDRESS}|${DISPLAY_NAME}? *<${ADDRESS}>)$`);
+const EMAIL_ADDRESS_PATTERN = new RegExp(`^(?:${ADDRESS}|${DISPLAY_NAME}? *<${ADDRESS}>)$`);
 const emailAddress = (): z.ZodMiniString =>
   z.string().check(
     z.regex(
