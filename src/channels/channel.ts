@@ -1,6 +1,6 @@
 // One small interface behind which every channel type sits. Retry, timeouts, classification and
 // redaction wrap it once (./deliver.ts), so a channel file only knows how to talk to its peer.
-import type { ChannelType } from '../config/schema.js';
+import type { ChannelType } from './registry.js';
 import type { Notification } from '../core/notification.js';
 
 export interface Channel {

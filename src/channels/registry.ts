@@ -23,6 +23,7 @@ export function channelSchemas(): ChannelSchemas {
 
 /** The settings of any registered channel type. */
 export type AnyChannelConfig = z.output<Definitions[number]['schema']>;
+export type ChannelType = AnyChannelConfig['type'];
 
 /** The definition registered for `type`; undefined for a type no channel has. */
 export function channelDefinition(type: unknown): ChannelDefinition | undefined {
@@ -32,15 +33,6 @@ export function channelDefinition(type: unknown): ChannelDefinition | undefined 
 export function createChannel(name: string, config: AnyChannelConfig, deps: ChannelDeps): Channel {
   // the schema admitted only registered types, so the definition exists and fits the config
   return channelDefinition(config.type)!.create(name, config as never, deps);
-}
-
-/** The values of a channel's settings that must never appear in logs or messages. */
-export function channelSecrets(config: AnyChannelConfig): string[] {
-  const fields = config as unknown as Readonly<Record<string, unknown>>;
-  return (channelDefinition(config.type)?.secrets ?? []).flatMap((key) => {
-    const value = fields[key];
-    return typeof value === 'string' ? [value] : [];
-  });
 }
 
 /** `validate`'s line for a channel: where it sends, never a credential. */

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/channels/channel.js';
 import type { ChannelDeps } from '../../src/channels/definition.js';
 import { deliver } from '../../src/channels/deliver.js';
-import { CHANNEL_DEFINITIONS, channelSecrets, createChannel, describeChannel } from '../../src/channels/registry.js';
+import { CHANNEL_DEFINITIONS, createChannel, describeChannel } from '../../src/channels/registry.js';
+import { loadConfig } from '../../src/config/load.js';
 import { channelSchema, type ChannelConfig } from '../../src/config/schema.js';
 import { formatUsd } from '../../src/render/money.js';
 import { createRedactor, REDACTED } from '../../src/util/redact.js';
@@ -194,7 +195,10 @@ describe.each(registered)('$type channel contract', ({ type, definition }) => {
 
   it('names every setting that carries a secret, so that redaction hides it', async () => {
     peer = await harness.start();
-    const redact = createRedactor(channelSecrets(peer.config));
+    // JSON is YAML: the peer's settings as alerts.yaml gives them to the loader, which collects the secrets
+    const text = JSON.stringify({ channels: { peer: peer.config }, alerts: [{ name: 'a', window: 'day', threshold: 1, channels: ['peer'] }] });
+    const loaded = await loadConfig({ path: 'alerts.yaml', text, env: { LANGFUSE_PUBLIC_KEY: 'pk-lf-1', LANGFUSE_SECRET_KEY: 'sk-lf-1' }, needs: 'all' });
+    const redact = createRedactor(loaded.secrets);
     const values = Object.values(peer.config).filter((value): value is string => typeof value === 'string');
     for (const secret of peer.secrets) {
       const carriers = values.filter((value) => value.includes(secret));
