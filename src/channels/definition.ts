@@ -1,7 +1,7 @@
 // Everything the worker knows about one channel type, in the channel's own file: how it is
 // configured, which of its settings are secrets, how it is described, what is checked across its
 // settings, and how it is built. The configuration schema, redaction, `validate`'s summary and
-// channel creation all read these definitions through ./registry.ts; nothing else names a type.
+// channel creation all read these definitions through ./registry.ts; none of them switches on a type.
 import type * as z from 'zod/mini';
 import type { Transport } from '../net/transport.js';
 import type { Channel } from './channel.js';

@@ -56,8 +56,7 @@ export function buildChannels(
   const channels = new Map<string, Channel>();
   for (const name of names) {
     const channelConfig = config.channels[name];
-    if (!channelConfig) continue;
-    channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs, transport: send, clock: () => new Date() }));
+    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs, transport: send, clock: () => new Date() }));
   }
   return channels;
 }

@@ -49,9 +49,10 @@ export interface LoadedConfig {
   readonly path: string;
   /**
    * Values to redact from logs and messages: every value of a secret-bearing key (the langfuse
-   * keys, and the settings each channel's definition names as secrets), what was interpolated into it, URL passwords, and the
-   * `publicKey:secretKey` pair that Langfuse's Basic Authorization header encodes. Values
-   * shorter than 4 characters are left out: redacting them would garble every line.
+   * keys, and the settings each channel's definition names as secrets), what was interpolated
+   * into it, URL passwords, and the `publicKey:secretKey` pair that Langfuse's Basic
+   * Authorization header encodes. Values shorter than 4 characters are left out: redacting them
+   * would garble every line.
    */
   readonly secrets: readonly string[];
   readonly warnings: readonly ConfigWarning[];
