@@ -70,12 +70,9 @@ export function describeBudget(setting: RequestBudgetSetting | undefined): strin
   return typeof setting === 'string' ? `${setting} (${text})` : text;
 }
 
-/**
- * Why an evaluation must wait: `rate-limited` — Langfuse answered 429 and its Retry-After hasn't
- * passed; `limit` — the hour or day is used up; `pace` — within the limit, but ahead of the even
- * spread (a one-off `check` may choose to go ahead then; the daemon waits).
- */
-export type Refusal = 'rate-limited' | 'limit' | 'pace';
+/** Why an evaluation must wait (see the type); `pace` alone a one-off `check` may choose to ignore. */
+export type { Refusal } from '../../core/ledger.js';
+import type { Refusal } from '../../core/ledger.js';
 
 export type Admission =
   | { readonly ok: true }
