@@ -6,6 +6,7 @@ import { langfuseIdentity, type LangfuseClient } from '../client.js';
 import type { Logger } from '../../../log/logger.js';
 import { BUDGET_FILE, budgetLimits, RequestBudget } from '../quota.js';
 import { HistoryCache } from './cache.js';
+import { fileStorage } from '../../../storage/file.js';
 import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
 
 export { alertQueries, coldStartCost, PlannedSpendSource, type ColdStartCost, type EvaluationUsage } from './planned-source.js';
@@ -49,7 +50,7 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
  */
 export function openRequestBudget(options: { stateDir: string; config: Config; log: Logger }): Promise<RequestBudget> {
   return RequestBudget.open({
-    stateDir: options.stateDir,
+    storage: fileStorage(options.stateDir),
     limits: budgetLimits(options.config.langfuse.requestBudget),
     onRepair: (message) => options.log.warn({ file: BUDGET_FILE }, message),
   });
