@@ -35,7 +35,7 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
     readOnly,
     lagMarginMs: parseDuration(config.langfuse.lagMargin),
     loadCache: async () => {
-      const { cache, problem } = await HistoryCache.load(stateDir, source);
+      const { cache, problem } = await HistoryCache.load(fileStorage(stateDir), source);
       if (problem?.kind === 'source') log.info({ file: cache.file }, 'the Langfuse project changed: its history cache starts afresh');
       else if (problem) log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
       return cache;
