@@ -6,7 +6,7 @@ import { SEVERITIES, type Severity } from '../config/schema.js';
 import type { Notification } from './notification.js';
 import { isRecord } from '../util/record.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export interface NotifiedPeriod {
   /** calendar: ISO start of the period; rolling: ISO time the episode started */
@@ -94,10 +94,7 @@ export interface State {
   readonly lastEvaluation: EvaluationRecord | null;
   /** resolved once from GET /api/public/projects, for links; keyed by base URL + public key */
   readonly projects: Readonly<Record<string, string>>;
-  readonly langfuse: PeerHealth & {
-    /** Langfuse asked (Retry-After) not to be queried before this time */
-    readonly blockedUntil: string | null;
-  };
+  readonly langfuse: PeerHealth;
   readonly channels: Readonly<Record<string, PeerHealth>>;
   /** per calendar alert: ISO start of the last period whose final value was checked */
   readonly finalized: Readonly<Record<string, string>>;
@@ -114,7 +111,7 @@ export function emptyState(): State {
     outbox: {},
     lastEvaluation: null,
     projects: {},
-    langfuse: { ...HEALTHY, blockedUntil: null },
+    langfuse: HEALTHY,
     channels: {},
     finalized: {},
   };
@@ -216,7 +213,7 @@ const stateSchema = z.strictObject({
   outbox: z.record(z.string(), outboxEntrySchema),
   lastEvaluation: z.nullable(evaluationRecordSchema),
   projects: z.record(z.string(), z.string()),
-  langfuse: z.strictObject({ ...peerHealthFields, blockedUntil: z.nullable(isoString) }),
+  langfuse: z.strictObject(peerHealthFields),
   channels: z.record(z.string(), z.strictObject(peerHealthFields)),
   finalized: z.record(z.string(), isoString),
   lastDeferral: z.optional(deferralSchema),
@@ -242,10 +239,21 @@ const FIELD_NAMES: ReadonlySet<string> = new Set(
  * How a state file of an older version becomes one of the next: entry i turns version i + 1 into
  * i + 2, and STATE_VERSION is one more than the entries. A migration takes the file as it was
  * written (it is checked only after the last one) and must not throw: a field it can't make sense
- * of is left for the schema to refuse. Every state file so far is version 1, so there is none yet.
+ * of is left for the schema to refuse.
  */
 export type Migration = (data: Record<string, unknown>) => Record<string, unknown>;
-export const STATE_MIGRATIONS: readonly Migration[] = [];
+export const STATE_MIGRATIONS: readonly Migration[] = [
+  /**
+   * 1 → 2: "Langfuse asked to wait until" is kept once, by the request quota (langfuse-budget.json),
+   * which recorded every such pause too: the copy in `langfuse.blockedUntil` is dropped.
+   */
+  (data) => {
+    const langfuse = data['langfuse'];
+    if (!isRecord(langfuse)) return data;
+    const { blockedUntil: _dropped, ...health } = langfuse;
+    return { ...data, langfuse: health };
+  },
+];
 
 /** Brings `data` of `version` up to the version the migrations end at; older than the first one, or newer, is refused. */
 export function migrate(data: Record<string, unknown>, migrations: readonly Migration[]): Record<string, unknown> {

@@ -37,3 +37,11 @@ test.each([
 test('a newer state file is refused by parseState before its shape is looked at', () => {
   expect(() => parseState(JSON.stringify({ ...emptyState(), version: STATE_VERSION + 1, unknownField: true }))).toThrow(StateVersionError);
 });
+
+test('a version 1 file (with the Langfuse pause that the request quota now keeps alone) reads as the current version without it', () => {
+  const { version: _current, langfuse, ...rest } = emptyState();
+  const v1 = { version: 1, ...rest, langfuse: { ...langfuse, failures: 2, blockedUntil: '2026-11-25T15:00:00.000Z' } };
+  expect(parseState(JSON.stringify(v1))).toEqual({ ...emptyState(), langfuse: { ...langfuse, failures: 2 } });
+  // a version 1 file of the wrong shape is still refused by the schema after its migration
+  expect(() => parseState(JSON.stringify({ ...v1, langfuse: 'down' }))).toThrow('the state file is not of the expected shape: langfuse: expected object');
+});

@@ -9,7 +9,7 @@
 //   time, so that even with such a burst no window ever holds more than the limit and the
 //   counters never have to stop the worker for hours.
 //
-// After a 429 nothing is admitted before Retry-After (or a backoff when Langfuse gives none), and
+// After a 429 nothing is admitted, and nothing is sent, before Retry-After (or a backoff when Langfuse gives none), and
 // the pace is halved, recovering by doubling for every hour after the pause without another 429. Without a
 // configured limit a 429 still pauses, and the pace becomes half of what the last hour used.
 //
@@ -71,6 +71,18 @@ export function describeBudget(setting: RequestBudgetSetting | undefined): strin
 
 /** Why an evaluation must wait (see the type in the ledger, which records deferrals); a one-off `check` may ignore `pace`. */
 export type { Refusal } from '../../core/ledger.js';
+
+/**
+ * The answer to every query while Langfuse's pause is in force: the quota holds the one record of
+ * "Langfuse said wait until", and the planner asks it before sending anything.
+ */
+export class LangfusePausedError extends Error {
+  override name = 'LangfusePausedError';
+
+  constructor(readonly until: Date) {
+    super(`Langfuse asked not to be queried before ${until.toISOString()} (rate limit); not queried`);
+  }
+}
 
 export type Admission =
   | { readonly ok: true }
@@ -207,6 +219,12 @@ export class RequestBudget {
   async refresh(now: Date): Promise<void> {
     this.state = (await this.storage.read(BUDGET_FILE, budgetCodec)) ?? this.state;
     if (repairedPause(this.state.pausedUntil, now.getTime()) !== null) await this.update(now, (state) => state);
+  }
+
+  /** The pause Langfuse asked for still in force at `now`, as stored now (other processes' 429s included); null when there is none. */
+  async pausedUntil(now: Date): Promise<Date | null> {
+    await this.refresh(now);
+    return this.snapshot(now).pausedUntil;
   }
 
   /** Repairs the pause in memory (see repairedPause) and reports what was wrong. */

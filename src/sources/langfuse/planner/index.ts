@@ -21,7 +21,7 @@ export interface SpendSourceOptions {
   readonly log: Logger;
   /** `check --dry-run`: the cache is read but never written (the budget still counts its requests) */
   readonly readOnly: boolean;
-  /** told every request sent and every 429 met (see openRequestBudget) */
+  /** told every request sent and every 429 met, and asked whether Langfuse said to wait (see openRequestBudget) */
   readonly budget?: RequestBudget;
 }
 
@@ -40,7 +40,11 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
       else if (problem) log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
       return cache;
     },
-    ...(budget && { onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log), allowance: (now: Date) => budget.burst(now) }),
+    ...(budget && {
+      onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log),
+      allowance: (now: Date) => budget.burst(now),
+      pausedUntil: (now: Date) => budget.pausedUntil(now),
+    }),
   });
 }
 
