@@ -58,10 +58,3 @@ export class StateDirError extends Error {
   override name = 'StateDirError';
 }
 
-/** A codec for values that are JSON documents checked by `check` (which throws on a wrong shape). */
-export function jsonCodec<T>(check: (data: unknown) => T, options: { pretty?: boolean } = {}): Codec<T> {
-  return {
-    parse: (text) => check(JSON.parse(text)),
-    serialize: (value) => (options.pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n',
-  };
-}
