@@ -9,8 +9,9 @@
 //   time, so that even with such a burst no window ever holds more than the limit and the
 //   counters never have to stop the worker for hours.
 //
-// After a 429 nothing is admitted, and nothing is sent, before Retry-After (or a backoff when Langfuse gives none), and
-// the pace is halved, recovering by doubling for every hour after the pause without another 429. Without a
+// After a 429 nothing is admitted, and the planner sends nothing, before Retry-After (or a backoff
+// when Langfuse gives none): this pause is the one record of "Langfuse said wait". The pace is
+// halved, recovering by doubling for every hour after the pause without another 429. Without a
 // configured limit a 429 still pauses, and the pace becomes half of what the last hour used.
 //
 // Its state is the storage key `langfuse-budget.json` (a file in the state directory) so restarts
