@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { STATE_VERSION } from '../../src/core/ledger.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
 import type { HttpReceiver } from '../support/http-receiver.js';
 import { CHANNELS_YAML, SECRETS, startPeers, type Peers } from '../support/harness.js';
@@ -509,7 +510,7 @@ test('usage errors exit 2', async () => {
 test('state is written atomically with a version', async () => {
   await cli(['check', '--state-dir', 'state']);
   const state = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { version: number; series: object };
-  expect(state.version).toBe(1);
+  expect(state.version).toBe(STATE_VERSION);
   expect(Object.keys(state.series)).toEqual(['rolling-budget|']);
 });
 
