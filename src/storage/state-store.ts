@@ -12,6 +12,8 @@ export { StateDirError } from './storage.js';
 export const STATE_FILE = 'state.json';
 
 const stateCodec: Codec<State> = { parse: parseState, serialize: serializeState };
+/** Reads any stored value as `true`, checking nothing: never written with. */
+const presence: Codec<true> = { parse: () => true, serialize: () => 'true' };
 
 /** A damaged state file that was moved aside so the worker could go on. */
 export interface StateRecovery {
@@ -70,7 +72,8 @@ export class StateStore {
    * directory or the file (test-notify where no worker keeps state).
    */
   async updateExisting(change: (state: State) => State): Promise<State | null> {
-    const exists = await this.storage.read(STATE_FILE, { parse: () => true, serialize: String });
+    // whether there is a value at all: a damaged one counts (update moves it aside)
+    const exists = await this.storage.read(STATE_FILE, presence);
     return exists ? this.update(change) : null;
   }
 

@@ -145,3 +145,13 @@ test('read-only (a dry run): a damaged file reads as empty and stays where it is
   expect(await store.load()).toEqual(emptyState());
   expect(await readdir(dir)).toEqual(['state.json']);
 });
+
+test('updateExisting changes a state that exists and creates none where there is none', async () => {
+  const missing = new StateStore(join(dir, 'none'));
+  expect(await missing.updateExisting((s) => ({ ...s, projects: { k: 'p' } }))).toBeNull();
+  expect(await readdir(dir)).toEqual([]);
+  const store = new StateStore(dir);
+  await store.update((s) => s);
+  expect((await store.updateExisting((s) => ({ ...s, projects: { k: 'p' } })))?.projects).toEqual({ k: 'p' });
+  expect((await store.load()).projects).toEqual({ k: 'p' });
+});
