@@ -4,10 +4,9 @@
 import * as z from 'zod/mini';
 import { SEVERITIES, type Severity } from '../config/schema.js';
 import type { Notification } from './notification.js';
-import type { Refusal } from '../sources/langfuse/quota.js';
 import { isRecord } from '../util/record.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export interface NotifiedPeriod {
   /** calendar: ISO start of the period; rolling: ISO time the episode started */
@@ -71,6 +70,13 @@ export interface PeerHealth {
   readonly noticeSent: boolean;
 }
 
+/**
+ * Why the request budget refused an evaluation: `rate-limited` — Langfuse answered 429 and its
+ * Retry-After hasn't passed; `limit` — the hour or day is used up; `pace` — within the limit, but
+ * ahead of the even spread.
+ */
+export type Refusal = 'rate-limited' | 'limit' | 'pace';
+
 /** An evaluation the daemon skipped to stay within the Langfuse request budget. */
 export interface Deferral {
   readonly at: string;
@@ -88,10 +94,7 @@ export interface State {
   readonly lastEvaluation: EvaluationRecord | null;
   /** resolved once from GET /api/public/projects, for links; keyed by base URL + public key */
   readonly projects: Readonly<Record<string, string>>;
-  readonly langfuse: PeerHealth & {
-    /** Langfuse asked (Retry-After) not to be queried before this time */
-    readonly blockedUntil: string | null;
-  };
+  readonly langfuse: PeerHealth;
   readonly channels: Readonly<Record<string, PeerHealth>>;
   /** per calendar alert: ISO start of the last period whose final value was checked */
   readonly finalized: Readonly<Record<string, string>>;
@@ -108,7 +111,7 @@ export function emptyState(): State {
     outbox: {},
     lastEvaluation: null,
     projects: {},
-    langfuse: { ...HEALTHY, blockedUntil: null },
+    langfuse: HEALTHY,
     channels: {},
     finalized: {},
   };
@@ -210,7 +213,7 @@ const stateSchema = z.strictObject({
   outbox: z.record(z.string(), outboxEntrySchema),
   lastEvaluation: z.nullable(evaluationRecordSchema),
   projects: z.record(z.string(), z.string()),
-  langfuse: z.strictObject({ ...peerHealthFields, blockedUntil: z.nullable(isoString) }),
+  langfuse: z.strictObject(peerHealthFields),
   channels: z.record(z.string(), z.strictObject(peerHealthFields)),
   finalized: z.record(z.string(), isoString),
   lastDeferral: z.optional(deferralSchema),
@@ -232,6 +235,41 @@ const FIELD_NAMES: ReadonlySet<string> = new Set(
   [stateSchema, seriesStateSchema, pendingDeliverySchema, deferralSchema, notificationWindowSchema, notificationSchema, outboxEntrySchema, evaluationRecordSchema, stateSchema.shape.langfuse].flatMap((schema) => Object.keys(schema.shape)),
 );
 
+/**
+ * How a state file of an older version becomes one of the next: entry i turns version i + 1 into
+ * i + 2, and STATE_VERSION is one more than the entries. A migration takes the file as it was
+ * written (it is checked only after the last one) and must not throw: a field it can't make sense
+ * of is left for the schema to refuse.
+ */
+export type Migration = (data: Record<string, unknown>) => Record<string, unknown>;
+export const STATE_MIGRATIONS: readonly Migration[] = [
+  /**
+   * 1 → 2: "Langfuse asked to wait until" is kept once, by the request quota (langfuse-budget.json),
+   * which recorded every such pause too: the copy in `langfuse.blockedUntil` is dropped.
+   */
+  (data) => {
+    const langfuse = data['langfuse'];
+    if (!isRecord(langfuse)) return data;
+    const { blockedUntil: _dropped, ...health } = langfuse;
+    return { ...data, langfuse: health };
+  },
+];
+
+/** Brings `data` of `version` up to the version the migrations end at; older than the first one, or newer, is refused. */
+export function migrate(data: Record<string, unknown>, migrations: readonly Migration[]): Record<string, unknown> {
+  const target = migrations.length + 1;
+  const version = data['version'];
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > target) {
+    throw new StateVersionError(
+      `the state file has version ${String(version)}; this build reads version ${target} ` +
+        '(after a downgrade, restore the state directory of this version or move the file away)',
+    );
+  }
+  let migrated = data;
+  for (let from = version; from < target; from += 1) migrated = { ...migrations[from - 1]!(migrated), version: from + 1 };
+  return migrated;
+}
+
 export function parseState(text: string): State {
   let data: unknown;
   try {
@@ -242,20 +280,18 @@ export function parseState(text: string): State {
   if (!isRecord(data)) {
     throw new StateCorruptError('the state file is not a JSON object');
   }
-  const version = data['version'];
-  if (version !== STATE_VERSION) {
-    throw new StateVersionError(
-      `the state file has version ${String(version)}; this build reads version ${STATE_VERSION} ` +
-        '(after a downgrade, restore the state directory of this version or move the file away)',
-    );
-  }
-  const parsed = z.safeParse(stateSchema, data);
+  const parsed = z.safeParse(stateSchema, migrate(data, STATE_MIGRATIONS));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.map((key) => (typeof key === 'number' || FIELD_NAMES.has(String(key)) ? String(key) : '*')).join('.');
     throw new StateCorruptError(`the state file is not of the expected shape: ${where || 'the whole file'}: ${shapeProblem(issue)}`);
   }
   return parsed.data;
+}
+
+/** The file's text: indented, so that a person can read it. */
+export function serializeState(state: State): string {
+  return JSON.stringify(state, null, 2) + '\n';
 }
 
 /** zod's description of a problem, without the offending value (it may be a traced one). */

@@ -35,7 +35,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
 
   // fetch → evaluate
   const requests = alertRequests(input.alerts, initial, config.timezone, now, policy.lagMarginMs);
-  const { evaluations, alertFailures, rateLimitedUntil, waiting } = await fetchAndEvaluate(input, requests, initial, policy);
+  const { evaluations, alertFailures, waiting } = await fetchAndEvaluate(input, requests, policy);
   for (const unread of unreadByError(alertFailures)) {
     log.error({ alerts: unread.alerts, err: unread.error }, describeUnread(unread));
   }
@@ -53,7 +53,7 @@ export async function runCheck(input: CheckInput): Promise<CheckReport> {
     });
     planned.push(...plan.notifications);
     let next: State = { ...state, series: plan.series, finalized: finalizedAfter(state, requests, evaluations) };
-    next = recordLangfuseHealth(next, input, policy, alertFailures, rateLimitedUntil, planned);
+    next = recordLangfuseHealth(next, input, policy, alertFailures, planned);
     next = addToOutbox(next, planned, config, now, policy);
     return expireUndeliverable(next, input, policy, planned);
   };

@@ -4,7 +4,6 @@ import { channelFailing, channelRecovered, langfuseDegraded, langfuseRecovered }
 import type { PlannedNotification } from '../core/decide/notifications.js';
 import { HEALTHY, type PeerHealth, type State } from '../core/ledger.js';
 import { addToOutbox } from './outbox.js';
-import { langfusePause } from './requests.js';
 import type { AlertFailure, CheckInput, CheckPolicy, DeliveryFailure, DeliveryRecord } from './types.js';
 
 function systemTargets(state: State, input: CheckInput, policy: CheckPolicy, exclude?: string): string[] {
@@ -17,16 +16,14 @@ export function recordLangfuseHealth(
   input: CheckInput,
   policy: CheckPolicy,
   failures: readonly AlertFailure[],
-  rateLimitedUntil: Date | null,
   planned: PlannedNotification[],
 ): State {
   const context = { now: input.now, timezone: input.config.timezone, langfuseUrl: input.langfuseUrl };
-  const blockedUntil = (rateLimitedUntil ?? langfusePause(state, input.now).until)?.toISOString() ?? null;
   if (failures.length === 0) {
     if (state.langfuse.noticeSent) {
       planned.push({ notification: langfuseRecovered(state.langfuse, context), channels: systemTargets(state, input, policy) });
     }
-    return { ...state, langfuse: { ...HEALTHY, blockedUntil } };
+    return { ...state, langfuse: HEALTHY };
   }
   const health: PeerHealth = {
     failures: state.langfuse.failures + 1,
@@ -37,9 +34,9 @@ export function recordLangfuseHealth(
   if (health.failures >= policy.degradedAfter && !health.noticeSent) {
     const blind = failures.map((f) => f.alert);
     planned.push({ notification: langfuseDegraded(health, blind, context), channels: systemTargets(state, input, policy) });
-    return { ...state, langfuse: { ...health, noticeSent: true, blockedUntil } };
+    return { ...state, langfuse: { ...health, noticeSent: true } };
   }
-  return { ...state, langfuse: { ...health, blockedUntil } };
+  return { ...state, langfuse: health };
 }
 
 export function recordChannelHealth(

@@ -2,11 +2,9 @@
 // check of a calendar period that closed `lagMargin` ago; and the evaluation of the answers.
 import type { AlertConfig } from '../config/schema.js';
 import { evaluateAlert, neededRanges, type NeededRanges } from '../core/evaluate.js';
-import { LangfuseError } from '../sources/langfuse/client.js';
 import { alertQuery, WaitingForHistory, type SpendReading } from '../core/query.js';
 import type { State } from '../core/ledger.js';
 import { parseWindow, periodStart } from '../core/time/windows.js';
-import { MAX_RETRY_AFTER_SECONDS } from '../util/http.js';
 import type { AlertFailure, CheckInput, CheckPolicy, EvaluatedAlert, WaitingAlerts } from './types.js';
 
 export interface AlertRequest {
@@ -70,48 +68,18 @@ export function finalizedAfter(state: State, requests: readonly AlertRequest[], 
   return finalized;
 }
 
-/**
- * The pause Langfuse asked for (`state.langfuse.blockedUntil`) still in force at `now`; null when
- * there is none. A stored value that can't be right (an older version, a hand edit) is repaired,
- * and `problem` says how: not a date → dropped; further ahead than any Retry-After may ask → 24 h
- * from `now`. The pipeline records the repaired value, so the problem is reported once.
- */
-export function langfusePause(state: State, now: Date): { until: Date | null; problem?: string } {
-  const stored = state.langfuse.blockedUntil;
-  if (stored === null || stored === undefined) return { until: null };
-  const at = typeof stored === 'string' ? Date.parse(stored) : Number.NaN;
-  if (Number.isNaN(at)) {
-    return { until: null, problem: `the stored Langfuse pause (${String(stored).slice(0, 40)}) is not a date: dropped` };
-  }
-  const latest = now.getTime() + MAX_RETRY_AFTER_SECONDS * 1000;
-  if (at > latest) {
-    const until = new Date(latest);
-    return { until, problem: `the stored Langfuse pause until ${stored} is more than 24 h ahead: shortened to ${until.toISOString()}` };
-  }
-  return { until: at > now.getTime() ? new Date(at) : null };
-}
-
 export async function fetchAndEvaluate(
   input: CheckInput,
   requests: readonly AlertRequest[],
-  state: State,
   policy: CheckPolicy,
-): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; rateLimitedUntil: Date | null; waiting: WaitingAlerts | null }> {
+): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; waiting: WaitingAlerts | null }> {
   const evaluations: EvaluatedAlert[] = [];
   const alertFailures: AlertFailure[] = [];
   const waiting = { alerts: [] as string[], evaluations: 0 };
-  const pause = langfusePause(state, input.now);
-  if (pause.problem !== undefined) input.log.warn({ event: 'state-repaired' }, pause.problem);
-  if (pause.until !== null) {
-    const error = `Langfuse asked not to be queried before ${pause.until.toISOString()} (rate limit); not queried`;
-    for (const request of requests) if (!request.final) alertFailures.push({ alert: request.alert.name, error });
-    return { evaluations, alertFailures, rateLimitedUntil: null, waiting: null };
-  }
   const queries = requests.flatMap(({ alert, ranges }) =>
     [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range)),
   );
   const results = await input.source.spendAll(queries, anySignal(input.signal, policy.fetchBudgetMs));
-  let rateLimitedUntil: Date | null = null;
   let next = 0;
   for (const request of requests) {
     const mine = results.slice(next, (next += 1 + request.ranges.baselines.length));
@@ -126,12 +94,8 @@ export async function fetchAndEvaluate(
       continue;
     }
     if (failed) {
-      const reason: unknown = failed.reason;
-      if (reason instanceof LangfuseError && reason.kind === 'rate-limited' && reason.retryAfterSeconds !== undefined) {
-        rateLimitedUntil = new Date(input.now.getTime() + reason.retryAfterSeconds * 1000);
-      }
       // a final check that failed is simply tried again at the next evaluation
-      if (!request.final) alertFailures.push({ alert: request.alert.name, error: input.redact(describeError(reason)) });
+      if (!request.final) alertFailures.push({ alert: request.alert.name, error: input.redact(describeError(failed.reason)) });
       continue;
     }
     const [current, ...baselines] = mine.map((r) => (r as PromiseFulfilledResult<SpendReading>).value);
@@ -142,7 +106,7 @@ export async function fetchAndEvaluate(
       ...(request.final ? { final: true } : {}),
     });
   }
-  return { evaluations, alertFailures, rateLimitedUntil, waiting: waiting.alerts.length > 0 ? waiting : null };
+  return { evaluations, alertFailures, waiting: waiting.alerts.length > 0 ? waiting : null };
 }
 
 /** `waiting for history: a, b (about 2 more evaluations)` */

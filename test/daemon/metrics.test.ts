@@ -162,7 +162,7 @@ describe('DaemonMetrics', () => {
     const pending = { attempts: 2, nextAttemptAt: AT.toISOString() };
     const state = {
       ...emptyState(),
-      langfuse: { failures: 4, since: AT.toISOString(), lastError: 'HTTP 503', noticeSent: true, blockedUntil: null },
+      langfuse: { failures: 4, since: AT.toISOString(), lastError: 'HTTP 503', noticeSent: true },
       channels: { slack: { failures: 3, since: AT.toISOString(), lastError: 'no_service', noticeSent: true } },
       outbox: {
         n1: { notification, createdAt: AT.toISOString(), expiresAt: null, channels: { slack: pending, hook: pending } },

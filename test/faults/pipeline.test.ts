@@ -1,5 +1,7 @@
 // Faults injected over real sockets into a whole evaluation: the worker must never lose an alert,
 // never send one twice, and never go blind without saying so.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.js';
 import { spend } from '../support/observations.js';
@@ -14,6 +16,9 @@ const NOW = new Date('2026-11-24T15:00:00.000Z');
 const later = (minutes: number, from = NOW) => new Date(from.getTime() + minutes * 60_000);
 type Body = { id: string; kind: string; status: string; severity: string; alert: string; message?: string; value: number; delayedSince?: string };
 const bodies = (h: Harness) => h.webhook.requests.filter((r) => r.status === 200).map((r) => r.json as Body);
+/** The one record of "Langfuse said wait until": the request quota's, in langfuse-budget.json. */
+const budgetFile = (h: Harness) => join(h.stateDir, 'langfuse-budget.json');
+const storedPause = async (h: Harness) => (JSON.parse(await readFile(budgetFile(h), 'utf8')) as { pausedUntil: unknown }).pausedUntil;
 
 const BUDGET = `
 alerts:
@@ -70,7 +75,7 @@ describe('Langfuse faults', () => {
     harness.fake.inject({ kind: 'status', status: 429, retryAfter });
     const first = await harness.check(NOW);
     expect(first.alertFailures[0]!.error).toBe('Langfuse rate limit reached (HTTP 429; it may be retried in 24.0 h)');
-    expect((await harness.store.load()).langfuse.blockedUntil).toBe('2026-11-25T15:00:00.000Z');
+    expect(await storedPause(harness)).toBe(Date.parse('2026-11-25T15:00:00.000Z'));
     const queried = harness.fake.requests.length;
     const second = await harness.check(later(60));
     expect(harness.fake.requests.length).toBe(queried);
@@ -80,24 +85,23 @@ describe('Langfuse faults', () => {
     expect(harness.fake.requests.length).toBeGreaterThan(queried);
   });
 
-  test('a damaged Langfuse pause in state.json is repaired on read, and reported once', async () => {
+  test('a damaged Langfuse pause is repaired on read, and reported once', async () => {
     harness = await startHarness(BUDGET, [spend(later(-60), 60)]);
     const h = harness;
-    const damage = (blockedUntil: unknown) =>
-      h.store.update((state) => ({ ...state, langfuse: { ...state.langfuse, blockedUntil: blockedUntil as string } }));
+    const damage = (pausedUntil: unknown) => writeFile(budgetFile(h), JSON.stringify({ version: 1, log: [], pacing: {}, pausedUntil, strike: null }));
 
-    // not a date: dropped, Langfuse is queried
+    // not a time: dropped, Langfuse is queried
     await damage('Invalid Date');
     const notADate = await h.check(NOW);
     expect(notADate.alertFailures).toEqual([]);
-    expect((await h.store.load()).langfuse.blockedUntil).toBeNull();
-    expect(h.logs()).toContain('the stored Langfuse pause (Invalid Date) is not a date: dropped');
+    expect(await storedPause(h)).toBeNull();
+    expect(h.logs()).toContain('the stored pause after a Langfuse 429 (Invalid Date) is not a time: dropped');
 
     // years ahead (written by an older version): 24 h from now, then written back
-    await damage('+275760-09-13T00:00:00.000Z');
+    await damage(8.64e15);
     const farAhead = await h.check(later(15));
     expect(farAhead.alertFailures[0]!.error).toContain('before 2026-11-25T15:15:00.000Z');
-    expect((await h.store.load()).langfuse.blockedUntil).toBe('2026-11-25T15:15:00.000Z');
+    expect(await storedPause(h)).toBe(Date.parse('2026-11-25T15:15:00.000Z'));
     await h.check(later(30));
     expect(h.logs().match(/more than 24 h ahead/g)).toHaveLength(1);
     expect((await h.check(later(24 * 60 + 15))).alertFailures).toEqual([]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { LOCK_FILE, StateLockError, withStateLock } from '../../src/storage/lock.js';
-import { emptyState, pruneRemovedAlerts, StateVersionError } from '../../src/core/ledger.js';
+import { emptyState, pruneRemovedAlerts, STATE_VERSION, StateVersionError } from '../../src/core/ledger.js';
 import { StateDirError, StateStore, type StateRecovery } from '../../src/storage/state-store.js';
 
 let dir: string;
@@ -19,7 +19,7 @@ test('a missing file is an empty state; an update reads back the same, leaving n
   const written = await store.update((state) => ({ ...state, projects: { 'https://lf|pk': 'p1' } }));
   expect(await store.load()).toEqual(written);
   expect(await readdir(join(dir, 'nested', 'state'))).toEqual(['state.json']);
-  expect(JSON.parse(await readFile(store.file, 'utf8')).version).toBe(1);
+  expect(JSON.parse(await readFile(store.file, 'utf8')).version).toBe(STATE_VERSION);
 });
 
 test('a corrupt file is moved aside and reported, and the worker starts afresh', async () => {
@@ -144,4 +144,14 @@ test('read-only (a dry run): a damaged file reads as empty and stays where it is
   await writeFile(store.file, 'garbage');
   expect(await store.load()).toEqual(emptyState());
   expect(await readdir(dir)).toEqual(['state.json']);
+});
+
+test('updateExisting changes a state that exists and creates none where there is none', async () => {
+  const missing = new StateStore(join(dir, 'none'));
+  expect(await missing.updateExisting((s) => ({ ...s, projects: { k: 'p' } }))).toBeNull();
+  expect(await readdir(dir)).toEqual([]);
+  const store = new StateStore(dir);
+  await store.update((s) => s);
+  expect((await store.updateExisting((s) => ({ ...s, projects: { k: 'p' } })))?.projects).toEqual({ k: 'p' });
+  expect((await store.load()).projects).toEqual({ k: 'p' });
 });

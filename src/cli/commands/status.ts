@@ -5,7 +5,8 @@ import { cleanLine } from '../../render/text.js';
 import { claimsOfOthers, isClaimed } from '../../engine/outbox.js';
 import type { State } from '../../core/ledger.js';
 import { StateStore } from '../../storage/state-store.js';
-import { langfusePause } from '../../engine/requests.js';
+import { RequestBudget } from '../../sources/langfuse/quota.js';
+import { fileStorage } from '../../storage/file.js';
 import type { CliOptions } from '../args.js';
 import { RuntimeError, type Io } from '../compose.js';
 import { formatSeconds } from '../../util/format-seconds.js';
@@ -27,11 +28,15 @@ export async function statusCommand(options: CliOptions, io: Io, now: Date): Pro
     onRecovery: ({ movedTo, reason }) => io.stdout.write(`The state file was damaged (${reason}): moved aside to ${movedTo}.\n`),
   });
   // error texts quote peers, series names traced data: both may hold terminal escape sequences
-  io.stdout.write(terminalSafe(redactCredentials(describeState(await store.load(), store.file, now))));
+  const state = await store.load();
+  // the limits don't matter here: only the pause Langfuse asked for is shown
+  const budget = await RequestBudget.open({ storage: fileStorage(dir), limits: {} });
+  io.stdout.write(terminalSafe(redactCredentials(describeState(state, store.file, now, budget.snapshot(now).pausedUntil))));
   return 0;
 }
 
-export function describeState(state: State, file: string, now: Date): string {
+/** `pausedUntil`: the pause Langfuse asked for (kept by the request quota), shown among the problems. */
+export function describeState(state: State, file: string, now: Date, pausedUntil: Date | null = null): string {
   const lines: string[] = [`State: ${file}`];
   const last = state.lastEvaluation;
   if (!last) {
@@ -59,11 +64,9 @@ export function describeState(state: State, file: string, now: Date): string {
     lines.push(`  ${s.alert}${group === null ? '' : ` [${group}]`}: ${s.notified.join(' → ')} notified, ${kind}, last value ${formatUsd(s.lastValue)}`);
   }
   lines.push(`Pending deliveries: ${Object.keys(state.outbox).length}`, ...describePending(state, now));
-  // as the next evaluation will read it: a stored pause that can't be right is shown repaired
-  const pause = langfusePause(state, now).until;
   const unhealthy = [
     ...(state.langfuse.failures > 0 ? [`Langfuse: ${state.langfuse.failures} failed evaluation(s) since ${state.langfuse.since}: ${state.langfuse.lastError}`] : []),
-    ...(pause === null ? [] : [`Langfuse asked not to be queried before ${pause.toISOString()}`]),
+    ...(pausedUntil === null ? [] : [`Langfuse asked not to be queried before ${pausedUntil.toISOString()}`]),
     ...Object.entries(state.channels).map(([name, h]) => `channel ${name}: ${h.failures} failed evaluation(s) since ${h.since}: ${h.lastError}`),
   ];
   if (unhealthy.length > 0) lines.push('Problems:', ...unhealthy.map((line) => `  ${line}`));

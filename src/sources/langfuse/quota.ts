@@ -9,18 +9,18 @@
 //   time, so that even with such a burst no window ever holds more than the limit and the
 //   counters never have to stop the worker for hours.
 //
-// After a 429 nothing is admitted before Retry-After (or a backoff when Langfuse gives none), and
-// the pace is halved, recovering by doubling for every hour after the pause without another 429. Without a
+// After a 429 nothing is admitted, and the planner sends nothing, before Retry-After (or a backoff
+// when Langfuse gives none): this pause is the one record of "Langfuse said wait". The pace is
+// halved, recovering by doubling for every hour after the pause without another 429. Without a
 // configured limit a 429 still pauses, and the pace becomes half of what the last hour used.
 //
-// State is kept in <stateDir>/langfuse-budget.json (atomically written) so restarts don't reset it.
-// A `check` next to a running daemon spends from the same budget: every change is made to what the
-// file holds, under the state directory's lock, and admission reads the file first.
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// Its state is the storage key `langfuse-budget.json` (a file in the state directory) so restarts
+// don't reset it. A `check` next to a running daemon spends from the same budget: every change is
+// an update of what the storage holds, and admission reads it first.
 import type { RequestBudgetPlan, RequestBudgetSetting } from '../../config/schema.js';
-import { withStateLock } from '../../storage/lock.js';
-import { writeFileAtomic } from '../../storage/atomic-write.js';
+import type { Refusal } from '../../core/ledger.js';
+import { memoryStorage } from '../../storage/memory.js';
+import type { Codec, Storage } from '../../storage/storage.js';
 import { backoffCeilingMs } from '../../util/backoff.js';
 import { MAX_RETRY_AFTER_SECONDS } from '../../util/http.js';
 import { floorTo, HOUR, MINUTE } from './planner/time.js';
@@ -70,12 +70,20 @@ export function describeBudget(setting: RequestBudgetSetting | undefined): strin
   return typeof setting === 'string' ? `${setting} (${text})` : text;
 }
 
+/** Why an evaluation must wait (see the type in the ledger, which records deferrals); a one-off `check` may ignore `pace`. */
+export type { Refusal } from '../../core/ledger.js';
+
 /**
- * Why an evaluation must wait: `rate-limited` — Langfuse answered 429 and its Retry-After hasn't
- * passed; `limit` — the hour or day is used up; `pace` — within the limit, but ahead of the even
- * spread (a one-off `check` may choose to go ahead then; the daemon waits).
+ * The answer to every query while Langfuse's pause is in force: the quota holds the one record of
+ * "Langfuse said wait until", and the planner asks it before sending anything.
  */
-export type Refusal = 'rate-limited' | 'limit' | 'pace';
+export class LangfusePausedError extends Error {
+  override name = 'LangfusePausedError';
+
+  constructor(readonly until: Date) {
+    super(`Langfuse asked not to be queried before ${until.toISOString()} (rate limit); not queried`);
+  }
+}
 
 export type Admission =
   | { readonly ok: true }
@@ -129,19 +137,20 @@ function isTime(value: unknown): value is number {
 }
 
 /**
- * The budget file's content; null when it is missing or unreadable. Values that are not times
- * (a hand edit, a damaged file) are dropped here; a pause too long is shortened by `repairPause`.
+ * The budget's content; null when it is unreadable: a fresh start (the worker can't know what was
+ * spent, and Langfuse's 429 remains the backstop). Values that are not times (a hand edit, a
+ * damaged file) are dropped here; a pause too long is shortened by `repairedPause`.
  */
-async function readBudget(file: string): Promise<BudgetJson | null> {
+function parseBudget(text: string): BudgetJson | null {
   try {
-    const data = JSON.parse(await readFile(file, 'utf8')) as BudgetJson;
+    const data = JSON.parse(text) as BudgetJson;
     if (data?.version !== BUDGET_VERSION || !Array.isArray(data.log)) return null;
     const strike = data.strike;
     return {
       version: BUDGET_VERSION,
       log: data.log.filter((entry) => Array.isArray(entry) && isTime(entry[0]) && Number.isFinite(entry[1])),
       pacing: Object.fromEntries(Object.entries(data.pacing ?? {}).filter(([, tat]) => isTime(tat))),
-      // kept as read when it is not a time, so that repairPause reports it
+      // kept as read when it is not a time, so that repairedPause reports it
       pausedUntil: data.pausedUntil ?? null,
       strike: strike && isTime(strike.resumed) && Number.isFinite(strike.pace) && Number.isFinite(strike.count) ? strike : null,
     };
@@ -149,6 +158,8 @@ async function readBudget(file: string): Promise<BudgetJson | null> {
     return null;
   }
 }
+
+const budgetCodec: Codec<BudgetJson | null> = { parse: parseBudget, serialize: (budget) => JSON.stringify(budget) + '\n' };
 
 /**
  * A stored pause that can't be right — not a time, or further ahead than any Retry-After may ask
@@ -168,13 +179,19 @@ function repairedPause(pausedUntil: unknown, at: number): { pausedUntil: number 
   };
 }
 
+/** The state with its pause repaired (see repairedPause), and what was wrong; problem null when nothing was. */
+function withRepairedPause(state: BudgetJson, at: number): { state: BudgetJson; problem: string | null } {
+  const repaired = repairedPause(state.pausedUntil, at);
+  return repaired === null ? { state, problem: null } : { state: { ...state, pausedUntil: repaired.pausedUntil }, problem: repaired.problem };
+}
+
 export class RequestBudget {
   private state: BudgetJson;
 
   private constructor(
     readonly limits: BudgetLimits,
-    /** where the spending of this and other processes is kept; null: in memory only */
-    private readonly stateDir: string | null,
+    /** where the spending of this and other processes is kept */
+    private readonly storage: Storage,
     state: BudgetJson | null,
     /** told once about a stored pause that had to be repaired */
     private readonly onRepair: (message: string) => void = () => {},
@@ -183,19 +200,17 @@ export class RequestBudget {
   }
 
   /**
-   * Reads the budget's state from the state directory (a missing or unreadable file is a fresh
-   * start: the worker can't know what was spent, and Langfuse's 429 remains the backstop). Every
+   * Reads the budget's state from the storage (missing or unreadable: a fresh start). Every
    * command writes what it spends there, `check --dry-run` too.
    */
-  static async open(options: { stateDir: string; limits: BudgetLimits; onRepair?: (message: string) => void }): Promise<RequestBudget> {
-    // missing or damaged: start counting afresh
-    const state = await readBudget(join(options.stateDir, BUDGET_FILE));
-    return new RequestBudget(options.limits, options.stateDir, state, options.onRepair);
+  static async open(options: { storage: Storage; limits: BudgetLimits; onRepair?: (message: string) => void }): Promise<RequestBudget> {
+    const state = (await options.storage.read(BUDGET_FILE, budgetCodec)) ?? null;
+    return new RequestBudget(options.limits, options.storage, state, options.onRepair);
   }
 
   /** A budget that lives in memory only (tests, demo). */
   static inMemory(limits: BudgetLimits): RequestBudget {
-    return new RequestBudget(limits, null, null);
+    return new RequestBudget(limits, memoryStorage(), null);
   }
 
   /**
@@ -203,37 +218,36 @@ export class RequestBudget {
    * A stored pause that can't be right is repaired, and written back so it is reported once.
    */
   async refresh(now: Date): Promise<void> {
-    if (this.stateDir === null) return;
-    this.state = (await readBudget(join(this.stateDir, BUDGET_FILE))) ?? this.state;
-    if (repairedPause(this.state.pausedUntil, now.getTime()) !== null) await this.update(now, () => {});
-    else this.repairPause(now.getTime());
+    this.state = (await this.storage.read(BUDGET_FILE, budgetCodec)) ?? this.state;
+    if (repairedPause(this.state.pausedUntil, now.getTime()) !== null) await this.update(now, (state) => state);
+  }
+
+  /** The pause Langfuse asked for still in force at `now`, as stored now (other processes' 429s included); null when there is none. */
+  async pausedUntil(now: Date): Promise<Date | null> {
+    await this.refresh(now);
+    return this.snapshot(now).pausedUntil;
   }
 
   /** Repairs the pause in memory (see repairedPause) and reports what was wrong. */
   private repairPause(at: number): void {
-    const repaired = repairedPause(this.state.pausedUntil, at);
-    if (repaired === null) return;
-    this.state = { ...this.state, pausedUntil: repaired.pausedUntil };
-    this.onRepair(repaired.problem);
+    const repaired = withRepairedPause(this.state, at);
+    this.state = repaired.state;
+    if (repaired.problem !== null) this.onRepair(repaired.problem);
   }
 
-  /** Applies `change` at `now` to the state in the file, under the state directory's lock, and writes it. */
-  private async update(now: Date, change: () => void): Promise<void> {
-    const dir = this.stateDir;
-    if (dir === null) {
-      this.repairPause(now.getTime());
-      change();
-      return;
-    }
-    const file = join(dir, BUDGET_FILE);
-    // A dry run may be the first command to use the state directory: the budget is its only write.
-    await mkdir(dir, { recursive: true });
-    await withStateLock(dir, async () => {
-      this.state = (await readBudget(file)) ?? this.state;
-      this.repairPause(now.getTime());
-      change();
-      await writeFileAtomic(file, JSON.stringify(this.state) + '\n');
-    });
+  /**
+   * Applies `change` at `now` to the state in the storage (what other processes spent included,
+   * a stored pause repaired first), and keeps the result.
+   */
+  private async update(now: Date, change: (state: BudgetJson) => BudgetJson): Promise<void> {
+    let problem: string | null = null;
+    // never null: the change always returns a state
+    this.state = (await this.storage.update(BUDGET_FILE, budgetCodec, (stored) => {
+      const repaired = withRepairedPause(stored ?? this.state, now.getTime());
+      problem = repaired.problem;
+      return change(repaired.state);
+    })) ?? this.state;
+    if (problem !== null) this.onRepair(problem);
   }
 
   /**
@@ -302,38 +316,39 @@ export class RequestBudget {
   /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */
   async record(n: number, now: Date): Promise<void> {
     if (n <= 0) return;
-    await this.update(now, () => {
+    await this.update(now, (state) => {
       const at = now.getTime();
       const minute = floorTo(at, MINUTE);
-      const log = this.state.log.filter(([start]) => start + MINUTE > at - DAY);
+      const log = state.log.filter(([start]) => start + MINUTE > at - DAY).map(([start, count]): [number, number] => [start, count]);
       const last = log[log.length - 1];
       if (last && last[0] === minute) last[1] += n;
       else log.push([minute, n]);
       const pacing: Record<string, number> = {};
-      for (const [window, limit] of this.windows(at)) {
+      for (const [window, limit] of windowsOf(this.limits, state, at)) {
         const key = String(window);
-        pacing[key] = Math.max(at, this.state.pacing[key] ?? at) + (n * window * (1 + BURST_FRACTION)) / limit;
+        pacing[key] = Math.max(at, state.pacing[key] ?? at) + (n * window * (1 + BURST_FRACTION)) / limit;
       }
-      this.state = { ...this.state, log, pacing };
+      return { ...state, log, pacing };
     });
   }
 
   /** Langfuse answered 429: pause until Retry-After (or a growing backoff) and halve the pace. */
   async rateLimited(retryAfterSeconds: number | undefined, now: Date): Promise<void> {
-    await this.update(now, () => {
+    await this.update(now, (state) => {
       const at = now.getTime();
-      const previous = this.state.strike;
+      const previous = state.strike;
+      const pace = paceOf(state, at);
       // Strikes in a row back off further; once the pace has recovered, the count starts over.
-      const count = previous && this.pace(at) < 1 ? previous.count + 1 : 1;
+      const count = previous && pace < 1 ? previous.count + 1 : 1;
       const pause = retryAfterSeconds !== undefined ? Math.min(MAX_PAUSE_MS, retryAfterSeconds * 1000) : backoffCeilingMs(count, { baseMs: BASE_PAUSE_MS, maxMs: HOUR });
-      const pausedUntil = Math.max(this.state.pausedUntil ?? 0, at + pause);
+      const pausedUntil = Math.max(state.pausedUntil ?? 0, at + pause);
       const strike: Strike = {
         resumed: pausedUntil,
-        pace: Math.max(MIN_PACE, this.pace(at) / 2),
-        impliedPerHour: this.limits.perHour === undefined && this.limits.perDay === undefined ? Math.max(1, this.used(at, HOUR)) : null,
+        pace: Math.max(MIN_PACE, pace / 2),
+        impliedPerHour: this.limits.perHour === undefined && this.limits.perDay === undefined ? Math.max(1, usedIn(state, at, HOUR)) : null,
         count,
       };
-      this.state = { ...this.state, pausedUntil, strike };
+      return { ...state, pausedUntil, strike };
     });
   }
 
@@ -354,42 +369,54 @@ export class RequestBudget {
     };
   }
 
-  /** The pace at `at`: halved by a strike, doubling back for every hour after its pause. */
   private pace(at: number): number {
-    const strike = this.state.strike;
-    if (!strike) return 1;
-    return Math.min(1, strike.pace * 2 ** Math.max(0, Math.floor((at - strike.resumed) / HOUR)));
+    return paceOf(this.state, at);
   }
 
-  /** [window ms, effective limit] for every limit in force at `at`. */
   private windows(at: number): Array<[number, number]> {
-    const pace = this.pace(at);
-    const windows: Array<[number, number]> = [];
-    const perHour = this.limits.perHour ?? (pace < 1 ? this.state.strike?.impliedPerHour ?? undefined : undefined);
-    if (perHour !== undefined) windows.push([HOUR, Math.max(1, perHour * pace)]);
-    if (this.limits.perDay !== undefined) windows.push([DAY, Math.max(1, this.limits.perDay * pace)]);
-    return windows;
+    return windowsOf(this.limits, this.state, at);
   }
 
-  /** Requests that may still count in the window ending at `at` (a request logged at minute m was sent before m + 1 min). */
   private used(at: number, window: number): number {
-    let used = 0;
-    for (const [minute, n] of this.state.log) if (this.inWindow(minute, at, window)) used += n;
-    return used;
-  }
-
-  private inWindow(minute: number, at: number, window: number): boolean {
-    return minute + MINUTE > at - window && minute <= at;
+    return usedIn(this.state, at, window);
   }
 
   /** When `excess` of the requests in the window ending at `at` will have left it. */
   private agedOut(at: number, window: number, excess: number): number {
     let left = excess;
     for (const [minute, n] of this.state.log) {
-      if (!this.inWindow(minute, at, window)) continue;
+      if (!inWindow(minute, at, window)) continue;
       left -= n;
       if (left <= 0) return minute + window + MINUTE;
     }
     return at + window;
   }
+}
+
+/** The pace at `at`: halved by a strike, doubling back for every hour after its pause. */
+function paceOf(state: BudgetJson, at: number): number {
+  const strike = state.strike;
+  if (!strike) return 1;
+  return Math.min(1, strike.pace * 2 ** Math.max(0, Math.floor((at - strike.resumed) / HOUR)));
+}
+
+/** [window ms, effective limit] for every limit in force at `at`. */
+function windowsOf(limits: BudgetLimits, state: BudgetJson, at: number): Array<[number, number]> {
+  const pace = paceOf(state, at);
+  const windows: Array<[number, number]> = [];
+  const perHour = limits.perHour ?? (pace < 1 ? state.strike?.impliedPerHour ?? undefined : undefined);
+  if (perHour !== undefined) windows.push([HOUR, Math.max(1, perHour * pace)]);
+  if (limits.perDay !== undefined) windows.push([DAY, Math.max(1, limits.perDay * pace)]);
+  return windows;
+}
+
+/** Requests that may still count in the window ending at `at` (a request logged at minute m was sent before m + 1 min). */
+function usedIn(state: BudgetJson, at: number, window: number): number {
+  let used = 0;
+  for (const [minute, n] of state.log) if (inWindow(minute, at, window)) used += n;
+  return used;
+}
+
+function inWindow(minute: number, at: number, window: number): boolean {
+  return minute + MINUTE > at - window && minute <= at;
 }

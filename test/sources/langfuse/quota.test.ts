@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { LangfuseError } from '../../../src/sources/langfuse/client.js';
 import { alertQueries, budgetLimits, describeBudget, RequestBudget } from '../../../src/sources/langfuse/planner/index.js';
 import { BUDGET_FILE } from '../../../src/sources/langfuse/quota.js';
+import { fileStorage } from '../../../src/storage/file.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from './planner/reference.js';
 import { plannerFixture, type PlannerFixture } from './planner/support.js';
 import { spend } from '../../support/observations.js';
@@ -57,9 +58,9 @@ describe('plans and limits', () => {
   test('the hourly limit holds over any hour, also for requests counted before the limit was set', async () => {
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
     const t0 = Date.parse('2026-06-10T00:00:00Z');
-    const unlimited = await RequestBudget.open({ stateDir: dir, limits: {} });
+    const unlimited = await RequestBudget.open({ storage: fileStorage(dir), limits: {} });
     for (let i = 0; i < 12; i++) await unlimited.record(1, new Date(t0 + i * 60_000));
-    const limited = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    const limited = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
     const refused = limited.admit(1, new Date(t0 + 30 * 60_000));
     expect(refused).toMatchObject({ ok: false, kind: 'limit' });
     if (refused.ok) return;
@@ -83,10 +84,10 @@ describe('plans and limits', () => {
     await RequestBudget.inMemory({ perHour: 10 }).record(9, t0);
     expect(existsSync(join(dir, BUDGET_FILE))).toBe(false);
 
-    const budget = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    const budget = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
     await budget.record(9, t0);
     await budget.rateLimited(120, t0);
-    const reopened = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    const reopened = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
     expect(reopened.snapshot(new Date(t0.getTime() + 60_000))).toMatchObject({ usedLastHour: 9, pausedUntil: new Date(t0.getTime() + 120_000), pace: 0.5 });
   });
 });
@@ -95,9 +96,9 @@ describe('shared by the processes of one state directory (a daemon and a check)'
   test("each sees what the other spent and the other's 429 once it refreshes", async () => {
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
     const t0 = new Date('2026-06-10T00:00:00Z');
-    const daemon = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
-    const check = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
-    const dryRun = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 } });
+    const daemon = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
+    const check = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
+    const dryRun = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
     await daemon.record(5, t0);
     await check.record(5, t0);
     const later = new Date(t0.getTime() + 60_000);
@@ -116,9 +117,9 @@ describe('shared by the processes of one state directory (a daemon and a check)'
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
     const stateDir = dir;
     const t0 = Date.parse('2026-06-10T00:00:00Z');
-    const [a, b] = await Promise.all([0, 1].map(() => RequestBudget.open({ stateDir, limits: { perDay: 1_000 } })));
+    const [a, b] = await Promise.all([0, 1].map(() => RequestBudget.open({ storage: fileStorage(stateDir), limits: { perDay: 1_000 } })));
     await Promise.all(Array.from({ length: 20 }, (_, i) => [a!.record(1, new Date(t0 + i * 60_000)), b!.record(2, new Date(t0 + i * 60_000))]).flat());
-    const reopened = await RequestBudget.open({ stateDir, limits: { perDay: 1_000 } });
+    const reopened = await RequestBudget.open({ storage: fileStorage(stateDir), limits: { perDay: 1_000 } });
     expect(reopened.snapshot(new Date(t0 + HOUR)).usedLastDay).toBe(60);
   });
 });
@@ -220,13 +221,13 @@ alerts:
 
   test.each(['99999999999999', '3600000'])('Retry-After: %s over a real socket pauses for 24 hours, and admission says until when', async (retryAfter) => {
     fixture = await plannerFixture(DAILY, [spend('2026-06-10T01:00:00Z', 1)]);
-    const budget = await RequestBudget.open({ stateDir: fixture.stateDir, limits: budgetLimits('core') });
+    const budget = await RequestBudget.open({ storage: fileStorage(fixture.stateDir), limits: budgetLimits('core') });
     fixture.fake.inject({ kind: 'status', status: 429, retryAfter, times: 10 });
     await fixture.planned({ budget }).spendAll(alertQueries(fixture.config.alerts, NOW, 'UTC'));
     const dayLater = new Date(NOW.getTime() + 24 * HOUR);
     expect(budget.snapshot(NOW).pausedUntil).toEqual(dayLater);
     // another process reading the file sees the same pause
-    const other = await RequestBudget.open({ stateDir: fixture.stateDir, limits: budgetLimits('core') });
+    const other = await RequestBudget.open({ storage: fileStorage(fixture.stateDir), limits: budgetLimits('core') });
     await other.refresh(new Date(NOW.getTime() + HOUR));
     const refused = other.admit(1, new Date(NOW.getTime() + HOUR));
     expect(refused).toMatchObject({ ok: false, kind: 'rate-limited', retryAt: dayLater });
@@ -243,7 +244,7 @@ alerts:
     const file = join(dir, BUDGET_FILE);
     await writeFile(file, JSON.stringify({ version: 1, log: [], pacing: { [String(HOUR)]: 'x' }, pausedUntil, strike: null }));
     const reported: string[] = [];
-    const budget = await RequestBudget.open({ stateDir: dir, limits: { perHour: 10 }, onRepair: (message) => reported.push(message) });
+    const budget = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 }, onRepair: (message) => reported.push(message) });
     await budget.refresh(NOW);
     const admission = budget.admit(1, NOW);
     if (repaired === null) expect(admission).toEqual({ ok: true });

@@ -1,10 +1,11 @@
 // The history cache: closed hours of spend, per filter set and dimension, kept in the state
-// directory so that an evaluation fetches only what is still open. A closed hour (older than
-// `langfuse.lagMargin`) never changes, so it is fetched once. The file is a cache: anything
-// unreadable, of another version or of another Langfuse project is dropped and rebuilt.
-import { readFile } from 'node:fs/promises';
+// directory (the storage key langfuse-cache.json) so that an evaluation fetches only what is still
+// open. A closed hour (older than `langfuse.lagMargin`) never changes, so it is fetched once. It is
+// a cache: anything unreadable, of another version or of another Langfuse project is dropped and
+// rebuilt, and it is written whole (last writer wins) rather than merged.
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../storage/atomic-write.js';
+import { memoryStorage } from '../../../storage/memory.js';
+import { StateDirError, StoredValueError, type Codec, type Storage } from '../../../storage/storage.js';
 import type { GroupKey, Groups } from './groups.js';
 
 export const CACHE_FILE = 'langfuse-cache.json';
@@ -43,58 +44,83 @@ interface CacheJson {
 
 export type CacheLoadProblem = { readonly kind: 'unreadable' | 'version' | 'source'; readonly message: string };
 
+type Entries = Map<string, Map<number, HourRecord>>;
+
+/** Why a stored cache can't be used: the storage reports it as a StoredValueError with this cause. */
+class CacheRefused extends Error {
+  constructor(readonly kind: CacheLoadProblem['kind'], message: string) {
+    super(message);
+  }
+}
+
+/** The cache of one Langfuse project (`source`): the file of another is refused like a damaged one. */
+function cacheCodec(source: string, file: string): Codec<Entries> {
+  return {
+    parse(text) {
+      let data: CacheJson;
+      try {
+        data = JSON.parse(text) as CacheJson;
+      } catch {
+        throw new CacheRefused('unreadable', `${file} is not valid JSON`);
+      }
+      if (data?.version !== CACHE_VERSION) throw new CacheRefused('version', `${file} has version ${String(data?.version)}, not ${CACHE_VERSION}`);
+      if (data.source !== source) throw new CacheRefused('source', `${file} holds another Langfuse project's spend`);
+      const entries: Entries = new Map();
+      try {
+        for (const [key, hours] of Object.entries(data.entries)) {
+          const records = new Map<number, HourRecord>();
+          for (const [hour, json] of Object.entries(hours)) records.set(Number(hour), fromJson(json));
+          entries.set(key, records);
+        }
+      } catch {
+        throw new CacheRefused('unreadable', `${file} is damaged`);
+      }
+      return entries;
+    },
+    serialize(entries) {
+      const json: CacheJson['entries'] = {};
+      for (const [key, records] of entries) {
+        const hours: Record<string, HourJson> = {};
+        for (const [hour, record] of [...records].sort(([a], [b]) => a - b)) hours[String(hour)] = toJson(record);
+        json[key] = hours;
+      }
+      const data: CacheJson = { version: CACHE_VERSION, source, entries: json };
+      return JSON.stringify(data) + '\n';
+    },
+  };
+}
+
 export class HistoryCache {
   private dirty = false;
   private written = 0;
 
   private constructor(
+    private readonly storage: Storage,
+    private readonly codec: Codec<Entries>,
+    /** where it is kept, for messages */
     readonly file: string,
-    private readonly source: string,
-    private readonly entries: Map<string, Map<number, HourRecord>>,
+    private readonly entries: Entries,
   ) {}
-
-  private static empty(stateDir: string, source: string): HistoryCache {
-    return new HistoryCache(join(stateDir, CACHE_FILE), source, new Map());
-  }
 
   /** A cache that is never saved: simulated evaluations fill it (see coldStartCost). */
   static inMemory(): HistoryCache {
-    return new HistoryCache('', '', new Map());
+    return new HistoryCache(memoryStorage(), cacheCodec('', CACHE_FILE), CACHE_FILE, new Map());
   }
 
-  /** Reads the cache; a missing file is an empty cache, and so is one that can't be used (see `problem`). */
-  static async load(stateDir: string, source: string): Promise<{ cache: HistoryCache; problem: CacheLoadProblem | null }> {
-    const fresh = HistoryCache.empty(stateDir, source);
-    let text: string;
+  /** Reads the cache; a missing one is an empty cache, and so is one that can't be used (see `problem`). */
+  static async load(storage: Storage, source: string): Promise<{ cache: HistoryCache; problem: CacheLoadProblem | null }> {
+    const file = join(storage.location, CACHE_FILE);
+    const codec = cacheCodec(source, file);
+    const cache = (entries: Entries) => new HistoryCache(storage, codec, file, entries);
     try {
-      text = await readFile(fresh.file, 'utf8');
+      return { cache: cache((await storage.read(CACHE_FILE, codec)) ?? new Map()), problem: null };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { cache: fresh, problem: null };
-      return { cache: fresh, problem: { kind: 'unreadable', message: `cannot read ${fresh.file}: ${(error as Error).message}` } };
-    }
-    let data: CacheJson;
-    try {
-      data = JSON.parse(text) as CacheJson;
-    } catch {
-      return { cache: fresh, problem: { kind: 'unreadable', message: `${fresh.file} is not valid JSON` } };
-    }
-    if (data?.version !== CACHE_VERSION) {
-      return { cache: fresh, problem: { kind: 'version', message: `${fresh.file} has version ${String(data?.version)}, not ${CACHE_VERSION}` } };
-    }
-    if (data.source !== source) {
-      return { cache: fresh, problem: { kind: 'source', message: `${fresh.file} holds another Langfuse project's spend` } };
-    }
-    const entries = new Map<string, Map<number, HourRecord>>();
-    try {
-      for (const [key, hours] of Object.entries(data.entries)) {
-        const records = new Map<number, HourRecord>();
-        for (const [hour, json] of Object.entries(hours)) records.set(Number(hour), fromJson(json));
-        entries.set(key, records);
+      if (error instanceof StoredValueError && error.cause instanceof CacheRefused) {
+        return { cache: cache(new Map()), problem: { kind: error.cause.kind, message: error.cause.message } };
       }
-    } catch {
-      return { cache: fresh, problem: { kind: 'unreadable', message: `${fresh.file} is damaged` } };
+      if (error instanceof StateDirError) return { cache: cache(new Map()), problem: { kind: 'unreadable', message: error.message } };
+      throw error;
     }
-    return { cache: new HistoryCache(fresh.file, source, entries), problem: null };
   }
 
   get(entry: string, hour: number): HourRecord | undefined {
@@ -142,17 +168,10 @@ export class HistoryCache {
     }
   }
 
-  /** Writes the file atomically when anything changed since it was read or last written. */
+  /** Writes it (atomically, under the storage's lock) when anything changed since it was read or last written. */
   async save(): Promise<void> {
     if (!this.dirty) return;
-    const entries: CacheJson['entries'] = {};
-    for (const [key, records] of this.entries) {
-      const hours: Record<string, HourJson> = {};
-      for (const [hour, record] of [...records].sort(([a], [b]) => a - b)) hours[String(hour)] = toJson(record);
-      entries[key] = hours;
-    }
-    const data: CacheJson = { version: CACHE_VERSION, source: this.source, entries };
-    await writeFileAtomic(this.file, JSON.stringify(data) + '\n');
+    await this.storage.write(CACHE_FILE, this.codec, this.entries);
     this.dirty = false;
   }
 }

@@ -6,6 +6,7 @@ import { langfuseIdentity, type LangfuseClient } from '../client.js';
 import type { Logger } from '../../../log/logger.js';
 import { BUDGET_FILE, budgetLimits, RequestBudget } from '../quota.js';
 import { HistoryCache } from './cache.js';
+import { fileStorage } from '../../../storage/file.js';
 import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
 
 export { alertQueries, coldStartCost, PlannedSpendSource, type ColdStartCost, type EvaluationUsage } from './planned-source.js';
@@ -20,7 +21,7 @@ export interface SpendSourceOptions {
   readonly log: Logger;
   /** `check --dry-run`: the cache is read but never written (the budget still counts its requests) */
   readonly readOnly: boolean;
-  /** told every request sent and every 429 met (see openRequestBudget) */
+  /** told every request sent and every 429 met, and asked whether Langfuse said to wait (see openRequestBudget) */
   readonly budget?: RequestBudget;
 }
 
@@ -34,12 +35,16 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
     readOnly,
     lagMarginMs: parseDuration(config.langfuse.lagMargin),
     loadCache: async () => {
-      const { cache, problem } = await HistoryCache.load(stateDir, source);
+      const { cache, problem } = await HistoryCache.load(fileStorage(stateDir), source);
       if (problem?.kind === 'source') log.info({ file: cache.file }, 'the Langfuse project changed: its history cache starts afresh');
       else if (problem) log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
       return cache;
     },
-    ...(budget && { onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log), allowance: (now: Date) => budget.burst(now) }),
+    ...(budget && {
+      onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log),
+      allowance: (now: Date) => budget.burst(now),
+      pausedUntil: (now: Date) => budget.pausedUntil(now),
+    }),
   });
 }
 
@@ -49,7 +54,7 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
  */
 export function openRequestBudget(options: { stateDir: string; config: Config; log: Logger }): Promise<RequestBudget> {
   return RequestBudget.open({
-    stateDir: options.stateDir,
+    storage: fileStorage(options.stateDir),
     limits: budgetLimits(options.config.langfuse.requestBudget),
     onRepair: (message) => options.log.warn({ file: BUDGET_FILE }, message),
   });

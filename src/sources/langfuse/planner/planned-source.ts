@@ -24,6 +24,7 @@ import { costQuery, dimensionFor, readingFromRows } from '../spend-source.js';
 import type { Logger } from '../../../log/logger.js';
 import { alertQuery, WaitingForHistory, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../../../core/query.js';
 import { mapLimit } from '../../../util/concurrency.js';
+import { LangfusePausedError } from '../quota.js';
 import { HistoryCache } from './cache.js';
 import { scheduleCuts } from './cuts.js';
 import { AllowanceSpent, fetchSpend, RequestGate, ROW_LIMIT, type Bucket, type SpendRequest } from './fetch.js';
@@ -50,6 +51,8 @@ export interface PlannerOptions {
   readonly log: Logger;
   /** told about every request sent and every rate limit met */
   readonly onUsage?: (usage: EvaluationUsage) => Promise<void>;
+  /** until when Langfuse asked not to be queried (a 429), as of `now`: nothing is sent before then */
+  readonly pausedUntil?: (now: Date) => Promise<Date | null>;
   /** the most requests an evaluation at `now` may send; unlimited without it */
   readonly allowance?: (now: Date) => number;
   readonly concurrency?: number;
@@ -121,6 +124,11 @@ export class PlannedSpendSource implements SpendSource {
     if (queries.length === 0) return [];
     const cache = await this.history();
     const run = new Run(this.options, cache, queries, this.options.client.apiVersion, this.configNeeds(queries));
+    const pausedUntil = await this.options.pausedUntil?.(new Date(run.now));
+    if (pausedUntil) {
+      const paused = new LangfusePausedError(pausedUntil);
+      return queries.map((): SpendResult => ({ status: 'rejected', reason: paused }));
+    }
     const allowance = this.allowance(run.now);
     const gate = new RequestGate(this.options.client, signal, allowance);
     let results = await run.execute(gate, this.options.concurrency ?? 4);

@@ -13,6 +13,7 @@ import { formatSummary, summarizeConfig } from '../../../../src/config/summary.j
 import { startFakeLangfuse, type FakeLangfuse } from '../../../../src/fake-langfuse/server.js';
 import { alertQueries, budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';
 import { WaitingForHistory, type SpendResult } from '../../../../src/core/query.js';
+import { fileStorage } from '../../../../src/storage/file.js';
 import { COLD_START_ALERTS, coldStartSpend } from './reference.js';
 import { expectSameResults, KEYS, plannerFixture, type PlannerFixture } from './support.js';
 
@@ -197,13 +198,13 @@ describe('check under hobby, cold', () => {
     expect(existsSync(join(dir!, 'state', 'state.json'))).toBe(false);
     expect(existsSync(join(dir!, 'state', CACHE_FILE))).toBe(false);
     // its requests are counted like a check's: the budget file is its only write
-    const budget = await RequestBudget.open({ stateDir: join(dir!, 'state'), limits: budgetLimits('hobby') });
+    const budget = await RequestBudget.open({ storage: fileStorage(join(dir!, 'state')), limits: budgetLimits('hobby') });
     expect(budget.snapshot(new Date('2026-06-10T12:16:00Z')).usedLastDay).toBe(dry.requests);
   }, 60_000);
 
   test('a dry run is refused like a check while Langfuse asked to wait', async () => {
     const check = await setUp();
-    const budget = await RequestBudget.open({ stateDir: join(dir!, 'state'), limits: budgetLimits('hobby') });
+    const budget = await RequestBudget.open({ storage: fileStorage(join(dir!, 'state')), limits: budgetLimits('hobby') });
     await budget.rateLimited(600, new Date('2026-06-10T12:10:00Z'));
     await expect(check(['--dry-run'], '2026-06-10T12:15:00Z')).rejects.toThrow(/^not evaluated: Langfuse asked to wait \(HTTP 429\) until 2026-06-10T12:20:00.000Z$/);
     expect(fake!.requests.filter((r) => r.path.includes('metrics'))).toHaveLength(0);
