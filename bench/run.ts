@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
-import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../tools/fake-langfuse/server.js';
 import { LangfuseClient } from '../src/sources/langfuse/client.js';
 import { LangfuseSpendSource } from '../src/sources/langfuse/spend-source.js';
 import { createLogger } from '../src/log/logger.js';
