@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../tools/fake-langfuse/server.js';
 import { LangfuseClient } from '../src/sources/langfuse/client.js';
-import { LangfuseSpendSource } from '../src/sources/langfuse/spend-source.js';
+import { LangfuseSpendSource } from '../test/support/langfuse-spend-source.js';
 import { createLogger } from '../src/log/logger.js';
 import { alertQueries, budgetLimits, createSpendSource, RequestBudget } from '../src/sources/langfuse/planner/index.js';
 import { WaitingForHistory } from '../src/core/query.js';
