@@ -6,6 +6,7 @@
 // with the full test fake (tools/fake-langfuse) in test/contract/langfuse-recorded.test.ts.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isRecord } from '../util/record.js';
 
 /**
  * One observation with the fields of its trace copied onto it, as Langfuse v4 stores it. Every
@@ -76,16 +77,10 @@ interface Data {
   readonly traces: readonly Trace[];
 }
 
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {
-    super(JSON.stringify(body));
-  }
-}
+/** a query this server won't answer: a 400, as Langfuse answers an invalid one */
+class Refusal extends Error {}
 
-const refuse = (message: string): Refusal => new Refusal(400, { message, error: 'InvalidRequestError' });
+const refuse = (message: string): Refusal => new Refusal(message);
 const unsupported = (what: string): Refusal => refuse(`the demo server does not support ${what}`);
 
 const nullIfEmpty = (value: string | null | undefined): string | null => (value ? value : null);
@@ -184,7 +179,6 @@ interface Query {
   readonly rowLimit: number | undefined;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const arrayOf = (value: unknown, what: string): unknown[] => {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw refuse(`${what} must be an array`);
@@ -444,7 +438,7 @@ export async function startDemoLangfuse(options: DemoLangfuseOptions): Promise<D
     try {
       return { status: 200, body: { data: answer(version, parseQuery(version, url.searchParams.get('query')), data) } };
     } catch (error) {
-      if (error instanceof Refusal) return { status: error.status, body: error.body };
+      if (error instanceof Refusal) return { status: 400, body: { message: error.message, error: 'InvalidRequestError' } };
       throw error;
     }
   };
