@@ -40,6 +40,19 @@ describe('the bundled command line', () => {
     expect(entry).not.toContain('node_modules/zod/v4/classic');
   });
 
+  it('ships nothing from tools/ or test/: the demo runs on its own server, not the test fake', async () => {
+    const maps = (await readdir(outdir, { recursive: true })).filter((file) => file.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(0);
+    const sources = new Set<string>();
+    for (const file of maps) {
+      const map = JSON.parse(await readFile(join(outdir, file), 'utf8')) as { sources: string[] };
+      for (const source of map.sources) sources.add(source);
+    }
+    const ours = [...sources].filter((source) => !source.includes('node_modules/'));
+    expect(ours.some((source) => source.includes('src/demo/server.ts'))).toBe(true);
+    expect(ours.filter((source) => /(^|\/)(tools|test)\//.test(source))).toEqual([]);
+  });
+
   it('prints its version from package.json', async () => {
     const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string };
     const { stdout } = await cli(['--version']);

@@ -7,6 +7,7 @@ import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
 import { DURATION_PATTERN, isCalendarWindow, MAX_BASELINE, MAX_LOOKBACK_DAYS, MAX_ROLLING_DAYS } from './schema.js';
+import { isValidTimeZone } from '../core/time/zone.js';
 import { asRecord } from '../util/record.js';
 import { closest } from './suggest.js';
 
@@ -80,15 +81,10 @@ export const duplicateAlertNames: CrossCheck = (document) => {
 
 export const invalidTimeZone: CrossCheck = (document) => {
   const timezone = asRecord(document)?.['timezone'];
-  if (typeof timezone !== 'string') return [];
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-    return [];
-  } catch {
-    const suggestion = closest(timezone, Intl.supportedValuesOf('timeZone'));
-    const hint = suggestion ? `did you mean "${suggestion}"?` : 'use an IANA name such as Europe/Berlin or UTC';
-    return [{ level: 'error', path: ['timezone'], message: `unknown time zone "${timezone}" (${hint})` }];
-  }
+  if (typeof timezone !== 'string' || isValidTimeZone(timezone)) return [];
+  const suggestion = closest(timezone, Intl.supportedValuesOf('timeZone'));
+  const hint = suggestion ? `did you mean "${suggestion}"?` : 'use an IANA name such as Europe/Berlin or UTC';
+  return [{ level: 'error', path: ['timezone'], message: `unknown time zone "${timezone}" (${hint})` }];
 };
 
 export const invalidSchedules: CrossCheck = (document) => {

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliver } from '../../src/channels/deliver.js';
-import { createWebhookChannel, signBody, verifySignature } from '../../src/channels/webhook.js';
+import { createWebhookChannel, signBody } from '../../src/channels/webhook.js';
+import { verifySignature } from '../support/webhook-signature.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
 import { context, firing, notification, recordingSleep, resolved, systemNotice } from './fixtures.js';
 

@@ -8,7 +8,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
 import { freePort, REPO, spend } from '../support/cli-process.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
 

@@ -9,7 +9,7 @@ import { buildGeneration } from '../../src/cli/commands/run.js';
 import { loadConfig } from '../../src/config/load.js';
 import { describeState } from '../../src/cli/commands/status.js';
 import { Daemon, type Generation } from '../../src/daemon/daemon.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
 import { StateStore } from '../../src/storage/state-store.js';
 import type { StartTimer } from '../../src/util/deadline.js';

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { STATE_VERSION } from '../../src/core/ledger.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
 import type { HttpReceiver } from '../support/http-receiver.js';
 import { CHANNELS_YAML, SECRETS, startPeers, type Peers } from '../support/harness.js';
 import { spend } from '../support/observations.js';

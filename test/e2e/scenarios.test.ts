@@ -1,7 +1,7 @@
 // The issue's scenarios, end to end over real sockets: fake Langfuse → evaluation → state →
 // Slack / email / webhook receivers. `now` is the only thing the tests choose.
 import { afterEach, describe, expect, test } from 'vitest';
-import { verifySignature } from '../../src/channels/webhook.js';
+import { verifySignature } from '../support/webhook-signature.js';
 import { SECRETS, startHarness, type Harness } from '../support/harness.js';
 import { spend, spendSpread } from '../support/observations.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, onTestFinished, test } from 'vitest';
-import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
 import { installProxyFromEnv, ProxyConfigError, proxySettings } from '../../src/net/proxy.js';
 import { BodyTooLargeError, nodeTransport, send, useTransport } from '../../src/net/transport.js';
 import { spend, startCli } from '../support/cli-process.js';

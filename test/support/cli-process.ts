@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { FakeObservation } from '../../src/fake-langfuse/server.js';
+import type { FakeObservation } from '../../tools/fake-langfuse/server.js';
 import { spend as generation } from './observations.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));

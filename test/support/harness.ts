@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../tools/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
 import { runCheck, type CheckPolicy, type CheckReport } from '../../src/engine/check.js';
 import { LangfuseClient } from '../../src/sources/langfuse/client.js';

@@ -1,7 +1,7 @@
 // The recorded Langfuse data set (test/fixtures/langfuse) as fake observations, priced the way the
 // real server priced them, so sums over it match the recorded answers.
 import { readFileSync } from 'node:fs';
-import type { FakeObservation } from '../../src/fake-langfuse/server.js';
+import type { FakeObservation } from '../../tools/fake-langfuse/server.js';
 
 interface FlatObservation {
   wave: string;

@@ -1,5 +1,5 @@
 // Builds fake-Langfuse observations tersely: one priced generation per call, in its own trace.
-import type { FakeObservation } from '../../src/fake-langfuse/server.js';
+import type { FakeObservation } from '../../tools/fake-langfuse/server.js';
 
 let counter = 0;
 

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { startFakeLangfuse, type FakeLangfuse } from '../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
 import { sleep, type Sleep } from '../../src/util/backoff.js';
 import { freePort, spend, startCli, type CliProcess } from './cli-process.js';
 import { startHttpReceiver, type HttpReceiver } from './http-receiver.js';

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
-import { startFakeLangfuse } from '../../fake-langfuse/server.js';
-import { sampleObservations } from '../../fake-langfuse/sample-data.js';
+import { sampleObservations } from '../../demo/sample-data.js';
+import { startDemoLangfuse } from '../../demo/server.js';
 import type { SeriesEvaluation } from '../../core/series.js';
 import { formatUsd } from '../../render/money.js';
 import { groupLabel } from '../../render/text.js';
@@ -18,10 +18,11 @@ import type { CliOptions } from '../args.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../compose.js';
 
 const DEMO_KEYS = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };
+const DEMO_PROJECT = { id: 'demo', name: 'demo', organization: { id: 'demo-org', name: 'Demo Org' } };
 const TERMINAL = 'terminal';
 
 export async function demoCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
-  const fake = await startFakeLangfuse({ observations: sampleObservations(now), ...DEMO_KEYS, projectId: 'demo' });
+  const langfuse = await startDemoLangfuse({ observations: sampleObservations(now), ...DEMO_KEYS, project: DEMO_PROJECT });
   const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-demo-'));
   try {
     const prepared = await prepare(
@@ -30,14 +31,14 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
       { channels: 'all', alerts: true },
     );
     logConfigWarnings(prepared);
-    const config = withTerminal({ ...prepared.config, langfuse: { baseUrl: fake.url, ...DEMO_KEYS, lagMargin: prepared.config.langfuse.lagMargin } });
+    const config = withTerminal({ ...prepared.config, langfuse: { baseUrl: langfuse.url, ...DEMO_KEYS, lagMargin: prepared.config.langfuse.lagMargin } });
     const { log, redact } = prepared;
     const store = new StateStore(stateDir);
     const { client, source } = await buildLangfuse(config, log, { stateDir, readOnly: false });
     const url = await resolveLangfuseUrl(client, config, store, log, true);
     const channels = buildChannels(config, Object.keys(config.channels), io);
     io.stdout.write(
-      `spend-alerts demo: 14 days of sample LLM spend served by a Langfuse-compatible server at ${fake.url},\n` +
+      `spend-alerts demo: 14 days of sample LLM spend served by a Langfuse-compatible server at ${langfuse.url},\n` +
         `${config.alerts.length} alerts from ${options.configExplicit ? options.configPath : 'the bundled demo/alerts.yaml'}, ` +
         `state in ${stateDir} (removed afterwards).\n\n`,
     );
@@ -62,7 +63,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
       io.stdout.write(
         `Evaluating again, as the next scheduled run would: ${second.planned.length} new notification(s) — ` +
           `each series notifies once per period and severity.\n` +
-          `Langfuse requests made: ${fake.requests.length}.\n\n` +
+          `Langfuse requests made: ${langfuse.requests}.\n\n` +
           `Next: copy alerts.example.yaml to alerts.yaml, set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, ` +
           `then run "spend-alerts validate" and "spend-alerts check --dry-run".\n`,
       );
@@ -72,7 +73,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
       await closeChannels(channels);
     }
   } finally {
-    await fake.close();
+    await langfuse.close();
     await rm(stateDir, { recursive: true, force: true });
   }
 }

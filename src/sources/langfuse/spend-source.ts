@@ -1,8 +1,8 @@
-// Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers.
+// Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers (the
+// planner's building blocks; test/support/langfuse-spend-source.ts sends one request per query with them).
 import type { AlertFilters, GroupByField } from '../../config/schema.js';
-import type { SpendQuery, SpendReading, SpendResult, SpendSource } from '../../core/query.js';
-import { mapLimit } from '../../util/concurrency.js';
-import { LangfuseError, type LangfuseClient, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
+import type { SpendQuery, SpendReading } from '../../core/query.js';
+import { LangfuseError, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
 
 export const COST_COLUMN = 'sum_totalCost';
 /** v2 silently keeps only 100 rows unless asked for more. */
@@ -90,28 +90,4 @@ export function readingFromRows(rows: readonly MetricsRow[], field: string | nul
     total += cost;
   }
   return { total, byGroup };
-}
-
-/** One request per query: exact and simple; the planner builds on it. */
-export class LangfuseSpendSource implements SpendSource {
-  constructor(
-    private readonly client: LangfuseClient,
-    private readonly concurrency = 4,
-  ) {}
-
-  spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]> {
-    return mapLimit(queries, this.concurrency, (query) =>
-      this.spend(query, signal).then(
-        (value): SpendResult => ({ status: 'fulfilled', value }),
-        (reason: unknown): SpendResult => ({ status: 'rejected', reason }),
-      ),
-    );
-  }
-
-  async spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading> {
-    // An empty window (a day at its very first instant) has no spend; Langfuse would refuse from > to.
-    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: query.groupBy ? new Map() : null };
-    const { rows, version } = await this.client.metrics((v) => costQuery(query, v), signal);
-    return readingFromRows(rows, query.groupBy ? dimensionFor(query.groupBy, version) : null);
-  }
 }

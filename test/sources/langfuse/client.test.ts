@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, onTestFinished, test } from 'vitest';
 import { LangfuseClient, LangfuseError } from '../../../src/sources/langfuse/client.js';
-import { LangfuseSpendSource } from '../../../src/sources/langfuse/spend-source.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../../src/fake-langfuse/server.js';
+import { LangfuseSpendSource } from '../../support/langfuse-spend-source.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../../tools/fake-langfuse/server.js';
 import { spend } from '../../support/observations.js';
 
 let fake: FakeLangfuse | undefined;

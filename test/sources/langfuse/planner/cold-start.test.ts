@@ -10,7 +10,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { parseCommandLine } from '../../../../src/cli/args.js';
 import { checkCommand } from '../../../../src/cli/commands/check.js';
 import { formatSummary, summarizeConfig } from '../../../../src/config/summary.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../../../tools/fake-langfuse/server.js';
 import { alertQueries, budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';
 import { WaitingForHistory, type SpendResult } from '../../../../src/core/query.js';
 import { fileStorage } from '../../../../src/storage/file.js';

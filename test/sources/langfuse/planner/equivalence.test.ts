@@ -2,7 +2,7 @@
 // unplanned source's (one request per query), evaluation after evaluation, with the history cache
 // filling up in between.
 import { afterEach, describe, expect, test } from 'vitest';
-import type { FakeObservation } from '../../../../src/fake-langfuse/server.js';
+import type { FakeObservation } from '../../../../tools/fake-langfuse/server.js';
 import { alertQueries } from '../../../../src/sources/langfuse/planner/index.js';
 import { wallClock, zonedInstant } from '../../../../src/core/time/zone.js';
 import { spend } from '../../../support/observations.js';

@@ -1,6 +1,6 @@
 // The reference configuration the request counts are measured on (tests and `npm run bench`):
 // 20 alerts over day / week / month / 24h / 7d windows, 3 filter sets, 2 groupBy, 5 relative.
-import type { FakeObservation } from '../../../../src/fake-langfuse/server.js';
+import type { FakeObservation } from '../../../../tools/fake-langfuse/server.js';
 import { randomSpend } from './support.js';
 
 export const REFERENCE_TIMEZONE = 'Europe/Berlin';

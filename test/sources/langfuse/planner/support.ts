@@ -6,14 +6,14 @@ import { PassThrough } from 'node:stream';
 import { expect } from 'vitest';
 import { loadConfig } from '../../../../src/config/load.js';
 import type { Config } from '../../../../src/config/schema.js';
-import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../../../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../../../tools/fake-langfuse/server.js';
 import { LangfuseClient } from '../../../../src/sources/langfuse/client.js';
-import { LangfuseSpendSource } from '../../../../src/sources/langfuse/spend-source.js';
+import { LangfuseSpendSource } from '../../../support/langfuse-spend-source.js';
 import { createLogger, type Logger } from '../../../../src/log/logger.js';
 import { createSpendSource, type PlannedSpendSource, type RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';
 import type { SpendQuery, SpendResult } from '../../../../src/core/query.js';
 import { spend, type SpendFields } from '../../../support/observations.js';
-import { seededRandom } from '../../../../src/fake-langfuse/sample-data.js';
+import { seededRandom } from '../../../../src/demo/sample-data.js';
 
 export const KEYS = { publicKey: 'pk-lf-planner', secretKey: 'sk-lf-planner' };
 

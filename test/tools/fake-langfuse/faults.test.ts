@@ -1,7 +1,7 @@
 // The fake's own controls, over real sockets: injected faults, old-ClickHouse integers, a Langfuse
 // without the v2 endpoint, the request log, and changing data.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { startFakeLangfuse, type FakeLangfuse, type FakeLangfuseOptions, type FakeObservation } from '../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse, type FakeLangfuseOptions, type FakeObservation } from '../../../tools/fake-langfuse/server.js';
 
 const observation = (id: string, startTime: string, fields: Partial<FakeObservation> = {}): FakeObservation => ({
   id,

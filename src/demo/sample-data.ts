@@ -1,6 +1,6 @@
 // The bundled sample spend of `spend-alerts demo`: two weeks of plausible LLM traffic ending at
 // `now`, with a runaway agent in the last hours so that the example alerts have something to say.
-import type { FakeObservation } from './store.js';
+import type { DemoObservation } from './server.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -82,7 +82,7 @@ function observation(
   name: string,
   startTime: string,
   usage: { model: string; input: number; output: number } | null,
-): FakeObservation {
+): DemoObservation {
   const [inputPrice, outputPrice] = (usage && PRICES[usage.model]) ?? [0, 0];
   const inputCost = usage ? usage.input * inputPrice : null;
   const outputCost = usage ? usage.output * outputPrice : null;
@@ -138,11 +138,11 @@ const RUNAWAY_TRAFFIC: Traffic = {
   output: [2_000, 6_000],
 };
 
-export function sampleObservations(now: Date): FakeObservation[] {
+export function sampleObservations(now: Date): DemoObservation[] {
   const end = now.getTime();
   const start = end - SAMPLE_DAYS * DAY;
   const random = seededRandom(20_261_125);
-  const observations: FakeObservation[] = [];
+  const observations: DemoObservation[] = [];
   let traceCount = 0;
   const sessions = new Map<string, string>();
   const session = (userId: string, day: number): string => {

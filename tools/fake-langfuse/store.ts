@@ -1,35 +1,7 @@
-/**
- * One observation as the fake serves it, with the fields of its trace copied onto it (the way
- * Langfuse v4 denormalises them into its events table). Every observation of a trace must carry
- * the same trace fields; the first one given wins.
- */
-export interface FakeObservation {
-  readonly id: string;
-  readonly traceId: string;
-  /** GENERATION | SPAN | EVENT | … */
-  readonly type: string;
-  /** ISO 8601 */
-  readonly startTime: string;
-  readonly name?: string | null;
-  /** ISO 8601; the trace's own timestamp, by default its earliest observation's startTime */
-  readonly traceTimestamp?: string;
-  readonly traceName: string | null;
-  readonly userId: string | null;
-  readonly sessionId: string | null;
-  readonly environment: string;
-  readonly tags: readonly string[];
-  readonly release: string | null;
-  readonly traceMetadata: Readonly<Record<string, string>>;
-  readonly observationMetadata?: Readonly<Record<string, string>>;
-  readonly providedModelName: string | null;
-  /** USD; null where Langfuse found no price (spans, unknown models) */
-  readonly inputCost: number | null;
-  readonly outputCost: number | null;
-  readonly totalCost: number | null;
-  readonly inputTokens?: number;
-  readonly outputTokens?: number;
-  /** defaults to inputTokens + outputTokens */
-  readonly totalTokens?: number;
+import type { DemoObservation } from '../../src/demo/server.js';
+
+/** One observation as the fake serves it: the demo server's, plus an artefact of real Langfuse data. */
+export interface FakeObservation extends DemoObservation {
   /**
    * The v2 backfill artefact: Langfuse copied traces that were more than 7 days old into its v2
    * tables without their trace fields, so v2 sees traceName, userId, sessionId and release as null

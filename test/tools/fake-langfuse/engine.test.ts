@@ -1,7 +1,7 @@
 // Query-engine behaviour taken from Langfuse's source (packages/shared/src/features/query) that the
 // recording does not exercise.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../src/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../../tools/fake-langfuse/server.js';
 
 const base: Omit<FakeObservation, 'id' | 'traceId' | 'startTime'> = {
   type: 'GENERATION',

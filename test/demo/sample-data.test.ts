@@ -1,8 +1,8 @@
 // The demo's bundled spend: deterministic, plausible, quick, and with the spike the example alerts
 // are there to catch.
 import { describe, expect, test } from 'vitest';
-import { sampleObservations } from '../src/fake-langfuse/sample-data.js';
-import type { FakeObservation } from '../src/fake-langfuse/server.js';
+import { sampleObservations } from '../../src/demo/sample-data.js';
+import type { FakeObservation } from '../../tools/fake-langfuse/server.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-25T15:20:00Z');

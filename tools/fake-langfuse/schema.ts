@@ -1,7 +1,6 @@
 // The zod schema Langfuse parses `?query=` with (web/src/features/public-api/types/metrics.ts),
 // rebuilt so that a bad query gets the same issues, paths and messages as from the real server.
-// zod/mini, as the configuration schema is: the demo ships this server, and the chained API would
-// pull all of zod into the bundle every command loads.
+// zod/mini, as the configuration schema is: one zod flavour in the project.
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { AGGREGATIONS, FILTER_OPERATORS, GRANULARITIES, VIEWS, type ApiVersion } from './contract.js';

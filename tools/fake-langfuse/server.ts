@@ -1,9 +1,9 @@
 // An in-process HTTP server that answers like Langfuse v4.16 on the endpoints the worker uses, held
-// to recordings of a real server (test/fake-langfuse.test.ts). Used by the tests and by
-// `spend-alerts demo`.
+// to recordings of a real server (test/contract/langfuse-recorded.test.ts). Dev only: the tests and
+// the benchmark use it; `spend-alerts demo` ships the smaller src/demo/server.ts.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sleep as realSleep, type Sleep } from '../util/backoff.js';
+import { sleep as realSleep, type Sleep } from '../../src/util/backoff.js';
 import { LANGFUSE_VERSION, type ApiVersion } from './contract.js';
 import { answerMetricsQuery, type QueryAnswer } from './query.js';
 import { ObservationStore, type FakeObservation } from './store.js';
