@@ -7,7 +7,7 @@ import { parseDuration } from '../config/duration.js';
 import { firesPerDay } from '../config/cron.js';
 import type { AlertConfig, Config } from '../config/schema.js';
 import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../sources/langfuse/client.js';
-import type { CheckPolicy } from '../engine/check.js';
+import type { CheckPolicy } from '../engine/worker.js';
 import { alertQueries, createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { StateStore } from '../storage/state-store.js';
@@ -76,7 +76,7 @@ export interface Langfuse {
   readonly client: LangfuseClient;
   readonly source: PlannedSpendSource;
   /** whether the request budget lets these alerts be evaluated now */
-  admit(alerts: AlertConfig[], now: Date): Promise<Admission>;
+  admit(alerts: readonly AlertConfig[], now: Date): Promise<Admission>;
   /** what the budget has spent and allows, for /metrics */
   budget(now: Date): BudgetSnapshot;
 }
@@ -102,7 +102,7 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     // Estimating plans the whole evaluation; worth it only when a limit could refuse it.
     admit: async (alerts, now) => {
       await budget.refresh(now);
-      return budget.admit(budget.limited(now) ? await source.estimate(alertQueries(alerts, now, config.timezone)) : 0, now);
+      return budget.admit(budget.limited(now) ? await source.estimate(alertQueries([...alerts], now, config.timezone)) : 0, now);
     },
     budget: (now) => budget.snapshot(now),
   };

@@ -7,7 +7,8 @@ import { alertQuery, WaitingForHistory, type SpendReading } from '../core/query.
 import type { State } from '../core/ledger.js';
 import { parseWindow, periodStart } from '../core/time/windows.js';
 import { MAX_RETRY_AFTER_SECONDS } from '../util/http.js';
-import type { AlertFailure, CheckInput, CheckPolicy, EvaluatedAlert, WaitingAlerts } from './types.js';
+import type { AlertFailure, EvaluatedAlert, PeriodCheck } from '../core/decide/index.js';
+import type { CheckPolicy, TickDeps, WaitingAlerts } from './types.js';
 
 export interface AlertRequest {
   readonly alert: AlertConfig;
@@ -54,20 +55,9 @@ function closedPeriodRanges(alert: AlertConfig, justBefore: Date, timezone: stri
   return { current: extend(ranges.current), baselines: ranges.baselines.map(extend) };
 }
 
-/**
- * A calendar alert's previous period counts as checked once its final check succeeded, or when
- * the alert is first seen (nothing before that is reported).
- */
-export function finalizedAfter(state: State, requests: readonly AlertRequest[], evaluations: readonly EvaluatedAlert[]): Record<string, string> {
-  const finalized: Record<string, string> = { ...state.finalized };
-  for (const request of requests) {
-    if (request.previousPeriod === undefined) continue;
-    const evaluated = evaluations.some((e) => e.alert === request.alert && Boolean(e.final) === request.final);
-    if (evaluated && (request.final || finalized[request.alert.name] === undefined)) {
-      finalized[request.alert.name] = request.previousPeriod;
-    }
-  }
-  return finalized;
+/** The calendar checks the requests ask for: what the decision marks as finalized once evaluated. */
+export function periodChecks(requests: readonly AlertRequest[]): PeriodCheck[] {
+  return requests.flatMap(({ alert, previousPeriod, final }) => (previousPeriod === undefined ? [] : [{ alert: alert.name, previousPeriod, final }]));
 }
 
 /**
@@ -92,15 +82,16 @@ export function langfusePause(state: State, now: Date): { until: Date | null; pr
 }
 
 export async function fetchAndEvaluate(
-  input: CheckInput,
+  input: TickDeps,
   requests: readonly AlertRequest[],
   state: State,
+  now: Date,
   policy: CheckPolicy,
 ): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; rateLimitedUntil: Date | null; waiting: WaitingAlerts | null }> {
   const evaluations: EvaluatedAlert[] = [];
   const alertFailures: AlertFailure[] = [];
   const waiting = { alerts: [] as string[], evaluations: 0 };
-  const pause = langfusePause(state, input.now);
+  const pause = langfusePause(state, now);
   if (pause.problem !== undefined) input.log.warn({ event: 'state-repaired' }, pause.problem);
   if (pause.until !== null) {
     const error = `Langfuse asked not to be queried before ${pause.until.toISOString()} (rate limit); not queried`;
@@ -128,7 +119,7 @@ export async function fetchAndEvaluate(
     if (failed) {
       const reason: unknown = failed.reason;
       if (reason instanceof LangfuseError && reason.kind === 'rate-limited' && reason.retryAfterSeconds !== undefined) {
-        rateLimitedUntil = new Date(input.now.getTime() + reason.retryAfterSeconds * 1000);
+        rateLimitedUntil = new Date(now.getTime() + reason.retryAfterSeconds * 1000);
       }
       // a final check that failed is simply tried again at the next evaluation
       if (!request.final) alertFailures.push({ alert: request.alert.name, error: input.redact(describeError(reason)) });

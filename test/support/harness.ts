@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../src/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
-import { runCheck, type CheckPolicy, type CheckReport } from '../../src/engine/check.js';
+import { tick, type CheckPolicy, type CheckReport } from '../../src/engine/worker.js';
 import { LangfuseClient } from '../../src/sources/langfuse/client.js';
 import { createSpendSource, openRequestBudget, type PlannedSpendSource, type SpendSourceOptions } from '../../src/sources/langfuse/planner/index.js';
 import { StateStore } from '../../src/storage/state-store.js';
@@ -164,22 +164,24 @@ export async function startHarness(
     async check(now, alerts, runOptions = {}) {
       const config = loaded.config;
       const source = await checkSpendSource({ client, stateDir, config, log, readOnly: runOptions.dryRun ?? false });
-      return runCheck({
-        config,
-        alerts: alerts ? config.alerts.filter((a) => alerts.includes(a.name)) : config.alerts,
-        source,
-        channels,
-        store,
+      return tick(
+        {
+          config,
+          alerts: alerts ? config.alerts.filter((a) => alerts.includes(a.name)) : config.alerts,
+          source,
+          channels,
+          store,
+          langfuseUrl: `${fake.url}/project/${fake.projectId}`,
+          log,
+          redact,
+          deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
+          ...(options.policy ? { policy: options.policy } : {}),
+          ...(options.startTimer ? { startTimer: options.startTimer } : {}),
+          clock: options.clock ?? (() => new Date()),
+          ...(runOptions.dryRun ? { dryRun: true } : {}),
+        },
         now,
-        langfuseUrl: `${fake.url}/project/${fake.projectId}`,
-        log,
-        redact,
-        deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
-        ...(options.policy ? { policy: options.policy } : {}),
-        ...(options.startTimer ? { startTimer: options.startTimer } : {}),
-        ...(options.clock ? { clock: options.clock } : {}),
-        ...(runOptions.dryRun ? { dryRun: true } : {}),
-      });
+      );
     },
     async close() {
       await closeChannels(channels);

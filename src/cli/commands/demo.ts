@@ -10,7 +10,7 @@ import type { SeriesEvaluation } from '../../core/series.js';
 import { formatUsd } from '../../render/money.js';
 import { groupLabel } from '../../render/text.js';
 import { groupOf } from '../../core/decide/notifications.js';
-import { runCheck, type CheckReport } from '../../engine/check.js';
+import { tick, type CheckReport } from '../../engine/worker.js';
 import { StateStore } from '../../storage/state-store.js';
 import { packageFile } from '../../util/package-file.js';
 import { terminalSafe } from '../../util/terminal.js';
@@ -20,7 +20,7 @@ import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarn
 const DEMO_KEYS = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };
 const TERMINAL = 'terminal';
 
-export async function demoCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+export async function demoCommand(options: CliOptions, io: Io, now: Date, clock: () => Date): Promise<number> {
   const fake = await startFakeLangfuse({ observations: sampleObservations(now), ...DEMO_KEYS, projectId: 'demo' });
   const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-demo-'));
   try {
@@ -33,7 +33,8 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
     const config = withTerminal({ ...prepared.config, langfuse: { baseUrl: fake.url, ...DEMO_KEYS, lagMargin: prepared.config.langfuse.lagMargin } });
     const { log, redact } = prepared;
     const store = new StateStore(stateDir);
-    const { client, source } = await buildLangfuse(config, log, { stateDir, readOnly: false });
+    let langfuseRequests = 0;
+    const { client, source } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest: () => (langfuseRequests += 1) });
     const url = await resolveLangfuseUrl(client, config, store, log, true);
     const channels = buildChannels(config, Object.keys(config.channels), io);
     io.stdout.write(
@@ -42,19 +43,23 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
         `state in ${stateDir} (removed afterwards).\n\n`,
     );
     try {
-      const check = (at: Date) =>
-        runCheck({
-          config,
-          alerts: config.alerts,
-          source,
-          channels,
-          store,
-          now: at,
-          langfuseUrl: url,
-          log,
-          redact,
-          policy: checkPolicy(config),
-        });
+      const check = (at: Date): Promise<CheckReport> =>
+        tick(
+          {
+            config,
+            alerts: config.alerts,
+            source,
+            channels,
+            store,
+            langfuseUrl: url,
+            langfuseRequests: () => langfuseRequests,
+            log,
+            redact,
+            policy: checkPolicy(config),
+            clock,
+          },
+          at,
+        );
       const first = await check(now);
       // series names are traced data, errors quote Langfuse: both may hold terminal escape sequences
       io.stdout.write(`\n${terminalSafe(describeEvaluation(first, config))}\n`);

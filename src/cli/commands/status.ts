@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cleanLine } from '../../render/text.js';
-import { claimsOfOthers, isClaimed } from '../../engine/outbox.js';
+import { claimsOfOthers, isClaimed } from '../../core/decide/outbox.js';
 import type { State } from '../../core/ledger.js';
 import { StateStore } from '../../storage/state-store.js';
 import { langfusePause } from '../../engine/requests.js';

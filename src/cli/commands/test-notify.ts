@@ -4,7 +4,7 @@ import { deliver } from '../../channels/deliver.js';
 import type { Logger } from '../../log/logger.js';
 import { LANGFUSE_CLOUD_URL } from '../../config/schema.js';
 import type { Notification } from '../../core/notification.js';
-import { clearBackoff } from '../../engine/outbox.js';
+import { clearBackoff } from '../../core/decide/outbox.js';
 import { StateStore } from '../../storage/state-store.js';
 import { UsageError, type CliOptions } from '../args.js';
 import { buildChannels, closeChannels, prepare, type Io } from '../compose.js';
