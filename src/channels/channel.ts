@@ -2,6 +2,7 @@
 // redaction wrap it once (./deliver.ts), so a channel file only knows how to talk to its peer.
 import type { ChannelConfig, ChannelType } from '../config/schema.js';
 import type { Notification } from '../core/notification.js';
+import type { Transport } from '../net/transport.js';
 
 export interface Channel {
   readonly name: string;
@@ -35,6 +36,8 @@ export interface ChannelContext {
   readonly stdout: NodeJS.WritableStream;
   /** per-request timeout */
   readonly timeoutMs: number;
+  /** how HTTP channels reach their peer (direct, or through a proxy) */
+  readonly transport: Transport;
 }
 
 export type ChannelFactory<T extends ChannelConfig = ChannelConfig> = (

@@ -22,6 +22,7 @@ export function createSlackChannel(name: string, config: SlackChannelConfig, con
         body: JSON.stringify({ ...message, unfurl_links: false, unfurl_media: false }),
         signal,
         timeoutMs: context.timeoutMs,
+        transport: context.transport,
       });
       if (!result.ok) throw new DeliveryError(`Slack: ${result.message}`, result.retryable, result.retryAfterSeconds);
     },

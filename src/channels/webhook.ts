@@ -58,7 +58,7 @@ export function createWebhookChannel(name: string, config: WebhookChannelConfig,
           headers[TIMESTAMP_HEADER] = String(timestamp);
           headers[SIGNATURE_HEADER] = signBody(config.secret, timestamp, body);
         }
-        const result = await httpRequest({ method: 'POST', url: config.url, headers, body, signal, timeoutMs: context.timeoutMs });
+        const result = await httpRequest({ method: 'POST', url: config.url, headers, body, signal, timeoutMs: context.timeoutMs, transport: context.transport });
         if (!result.ok) {
           throw new DeliveryError(`webhook: ${redact(result.message)}`, result.retryable, result.retryAfterSeconds);
         }

@@ -2,7 +2,8 @@
 import nodeModule from 'node:module';
 import { loadDotEnv } from '../config/dotenv.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
-import { installProxyFromEnv, ProxyConfigError } from '../net/proxy.js';
+import { transportFromEnv, ProxyConfigError } from '../net/proxy.js';
+import type { Transport } from '../net/transport.js';
 import { main } from './main.js';
 
 // Node ≥ 22.1 keeps the code it compiled (in NODE_COMPILE_CACHE, or a folder in the temp dir) and
@@ -11,9 +12,10 @@ import { main } from './main.js';
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 let env: Record<string, string | undefined>;
+let transport: Transport;
 try {
   env = loadDotEnv(process.cwd(), process.env, (warning) => process.stderr.write(`spend-alerts: warning: ${formatIssue(warning)}\n`));
-  await installProxyFromEnv(env);
+  transport = await transportFromEnv(env);
 } catch (error) {
   if (error instanceof ConfigError) process.stderr.write(`${error.format()}\n`);
   else if (error instanceof ProxyConfigError) process.stderr.write(`spend-alerts: ${error.message}\n`);
@@ -25,4 +27,5 @@ process.exitCode = await main(process.argv.slice(2), {
   stderr: process.stderr,
   env,
   cwd: process.cwd(),
+  transport,
 });

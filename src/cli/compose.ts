@@ -13,6 +13,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import type { StateStore } from '../storage/state-store.js';
 import { createRedactor } from '../util/redact.js';
 import type { CliOptions } from './args.js';
+import { nodeTransport, type Transport } from '../net/transport.js';
 
 /** A failure that ends a command with exit code 1 and one line. */
 export class RuntimeError extends Error {
@@ -24,6 +25,8 @@ export interface Io {
   readonly stderr: NodeJS.WritableStream;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** how every outbound request leaves (bin builds it from the proxy variables); default direct */
+  readonly transport?: Transport;
 }
 
 export interface Prepared {
@@ -55,7 +58,7 @@ export function buildChannels(
   const channels = new Map<string, Channel>();
   for (const name of names) {
     const channelConfig = config.channels[name];
-    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs }));
+    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs, transport: io.transport ?? nodeTransport }));
   }
   return channels;
 }
@@ -70,6 +73,9 @@ export interface LangfuseOptions {
   /** check --dry-run: the history cache is read, never written; the request budget records the requests (its only write) */
   readonly readOnly: boolean;
   readonly onRequest?: (event: RequestEvent) => void;
+  readonly transport: Transport | undefined;
+  /** the wall clock, for the client's own bookkeeping (when to try the v2 API again) */
+  readonly clock: () => Date;
 }
 
 export interface Langfuse {
@@ -88,6 +94,8 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     secretKey: config.langfuse.secretKey,
     // With a budget, every 429 must reach it (to slow the pace) rather than be slept through.
     ...(config.langfuse.requestBudget ? { maxRetryAfterSeconds: 0 } : {}),
+    transport: options.transport ?? nodeTransport,
+    clock: options.clock,
     onWarning: (message) => log.warn({}, message),
     onRequest: (event) => {
       log.debug({ ...event }, `langfuse ${event.endpoint} → ${event.status || 'no answer'} in ${Math.round(event.ms)} ms`);

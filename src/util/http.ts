@@ -1,7 +1,7 @@
 // One HTTP request with a deadline, classified the way every caller needs it: did the peer accept,
 // and if not, is it worth trying again and when. Messages name the peer by scheme://host only,
 // because webhook paths and query strings are credentials.
-import { BodyTooLargeError, describeSize, send } from '../net/transport.js';
+import { BodyTooLargeError, describeSize, type Transport } from '../net/transport.js';
 import { createRedactor, safeUrl } from './redact.js';
 import { escapeControls } from './terminal.js';
 
@@ -15,6 +15,7 @@ export interface HttpRequest {
   readonly timeoutMs: number;
   /** the largest answer, decoded, read from the peer; default 1 MB */
   readonly maxBodyBytes?: number;
+  readonly transport: Transport;
 }
 
 export type HttpResult =
@@ -155,7 +156,8 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
   const signal = AbortSignal.any([request.signal, deadline]);
   try {
     // the body is read under the same deadline: a peer that sends headers and then stalls must not hang us
-    const response = await send({ ...request, signal, maxBodyBytes: request.maxBodyBytes ?? MAX_BODY_BYTES });
+    const { transport, ...outbound } = request;
+    const response = await transport({ ...outbound, signal, maxBodyBytes: request.maxBodyBytes ?? MAX_BODY_BYTES });
     return classifyResponse(response.status, response.header('retry-after'), response.body, request.url);
   } catch (error) {
     if (error instanceof BodyTooLargeError) return bodyTooLarge(error, request.url);

@@ -1,6 +1,7 @@
 // Notifications as the pipeline hands them to channels.
 import type { Notification } from '../../src/core/notification.js';
 import type { ChannelContext } from '../../src/channels/channel.js';
+import { nodeTransport } from '../../src/net/transport.js';
 import { Writable } from 'node:stream';
 
 export function notification(overrides: Partial<Notification> = {}): Notification {
@@ -70,7 +71,7 @@ export function memoryStdout(): { stream: Writable; output: () => string } {
 }
 
 export function context(overrides: Partial<ChannelContext> = {}): ChannelContext {
-  return { stdout: memoryStdout().stream, timeoutMs: 5_000, ...overrides };
+  return { stdout: memoryStdout().stream, timeoutMs: 5_000, transport: nodeTransport, ...overrides };
 }
 
 /** A `sleep` for deliver() that records the waits and returns at once. */

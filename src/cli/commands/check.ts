@@ -36,6 +36,8 @@ export async function checkCommand(options: CliOptions, io: Io, startedAt: Date,
     stateDir: store.dir,
     readOnly: options.dryRun,
     onRequest: () => (langfuseRequests += 1),
+    transport: io.transport,
+    clock,
   });
   // Building a channel opens no connection, so a dry run builds them too and just doesn't send.
   const channels = buildChannels(config, Object.keys(config.channels), io);

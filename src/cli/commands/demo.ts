@@ -34,7 +34,13 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date, clock:
     const { log, redact } = prepared;
     const store = new StateStore(stateDir);
     let langfuseRequests = 0;
-    const { client, source } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest: () => (langfuseRequests += 1) });
+    const { client, source } = await buildLangfuse(config, log, {
+      stateDir,
+      readOnly: false,
+      onRequest: () => (langfuseRequests += 1),
+      transport: io.transport,
+      clock,
+    });
     const url = await resolveLangfuseUrl(client, config, store, log, true);
     const channels = buildChannels(config, Object.keys(config.channels), io);
     io.stdout.write(

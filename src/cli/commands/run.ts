@@ -18,8 +18,9 @@ export async function buildGeneration(
   io: Io,
   stateDir: string,
   onRequest: (event: RequestEvent) => void,
+  clock: () => Date,
 ): Promise<Generation> {
-  const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest });
+  const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest, transport: io.transport, clock });
   const channels = buildChannels(config, Object.keys(config.channels), io);
   return {
     config,
@@ -35,13 +36,13 @@ export async function buildGeneration(
   };
 }
 
-export async function runCommand(options: CliOptions, io: Io): Promise<number> {
+export async function runCommand(options: CliOptions, io: Io, _startedAt: Date, clock: () => Date): Promise<number> {
   const stateDir = resolve(io.cwd, options.stateDir);
   const daemon = new Daemon({
     load: async (onRequest): Promise<Generation> => {
       const prepared = await prepare(options, io, 'all');
       logConfigWarnings(prepared);
-      return buildGeneration(prepared, io, stateDir, onRequest);
+      return buildGeneration(prepared, io, stateDir, onRequest, clock);
     },
     configFile: resolve(io.cwd, options.configPath),
     store: new StateStore(stateDir, {
@@ -50,7 +51,7 @@ export async function runCommand(options: CliOptions, io: Io): Promise<number> {
     }),
     port: options.port,
     host: options.host,
-    clock: () => new Date(),
+    clock,
   });
 
   let started = false;

@@ -3,7 +3,7 @@
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../../util/backoff.js';
 import { networkReason, parseRetryAfter } from '../../util/http.js';
 import { formatSeconds } from '../../util/format-seconds.js';
-import { BodyTooLargeError, describeSize, send } from '../../net/transport.js';
+import { BodyTooLargeError, describeSize, nodeTransport, type Transport } from '../../net/transport.js';
 import { createRedactor, credentialPair, fingerprint } from '../../util/redact.js';
 
 /** `too-large`: an answer past the body limit, which another try would only repeat */
@@ -73,6 +73,8 @@ export interface LangfuseClientOptions {
   /** when the client is on v1, v2 is tried again once this long after the switch; default 1 h */
   readonly reprobeAfterMs?: number;
   readonly clock?: () => Date;
+  /** how Langfuse is reached (direct, or through a proxy); default direct */
+  readonly transport?: Transport;
   readonly onRequest?: (event: RequestEvent) => void;
   readonly onWarning?: (message: string) => void;
 }
@@ -246,7 +248,7 @@ export class LangfuseClient {
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
     let status = 0;
     try {
-      const response = await send({
+      const response = await (this.options.transport ?? nodeTransport)({
         method: 'GET',
         url,
         headers: { authorization: this.authorization, accept: 'application/json' },
