@@ -15,7 +15,7 @@ import type { StartTimer } from '../util/deadline.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import { watchConfigFile, type ConfigWatcher } from './reload/watch.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type StartCron } from './scheduler.js';
 
 /** Everything built from one version of alerts.yaml. */
 export interface Generation {
@@ -56,6 +56,8 @@ export interface DaemonOptions {
   readonly metrics?: DaemonMetrics;
   /** starts the delivery phase's and each channel's time limit, as for `check` (injectable for tests) */
   readonly startTimer?: StartTimer;
+  /** starts the schedules' cron tasks; default node-cron's (injectable so tests fire the ticks) */
+  readonly startCron?: StartCron;
 }
 
 const DEFAULT_GRACE_MS = 25_000;
@@ -110,7 +112,12 @@ export class Daemon {
       throw error;
     }
     this.generation = generation;
-    const scheduler = new Scheduler({ run: (alerts, now) => this.evaluate(alerts, now), log: generation.log, clock: this.options.clock });
+    const scheduler = new Scheduler({
+      run: (alerts, now) => this.evaluate(alerts, now),
+      log: generation.log,
+      clock: this.options.clock,
+      ...(this.options.startCron === undefined ? {} : { startCron: this.options.startCron }),
+    });
     this.scheduler = scheduler;
     scheduler.setSchedule(scheduleOf(generation.config), generation.config.timezone);
     try {
