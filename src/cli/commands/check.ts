@@ -8,12 +8,13 @@ import { StateStore } from '../../storage/state-store.js';
 import { describePending } from './status.js';
 import { terminalSafe } from '../../util/terminal.js';
 import { UsageError, type CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../compose.js';
 
 /** A plain error line may quote a server's answer: bounded, and on one line whatever it holds. */
 const MAX_ERROR_LINE = 1_000;
 
-export async function checkCommand(options: CliOptions, io: Io, startedAt: Date, clock: () => Date): Promise<number> {
+export async function checkCommand(options: CliOptions, io: Io, startedAt: Date, clock: () => Date): Promise<CommandOutcome> {
   // On the minute, as scheduled evaluations are: the history cache then cuts windows at hours and
   // minutes it already holds instead of at an arbitrary millisecond.
   const now = new Date(Math.floor(startedAt.getTime() / 60_000) * 60_000);
@@ -70,7 +71,7 @@ export async function checkCommand(options: CliOptions, io: Io, startedAt: Date,
     for (const error of errors) io.stderr.write(`spend-alerts: ${cleanLine(redact(error), MAX_ERROR_LINE)}\n`);
     // after the errors that caused it: what is still pending, and when it is tried again
     if (!options.dryRun) io.stderr.write(describeLeft(report, clock()));
-    return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 1 : 0;
+    return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 'failed' : 'ok';
   } finally {
     await closeChannels(channels);
   }

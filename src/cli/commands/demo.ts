@@ -15,12 +15,13 @@ import { StateStore } from '../../storage/state-store.js';
 import { packageFile } from '../../util/package-file.js';
 import { terminalSafe } from '../../util/terminal.js';
 import type { CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../compose.js';
 
 const DEMO_KEYS = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };
 const TERMINAL = 'terminal';
 
-export async function demoCommand(options: CliOptions, io: Io, now: Date, clock: () => Date): Promise<number> {
+export async function demoCommand(options: CliOptions, io: Io, now: Date, clock: () => Date): Promise<CommandOutcome> {
   const fake = await startFakeLangfuse({ observations: sampleObservations(now), ...DEMO_KEYS, projectId: 'demo' });
   const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-demo-'));
   try {
@@ -78,7 +79,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date, clock:
           `then run "spend-alerts validate" and "spend-alerts check --dry-run".\n`,
       );
       const failed = first.alertFailures.length + first.deliveryFailures.length + second.alertFailures.length + second.deliveryFailures.length;
-      return failed === 0 ? 0 : 1;
+      return failed === 0 ? 'ok' : 'failed';
     } finally {
       await closeChannels(channels);
     }

@@ -5,6 +5,7 @@ import { Daemon, type Generation } from '../../daemon/daemon.js';
 import type { RequestEvent } from '../../sources/langfuse/client.js';
 import { StateStore } from '../../storage/state-store.js';
 import type { CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io, type Prepared } from '../compose.js';
 
 /** Once stopped, the process leaves by itself; this only catches a socket that would keep it (PID 1 would then be killed). */
@@ -36,7 +37,7 @@ export async function buildGeneration(
   };
 }
 
-export async function runCommand(options: CliOptions, io: Io, _startedAt: Date, clock: () => Date): Promise<number> {
+export async function runCommand(options: CliOptions, io: Io, _startedAt: Date, clock: () => Date): Promise<CommandOutcome> {
   const stateDir = resolve(io.cwd, options.stateDir);
   const daemon = new Daemon({
     load: async (onRequest): Promise<Generation> => {
@@ -82,6 +83,7 @@ export async function runCommand(options: CliOptions, io: Io, _startedAt: Date, 
     process.off('SIGINT', onInt);
     process.off('SIGHUP', onHup);
   }
-  setTimeout(() => process.exit(0), EXIT_AFTER_STOP_MS).unref();
-  return 0;
+  // with the exit code main has set by then
+  setTimeout(() => process.exit(), EXIT_AFTER_STOP_MS).unref();
+  return 'ok';
 }

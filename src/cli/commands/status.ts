@@ -7,6 +7,7 @@ import type { State } from '../../core/ledger.js';
 import { StateStore } from '../../storage/state-store.js';
 import { langfusePause } from '../../engine/requests.js';
 import type { CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { RuntimeError, type Io } from '../compose.js';
 import { formatSeconds } from '../../util/format-seconds.js';
 import { createRedactor } from '../../util/redact.js';
@@ -19,7 +20,7 @@ import { groupLabel } from '../../render/text.js';
 // by an older version may hold.
 const redactCredentials = createRedactor([]);
 
-export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<CommandOutcome> {
   const dir = resolve(io.cwd, options.stateDir);
   // Most likely the wrong --state-dir (or the wrong working directory): "never evaluated" would mislead.
   if (!existsSync(dir)) throw new RuntimeError(`no state directory at ${dir}`);
@@ -28,7 +29,7 @@ export async function statusCommand(options: CliOptions, io: Io, now: Date): Pro
   });
   // error texts quote peers, series names traced data: both may hold terminal escape sequences
   io.stdout.write(terminalSafe(redactCredentials(describeState(await store.load(), store.file, now))));
-  return 0;
+  return 'ok';
 }
 
 export function describeState(state: State, file: string, now: Date): string {
