@@ -38,6 +38,8 @@ export interface ChannelContext {
   readonly timeoutMs: number;
   /** how HTTP channels reach their peer (direct, or through a proxy) */
   readonly transport: Transport;
+  /** the wall clock (a Retry-After given as a date) */
+  readonly clock: () => Date;
 }
 
 export type ChannelFactory<T extends ChannelConfig = ChannelConfig> = (

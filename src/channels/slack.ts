@@ -23,6 +23,7 @@ export function createSlackChannel(name: string, config: SlackChannelConfig, con
         signal,
         timeoutMs: context.timeoutMs,
         transport: context.transport,
+        clock: context.clock,
       });
       if (!result.ok) throw new DeliveryError(`Slack: ${result.message}`, result.retryable, result.retryAfterSeconds);
     },

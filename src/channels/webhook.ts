@@ -54,11 +54,11 @@ export function createWebhookChannel(name: string, config: WebhookChannelConfig,
         const body = JSON.stringify(webhookBody(notification));
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (config.secret !== undefined) {
-          const timestamp = Math.floor(Date.now() / 1000);
+          const timestamp = Math.floor(context.clock().getTime() / 1000);
           headers[TIMESTAMP_HEADER] = String(timestamp);
           headers[SIGNATURE_HEADER] = signBody(config.secret, timestamp, body);
         }
-        const result = await httpRequest({ method: 'POST', url: config.url, headers, body, signal, timeoutMs: context.timeoutMs, transport: context.transport });
+        const result = await httpRequest({ method: 'POST', url: config.url, headers, body, signal, timeoutMs: context.timeoutMs, transport: context.transport, clock: context.clock });
         if (!result.ok) {
           throw new DeliveryError(`webhook: ${redact(result.message)}`, result.retryable, result.retryAfterSeconds);
         }

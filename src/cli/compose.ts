@@ -53,12 +53,13 @@ export function buildChannels(
   config: Config,
   names: Iterable<string>,
   io: Io,
+  clock: () => Date,
   timeoutMs = 15_000,
 ): Map<string, Channel> {
   const channels = new Map<string, Channel>();
   for (const name of names) {
     const channelConfig = config.channels[name];
-    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs, transport: io.transport ?? nodeTransport }));
+    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs, transport: io.transport ?? nodeTransport, clock }));
   }
   return channels;
 }

@@ -71,7 +71,7 @@ export function memoryStdout(): { stream: Writable; output: () => string } {
 }
 
 export function context(overrides: Partial<ChannelContext> = {}): ChannelContext {
-  return { stdout: memoryStdout().stream, timeoutMs: 5_000, transport: nodeTransport, ...overrides };
+  return { stdout: memoryStdout().stream, timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date(), ...overrides };
 }
 
 /** A `sleep` for deliver() that records the waits and returns at once. */

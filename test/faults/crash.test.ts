@@ -71,7 +71,7 @@ test('SIGKILL between send and record: at most one duplicate on one channel, zer
   const later = new Date(Date.now() + 10 * 60_000);
   const loaded = await loadConfig({ path: 'alerts.yaml', cwd: dir, env, needs: 'all' });
   const log = createLogger({ level: 'error', format: 'json', redact: (t) => t, destination: new PassThrough() });
-  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
+  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir }, () => new Date());
   const client = new LangfuseClient({ baseUrl: fake.url, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
   try {
     const report = await tick(
@@ -139,7 +139,7 @@ test('after a SIGKILL, claims lapse within the channel limit + 10 s; until then 
   let logText = '';
   const sink = new PassThrough().on('data', (chunk: Buffer) => (logText += chunk.toString()));
   const log = createLogger({ level: 'warn', format: 'json', redact: (t) => t, destination: sink });
-  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
+  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir }, () => new Date());
   const client = new LangfuseClient({ baseUrl: fake.url, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
   const checkAt = async (at: Date) =>
     tick(

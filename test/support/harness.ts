@@ -136,7 +136,7 @@ export async function startHarness(
   const stdout = new PassThrough().on('data', (chunk: Buffer) => (outText += chunk.toString()));
   const log = createLogger({ level: 'debug', format: 'json', redact, destination: logStream });
   const io = { stdout, stderr: logStream, env, cwd: stateDir };
-  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), io);
+  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), io, options.clock ?? (() => new Date()));
   const client = new LangfuseClient({
     baseUrl: loaded.config.langfuse.baseUrl,
     publicKey: loaded.config.langfuse.publicKey,

@@ -41,7 +41,7 @@ export async function checkCommand(options: CliOptions, io: Io, startedAt: Date,
     clock,
   });
   // Building a channel opens no connection, so a dry run builds them too and just doesn't send.
-  const channels = buildChannels(config, Object.keys(config.channels), io);
+  const channels = buildChannels(config, Object.keys(config.channels), io, clock);
   try {
     const report = await tick(
       {

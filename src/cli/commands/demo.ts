@@ -43,7 +43,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date, clock:
       clock,
     });
     const url = await resolveLangfuseUrl(client, config, store, log, true);
-    const channels = buildChannels(config, Object.keys(config.channels), io);
+    const channels = buildChannels(config, Object.keys(config.channels), io, clock);
     io.stdout.write(
       `spend-alerts demo: 14 days of sample LLM spend served by a Langfuse-compatible server at ${fake.url},\n` +
         `${config.alerts.length} alerts from ${options.configExplicit ? options.configPath : 'the bundled demo/alerts.yaml'}, ` +

@@ -22,7 +22,7 @@ export async function buildGeneration(
   clock: () => Date,
 ): Promise<Generation> {
   const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest, transport: io.transport, clock });
-  const channels = buildChannels(config, Object.keys(config.channels), io);
+  const channels = buildChannels(config, Object.keys(config.channels), io, clock);
   return {
     config,
     log,

@@ -11,7 +11,7 @@ import type { CommandOutcome } from '../main.js';
 import { buildChannels, closeChannels, prepare, type Io } from '../compose.js';
 import { terminalSafe } from '../../util/terminal.js';
 
-export async function testNotifyCommand(options: CliOptions, io: Io, now: Date): Promise<CommandOutcome> {
+export async function testNotifyCommand(options: CliOptions, io: Io, now: Date, clock: () => Date): Promise<CommandOutcome> {
   const { config, log, redact } = await prepare(options, io, {
     channels: options.channels.length > 0 ? options.channels : 'all',
   });
@@ -20,7 +20,7 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
     throw new UsageError(`no channel named ${unknown.map((n) => `"${n}"`).join(', ')} in the configuration`);
   }
   const names = Object.keys(config.channels);
-  const channels = buildChannels(config, names, io);
+  const channels = buildChannels(config, names, io, clock);
   let failures = 0;
   const accepted = new Set<string>();
   try {
