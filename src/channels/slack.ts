@@ -34,6 +34,7 @@ export function createSlackChannel(name: string, config: SlackChannelConfig, dep
         signal,
         timeoutMs: deps.timeoutMs,
         transport: deps.transport,
+        clock: deps.clock,
       });
       if (!result.ok) throw new DeliveryError(`Slack: ${result.message}`, result.retryable, result.retryAfterSeconds);
     },

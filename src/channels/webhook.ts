@@ -55,6 +55,7 @@ export function createWebhookChannel(name: string, config: WebhookChannelConfig,
           signal,
           timeoutMs: deps.timeoutMs,
           transport: deps.transport,
+          clock: deps.clock,
         });
         if (!result.ok) {
           throw new DeliveryError(`webhook: ${redact(result.message)}`, result.retryable, result.retryAfterSeconds);

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import nodeModule from 'node:module';
 import { loadDotEnv } from '../config/dotenv.js';
-import { ConfigError, formatIssue } from '../config/errors.js';
-import { installProxyFromEnv, ProxyConfigError } from '../net/proxy.js';
-import { main } from './main.js';
+import { formatIssue } from '../config/errors.js';
+import { transportFromEnv } from '../net/proxy.js';
+import type { Transport } from '../net/transport.js';
+import { failureExit, main } from './main.js';
 
 // Node ≥ 22.1 keeps the code it compiled (in NODE_COMPILE_CACHE, or a folder in the temp dir) and
 // reuses it next time: a `check` started by cron loads its commands ~30 ms faster. Node 20 has no
@@ -11,18 +12,17 @@ import { main } from './main.js';
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 let env: Record<string, string | undefined>;
+let transport: Transport;
 try {
   env = loadDotEnv(process.cwd(), process.env, (warning) => process.stderr.write(`spend-alerts: warning: ${formatIssue(warning)}\n`));
-  await installProxyFromEnv(env);
+  transport = await transportFromEnv(env);
 } catch (error) {
-  if (error instanceof ConfigError) process.stderr.write(`${error.format()}\n`);
-  else if (error instanceof ProxyConfigError) process.stderr.write(`spend-alerts: ${error.message}\n`);
-  else throw error;
-  process.exit(2);
+  process.exit(failureExit(error, process.stderr));
 }
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env,
   cwd: process.cwd(),
+  transport,
 });

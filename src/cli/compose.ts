@@ -7,13 +7,13 @@ import { parseDuration } from '../config/duration.js';
 import { firesPerDay } from '../config/cron.js';
 import type { AlertConfig, Config } from '../config/schema.js';
 import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../sources/langfuse/client.js';
-import type { CheckPolicy } from '../engine/check.js';
+import type { CheckPolicy } from '../engine/worker.js';
 import { alertQueries, createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { send } from '../net/transport.js';
 import type { StateStore } from '../storage/state-store.js';
 import { createRedactor } from '../util/redact.js';
 import type { CliOptions } from './args.js';
+import { nodeTransport, type Transport } from '../net/transport.js';
 
 /** A failure that ends a command with exit code 1 and one line. */
 export class RuntimeError extends Error {
@@ -25,6 +25,8 @@ export interface Io {
   readonly stderr: NodeJS.WritableStream;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** how every outbound request leaves (bin builds it from the proxy variables); default direct */
+  readonly transport?: Transport;
 }
 
 export interface Prepared {
@@ -51,12 +53,13 @@ export function buildChannels(
   config: Config,
   names: Iterable<string>,
   io: Io,
+  clock: () => Date,
   timeoutMs = 15_000,
 ): Map<string, Channel> {
   const channels = new Map<string, Channel>();
   for (const name of names) {
     const channelConfig = config.channels[name];
-    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs, transport: send, clock: () => new Date() }));
+    if (channelConfig) channels.set(name, createChannel(name, channelConfig, { stdout: io.stdout, timeoutMs, transport: io.transport ?? nodeTransport, clock }));
   }
   return channels;
 }
@@ -71,13 +74,16 @@ export interface LangfuseOptions {
   /** check --dry-run: the history cache is read, never written; the request budget records the requests (its only write) */
   readonly readOnly: boolean;
   readonly onRequest?: (event: RequestEvent) => void;
+  readonly transport: Transport | undefined;
+  /** the wall clock, for the client's own bookkeeping (when to try the v2 API again) */
+  readonly clock: () => Date;
 }
 
 export interface Langfuse {
   readonly client: LangfuseClient;
   readonly source: PlannedSpendSource;
   /** whether the request budget lets these alerts be evaluated now */
-  admit(alerts: AlertConfig[], now: Date): Promise<Admission>;
+  admit(alerts: readonly AlertConfig[], now: Date): Promise<Admission>;
   /** what the budget has spent and allows, for /metrics */
   budget(now: Date): BudgetSnapshot;
 }
@@ -89,6 +95,8 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     secretKey: config.langfuse.secretKey,
     // With a budget, every 429 must reach it (to slow the pace) rather than be slept through.
     ...(config.langfuse.requestBudget ? { maxRetryAfterSeconds: 0 } : {}),
+    transport: options.transport ?? nodeTransport,
+    clock: options.clock,
     onWarning: (message) => log.warn({}, message),
     onRequest: (event) => {
       log.debug({ ...event }, `langfuse ${event.endpoint} → ${event.status || 'no answer'} in ${Math.round(event.ms)} ms`);
@@ -103,7 +111,7 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     // Estimating plans the whole evaluation; worth it only when a limit could refuse it.
     admit: async (alerts, now) => {
       await budget.refresh(now);
-      return budget.admit(budget.limited(now) ? await source.estimate(alertQueries(alerts, now, config.timezone)) : 0, now);
+      return budget.admit(budget.limited(now) ? await source.estimate(alertQueries([...alerts], now, config.timezone)) : 0, now);
     },
     budget: (now) => budget.snapshot(now),
   };

@@ -1,6 +1,8 @@
-// The only place that turns errors into exit codes and reads the clock for one-shot commands.
+// The only place that turns command outcomes and errors into exit codes, and reads the clock for
+// one-shot commands.
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
+import { ProxyConfigError } from '../net/proxy.js';
 import { packageFile } from '../util/package-file.js';
 import { commandHelp, parseCommandLine, usage, UsageError, type CliOptions, type CommandName } from './args.js';
 import type { Io } from './compose.js';
@@ -10,8 +12,19 @@ export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 
+/**
+ * How a command ended: `failed` when it did its work but some of it went wrong (an alert not
+ * evaluated, a channel that did not accept), having said so itself. Errors it throws are mapped
+ * by failureExit.
+ */
+export type CommandOutcome = 'ok' | 'failed';
+
+export function exitCode(outcome: CommandOutcome): number {
+  return outcome === 'ok' ? EXIT_OK : EXIT_RUNTIME;
+}
+
 /** `now` is when the command started; `clock` reads the time again (check reports how long it took). */
-type Command = (options: CliOptions, io: Io, now: Date, clock: () => Date) => Promise<number>;
+type Command = (options: CliOptions, io: Io, now: Date, clock: () => Date) => Promise<CommandOutcome>;
 
 // Each command is loaded when it runs: a `check` doesn't pay for the daemon, the fake Langfuse of
 // the demo, or the metrics registry at start-up.
@@ -38,22 +51,31 @@ export async function main(argv: readonly string[], io: Io, clock: () => Date = 
     }
     debug = parsed.options.logLevel === 'debug';
     const command = await commands[parsed.options.command]();
-    return await command(parsed.options, io, clock(), clock);
+    return exitCode(await command(parsed.options, io, clock(), clock));
   } catch (error) {
-    if (error instanceof UsageError) {
-      const help = error.command === undefined ? 'spend-alerts help' : `spend-alerts help ${error.command}`;
-      io.stderr.write(terminalSafe(`spend-alerts: ${error.message}\nRun "${help}" for usage.\n`));
-      return EXIT_USAGE;
-    }
-    if (error instanceof ConfigError) {
-      io.stderr.write(terminalSafe(error.format()) + '\n');
-      return EXIT_USAGE;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr.write(terminalSafe(`spend-alerts: ${message}\n`));
-    if (debug && error instanceof Error && error.stack) io.stderr.write(error.stack + '\n');
-    return EXIT_RUNTIME;
+    return failureExit(error, io.stderr, debug);
   }
+}
+
+/** Says what went wrong on `stderr` and returns the exit code for it: 2 for usage and configuration, else 1. */
+export function failureExit(error: unknown, stderr: NodeJS.WritableStream, debug = false): number {
+  if (error instanceof UsageError) {
+    const help = error.command === undefined ? 'spend-alerts help' : `spend-alerts help ${error.command}`;
+    stderr.write(terminalSafe(`spend-alerts: ${error.message}\nRun "${help}" for usage.\n`));
+    return EXIT_USAGE;
+  }
+  if (error instanceof ConfigError) {
+    stderr.write(terminalSafe(error.format()) + '\n');
+    return EXIT_USAGE;
+  }
+  if (error instanceof ProxyConfigError) {
+    stderr.write(terminalSafe(`spend-alerts: ${error.message}\n`));
+    return EXIT_USAGE;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  stderr.write(terminalSafe(`spend-alerts: ${message}\n`));
+  if (debug && error instanceof Error && error.stack) stderr.write(error.stack + '\n');
+  return EXIT_RUNTIME;
 }
 
 function version(): string {

@@ -1,14 +1,13 @@
 // `spend-alerts run` as an object: a configuration generation (config, channels, Langfuse client,
 // logger), a scheduler that decides what to evaluate when, the HTTP endpoints and a watcher on the
 // config file. State lives in the StateStore only: it is read before every evaluation and written
-// by runCheck, so a reload or a restart continues exactly where the last evaluation left off.
+// by the engine's tick, so a reload or a restart continues exactly where the last evaluation left off.
 import type { Channel } from '../channels/channel.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
-import type { Config } from '../config/schema.js';
+import type { AlertConfig, Config } from '../config/schema.js';
 import type { RequestEvent } from '../sources/langfuse/client.js';
 import type { Logger } from '../log/logger.js';
-import { runCheck, type CheckPolicy, type CheckReport } from '../engine/check.js';
-import { logEvaluation } from '../engine/summary.js';
+import { tick, type CheckPolicy, type CheckReport } from '../engine/worker.js';
 import type { Admission, BudgetSnapshot, Refusal } from '../sources/langfuse/planner/index.js';
 import type { SpendSource } from '../core/query.js';
 import type { StateStore } from '../storage/state-store.js';
@@ -16,7 +15,7 @@ import type { StartTimer } from '../util/deadline.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import { watchConfigFile, type ConfigWatcher } from './reload/watch.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type StartCron } from './scheduler.js';
 
 /** Everything built from one version of alerts.yaml. */
 export interface Generation {
@@ -26,7 +25,7 @@ export interface Generation {
   readonly channels: ReadonlyMap<string, Channel>;
   readonly source: SpendSource;
   /** whether the request budget lets these alerts be evaluated now */
-  readonly admit: (alerts: Config['alerts'], now: Date) => Promise<Admission>;
+  readonly admit: (alerts: readonly AlertConfig[], now: Date) => Promise<Admission>;
   /** what the request budget has spent and allows */
   readonly budget: (now: Date) => BudgetSnapshot;
   readonly policy: Partial<CheckPolicy>;
@@ -57,6 +56,8 @@ export interface DaemonOptions {
   readonly metrics?: DaemonMetrics;
   /** starts the delivery phase's and each channel's time limit, as for `check` (injectable for tests) */
   readonly startTimer?: StartTimer;
+  /** starts the schedules' cron tasks; default node-cron's (injectable so tests fire the ticks) */
+  readonly startCron?: StartCron;
 }
 
 const DEFAULT_GRACE_MS = 25_000;
@@ -111,7 +112,12 @@ export class Daemon {
       throw error;
     }
     this.generation = generation;
-    const scheduler = new Scheduler({ run: (alerts, now) => this.evaluate(alerts, now), log: generation.log, clock: this.options.clock });
+    const scheduler = new Scheduler({
+      run: (alerts, now) => this.evaluate(alerts, now),
+      log: generation.log,
+      clock: this.options.clock,
+      ...(this.options.startCron === undefined ? {} : { startCron: this.options.startCron }),
+    });
     this.scheduler = scheduler;
     scheduler.setSchedule(scheduleOf(generation.config), generation.config.timezone);
     try {
@@ -281,7 +287,7 @@ export class Daemon {
     log?.info({}, 'stopped');
   }
 
-  /** One batch: the state as stored, runCheck, metrics, one summary line. Never rejects. */
+  /** One batch through the engine's tick, then metrics and readiness. Never rejects. */
   private async evaluate(names: readonly string[], now: Date): Promise<void> {
     const generation = this.generation;
     if (generation === undefined) return;
@@ -290,46 +296,44 @@ export class Daemon {
     if (alerts.length === 0) return;
     const { log } = generation;
     this.inFlight = generation;
-    const requestsBefore = this.langfuseRequests;
     const started = this.options.clock();
     try {
-      const admission = await generation.admit(alerts, now);
-      this.metrics.budget(generation.budget(now));
-      if (!admission.ok) {
-        this.metrics.deferred(admission.kind);
-        this.deferred = { since: this.deferred?.since ?? now, kind: admission.kind, retryAt: admission.retryAt };
-        const lastDeferral = { at: now.toISOString(), kind: admission.kind, retryAt: admission.retryAt.toISOString(), reason: admission.reason };
-        log.warn(
-          { event: 'deferred', alerts: alerts.map((a) => a.name), kind: admission.kind, retryAt: lastDeferral.retryAt },
-          `evaluation skipped to stay within the Langfuse request budget (${admission.reason}); next possible at ${lastDeferral.retryAt}`,
-        );
-        // for `status`: the daemon's memory is gone with it
-        await this.options.store.update((state) => ({ ...state, lastDeferral }));
+      const report = await tick(
+        {
+          config: generation.config,
+          alerts,
+          source: generation.source,
+          channels: generation.channels,
+          store: this.options.store,
+          admission: {
+            admit: async (admitted, at) => {
+              const admission = await generation.admit(admitted, at);
+              this.metrics.budget(generation.budget(at));
+              return admission;
+            },
+            scheduled: true,
+          },
+          langfuseUrl: () => generation.langfuseUrl(this.options.store),
+          langfuseRequests: () => this.langfuseRequests,
+          log,
+          redact: generation.redact,
+          signal: this.abort.signal,
+          policy: generation.policy,
+          clock: this.options.clock,
+          ...(this.options.startTimer === undefined ? {} : { startTimer: this.options.startTimer }),
+        },
+        now,
+      );
+      if (report.kind === 'deferred') {
+        const { kind, retryAt } = report.admission;
+        this.metrics.deferred(kind);
+        this.deferred = { since: this.deferred?.since ?? now, kind, retryAt };
         return;
       }
       this.deferred = null;
-      const url = await generation.langfuseUrl(this.options.store);
-      const report = await runCheck({
-        config: generation.config,
-        alerts,
-        source: generation.source,
-        channels: generation.channels,
-        store: this.options.store,
-        now,
-        langfuseUrl: url,
-        log,
-        redact: generation.redact,
-        signal: this.abort.signal,
-        policy: generation.policy,
-        clock: this.options.clock,
-        ...(this.options.startTimer === undefined ? {} : { startTimer: this.options.startTimer }),
-      });
-      const finished = this.options.clock();
-      const ms = finished.getTime() - started.getTime();
-      this.metrics.evaluation(report, ms / 1000, finished);
-      this.metrics.budget(generation.budget(finished));
-      this.recordOutcome(report, finished);
-      logEvaluation(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests: this.langfuseRequests - requestsBefore, now });
+      this.metrics.evaluation(report, report.ms / 1000, report.finishedAt);
+      this.metrics.budget(generation.budget(report.finishedAt));
+      this.recordOutcome(report, report.finishedAt);
     } catch (error) {
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();

@@ -5,7 +5,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SeriesEvaluation } from '../core/series.js';
 import type { RequestEvent } from '../sources/langfuse/client.js';
-import type { DeliveryRecord } from '../engine/check.js';
+import type { DeliveryRecord } from '../core/decide/index.js';
 import type { BudgetSnapshot } from '../sources/langfuse/planner/index.js';
 import type { State } from '../core/ledger.js';
 

@@ -1,8 +1,9 @@
-// When to evaluate what. One node-cron task per distinct schedule, in the configured time zone;
+// When to evaluate what. One cron task per distinct schedule, in the configured time zone;
 // the alerts due at one moment — whichever tasks fire for it — become one batch, so they are
 // evaluated together. Batches never overlap: what falls due during an evaluation waits, merged
-// with whatever else falls due meanwhile, and runs right after it.
-import { createTask, type ScheduledTask } from 'node-cron';
+// with whatever else falls due meanwhile, and runs right after it. The cron tasks are started
+// through an injectable StartCron (node-cron's by default), so a test fires the ticks itself.
+import { createTask } from 'node-cron';
 import type { Logger } from '../log/logger.js';
 
 export interface ScheduledAlert {
@@ -14,17 +15,43 @@ export interface ScheduledAlert {
 /** Evaluates the named alerts as of `now`; must not reject (failures are the callee's to report). */
 export type RunBatch = (alerts: readonly string[], now: Date) => Promise<void>;
 
+/** One cron expression's ticks: started, stopped for good, and its calendar. */
+export interface CronTask {
+  start(): void;
+  destroy(): void;
+  /** the next `count` moments it fires at */
+  nextRuns(count: number): Date[];
+  /** whether it fires at `moment` */
+  match(moment: Date): boolean;
+}
+
+/** Creates (not yet started) the task that calls `onTick` with each moment `expression` names in `timezone`. */
+export type StartCron = (expression: string, timezone: string, onTick: (moment: Date) => void, log: Logger) => CronTask;
+
+/** node-cron's timers, which read the system clock. */
+export const nodeCron: StartCron = (expression, timezone, onTick, log) => {
+  const task = createTask(expression, (context) => onTick(context.date), { timezone, logger: cronLogger(log) });
+  return {
+    start: () => void task.start(),
+    destroy: () => void task.destroy(),
+    nextRuns: (count) => task.getNextRuns(count),
+    match: (moment) => task.match(moment),
+  };
+};
+
 export interface SchedulerOptions {
   readonly run: RunBatch;
   readonly log: Logger;
-  /** the wall clock; node-cron reads its own for the ticks */
-  readonly clock?: () => Date;
+  /** the wall clock: the moment a batch is evaluated for */
+  readonly clock: () => Date;
+  /** default node-cron's */
+  readonly startCron?: StartCron;
 }
 
 interface Task {
   readonly expression: string;
   readonly alerts: readonly string[];
-  readonly task: ScheduledTask;
+  readonly task: CronTask;
 }
 
 /** How many upcoming runs are looked at to find a schedule's longest gap (weekends, month ends). */
@@ -37,11 +64,7 @@ export class Scheduler {
   /** the latest tick moment handled: a second task firing for the same moment adds nothing */
   private lastTick = Number.NEGATIVE_INFINITY;
   private state: 'new' | 'started' | 'stopped' = 'new';
-  private readonly clock: () => Date;
-
-  constructor(private readonly options: SchedulerOptions) {
-    this.clock = options.clock ?? (() => new Date());
-  }
+  constructor(private readonly options: SchedulerOptions) {}
 
   /** Replaces the schedule; what is already queued stays queued if the alert still exists. */
   setSchedule(alerts: readonly ScheduledAlert[], timezone: string): void {
@@ -52,22 +75,22 @@ export class Scheduler {
       if (names) names.push(alert.name);
       else byExpression.set(alert.schedule, [alert.name]);
     }
-    const logger = cronLogger(this.options.log);
+    const startCron = this.options.startCron ?? nodeCron;
     this.tasks = [...byExpression].map(([expression, names]) => ({
       expression,
       alerts: names,
-      task: createTask(expression, (context) => this.tick(context.date), { timezone, logger }),
+      task: startCron(expression, timezone, (moment) => this.tick(moment), this.options.log),
     }));
     const known = new Set(alerts.map((alert) => alert.name));
     for (const name of this.pending) if (!known.has(name)) this.pending.delete(name);
-    if (this.state === 'started') for (const { task } of this.tasks) void task.start();
+    if (this.state === 'started') for (const { task } of this.tasks) task.start();
   }
 
   /** Starts the ticks and evaluates every alert now, as the first evaluation. */
   start(): void {
     if (this.state !== 'new') return;
     this.state = 'started';
-    for (const { task } of this.tasks) void task.start();
+    for (const { task } of this.tasks) task.start();
     this.enqueue(this.tasks.flatMap((t) => t.alerts));
   }
 
@@ -105,7 +128,7 @@ export class Scheduler {
 
   /** When each schedule fires next, for the start-up log line. */
   nextRuns(): Array<{ schedule: string; alerts: readonly string[]; next: Date | null }> {
-    return this.tasks.map(({ expression, alerts, task }) => ({ schedule: expression, alerts, next: task.getNextRun() }));
+    return this.tasks.map(({ expression, alerts, task }) => ({ schedule: expression, alerts, next: task.nextRuns(1)[0] ?? null }));
   }
 
   /**
@@ -115,7 +138,7 @@ export class Scheduler {
   longestQuietMs(): number | null {
     let shortest: number | null = null;
     for (const { task } of this.tasks) {
-      const runs = task.getNextRuns(LOOKAHEAD_RUNS).map((date) => date.getTime());
+      const runs = task.nextRuns(LOOKAHEAD_RUNS).map((date) => date.getTime());
       let longest = 0;
       for (let i = 1; i < runs.length; i++) longest = Math.max(longest, runs[i]! - runs[i - 1]!);
       if (longest > 0 && (shortest === null || longest < shortest)) shortest = longest;
@@ -136,12 +159,12 @@ export class Scheduler {
       this.pending.clear();
       // On the whole second, as the tick that queued it: the history cache cuts windows at the
       // schedule's moments, and stray milliseconds would cost extra Langfuse requests.
-      await this.options.run(batch, new Date(Math.floor(this.clock().getTime() / 1000) * 1000));
+      await this.options.run(batch, new Date(Math.floor(this.options.clock().getTime() / 1000) * 1000));
     }
   }
 
   private destroyTasks(): void {
-    for (const { task } of this.tasks) void task.destroy();
+    for (const { task } of this.tasks) task.destroy();
     this.tasks = [];
   }
 }

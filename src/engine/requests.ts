@@ -5,7 +5,8 @@ import { evaluateAlert, neededRanges, type NeededRanges } from '../core/evaluate
 import { alertQuery, WaitingForHistory, type SpendReading } from '../core/query.js';
 import type { State } from '../core/ledger.js';
 import { parseWindow, periodStart } from '../core/time/windows.js';
-import type { AlertFailure, CheckInput, CheckPolicy, EvaluatedAlert, WaitingAlerts } from './types.js';
+import type { AlertFailure, EvaluatedAlert, PeriodCheck } from '../core/decide/index.js';
+import type { CheckPolicy, TickDeps, WaitingAlerts } from './types.js';
 
 export interface AlertRequest {
   readonly alert: AlertConfig;
@@ -52,25 +53,15 @@ function closedPeriodRanges(alert: AlertConfig, justBefore: Date, timezone: stri
   return { current: extend(ranges.current), baselines: ranges.baselines.map(extend) };
 }
 
-/**
- * A calendar alert's previous period counts as checked once its final check succeeded, or when
- * the alert is first seen (nothing before that is reported).
- */
-export function finalizedAfter(state: State, requests: readonly AlertRequest[], evaluations: readonly EvaluatedAlert[]): Record<string, string> {
-  const finalized: Record<string, string> = { ...state.finalized };
-  for (const request of requests) {
-    if (request.previousPeriod === undefined) continue;
-    const evaluated = evaluations.some((e) => e.alert === request.alert && Boolean(e.final) === request.final);
-    if (evaluated && (request.final || finalized[request.alert.name] === undefined)) {
-      finalized[request.alert.name] = request.previousPeriod;
-    }
-  }
-  return finalized;
+/** The calendar checks the requests ask for: what the decision marks as finalized once evaluated. */
+export function periodChecks(requests: readonly AlertRequest[]): PeriodCheck[] {
+  return requests.flatMap(({ alert, previousPeriod, final }) => (previousPeriod === undefined ? [] : [{ alert: alert.name, previousPeriod, final }]));
 }
 
 export async function fetchAndEvaluate(
-  input: CheckInput,
+  input: TickDeps,
   requests: readonly AlertRequest[],
+  now: Date,
   policy: CheckPolicy,
 ): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; waiting: WaitingAlerts | null }> {
   const evaluations: EvaluatedAlert[] = [];

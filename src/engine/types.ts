@@ -1,43 +1,24 @@
-// The pipeline's inputs, policy and what it reports, shared by its modules.
+// The engine's inputs, policy and what it reports, shared by its modules.
 import type { Channel } from '../channels/channel.js';
 import type { DeliverOptions } from '../channels/deliver.js';
 import type { AlertConfig, Config } from '../config/schema.js';
-import type { SeriesEvaluation } from '../core/series.js';
 import type { Logger } from '../log/logger.js';
 import type { Notification } from '../core/notification.js';
-import type { PlannedNotification } from '../core/decide/notifications.js';
+import type { AlertFailure, DecisionPolicy, DeliveryFailure, DeliveryRecord, EvaluatedAlert, PlannedNotification } from '../core/decide/index.js';
 import type { SpendSource } from '../core/query.js';
 import type { State } from '../core/ledger.js';
+import type { Admission } from '../sources/langfuse/planner/index.js';
 import type { StateStore } from '../storage/state-store.js';
 import type { StartTimer } from '../util/deadline.js';
 
-export interface CheckPolicy {
+export type { AlertFailure, DeliveryFailure, DeliveryRecord, EvaluatedAlert } from '../core/decide/index.js';
+
+export interface CheckPolicy extends DecisionPolicy {
   /** Langfuse may lag this long: a closed calendar period gets its final check that long after */
   readonly lagMarginMs: number;
-  /** consecutive failed evaluations before a "degraded" / "channel failing" notice */
-  readonly degradedAfter: number;
-  /** where system notices go; null: every channel that still works */
-  readonly systemChannels: readonly string[] | null;
-  /** a notification delivered later than this after it was decided is marked delayed */
-  readonly lateAfterMs: number;
   /** bounds for the phases, so a stuck peer can't hold the worker */
   readonly fetchBudgetMs: number;
   readonly deliveryBudgetMs: number;
-  /**
-   * each channel's own bound inside the delivery phase (channels deliver concurrently), so one
-   * that hangs can't use up the phase of the others; also how long its deliveries stay claimed
-   */
-  readonly channelBudgetMs: number;
-  /** backoff between attempts of one pending delivery */
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  /**
-   * try every pending delivery now, whatever its backoff (a peer's Retry-After still holds): a
-   * manual `check` after fixing a channel. Backoff paces the daemon only.
-   */
-  readonly ignoreBackoff: boolean;
-  /** pending notifications are summarised instead of sent this long after their period ended */
-  readonly expireAfterMs: number;
 }
 
 export const DEFAULT_POLICY: CheckPolicy = {
@@ -54,17 +35,34 @@ export const DEFAULT_POLICY: CheckPolicy = {
   expireAfterMs: 24 * 3_600_000,
 };
 
-export interface CheckInput {
+/** The request quota's say before an evaluation. */
+export interface AdmissionDeps {
+  /** whether the request budget lets these alerts be evaluated now */
+  admit(alerts: readonly AlertConfig[], now: Date): Promise<Admission>;
+  /**
+   * An evaluation the daemon's schedule asked for: the budget's pace defers it too, and the
+   * deferral is logged and recorded for `status`. Otherwise (a manual check) only a limit or a 429
+   * pause refuses it, and over the pace it runs anyway.
+   */
+  readonly scheduled: boolean;
+}
+
+/** What one evaluation runs on. */
+export interface TickDeps {
   readonly config: Config;
   /** the alerts to evaluate now (all, or those due, or --alert) */
   readonly alerts: readonly AlertConfig[];
   readonly source: SpendSource;
   readonly channels: ReadonlyMap<string, Channel>;
   readonly store: StateStore;
+  /** absent: no request quota to ask (the demo, tests) */
+  readonly admission?: AdmissionDeps;
   /** evaluate and plan only: nothing is sent, nothing is written */
   readonly dryRun?: boolean;
-  readonly now: Date;
-  readonly langfuseUrl: string;
+  /** the project link for notifications, or how to resolve it once the evaluation is admitted */
+  readonly langfuseUrl: string | (() => Promise<string>);
+  /** Langfuse requests made so far by this process, for the summary line; absent: not counted */
+  readonly langfuseRequests?: () => number;
   readonly log: Logger;
   /**
    * Every error string passes this before it is logged, stored in the state (lastEvaluation,
@@ -75,17 +73,12 @@ export interface CheckInput {
   readonly signal?: AbortSignal;
   readonly policy?: Partial<CheckPolicy>;
   /**
-   * the wall clock for claims on deliveries, which must hold against other processes in real time
-   * (`now` may be the minute an evaluation is for, and fetching takes a while); default the system clock
+   * the wall clock: how long the evaluation took, and the time of claims on deliveries, which
+   * must hold against other processes in real time (`now` may be the minute an evaluation is for)
    */
-  readonly clock?: () => Date;
+  readonly clock: () => Date;
   /** starts the delivery phase's and each channel's time limit (injectable for tests) */
   readonly startTimer?: StartTimer;
-}
-
-export interface AlertFailure {
-  readonly alert: string;
-  readonly error: string;
 }
 
 /** Alerts not evaluated yet because the request budget lets their history come in over several evaluations. */
@@ -95,26 +88,8 @@ export interface WaitingAlerts {
   readonly evaluations: number;
 }
 
-export interface DeliveryRecord {
-  readonly channel: string;
-  readonly channelType: string;
-  readonly notificationId: string;
-  readonly ok: boolean;
-}
-
-export interface DeliveryFailure {
-  readonly channel: string;
-  readonly notificationIds: readonly string[];
-  readonly error: string;
-}
-
-export interface EvaluatedAlert {
-  readonly alert: AlertConfig;
-  readonly series: readonly SeriesEvaluation[];
-  readonly final?: boolean;
-}
-
 export interface CheckReport {
+  readonly kind: 'evaluated';
   /** regular evaluations (final checks of closed periods are not included) */
   readonly evaluations: readonly EvaluatedAlert[];
   readonly alertFailures: readonly AlertFailure[];
@@ -128,4 +103,16 @@ export interface CheckReport {
   readonly deliveries: readonly DeliveryRecord[];
   readonly deliveryFailures: readonly DeliveryFailure[];
   readonly state: State;
+  /** how long the evaluation took, admission included, by `clock` */
+  readonly ms: number;
+  /** `clock` when it finished */
+  readonly finishedAt: Date;
 }
+
+/** The request quota refused the evaluation: nothing was fetched. */
+export interface DeferredReport {
+  readonly kind: 'deferred';
+  readonly admission: Extract<Admission, { ok: false }>;
+}
+
+export type TickReport = CheckReport | DeferredReport;

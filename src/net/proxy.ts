@@ -3,7 +3,7 @@
 // proxy, except for hosts in NO_PROXY. Private CAs need nothing here: Node reads
 // NODE_EXTRA_CA_CERTS at start-up.
 import type { Env } from '../config/interpolate.js';
-import { collectBody, declaredLength, defaultHeaders, useTransport, type Transport } from './transport.js';
+import { collectBody, declaredLength, defaultHeaders, nodeTransport, type Transport } from './transport.js';
 
 export interface ProxySettings {
   readonly httpProxy?: string;
@@ -47,14 +47,12 @@ export function proxySettings(env: Env): ProxySettings | undefined {
 }
 
 /**
- * Routes every outbound request of this process through the proxies `env` names; false when it
- * names none. Throws ProxyConfigError for a value that is not a URL.
+ * The transport for every outbound request: through the proxies `env` names, direct when it names
+ * none. Throws ProxyConfigError for a value that is not a URL.
  */
-export async function installProxyFromEnv(env: Env): Promise<boolean> {
+export async function transportFromEnv(env: Env): Promise<Transport> {
   const settings = proxySettings(env);
-  if (settings === undefined) return false;
-  useTransport(await proxyTransport(settings));
-  return true;
+  return settings === undefined ? nodeTransport : proxyTransport(settings);
 }
 
 async function proxyTransport(settings: ProxySettings): Promise<Transport> {

@@ -1,9 +1,9 @@
-// Every outbound HTTP request (Langfuse, Slack, webhooks) goes through `send`. Directly it uses
-// Node's http/https clients rather than fetch: fetch parses responses with a WebAssembly build of
+// Every outbound HTTP request (Langfuse, Slack, webhooks) goes through a Transport, which the CLI
+// builds once and passes down. Directly it uses Node's http/https clients rather than fetch: fetch parses responses with a WebAssembly build of
 // llhttp that V8 compiles at the first request — ~30 MB of compiler memory, ~10–15 MB of it still
 // resident while the daemon idles — for the handful of requests an evaluation makes, while
-// node:http's parser is part of Node. Behind a proxy, src/net/proxy.ts swaps in undici's fetch,
-// whose EnvHttpProxyAgent does tunnelling and NO_PROXY.
+// node:http's parser is part of Node. Behind a proxy, src/net/proxy.ts builds one on undici's
+// fetch instead, whose EnvHttpProxyAgent does tunnelling and NO_PROXY.
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream';
@@ -149,14 +149,3 @@ export const nodeTransport: Transport = async (request) => {
   const body = await readBody(response, request.maxBodyBytes);
   return { status: response.statusCode ?? 0, header: (name) => headerValue(response.headers, name), body };
 };
-
-let transport: Transport = nodeTransport;
-
-export function send(request: OutboundRequest): Promise<OutboundResponse> {
-  return transport(request);
-}
-
-/** Replaces the transport of this process (a proxy); the CLI does it once at start-up. */
-export function useTransport(replacement: Transport): void {
-  transport = replacement;
-}

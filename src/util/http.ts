@@ -1,7 +1,7 @@
 // One HTTP request with a deadline, classified the way every caller needs it: did the peer accept,
 // and if not, is it worth trying again and when. Messages name the peer by scheme://host only,
 // because webhook paths and query strings are credentials.
-import { BodyTooLargeError, describeSize, send, type Transport } from '../net/transport.js';
+import { BodyTooLargeError, describeSize, type Transport } from '../net/transport.js';
 import { createRedactor, safeUrl } from './redact.js';
 import { escapeControls } from './terminal.js';
 
@@ -15,8 +15,9 @@ export interface HttpRequest {
   readonly timeoutMs: number;
   /** the largest answer, decoded, read from the peer; default 1 MB */
   readonly maxBodyBytes?: number;
-  /** what sends it; default the process's transport (src/net/transport.ts) */
-  readonly transport?: Transport;
+  readonly transport: Transport;
+  /** the wall clock, for a Retry-After given as a date */
+  readonly clock: () => Date;
 }
 
 export type HttpResult =
@@ -43,7 +44,7 @@ const MAX_BODY_BYTES = 1 << 20;
 export const MAX_RETRY_AFTER_SECONDS = 24 * 3600;
 
 /** Retry-After as delta-seconds or an HTTP-date, at most 24 h; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   // Number() of a long run of digits is Infinity at worst, which the cap turns into 24 h
@@ -69,7 +70,7 @@ function detail(body: string): string {
  * included — a webhook that moved must be reconfigured, and following it would resend a signed
  * body to wherever it points.
  */
-export function classifyResponse(status: number, retryAfter: string | undefined, body: string, url: string): HttpResult {
+export function classifyResponse(status: number, retryAfter: string | undefined, body: string, url: string, now: Date): HttpResult {
   if (status >= 200 && status < 300) return { ok: true, status, body };
   const where = safeUrl(url);
   // a receiver may echo the request back, address included; redacted before it is cut short, so
@@ -81,7 +82,7 @@ export function classifyResponse(status: number, retryAfter: string | undefined,
       : `HTTP ${status} from ${where}${text === '' ? '' : `: ${text}`}`;
   const retryable = status === 408 || status === 429 || status >= 500;
   if (!retryable) return { ok: false, status, retryable, message };
-  const retryAfterSeconds = parseRetryAfter(retryAfter);
+  const retryAfterSeconds = parseRetryAfter(retryAfter, now.getTime());
   return retryAfterSeconds === undefined
     ? { ok: false, status, retryable, message }
     : { ok: false, status, retryable, retryAfterSeconds, message };
@@ -157,9 +158,9 @@ export async function httpRequest(request: HttpRequest): Promise<HttpResult> {
   const signal = AbortSignal.any([request.signal, deadline]);
   try {
     // the body is read under the same deadline: a peer that sends headers and then stalls must not hang us
-    const { transport = send, ...outbound } = request;
+    const { transport, clock, ...outbound } = request;
     const response = await transport({ ...outbound, signal, maxBodyBytes: request.maxBodyBytes ?? MAX_BODY_BYTES });
-    return classifyResponse(response.status, response.header('retry-after'), response.body, request.url);
+    return classifyResponse(response.status, response.header('retry-after'), response.body, request.url, clock());
   } catch (error) {
     if (error instanceof BodyTooLargeError) return bodyTooLarge(error, request.url);
     return classifyRequestError(error, {

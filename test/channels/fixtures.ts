@@ -1,7 +1,7 @@
 // Notifications as the pipeline hands them to channels.
 import type { Notification } from '../../src/core/notification.js';
 import type { ChannelDeps } from '../../src/channels/definition.js';
-import { send } from '../../src/net/transport.js';
+import { nodeTransport } from '../../src/net/transport.js';
 import { Writable } from 'node:stream';
 
 export function notification(overrides: Partial<Notification> = {}): Notification {
@@ -71,7 +71,7 @@ export function memoryStdout(): { stream: Writable; output: () => string } {
 }
 
 export function context(overrides: Partial<ChannelDeps> = {}): ChannelDeps {
-  return { stdout: memoryStdout().stream, timeoutMs: 5_000, transport: send, clock: () => new Date(), ...overrides };
+  return { stdout: memoryStdout().stream, timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date(), ...overrides };
 }
 
 /** A `sleep` for deliver() that records the waits and returns at once. */

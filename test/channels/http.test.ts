@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nodeTransport } from '../../src/net/transport.js';
 import { classifyResponse, httpRequest, parseRetryAfter } from '../../src/util/http.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
 
@@ -38,7 +39,7 @@ describe('parseRetryAfter', () => {
 describe('classifyResponse', () => {
   const url = 'https://hooks.slack.com/services/T0ABCDEFG/B0HIJKLMN/xYz123SecretToken?x=1';
   const classify = (status: number, body = '', headers: Record<string, string> = {}) =>
-    classifyResponse(status, headers['retry-after'], body, url);
+    classifyResponse(status, headers['retry-after'], body, url, new Date());
 
   it('accepts 2xx', () => {
     expect(classify(200, 'ok')).toMatchObject({ ok: true, status: 200, body: 'ok' });
@@ -100,6 +101,7 @@ describe('httpRequest', () => {
       body: '{"a":1}',
       signal: never(),
       timeoutMs: 5_000,
+      transport: nodeTransport, clock: () => new Date(),
     });
     expect(result).toMatchObject({ ok: true, status: 200, body: '{"ok":true}' });
     expect(receiver.requests[0]).toMatchObject({ method: 'POST', path: '/path?q=1', body: '{"a":1}', json: { a: 1 } });
@@ -109,21 +111,21 @@ describe('httpRequest', () => {
 
   it('does not follow redirects', async () => {
     receiver.enqueue({ status: 307, headers: { location: receiver.url('/elsewhere') } });
-    const result = await httpRequest({ method: 'POST', url: receiver.url('/hook'), body: 'x', signal: never(), timeoutMs: 5_000 });
+    const result = await httpRequest({ method: 'POST', url: receiver.url('/hook'), body: 'x', signal: never(), timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date() });
     expect(result).toMatchObject({ ok: false, status: 307, retryable: false });
     expect(receiver.requests.map((r) => r.path)).toEqual(['/hook']);
   });
 
   it('times out a peer that never answers, as retryable', async () => {
     receiver.enqueue({ hang: true });
-    const result = await httpRequest({ method: 'GET', url: receiver.url('/slow/secret'), signal: never(), timeoutMs: 200 });
+    const result = await httpRequest({ method: 'GET', url: receiver.url('/slow/secret'), signal: never(), timeoutMs: 200, transport: nodeTransport, clock: () => new Date() });
     expect(result).toEqual({ ok: false, retryable: true, message: `no response from ${receiver.origin}/… within 200 ms` });
   });
 
   it("says 'cancelled' when the caller's signal aborts", async () => {
     receiver.enqueue({ hang: true });
     const controller = new AbortController();
-    const pending = httpRequest({ method: 'GET', url: receiver.url('/x'), signal: controller.signal, timeoutMs: 600_000 });
+    const pending = httpRequest({ method: 'GET', url: receiver.url('/x'), signal: controller.signal, timeoutMs: 600_000, transport: nodeTransport, clock: () => new Date() });
     await receiver.waitForRequests(1);
     controller.abort();
     expect(await pending).toEqual({ ok: false, retryable: true, message: `request to ${receiver.origin}/… was cancelled` });
@@ -137,24 +139,24 @@ describe('httpRequest', () => {
         probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
       });
     });
-    const result = await httpRequest({ method: 'GET', url: `http://127.0.0.1:${port}/a/b`, signal: never(), timeoutMs: 5_000 });
+    const result = await httpRequest({ method: 'GET', url: `http://127.0.0.1:${port}/a/b`, signal: never(), timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date() });
     expect(result).toEqual({ ok: false, retryable: true, message: `could not reach http://127.0.0.1:${port}/…: ECONNREFUSED` });
   });
 
   it('an error body over 1 MB is a permanent failure naming the peer; a 2xx that says too much still accepted', async () => {
     const url = receiver.url('/hooks/secret-path');
     receiver.enqueue({ status: 500, body: 'e'.repeat(2 * 1024 * 1024) });
-    const failed = await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000 });
+    const failed = await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date() });
     expect(failed).toEqual({ ok: false, status: 500, retryable: false, message: `HTTP 500 from ${receiver.origin}/…: answered more than 1 MB` });
     receiver.enqueue({ status: 200, body: 'k'.repeat(2 * 1024 * 1024) });
-    expect(await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000 })).toEqual({ ok: true, status: 200, body: '' });
+    expect(await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date() })).toEqual({ ok: true, status: 200, body: '' });
     receiver.enqueue({ status: 503, body: 'e'.repeat(2048) });
-    const small = await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000, maxBodyBytes: 1024 });
+    const small = await httpRequest({ method: 'POST', url, body: '{}', signal: never(), timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date(), maxBodyBytes: 1024 });
     expect(small).toMatchObject({ ok: false, retryable: false, message: `HTTP 503 from ${receiver.origin}/…: answered more than 1 KB` });
   });
 
   it('refuses an invalid URL for good without echoing it', async () => {
-    const result = await httpRequest({ method: 'GET', url: 'not a url /secret', signal: never(), timeoutMs: 5_000 });
+    const result = await httpRequest({ method: 'GET', url: 'not a url /secret', signal: never(), timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date() });
     expect(result).toEqual({ ok: false, retryable: false, message: 'invalid URL (invalid URL)' });
   });
 });

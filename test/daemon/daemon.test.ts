@@ -64,7 +64,7 @@ ${extraYaml}`,
   const load = async (onRequest: Parameters<ConstructorParameters<typeof Daemon>[0]['load']>[0]): Promise<Generation> => {
     const { config } = await loadConfig({ path: configFile, env: {}, needs: 'all' });
     const log = createLogger({ level: 'info', format: 'json', redact: (text) => text, destination: sink });
-    return buildGeneration({ config, log, redact: (text) => text }, io, join(dir, 'state'), onRequest);
+    return buildGeneration({ config, log, redact: (text) => text }, io, join(dir, 'state'), onRequest, clock);
   };
   daemon = new Daemon({ load, configFile, store, port: await freePort(), clock, watch: false, shutdownGraceMs, ...(startTimer ? { startTimer } : {}) });
   return { daemon, store };

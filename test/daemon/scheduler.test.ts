@@ -1,7 +1,7 @@
 // The scheduler's queue: one batch at a time, what falls due meanwhile merged into the next one.
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Logger } from '../../src/log/logger.js';
-import { Scheduler } from '../../src/daemon/scheduler.js';
+import { Scheduler, type CronTask, type StartCron } from '../../src/daemon/scheduler.js';
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -47,7 +47,7 @@ afterEach(() => scheduler?.stop());
 describe('Scheduler', () => {
   test('evaluates every alert at start, and queues what falls due meanwhile into one batch', async () => {
     const g = gate();
-    scheduler = new Scheduler({ run: g.run, log: quiet });
+    scheduler = new Scheduler({ run: g.run, log: quiet, clock: () => new Date() });
     scheduler.setSchedule(
       [
         { name: 'a', schedule: '0 0 1 1 *' },
@@ -74,7 +74,7 @@ describe('Scheduler', () => {
 
   test('stop drops what is queued; the batch in flight finishes', async () => {
     const g = gate();
-    scheduler = new Scheduler({ run: g.run, log: quiet });
+    scheduler = new Scheduler({ run: g.run, log: quiet, clock: () => new Date() });
     scheduler.setSchedule([{ name: 'a', schedule: '0 0 1 1 *' }], 'UTC');
     scheduler.start();
     await g.started(1);
@@ -90,7 +90,7 @@ describe('Scheduler', () => {
 
   test('a new schedule forgets queued alerts that no longer exist', async () => {
     const g = gate();
-    scheduler = new Scheduler({ run: g.run, log: quiet });
+    scheduler = new Scheduler({ run: g.run, log: quiet, clock: () => new Date() });
     scheduler.setSchedule([{ name: 'a', schedule: '0 0 1 1 *' }, { name: 'b', schedule: '0 0 1 1 *' }], 'UTC');
     scheduler.start();
     await g.started(1);
@@ -104,7 +104,7 @@ describe('Scheduler', () => {
   });
 
   test('longestQuietMs is the longest gap of the most frequent schedule', () => {
-    scheduler = new Scheduler({ run: async () => {}, log: quiet });
+    scheduler = new Scheduler({ run: async () => {}, log: quiet, clock: () => new Date() });
     scheduler.setSchedule([{ name: 'weekdays', schedule: '0 9 * * 1-5' }], 'UTC');
     // Friday 09:00 to Monday 09:00
     expect(scheduler.longestQuietMs()).toBe(72 * 3_600_000);
@@ -117,4 +117,81 @@ describe('Scheduler', () => {
     );
     expect(scheduler.longestQuietMs()).toBe(15 * 60_000);
   });
+
+  test('driven by a fake cron and clock: the tasks due at a moment make one batch, evaluated as of that moment, once', async () => {
+    const cron = fakeCron({
+      // a and b fire every 5 minutes, c every 15: at :15 both tasks fire for the same moment
+      '*/5 * * * *': ['2026-11-24T15:05:00Z', '2026-11-24T15:10:00Z', '2026-11-24T15:15:00Z'],
+      '*/15 * * * *': ['2026-11-24T15:15:00Z', '2026-11-24T15:30:00Z'],
+    });
+    const batches: Array<{ alerts: string[]; at: string }> = [];
+    scheduler = new Scheduler({
+      run: async (alerts, at) => void batches.push({ alerts: [...alerts].sort(), at: at.toISOString() }),
+      log: quiet,
+      clock: cron.clock,
+      startCron: cron.startCron,
+    });
+    scheduler.setSchedule(
+      [
+        { name: 'a', schedule: '*/5 * * * *' },
+        { name: 'b', schedule: '*/5 * * * *' },
+        { name: 'c', schedule: '*/15 * * * *' },
+      ],
+      'UTC',
+    );
+    expect(scheduler.nextRuns().map((r) => [r.schedule, r.next?.toISOString()])).toEqual([
+      ['*/5 * * * *', '2026-11-24T15:05:00.000Z'],
+      ['*/15 * * * *', '2026-11-24T15:15:00.000Z'],
+    ]);
+    expect(cron.started()).toBe(0);
+    scheduler.start();
+    expect(cron.started()).toBe(2);
+    await scheduler.idle();
+    await cron.advanceTo('2026-11-24T15:05:00.250Z', scheduler);
+    await cron.advanceTo('2026-11-24T15:15:00.900Z', scheduler);
+    expect(batches).toEqual([
+      { alerts: ['a', 'b', 'c'], at: '2026-11-24T15:00:00.000Z' },
+      { alerts: ['a', 'b'], at: '2026-11-24T15:05:00.000Z' },
+      { alerts: ['a', 'b'], at: '2026-11-24T15:10:00.000Z' },
+      { alerts: ['a', 'b', 'c'], at: '2026-11-24T15:15:00.000Z' },
+    ]);
+    scheduler.stop();
+    expect(cron.started()).toBe(0);
+  });
 });
+
+/**
+ * A cron whose calendar is a list of moments per expression, and a clock that stands still until
+ * advanceTo moves it: each moment passed fires the tasks due then, and waits for their batch.
+ */
+function fakeCron(calendar: Record<string, string[]>) {
+  let now = new Date('2026-11-24T15:00:00.000Z');
+  const tasks: Array<{ expression: string; onTick: (moment: Date) => void; running: boolean }> = [];
+  const momentsOf = (expression: string) => (calendar[expression] ?? []).map((m) => new Date(m));
+  const startCron: StartCron = (expression, _timezone, onTick): CronTask => {
+    const task = { expression, onTick, running: false };
+    tasks.push(task);
+    return {
+      start: () => void (task.running = true),
+      destroy: () => void (task.running = false),
+      nextRuns: (count) => momentsOf(expression).filter((m) => m > now).slice(0, count),
+      match: (moment) => momentsOf(expression).some((m) => m.getTime() === moment.getTime()),
+    };
+  };
+  return {
+    startCron,
+    clock: () => now,
+    started: () => tasks.filter((t) => t.running).length,
+    async advanceTo(iso: string, scheduler: Scheduler) {
+      const until = new Date(iso);
+      const due = [...new Set(tasks.flatMap((t) => momentsOf(t.expression)).map((m) => m.getTime()))].filter((m) => m > now.getTime() && m <= until.getTime()).sort();
+      for (const moment of due) {
+        // the tick arrives a little after its moment, as real timers do
+        now = new Date(moment + 120);
+        for (const task of tasks) if (task.running && momentsOf(task.expression).some((m) => m.getTime() === moment)) task.onTick(new Date(moment));
+        await scheduler.idle();
+      }
+      now = until;
+    },
+  };
+}

@@ -8,7 +8,7 @@ import { afterEach, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { LangfuseClient } from '../../src/sources/langfuse/client.js';
 import { createLogger } from '../../src/log/logger.js';
-import { runCheck } from '../../src/engine/check.js';
+import { tick } from '../../src/engine/worker.js';
 import { LOCK_FILE } from '../../src/storage/lock.js';
 import { StateStore } from '../../src/storage/state-store.js';
 import { createRedactor } from '../../src/util/redact.js';
@@ -71,22 +71,24 @@ test('SIGKILL between send and record: at most one duplicate on one channel, zer
   const later = new Date(Date.now() + 10 * 60_000);
   const loaded = await loadConfig({ path: 'alerts.yaml', cwd: dir, env, needs: 'all' });
   const log = createLogger({ level: 'error', format: 'json', redact: (t) => t, destination: new PassThrough() });
-  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
+  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir }, () => new Date());
   const client = new LangfuseClient({ baseUrl: fake.url, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
   try {
-    const report = await runCheck({
-      config: loaded.config,
-      alerts: loaded.config.alerts,
-      source: await checkSpendSource({ client, stateDir: join(dir, 'state'), config: loaded.config, log, readOnly: false }),
-      channels,
-      store: new StateStore(join(dir, 'state')),
-      now: later,
-      clock: () => later,
-      langfuseUrl: fake.url,
-      log,
-      redact: createRedactor(loaded.secrets),
-      deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
-    });
+    const report = await tick(
+      {
+        config: loaded.config,
+        alerts: loaded.config.alerts,
+        source: await checkSpendSource({ client, stateDir: join(dir, 'state'), config: loaded.config, log, readOnly: false }),
+        channels,
+        store: new StateStore(join(dir, 'state')),
+        clock: () => later,
+        langfuseUrl: fake.url,
+        log,
+        redact: createRedactor(loaded.secrets),
+        deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
+      },
+      later,
+    );
     expect(report.deliveryFailures).toEqual([]);
     expect(report.planned).toHaveLength(0);
   } finally {
@@ -137,20 +139,24 @@ test('after a SIGKILL, claims lapse within the channel limit + 10 s; until then 
   let logText = '';
   const sink = new PassThrough().on('data', (chunk: Buffer) => (logText += chunk.toString()));
   const log = createLogger({ level: 'warn', format: 'json', redact: (t) => t, destination: sink });
-  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
+  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), { stdout: process.stdout, stderr: process.stderr, env, cwd: dir }, () => new Date());
   const client = new LangfuseClient({ baseUrl: fake.url, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
   const checkAt = async (at: Date) =>
-    runCheck({
-      config: loaded.config,
-      alerts: loaded.config.alerts.filter((a) => a.name === 'alpha'),
-      source: await checkSpendSource({ client, stateDir, config: loaded.config, log, readOnly: false }),
-      channels,
-      store,
-      now: at,
-      clock: () => at,
-      langfuseUrl: fake.url,
-      log,
-      redact: (t) => t,
+    tick(
+      {
+        config: loaded.config,
+        alerts: loaded.config.alerts.filter((a) => a.name === 'alpha'),
+        source: await checkSpendSource({ client, stateDir, config: loaded.config, log, readOnly: false }),
+        channels,
+        store,
+        clock: () => at,
+        langfuseUrl: fake.url,
+        log,
+        redact: (t) => t,
+      },
+      at,
+    ).then((report) => {
+        return report;
     });
   try {
     // a second before the claim runs out: left to the (dead) owner, and said so

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, onTestFinished, test } from 'vitest';
 import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
-import { installProxyFromEnv, ProxyConfigError, proxySettings } from '../../src/net/proxy.js';
-import { BodyTooLargeError, nodeTransport, send, useTransport } from '../../src/net/transport.js';
+import { ProxyConfigError, proxySettings, transportFromEnv } from '../../src/net/proxy.js';
+import { BodyTooLargeError, nodeTransport } from '../../src/net/transport.js';
 import { spend, startCli } from '../support/cli-process.js';
 import { startForwardProxy, type ForwardProxy } from '../support/forward-proxy.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
@@ -51,12 +51,12 @@ describe('the proxy transport', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     onTestFinished(async () => {
-      useTransport(nodeTransport);
       await proxy.close();
       await new Promise((resolve) => server.close(resolve));
     });
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    expect(await installProxyFromEnv({ HTTP_PROXY: proxy.url })).toBe(true);
+    expect(await transportFromEnv({})).toBe(nodeTransport);
+    const send = await transportFromEnv({ HTTP_PROXY: proxy.url });
     const get = (path: string) => send({ method: 'GET', url: `${origin}${path}`, signal: new AbortController().signal, maxBodyBytes: MB });
     await expect(get('/bomb')).rejects.toThrow(new BodyTooLargeError(MB, 200));
     await expect(get('/streamed')).rejects.toMatchObject({ name: 'BodyTooLargeError', status: 502 });

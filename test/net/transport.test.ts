@@ -170,7 +170,7 @@ describe('the body limit', () => {
 describe('httpRequest over https', () => {
   it('refuses a certificate it cannot verify, for good and without the path', async () => {
     const origin = await serve((_req, res) => res.end('ok'), generateSelfSignedCert());
-    const result = await httpRequest({ method: 'POST', url: `${origin}/hook/secret`, body: '{}', signal: never(), timeoutMs: 5_000 });
+    const result = await httpRequest({ method: 'POST', url: `${origin}/hook/secret`, body: '{}', signal: never(), timeoutMs: 5_000, transport: nodeTransport, clock: () => new Date() });
     expect(result).toMatchObject({ ok: false, retryable: false });
     expect(result.ok === false && result.message).toMatch(/^TLS certificate of https:\/\/127\.0\.0\.1:\d+\/… refused: [A-Z_]+$/);
   });

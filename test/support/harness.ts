@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../tools/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
-import { runCheck, type CheckPolicy, type CheckReport } from '../../src/engine/check.js';
+import { tick, type CheckPolicy, type CheckReport } from '../../src/engine/worker.js';
 import { LangfuseClient } from '../../src/sources/langfuse/client.js';
 import { createSpendSource, openRequestBudget, type PlannedSpendSource, type SpendSourceOptions } from '../../src/sources/langfuse/planner/index.js';
 import { StateStore } from '../../src/storage/state-store.js';
@@ -136,7 +136,7 @@ export async function startHarness(
   const stdout = new PassThrough().on('data', (chunk: Buffer) => (outText += chunk.toString()));
   const log = createLogger({ level: 'debug', format: 'json', redact, destination: logStream });
   const io = { stdout, stderr: logStream, env, cwd: stateDir };
-  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), io);
+  const channels = buildChannels(loaded.config, Object.keys(loaded.config.channels), io, options.clock ?? (() => new Date()));
   const client = new LangfuseClient({
     baseUrl: loaded.config.langfuse.baseUrl,
     publicKey: loaded.config.langfuse.publicKey,
@@ -164,22 +164,24 @@ export async function startHarness(
     async check(now, alerts, runOptions = {}) {
       const config = loaded.config;
       const source = await checkSpendSource({ client, stateDir, config, log, readOnly: runOptions.dryRun ?? false });
-      return runCheck({
-        config,
-        alerts: alerts ? config.alerts.filter((a) => alerts.includes(a.name)) : config.alerts,
-        source,
-        channels,
-        store,
+      return tick(
+        {
+          config,
+          alerts: alerts ? config.alerts.filter((a) => alerts.includes(a.name)) : config.alerts,
+          source,
+          channels,
+          store,
+          langfuseUrl: `${fake.url}/project/${fake.projectId}`,
+          log,
+          redact,
+          deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
+          ...(options.policy ? { policy: options.policy } : {}),
+          ...(options.startTimer ? { startTimer: options.startTimer } : {}),
+          clock: options.clock ?? (() => new Date()),
+          ...(runOptions.dryRun ? { dryRun: true } : {}),
+        },
         now,
-        langfuseUrl: `${fake.url}/project/${fake.projectId}`,
-        log,
-        redact,
-        deliveryOptions: { baseDelayMs: 1, maxDelayMs: 5 },
-        ...(options.policy ? { policy: options.policy } : {}),
-        ...(options.startTimer ? { startTimer: options.startTimer } : {}),
-        ...(options.clock ? { clock: options.clock } : {}),
-        ...(runOptions.dryRun ? { dryRun: true } : {}),
-      });
+      );
     },
     async close() {
       await closeChannels(channels);

@@ -2,19 +2,19 @@
 import { resolve } from 'node:path';
 import { cleanLine } from '../../render/text.js';
 import { renderPlain } from '../../render/plain.js';
-import { runCheck, waitingLine, type CheckReport, type WaitingAlerts } from '../../engine/check.js';
+import { tick, waitingLine, type CheckReport, type WaitingAlerts } from '../../engine/worker.js';
 import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from '../../engine/failures.js';
-import { logEvaluation } from '../../engine/summary.js';
 import { StateStore } from '../../storage/state-store.js';
 import { describePending } from './status.js';
 import { terminalSafe } from '../../util/terminal.js';
 import { UsageError, type CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../compose.js';
 
 /** A plain error line may quote a server's answer: bounded, and on one line whatever it holds. */
 const MAX_ERROR_LINE = 1_000;
 
-export async function checkCommand(options: CliOptions, io: Io, startedAt: Date, clock: () => Date): Promise<number> {
+export async function checkCommand(options: CliOptions, io: Io, startedAt: Date, clock: () => Date): Promise<CommandOutcome> {
   // On the minute, as scheduled evaluations are: the history cache then cuts windows at hours and
   // minutes it already holds instead of at an arbitrary millisecond.
   const now = new Date(Math.floor(startedAt.getTime() / 60_000) * 60_000);
@@ -37,43 +37,41 @@ export async function checkCommand(options: CliOptions, io: Io, startedAt: Date,
     stateDir: store.dir,
     readOnly: options.dryRun,
     onRequest: () => (langfuseRequests += 1),
+    transport: io.transport,
+    clock,
   });
-  const started = clock();
-  const admission = await admit(alerts, now);
-  if (!admission.ok) {
-    // The pace is the daemon's to keep; a one-off check only stops at the limit itself.
-    if (admission.kind !== 'pace') throw new RuntimeError(`not evaluated: ${admission.reason}`);
-    log.info({ retryAt: admission.retryAt.toISOString() }, `over the request pace (${admission.reason}); checking anyway`);
-  }
-  const url = await resolveLangfuseUrl(client, config, store, log, !options.dryRun);
   // Building a channel opens no connection, so a dry run builds them too and just doesn't send.
-  const channels = buildChannels(config, Object.keys(config.channels), io);
+  const channels = buildChannels(config, Object.keys(config.channels), io, clock);
   try {
-    const report = await runCheck({
-      config,
-      alerts,
-      source,
-      channels,
-      store,
-      dryRun: options.dryRun,
+    const report = await tick(
+      {
+        config,
+        alerts,
+        source,
+        channels,
+        store,
+        admission: { admit, scheduled: false },
+        dryRun: options.dryRun,
+        langfuseUrl: () => resolveLangfuseUrl(client, config, store, log, !options.dryRun),
+        langfuseRequests: () => langfuseRequests,
+        log,
+        redact,
+        // Backoff paces the daemon; a check, often run right after fixing a channel, tries everything now.
+        policy: { ...checkPolicy(config), ignoreBackoff: true },
+        clock,
+      },
       now,
-      langfuseUrl: url,
-      log,
-      redact,
-      // Backoff paces the daemon; a check, often run right after fixing a channel, tries everything now.
-      policy: { ...checkPolicy(config), ignoreBackoff: true },
-    });
-    const ms = clock().getTime() - started.getTime();
+    );
+    if (report.kind === 'deferred') throw new RuntimeError(`not evaluated: ${report.admission.reason}`);
     if (options.dryRun) io.stdout.write(terminalSafe(describeDryRun(report, alerts.length)));
     // Not a failure (exit 0): a cold start under a request budget fetches the history over several evaluations.
     if (report.waiting) io.stdout.write(terminalSafe(describeWaiting(report.waiting, options.dryRun)));
-    logEvaluation(log, report, { alerts: alerts.map((a) => a.name), ms, langfuseRequests, now });
     // The log has these too, but as JSON among other lines; the person at the terminal reads these.
     const errors = [...unreadByError(report.alertFailures).map(describeUnread), ...deliveryFailuresByChannel(report.deliveryFailures).map(describeDeliveryFailure)];
     for (const error of errors) io.stderr.write(`spend-alerts: ${cleanLine(redact(error), MAX_ERROR_LINE)}\n`);
     // after the errors that caused it: what is still pending, and when it is tried again
     if (!options.dryRun) io.stderr.write(describeLeft(report, clock()));
-    return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 1 : 0;
+    return report.alertFailures.length > 0 || report.deliveryFailures.length > 0 ? 'failed' : 'ok';
   } finally {
     await closeChannels(channels);
   }

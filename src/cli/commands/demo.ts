@@ -10,18 +10,19 @@ import type { SeriesEvaluation } from '../../core/series.js';
 import { formatUsd } from '../../render/money.js';
 import { groupLabel } from '../../render/text.js';
 import { groupOf } from '../../core/decide/notifications.js';
-import { runCheck, type CheckReport } from '../../engine/check.js';
+import { tick, type CheckReport } from '../../engine/worker.js';
 import { StateStore } from '../../storage/state-store.js';
 import { packageFile } from '../../util/package-file.js';
 import { terminalSafe } from '../../util/terminal.js';
 import type { CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../compose.js';
 
 const DEMO_KEYS = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };
 const DEMO_PROJECT = { id: 'demo', name: 'demo', organization: { id: 'demo-org', name: 'Demo Org' } };
 const TERMINAL = 'terminal';
 
-export async function demoCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+export async function demoCommand(options: CliOptions, io: Io, now: Date, clock: () => Date): Promise<CommandOutcome> {
   const langfuse = await startDemoLangfuse({ observations: sampleObservations(now), ...DEMO_KEYS, project: DEMO_PROJECT });
   const stateDir = await mkdtemp(join(tmpdir(), 'spend-alerts-demo-'));
   try {
@@ -34,28 +35,39 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
     const config = withTerminal({ ...prepared.config, langfuse: { baseUrl: langfuse.url, ...DEMO_KEYS, lagMargin: prepared.config.langfuse.lagMargin } });
     const { log, redact } = prepared;
     const store = new StateStore(stateDir);
-    const { client, source } = await buildLangfuse(config, log, { stateDir, readOnly: false });
+    let langfuseRequests = 0;
+    const { client, source } = await buildLangfuse(config, log, {
+      stateDir,
+      readOnly: false,
+      onRequest: () => (langfuseRequests += 1),
+      transport: io.transport,
+      clock,
+    });
     const url = await resolveLangfuseUrl(client, config, store, log, true);
-    const channels = buildChannels(config, Object.keys(config.channels), io);
+    const channels = buildChannels(config, Object.keys(config.channels), io, clock);
     io.stdout.write(
       `spend-alerts demo: 14 days of sample LLM spend served by a Langfuse-compatible server at ${langfuse.url},\n` +
         `${config.alerts.length} alerts from ${options.configExplicit ? options.configPath : 'the bundled demo/alerts.yaml'}, ` +
         `state in ${stateDir} (removed afterwards).\n\n`,
     );
     try {
-      const check = (at: Date) =>
-        runCheck({
-          config,
-          alerts: config.alerts,
-          source,
-          channels,
-          store,
-          now: at,
-          langfuseUrl: url,
-          log,
-          redact,
-          policy: checkPolicy(config),
-        });
+      const check = (at: Date): Promise<CheckReport> =>
+        tick(
+          {
+            config,
+            alerts: config.alerts,
+            source,
+            channels,
+            store,
+            langfuseUrl: url,
+            langfuseRequests: () => langfuseRequests,
+            log,
+            redact,
+            policy: checkPolicy(config),
+            clock,
+          },
+          at,
+        );
       const first = await check(now);
       // series names are traced data, errors quote Langfuse: both may hold terminal escape sequences
       io.stdout.write(`\n${terminalSafe(describeEvaluation(first, config))}\n`);
@@ -68,7 +80,7 @@ export async function demoCommand(options: CliOptions, io: Io, now: Date): Promi
           `then run "spend-alerts validate" and "spend-alerts check --dry-run".\n`,
       );
       const failed = first.alertFailures.length + first.deliveryFailures.length + second.alertFailures.length + second.deliveryFailures.length;
-      return failed === 0 ? 0 : 1;
+      return failed === 0 ? 'ok' : 'failed';
     } finally {
       await closeChannels(channels);
     }

@@ -5,6 +5,7 @@ import { Daemon, type Generation } from '../../daemon/daemon.js';
 import type { RequestEvent } from '../../sources/langfuse/client.js';
 import { StateStore } from '../../storage/state-store.js';
 import type { CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io, type Prepared } from '../compose.js';
 
 /** Once stopped, the process leaves by itself; this only catches a socket that would keep it (PID 1 would then be killed). */
@@ -18,9 +19,10 @@ export async function buildGeneration(
   io: Io,
   stateDir: string,
   onRequest: (event: RequestEvent) => void,
+  clock: () => Date,
 ): Promise<Generation> {
-  const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest });
-  const channels = buildChannels(config, Object.keys(config.channels), io);
+  const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest, transport: io.transport, clock });
+  const channels = buildChannels(config, Object.keys(config.channels), io, clock);
   return {
     config,
     log,
@@ -35,13 +37,13 @@ export async function buildGeneration(
   };
 }
 
-export async function runCommand(options: CliOptions, io: Io): Promise<number> {
+export async function runCommand(options: CliOptions, io: Io, _startedAt: Date, clock: () => Date): Promise<CommandOutcome> {
   const stateDir = resolve(io.cwd, options.stateDir);
   const daemon = new Daemon({
     load: async (onRequest): Promise<Generation> => {
       const prepared = await prepare(options, io, 'all');
       logConfigWarnings(prepared);
-      return buildGeneration(prepared, io, stateDir, onRequest);
+      return buildGeneration(prepared, io, stateDir, onRequest, clock);
     },
     configFile: resolve(io.cwd, options.configPath),
     store: new StateStore(stateDir, {
@@ -50,7 +52,7 @@ export async function runCommand(options: CliOptions, io: Io): Promise<number> {
     }),
     port: options.port,
     host: options.host,
-    clock: () => new Date(),
+    clock,
   });
 
   let started = false;
@@ -81,6 +83,7 @@ export async function runCommand(options: CliOptions, io: Io): Promise<number> {
     process.off('SIGINT', onInt);
     process.off('SIGHUP', onHup);
   }
-  setTimeout(() => process.exit(0), EXIT_AFTER_STOP_MS).unref();
-  return 0;
+  // with the exit code main has set by then
+  setTimeout(() => process.exit(), EXIT_AFTER_STOP_MS).unref();
+  return 'ok';
 }

@@ -2,12 +2,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cleanLine } from '../../render/text.js';
-import { claimsOfOthers, isClaimed } from '../../engine/outbox.js';
+import { claimsOfOthers, isClaimed } from '../../core/decide/outbox.js';
 import type { State } from '../../core/ledger.js';
 import { StateStore } from '../../storage/state-store.js';
 import { RequestBudget } from '../../sources/langfuse/quota.js';
 import { fileStorage } from '../../storage/file.js';
 import type { CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { RuntimeError, type Io } from '../compose.js';
 import { formatSeconds } from '../../util/format-seconds.js';
 import { createRedactor } from '../../util/redact.js';
@@ -20,7 +21,7 @@ import { groupLabel } from '../../render/text.js';
 // by an older version may hold.
 const redactCredentials = createRedactor([]);
 
-export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+export async function statusCommand(options: CliOptions, io: Io, now: Date): Promise<CommandOutcome> {
   const dir = resolve(io.cwd, options.stateDir);
   // Most likely the wrong --state-dir (or the wrong working directory): "never evaluated" would mislead.
   if (!existsSync(dir)) throw new RuntimeError(`no state directory at ${dir}`);
@@ -32,7 +33,7 @@ export async function statusCommand(options: CliOptions, io: Io, now: Date): Pro
   // the limits don't matter here: only the pause Langfuse asked for is shown
   const budget = await RequestBudget.open({ storage: fileStorage(dir), limits: {} });
   io.stdout.write(terminalSafe(redactCredentials(describeState(state, store.file, now, budget.snapshot(now).pausedUntil))));
-  return 0;
+  return 'ok';
 }
 
 /** `pausedUntil`: the pause Langfuse asked for (kept by the request quota), shown among the problems. */

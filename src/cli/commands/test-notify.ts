@@ -4,13 +4,14 @@ import { deliver } from '../../channels/deliver.js';
 import type { Logger } from '../../log/logger.js';
 import { LANGFUSE_CLOUD_URL } from '../../config/schema.js';
 import type { Notification } from '../../core/notification.js';
-import { clearBackoff } from '../../engine/outbox.js';
+import { clearBackoff } from '../../core/decide/outbox.js';
 import { StateStore } from '../../storage/state-store.js';
 import { UsageError, type CliOptions } from '../args.js';
+import type { CommandOutcome } from '../main.js';
 import { buildChannels, closeChannels, prepare, type Io } from '../compose.js';
 import { terminalSafe } from '../../util/terminal.js';
 
-export async function testNotifyCommand(options: CliOptions, io: Io, now: Date): Promise<number> {
+export async function testNotifyCommand(options: CliOptions, io: Io, now: Date, clock: () => Date): Promise<CommandOutcome> {
   const { config, log, redact } = await prepare(options, io, {
     channels: options.channels.length > 0 ? options.channels : 'all',
   });
@@ -19,7 +20,7 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
     throw new UsageError(`no channel named ${unknown.map((n) => `"${n}"`).join(', ')} in the configuration`);
   }
   const names = Object.keys(config.channels);
-  const channels = buildChannels(config, names, io);
+  const channels = buildChannels(config, names, io, clock);
   let failures = 0;
   const accepted = new Set<string>();
   try {
@@ -39,7 +40,7 @@ export async function testNotifyCommand(options: CliOptions, io: Io, now: Date):
     await closeChannels(channels);
   }
   if (accepted.size > 0) await retryPendingNow(options, io, accepted, now, log);
-  return failures === 0 ? 0 : 1;
+  return failures === 0 ? 'ok' : 'failed';
 }
 
 /**

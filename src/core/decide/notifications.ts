@@ -5,12 +5,10 @@ import type { SeriesEvaluation } from '../series.js';
 import { seriesStateKey, type SeriesState } from '../ledger.js';
 import { currentWindow, parseWindow } from '../time/windows.js';
 import { cleanUsd } from '../../render/money.js';
-import type { Notification, NotificationStatus } from '../notification.js';
+import type { NotificationStatus } from '../notification.js';
+import type { PlannedNotification } from './types.js';
 
-export interface PlannedNotification {
-  readonly notification: Notification;
-  readonly channels: readonly string[];
-}
+export type { PlannedNotification } from './types.js';
 
 export interface PlanInput {
   /**

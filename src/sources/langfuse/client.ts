@@ -3,7 +3,7 @@
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../../util/backoff.js';
 import { networkReason, parseRetryAfter } from '../../util/http.js';
 import { formatSeconds } from '../../util/format-seconds.js';
-import { BodyTooLargeError, describeSize, send } from '../../net/transport.js';
+import { BodyTooLargeError, describeSize, nodeTransport, type Transport } from '../../net/transport.js';
 import { createRedactor, credentialPair, fingerprint } from '../../util/redact.js';
 
 /** `too-large`: an answer past the body limit, which another try would only repeat */
@@ -73,6 +73,8 @@ export interface LangfuseClientOptions {
   /** when the client is on v1, v2 is tried again once this long after the switch; default 1 h */
   readonly reprobeAfterMs?: number;
   readonly clock?: () => Date;
+  /** how Langfuse is reached (direct, or through a proxy); default direct */
+  readonly transport?: Transport;
   readonly onRequest?: (event: RequestEvent) => void;
   readonly onWarning?: (message: string) => void;
 }
@@ -147,9 +149,14 @@ export class LangfuseClient {
     }
   }
 
+  /** The wall clock: the one given, the system's without (tests that need no other). */
+  private now(): Date {
+    return this.options.clock?.() ?? new Date();
+  }
+
   /** The version to query now: v1 after v2 answered 404, until it is time to try v2 again. */
   private currentVersion(): MetricsApiVersion {
-    const now = (this.options.clock?.() ?? new Date()).getTime();
+    const now = this.now().getTime();
     if (this.version === 'v1' && now - this.v2MissingAt >= (this.options.reprobeAfterMs ?? REPROBE_AFTER_MS)) this.probeV2();
     return this.version;
   }
@@ -173,7 +180,7 @@ export class LangfuseClient {
   }
 
   private v2Missing(): void {
-    this.v2MissingAt = (this.options.clock?.() ?? new Date()).getTime();
+    this.v2MissingAt = this.now().getTime();
     this.probingV2 = false;
     if (this.version === 'v1') return;
     this.version = 'v1';
@@ -246,7 +253,7 @@ export class LangfuseClient {
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
     let status = 0;
     try {
-      const response = await send({
+      const response = await (this.options.transport ?? nodeTransport)({
         method: 'GET',
         url,
         headers: { authorization: this.authorization, accept: 'application/json' },
@@ -254,7 +261,7 @@ export class LangfuseClient {
         maxBodyBytes: this.options.maxBodyBytes ?? MAX_BODY_BYTES,
       });
       status = response.status;
-      if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'), this.redact);
+      if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'), this.redact, this.now());
       try {
         return JSON.parse(response.body);
       } catch {
@@ -276,19 +283,19 @@ export class LangfuseClient {
   }
 }
 
-function statusError(status: number, body: string, retryAfter: string | undefined, redact: (text: string) => string): LangfuseError {
+function statusError(status: number, body: string, retryAfter: string | undefined, redact: (text: string) => string, now: Date): LangfuseError {
   const detail = describeBody(body, redact);
   if (status === 401 || status === 403) {
     return new LangfuseError(`Langfuse refused the API keys (HTTP ${status}${detail})`, 'auth', status);
   }
   if (status === 404) return new LangfuseError(`Langfuse has no such endpoint (HTTP 404)`, 'not-found', status);
   if (status === 429) {
-    const seconds = parseRetryAfter(retryAfter);
+    const seconds = parseRetryAfter(retryAfter, now.getTime());
     const when = seconds === undefined ? '' : `; it may be retried in ${formatSeconds(seconds)}`;
     return new LangfuseError(`Langfuse rate limit reached (HTTP 429${when})`, 'rate-limited', status, seconds);
   }
   if (status >= 500 || status === 408) {
-    return new LangfuseError(`Langfuse is unavailable (HTTP ${status}${detail})`, 'unavailable', status, parseRetryAfter(retryAfter));
+    return new LangfuseError(`Langfuse is unavailable (HTTP ${status}${detail})`, 'unavailable', status, parseRetryAfter(retryAfter, now.getTime()));
   }
   return new LangfuseError(`Langfuse rejected the query (HTTP ${status}${detail})`, 'rejected', status);
 }

@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parseCommandLine } from '../../../../src/cli/args.js';
 import { checkCommand } from '../../../../src/cli/commands/check.js';
+import { exitCode } from '../../../../src/cli/main.js';
 import { formatSummary, summarizeConfig } from '../../../../src/config/summary.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../../../tools/fake-langfuse/server.js';
 import { alertQueries, budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';
@@ -161,7 +162,7 @@ describe('check under hobby, cold', () => {
       let stdout = '';
       const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       const before = fake!.requests.filter((r) => r.path.includes('metrics')).length;
-      const code = await checkCommand(parsed.options, { stdout: out, stderr: new PassThrough().resume(), env, cwd: dir! }, new Date(at), () => new Date(at));
+      const code = exitCode(await checkCommand(parsed.options, { stdout: out, stderr: new PassThrough().resume(), env, cwd: dir! }, new Date(at), () => new Date(at)));
       return { code, stdout, requests: fake!.requests.filter((r) => r.path.includes('metrics')).length - before };
     };
   }

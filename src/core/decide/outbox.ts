@@ -1,16 +1,27 @@
 // The delivery ledger in state: what each channel still has to accept, with backoff, claims so
-// two processes never send the same thing, and expiry into one summary per channel.
-import type { DeliveryOutcome } from '../channels/deliver.js';
-import type { Config } from '../config/schema.js';
-import type { Notification } from '../core/notification.js';
-import type { PlannedNotification } from '../core/decide/notifications.js';
-import { undeliveredSummary } from '../core/decide/notices.js';
-import type { OutboxEntry, PendingDelivery, State } from '../core/ledger.js';
-import { parseWindow, periodStart, type CalendarWindow } from '../core/time/windows.js';
-import { backoffCeilingMs } from '../util/backoff.js';
-import type { CheckInput, CheckPolicy } from './types.js';
+// two processes never send the same thing, and expiry into one summary per channel. Pure.
+import type { Notification } from '../notification.js';
+import { undeliveredSummary } from './notices.js';
+import type { OutboxEntry, PendingDelivery, State } from '../ledger.js';
+import { parseWindow, periodStart, type CalendarWindow } from '../time/windows.js';
+import { backoffCeilingMs } from '../../util/backoff.js';
+import type { DecideContext, DecisionEvent, DecisionPolicy, Deliveries, PlannedNotification } from './types.js';
 
-export function addToOutbox(state: State, planned: readonly PlannedNotification[], config: Config, now: Date, policy: CheckPolicy): State {
+/** What a channel answered for one notification, as the outbox records it. */
+export type RecordedOutcome =
+  | { readonly notificationId: string; readonly ok: true }
+  | {
+      readonly notificationId: string;
+      readonly ok: false;
+      /** redacted, safe to store */
+      readonly error: string;
+      /** the peer asked not to be tried again for this long */
+      readonly retryAfterSeconds?: number;
+    };
+
+type ExpiryContext = Pick<DecideContext, 'timezone' | 'expireAfterMs'>;
+
+export function addToOutbox(state: State, planned: readonly PlannedNotification[], now: Date, context: ExpiryContext): State {
   const outbox: Record<string, OutboxEntry> = { ...state.outbox };
   for (const { notification, channels } of planned) {
     if (channels.length === 0) continue;
@@ -20,7 +31,7 @@ export function addToOutbox(state: State, planned: readonly PlannedNotification[
     outbox[notification.id] = {
       notification,
       createdAt: existing?.createdAt ?? now.toISOString(),
-      expiresAt: existing?.expiresAt ?? expiryOf(notification, config, now, policy),
+      expiresAt: existing?.expiresAt ?? expiryOf(notification, now, context),
       channels: pending,
     };
   }
@@ -28,11 +39,11 @@ export function addToOutbox(state: State, planned: readonly PlannedNotification[
 }
 
 /** 24 h after the notification's period ended; a rolling window's period ends when it is decided. */
-function expiryOf(notification: Notification, config: Config, now: Date, policy: CheckPolicy): string | null {
+function expiryOf(notification: Notification, now: Date, context: ExpiryContext): string | null {
   if (notification.kind === 'system') return null;
   const spec = parseWindow(notification.window.type);
-  const end = spec.kind === 'calendar' ? nextPeriodStart(spec, new Date(notification.window.from), config.timezone) : now;
-  return new Date(end.getTime() + policy.expireAfterMs).toISOString();
+  const end = spec.kind === 'calendar' ? nextPeriodStart(spec, new Date(notification.window.from), context.timezone) : now;
+  return new Date(end.getTime() + context.expireAfterMs).toISOString();
 }
 
 const PAST_THE_NEXT_START: Record<CalendarWindow['unit'], number> = {
@@ -46,8 +57,13 @@ function nextPeriodStart(spec: CalendarWindow, start: Date, timezone: string): D
   return periodStart(spec, new Date(start.getTime() + PAST_THE_NEXT_START[spec.unit]), timezone);
 }
 
-export function expireUndeliverable(state: State, input: CheckInput, policy: CheckPolicy, planned: PlannedNotification[]): State {
-  const nowIso = input.now.toISOString();
+/** Notifications past their expiry leave the outbox; each channel that lost some gets one summary instead. */
+export function expireUndeliverable(
+  state: State,
+  now: Date,
+  context: DecideContext,
+): { state: State; summaries: PlannedNotification[]; events: DecisionEvent[] } {
+  const nowIso = now.toISOString();
   const lostByChannel = new Map<string, Notification[]>();
   const outbox: Record<string, OutboxEntry> = {};
   for (const [id, entry] of Object.entries(state.outbox)) {
@@ -59,66 +75,79 @@ export function expireUndeliverable(state: State, input: CheckInput, policy: Che
       lostByChannel.set(name, [...(lostByChannel.get(name) ?? []), entry.notification]);
     }
   }
-  if (lostByChannel.size === 0) return state;
-  const context = { now: input.now, timezone: input.config.timezone, langfuseUrl: input.langfuseUrl };
+  if (lostByChannel.size === 0) return { state, summaries: [], events: [] };
+  const noticeContext = { now, timezone: context.timezone, langfuseUrl: context.langfuseUrl };
   const summaries: PlannedNotification[] = [];
+  const events: DecisionEvent[] = [];
   for (const [name, lost] of lostByChannel) {
-    input.log.warn({ channel: name, count: lost.length }, `${lost.length} notification(s) for ${name} expired undelivered; a summary replaces them`);
-    if (input.channels.has(name)) summaries.push({ notification: undeliveredSummary(name, lost, context), channels: [name] });
+    events.push({
+      level: 'warn',
+      fields: { channel: name, count: lost.length },
+      message: `${lost.length} notification(s) for ${name} expired undelivered; a summary replaces them`,
+    });
+    if (context.channels.includes(name)) summaries.push({ notification: undeliveredSummary(name, lost, noticeContext), channels: [name] });
   }
-  planned.push(...summaries);
-  return addToOutbox({ ...state, outbox }, summaries, input.config, input.now, policy);
+  return { state: addToOutbox({ ...state, outbox }, summaries, now, context), summaries, events };
 }
 
 /** A claim outlives its channel's time limit by this much: the owner records the outcome in it. */
 const CLAIM_MARGIN_MS = 10_000;
 
 /** How long a delivery stays claimed by the process sending it: a killed process's claims lapse that soon. */
-function claimMs(policy: CheckPolicy): number {
+function claimMs(policy: Pick<DecisionPolicy, 'channelBudgetMs'>): number {
   return policy.channelBudgetMs + CLAIM_MARGIN_MS;
 }
 
 /**
- * Claims, per channel, the pending notifications due now, so a concurrent process skips them.
- * `claimAt` is the wall-clock time of the claim: claims hold against other processes in real time.
+ * Claims, per channel, the pending notifications due at `now` (only those of `only`, when given)
+ * for `context.claim.by`, so a concurrent process skips them. Deliveries to channels no longer
+ * configured are dropped; deliveries another process holds are left to it, and said so.
  */
-export function dueByChannel(
+export function claimDue(
   state: State,
-  input: CheckInput,
   now: Date,
-  claimAt: Date,
-  policy: CheckPolicy,
-  runId: string,
+  context: DecideContext,
   only?: ReadonlySet<string>,
-): { state: State; pending: Map<string, Notification[]> } {
+): { state: State; deliveries: Deliveries; events: DecisionEvent[] } {
   const nowIso = now.toISOString();
-  const claimUntil = new Date(claimAt.getTime() + claimMs(policy)).toISOString();
-  const pending = new Map<string, Notification[]>();
+  const { by, at } = context.claim;
+  const claimUntil = new Date(at.getTime() + claimMs(context)).toISOString();
+  const deliveries = new Map<string, Notification[]>();
+  const events: DecisionEvent[] = [];
   const outbox: Record<string, OutboxEntry> = {};
   const entries = Object.entries(state.outbox).sort(([, a], [, b]) => a.createdAt.localeCompare(b.createdAt));
   for (const [id, entry] of entries) {
     const channels: Record<string, PendingDelivery> = {};
     for (const [name, delivery] of Object.entries(entry.channels)) {
-      if (!input.channels.has(name)) {
-        input.log.warn({ channel: name }, `channel ${name} is no longer configured: its pending notification ${id} is dropped`);
+      if (!context.channels.includes(name)) {
+        events.push({ level: 'warn', fields: { channel: name }, message: `channel ${name} is no longer configured: its pending notification ${id} is dropped` });
         continue;
       }
       const due =
         (only === undefined || only.has(id)) &&
-        (delivery.nextAttemptAt <= nowIso || (policy.ignoreBackoff && (delivery.notBefore ?? '') <= nowIso)) &&
-        !isClaimed(delivery, claimAt);
+        (delivery.nextAttemptAt <= nowIso || (context.ignoreBackoff && (delivery.notBefore ?? '') <= nowIso)) &&
+        !isClaimed(delivery, at);
       if (!due) {
         channels[name] = delivery;
         continue;
       }
-      const late = now.getTime() - Date.parse(entry.createdAt) > policy.lateAfterMs;
+      const late = now.getTime() - Date.parse(entry.createdAt) > context.lateAfterMs;
       const notification = late ? { ...entry.notification, delayedSince: entry.createdAt } : entry.notification;
-      pending.set(name, [...(pending.get(name) ?? []), notification]);
-      channels[name] = { ...delivery, claimedBy: runId, claimedUntil: claimUntil };
+      deliveries.set(name, [...(deliveries.get(name) ?? []), notification]);
+      channels[name] = { ...delivery, claimedBy: by, claimedUntil: claimUntil };
     }
     if (Object.keys(channels).length > 0) outbox[id] = { ...entry, channels };
   }
-  return { state: { ...state, outbox }, pending };
+  const claimed = { ...state, outbox };
+  const others = claimsOfOthers(claimed, at, by);
+  if (others.count > 0) {
+    events.push({
+      level: 'warn',
+      fields: { claimed: others.count, until: others.until },
+      message: `${others.count} deliveries are claimed by another process until ${others.until}: left to it`,
+    });
+  }
+  return { state: claimed, deliveries, events };
 }
 
 /** Whether a process (this one or another) is sending the delivery right now. */
@@ -140,7 +169,14 @@ export function claimsOfOthers(state: State, at: Date, runId?: string): { count:
   return { count, until };
 }
 
-export function recordOutcome(state: State, channelName: string, outcome: DeliveryOutcome, now: Date, policy: CheckPolicy): State {
+/** A channel's answer for one notification: delivered leaves the outbox, failed backs off. */
+export function recordOutcome(
+  state: State,
+  channelName: string,
+  outcome: RecordedOutcome,
+  now: Date,
+  policy: Pick<DecisionPolicy, 'retryBaseMs' | 'retryMaxMs'>,
+): State {
   const entry = state.outbox[outcome.notificationId];
   const delivery = entry?.channels[channelName];
   if (!entry || !delivery) return state;
