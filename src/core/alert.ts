@@ -1,6 +1,6 @@
 // What the core knows of a configured alert: the fields every alert has, whatever its rule. The
 // rule-specific field (threshold:, relative:, …) comes from the rule registry (./rules/index.ts).
-// The config schema (src/config/schema.ts) is checked by the compiler to produce exactly this type.
+// The config schema is checked by the compiler to produce exactly this type.
 import type { RuleConfigs } from './rules/index.js';
 
 export const SEVERITIES = ['warning', 'critical'] as const;

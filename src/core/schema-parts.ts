@@ -1,5 +1,5 @@
 // Pieces of zod schemas that both the rule definitions (./rules/*) and the config schema
-// (src/config/schema.ts) are written with.
+// schema of alerts.yaml are written with.
 import * as z from 'zod/mini';
 
 /**

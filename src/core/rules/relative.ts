@@ -46,7 +46,7 @@ const baselineAtLeastOne: RuleCheck = (alert) => {
 const lookbackLimits: RuleCheck = (alert) => {
   const window = alert['window'];
   const days = windowDays(window);
-  // a rolling window that is too long is the window's error (src/config/cross-checks.ts), not the baseline's
+  // a rolling window that is too long is the window's error (the config's cross-checks), not the baseline's
   if (days !== undefined && !isCalendarWindow(window as string) && days > MAX_ROLLING_DAYS) return [];
   const baseline = baselineOf(alert);
   if (typeof baseline !== 'number' || baseline < 1) return [];
