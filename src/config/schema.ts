@@ -12,7 +12,7 @@ import { GROUP_BY_FIELDS, MAX_ROLLING_DAYS, SEVERITIES } from '../core/alert.js'
 import type { AlertConfig as CoreAlertConfig, AlertFilters as CoreAlertFilters } from '../core/alert.js';
 import { isRecord } from '../core/record.js';
 import { describe, usd } from '../core/schema-parts.js';
-import { RULE_KEYS_TEXT, RULES } from '../core/rules/index.js';
+import { orList, RULE_KEYS_TEXT, RULES } from '../core/rules/index.js';
 
 // zod/mini starts without messages ("Invalid input"); the loader retells most issues itself, and
 // uses zod's English text for the rest.
@@ -254,7 +254,7 @@ export const checkedAlertSchema = alertSchema.check(
       message:
         present.length === 0
           ? `needs a rule: ${RULE_KEYS_TEXT}`
-          : `an alert has exactly one rule: keep ${present.join(' or ')}, not ${present.length === 2 ? 'both' : 'several'}`,
+          : `an alert has exactly one rule: keep ${orList(present)}, not ${present.length === 2 ? 'both' : 'several'}`,
     });
   }, { when: (payload) => isRecord(payload.value) }),
 );

@@ -16,8 +16,11 @@ export type RuleConfigs = { [Rule in Registered as Rule['key']]?: z.infer<Rule['
 
 export const RULE_KEYS: readonly RuleKey[] = RULES.map((rule) => rule.key);
 
-/** "threshold or relative" */
-export const RULE_KEYS_TEXT = RULE_KEYS.join(' or ');
+/** "threshold or relative"; "threshold, relative or forecast" */
+export const orList = (words: readonly string[]): string => words.join(', ').replace(/, ([^,]*)$/, ' or $1');
+
+/** "threshold or relative", for messages */
+export const RULE_KEYS_TEXT = orList(RULE_KEYS);
 
 /** An alert's rule kind with its configuration, typed together. */
 export interface AlertRule {

@@ -1,7 +1,7 @@
 // What every registered rule kind must provide, and the alert schema assembled from them.
 import { describe, expect, it } from 'vitest';
 import { checkedAlertSchema, configSchema } from '../../../src/config/schema.js';
-import { RULE_KEYS, RULES, rangesPerEvaluation, ruleKind, ruleOf } from '../../../src/core/rules/index.js';
+import { orList, RULE_KEYS, RULES, rangesPerEvaluation, ruleKind, ruleOf } from '../../../src/core/rules/index.js';
 import type { RuleKind } from '../../../src/core/rules/rule.js';
 import { parseWindow } from '../../../src/core/time/windows.js';
 import { renderJsonSchema } from '../../../src/config/json-schema.js';
@@ -76,6 +76,11 @@ describe('the assembled alert schema', () => {
     expect(configSchema.safeParse(config).error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
       [['alerts', 0], 'needs a rule: threshold or relative'],
     ]);
+  });
+
+  it('names the rule keys as a list a sentence can hold, however many there are', () => {
+    expect(orList(['threshold', 'relative'])).toBe('threshold or relative');
+    expect(orList(['threshold', 'relative', 'forecast'])).toBe('threshold, relative or forecast');
   });
 
   it('is what the evaluator relies on: it refuses what the schema refuses', () => {
