@@ -55,7 +55,7 @@ function levelsOf(config: ThresholdConfig, severity: Severity | undefined): Leve
 
 export const threshold: RuleKind<'threshold', ThresholdConfig> = {
   key: 'threshold',
-  schema: describe(schema, 'USD; or { warning, critical }. Exactly one of threshold and relative.'),
+  schema: describe(schema, 'USD; or { warning, critical }.'),
   example: { warning: 40, critical: 50 },
   earlierRanges: () => [],
   earlierRangeCount: () => 0,
