@@ -235,7 +235,9 @@ export type AlertConfig = CoreAlertConfig;
 export type AlertFilters = CoreAlertFilters;
 
 // The core's types (src/core/alert.ts) are what this schema produces, and nothing else.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// (the same keys, and each type assignable to the other: an optional key alone wouldn't stop that)
+type Assignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Same<A, B> = Assignable<A, B> extends true ? Assignable<keyof A, keyof B> : false;
 true satisfies Same<z.infer<typeof alertSchema>, CoreAlertConfig>;
 true satisfies Same<z.infer<typeof filtersSchema>, CoreAlertFilters>;
 
