@@ -1,7 +1,7 @@
 // Prints notifications for people watching a terminal: the demo, dry runs, debugging.
 import * as z from 'zod/mini';
 import { renderPlain } from '../render/plain.js';
-import { describe } from '../util/schema.js';
+import { describe } from '../core/schema-parts.js';
 import { terminalSafe } from '../util/terminal.js';
 import { DeliveryError, type Channel } from './channel.js';
 import { defineChannel, type ChannelDeps } from './definition.js';

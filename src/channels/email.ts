@@ -10,7 +10,7 @@ import { renderEmail } from '../render/email.js';
 import { isCertificateErrorCode } from '../util/http.js';
 import { startTlsPolicy } from '../util/smtp-tls.js';
 import { createRedactor, hostOf, safeUrl } from '../util/redact.js';
-import { describe } from '../util/schema.js';
+import { describe } from '../core/schema-parts.js';
 import { DeliveryError, type Channel } from './channel.js';
 import { defineChannel, type ChannelDeps, type ChannelFinding } from './definition.js';
 

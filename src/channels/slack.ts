@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { renderSlack } from '../render/slack.js';
 import { httpRequest } from '../util/http.js';
 import { hostOf } from '../util/redact.js';
-import { describe, httpUrl } from '../util/schema.js';
+import { describe, httpUrl } from '../core/schema-parts.js';
 import { DeliveryError, type Channel } from './channel.js';
 import { defineChannel, type ChannelDeps } from './definition.js';
 

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { webhookBody } from '../render/webhook.js';
 import { httpRequest } from '../util/http.js';
 import { createRedactor, hostOf } from '../util/redact.js';
-import { describe, httpUrl, nonEmpty } from '../util/schema.js';
+import { describe, httpUrl, nonEmpty } from '../core/schema-parts.js';
 import { DeliveryError, type Channel } from './channel.js';
 import { defineChannel, type ChannelDeps } from './definition.js';
 

@@ -6,9 +6,11 @@ import { cronProblem } from './cron.js';
 import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
-import { DURATION_PATTERN, isCalendarWindow, MAX_BASELINE, MAX_LOOKBACK_DAYS, MAX_ROLLING_DAYS } from './schema.js';
+import { DURATION_PATTERN } from './schema.js';
+import { formatDays, isCalendarWindow, MAX_ROLLING_DAYS, windowDays } from '../core/alert.js';
+import { asRecord } from '../core/record.js';
+import { RULES } from '../core/rules/index.js';
 import { isValidTimeZone } from '../core/time/zone.js';
-import { asRecord } from '../util/record.js';
 import { closest } from './suggest.js';
 
 export interface Finding {
@@ -98,83 +100,8 @@ export const invalidSchedules: CrossCheck = (document) => {
   });
 };
 
-export const exactlyOneRule: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] => {
-    if (has(alert, 'threshold') && has(alert, 'relative')) {
-      return [
-        {
-          level: 'error',
-          path: ['alerts', index, 'relative'],
-          message: 'an alert has exactly one rule: keep threshold or relative, not both',
-        },
-      ];
-    }
-    if (!has(alert, 'threshold') && !has(alert, 'relative')) {
-      return [{ level: 'error', path: ['alerts', index], message: 'needs a rule: threshold or relative' }];
-    }
-    return [];
-  });
-
-export const thresholdLevels: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] => {
-    const levels = asRecord(alert['threshold']);
-    if (!levels) return [];
-    const { warning, critical } = levels;
-    if (warning === undefined && critical === undefined) {
-      return [{ level: 'error', path: ['alerts', index, 'threshold'], message: 'needs warning, critical or both' }];
-    }
-    if (typeof warning === 'number' && typeof critical === 'number' && warning >= critical) {
-      return [
-        {
-          level: 'error',
-          path: ['alerts', index, 'threshold', 'warning'],
-          message: `warning (${warning}) must be less than critical (${critical})`,
-        },
-      ];
-    }
-    return [];
-  });
-
-export const severityWithLevels: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] =>
-    has(alert, 'severity') && asRecord(alert['threshold'])
-      ? [
-          {
-            level: 'error',
-            path: ['alerts', index, 'severity'],
-            message: 'severity does not go with threshold { warning, critical }: each level is its own severity',
-          },
-        ]
-      : [],
-  );
-
-export const relativeBaseline: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] => {
-    const baseline = asRecord(alert['relative'])?.['baseline'];
-    return typeof baseline === 'number' && baseline < 1
-      ? [
-          {
-            level: 'error',
-            path: ['alerts', index, 'relative', 'baseline'],
-            message: `must be at least 1: the number of previous windows to average (got ${baseline})`,
-          },
-        ]
-      : [];
-  });
-
-/** Days a calendar window counts for in the lookback bound: its longest span (a 31-day month). */
-const CALENDAR_DAYS: Readonly<Record<string, number>> = { day: 1, week: 7, month: 31 };
-
-/** A window's length in days (calendar windows at their longest); undefined for what the schema refuses. */
-function windowDays(window: unknown): number | undefined {
-  if (typeof window !== 'string') return undefined;
-  if (isCalendarWindow(window)) return CALENDAR_DAYS[window];
-  const match = /^([1-9][0-9]*)([hd])$/.exec(window);
-  return match ? Number(match[1]) / (match[2] === 'h' ? 24 : 1) : undefined;
-}
-
-/** Bounds that keep what an alert reads within what a request budget can fetch and the cache can hold. */
-export const lookbackLimits: CrossCheck = (document) =>
+/** A rolling window's hours are fetched, cached and re-cut at every evaluation: it has a bound. */
+export const rollingWindowLimit: CrossCheck = (document) =>
   alertsOf(document).flatMap(([index, alert]): Finding[] => {
     const window = alert['window'];
     const days = windowDays(window);
@@ -187,46 +114,15 @@ export const lookbackLimits: CrossCheck = (document) =>
         },
       ];
     }
-    const baseline = asRecord(alert['relative'])?.['baseline'];
-    if (typeof baseline !== 'number' || baseline < 1) return [];
-    if (baseline > MAX_BASELINE) {
-      return [
-        {
-          level: 'error',
-          path: ['alerts', index, 'relative', 'baseline'],
-          message: `must be at most ${MAX_BASELINE}: the number of previous windows to average (got ${baseline})`,
-        },
-      ];
-    }
-    const lookback = days === undefined ? 0 : days * (baseline + 1);
-    if (lookback <= MAX_LOOKBACK_DAYS) return [];
-    const most = Math.floor(MAX_LOOKBACK_DAYS / days!) - 1;
-    return [
-      {
-        level: 'error',
-        path: ['alerts', index, 'relative', 'baseline'],
-        message:
-          `${String(window)} × (${baseline} + 1) reaches back ${formatDays(lookback)}, more than ${MAX_LOOKBACK_DAYS} days; ` +
-          `with this window the baseline is at most ${most}`,
-      },
-    ];
+    return [];
   });
 
-function formatDays(days: number): string {
-  return `${Number.isInteger(days) ? days : days.toFixed(1)} days`;
-}
-
-export const userIdNotRelative: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] =>
-    alert['groupBy'] === 'userId' && has(alert, 'relative')
-      ? [
-          {
-            level: 'error',
-            path: ['alerts', index, 'groupBy'],
-            message: 'groupBy: userId works with threshold alerts only, not relative ones',
-          },
-        ]
-      : [],
+/** Each rule kind's own checks (src/core/rules/*), for the alerts that have its key. */
+export const ruleChecks: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]) =>
+    RULES.filter((rule) => has(alert, rule.key)).flatMap((rule) =>
+      rule.checks.flatMap((check) => check(alert).map((finding): Finding => ({ ...finding, path: ['alerts', index, ...finding.path] }))),
+    ),
   );
 
 export const topWithoutUserId: CrossCheck = (document) =>
@@ -315,12 +211,8 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   duplicateAlertNames,
   invalidTimeZone,
   invalidSchedules,
-  exactlyOneRule,
-  thresholdLevels,
-  severityWithLevels,
-  relativeBaseline,
-  lookbackLimits,
-  userIdNotRelative,
+  rollingWindowLimit,
+  ruleChecks,
   topWithoutUserId,
   resolvingOnCalendarWindow,
   emptyRequestBudget,

@@ -15,7 +15,7 @@ import type { Config } from './schema.js';
 import { alertSchema, configSchema, isSecretPath, LANGFUSE_DEFAULTS } from './schema.js';
 import type { Position } from './source.js';
 import { YamlSource } from './source.js';
-import { isRecord } from '../util/record.js';
+import { isRecord } from '../core/record.js';
 import { credentialPair } from '../util/redact.js';
 
 export type { Env } from './interpolate.js';

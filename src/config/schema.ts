@@ -1,6 +1,7 @@
 // The single source of truth for alerts.yaml: types, defaults, descriptions and the generated
-// JSON Schema all come from here. Cross-field rules live in ./cross-checks.ts; `${VAR}`
-// interpolation happens before this schema sees a value (./interpolate.ts).
+// JSON Schema all come from here, except each alert rule's own key, which its file in
+// src/core/rules/ defines (this schema assembles them from the registry). Cross-field rules live in
+// ./cross-checks.ts; `${VAR}` interpolation happens before this schema sees a value (./interpolate.ts).
 //
 // Written with zod/mini, the functional form of zod 4: it bundles to the ~30 kB this file uses,
 // where the chained API pulls in all of zod (~750 kB), which `check` then spent ~70 ms loading
@@ -8,8 +9,11 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { channelSchemas, isSecretChannelField } from '../channels/registry.js';
-import { asRecord } from '../util/record.js';
-import { describe, httpUrl, nonEmpty } from '../util/schema.js';
+import { GROUP_BY_FIELDS, MAX_ROLLING_DAYS, SEVERITIES } from '../core/alert.js';
+import type { AlertConfig as CoreAlertConfig, AlertFilters as CoreAlertFilters } from '../core/alert.js';
+import { asRecord, isRecord } from '../core/record.js';
+import { describe, httpUrl, nonEmpty, usd } from '../core/schema-parts.js';
+import { orList, RULE_KEYS_TEXT, RULES } from '../core/rules/index.js';
 
 // zod/mini starts without messages ("Invalid input"); the loader retells most issues itself, and
 // uses zod's English text for the rest.
@@ -18,17 +22,7 @@ z.config(en());
 export const ALERT_NAME_PATTERN = /^[a-z0-9_.-]+$/;
 export const WINDOW_PATTERN = /^(day|week|month|[1-9][0-9]*[hd])$/;
 
-export const CALENDAR_WINDOWS = ['day', 'week', 'month'] as const;
-export type CalendarWindow = (typeof CALENDAR_WINDOWS)[number];
-export function isCalendarWindow(window: string): window is CalendarWindow {
-  return (CALENDAR_WINDOWS as readonly string[]).includes(window);
-}
-
-export const GROUP_BY_FIELDS = ['model', 'traceName', 'userId', 'environment', 'release'] as const;
-export type GroupByField = (typeof GROUP_BY_FIELDS)[number];
-
-export const SEVERITIES = ['warning', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { isCalendarWindow, type GroupByField, type Severity } from '../core/alert.js';
 
 /**
  * What an omitted `langfuse` block (or an omitted key of it) means. They are templates: the loader
@@ -60,8 +54,6 @@ const stringOrList = describe(
   z.union([nonEmpty(), z.array(nonEmpty()).check(z.minLength(1))], { error: 'must be a string or a list of strings' }),
   'A value, or a list of values of which any may match.',
 );
-
-const usd = (): z.ZodMiniNumber => z.number().check(z.nonnegative());
 
 /** A duration such as `90s`, `15m` or `1h`; see ./duration.ts. */
 export const DURATION_PATTERN = /^(0|[1-9][0-9]*)(s|m|h)$/;
@@ -135,45 +127,16 @@ export const filtersSchema = describe(
   }),
   'Optional filters, ANDed; a value may be a string or a list (any of).',
 );
-export type AlertFilters = z.infer<typeof filtersSchema>;
 
-export const thresholdSchema = z.union(
-  [
-    describe(usd(), 'Fire when spend is greater than this many USD.'),
-    describe(
-      z.strictObject({
-        warning: describe(z.optional(usd()), 'USD: fire a warning above this.'),
-        critical: describe(z.optional(usd()), 'USD: fire a critical notification above this.'),
-      }),
-      'Levels in USD; the highest level crossed decides the severity.',
-    ),
-  ],
-  { error: 'must be a number of USD or { warning, critical }' },
-);
+/** `threshold:`, `relative:`, … — one optional key per registered rule kind */
+const ruleFields = Object.fromEntries(RULES.map((rule) => [rule.key, z.optional(rule.schema)])) as {
+  [Rule in (typeof RULES)[number] as Rule['key']]: z.ZodMiniOptional<Rule['schema']>;
+};
 
-/** The longest rolling window: its hours are fetched, cached and re-cut at every evaluation. */
-export const MAX_ROLLING_DAYS = 90;
-/** The most previous windows a relative alert may average. */
-export const MAX_BASELINE = 52;
-/** The longest lookback (window × (baseline + 1)) a cold start fetches and the history cache keeps. */
-export const MAX_LOOKBACK_DAYS = 730;
-
-export const relativeSchema = describe(
-  z.strictObject({
-    factor: describe(z.number().check(z.positive()), 'Fire when spend > factor × baseline.'),
-    // 1 to 52 is a cross-check (./cross-checks.ts) rather than a zod bound, so alertSchema.parse can still
-    // build the edge cases the evaluator guards against; `minimum`/`maximum` here only inform editors.
-    baseline: z.int().register(z.globalRegistry, {
-      minimum: 1,
-      maximum: MAX_BASELINE,
-      description:
-        'How many previous windows of the same kind to average, each measured to the same point; ' +
-        `at most ${MAX_BASELINE}, and window × (baseline + 1) at most ${MAX_LOOKBACK_DAYS} days.`,
-    }),
-  }),
-  'Fire on a spike against the recent past.',
-);
-
+/**
+ * An alert as written, rule keys all optional: tests build the cases the evaluator refuses from it.
+ * The configuration's alerts are `checkedAlertSchema`, which also requires exactly one rule.
+ */
 export const alertSchema = describe(
   z.strictObject({
     name: describe(
@@ -184,8 +147,7 @@ export const alertSchema = describe(
       z.string().check(z.regex(WINDOW_PATTERN, 'must be day, week, month, or a rolling <n>h / <n>d such as 1h, 24h, 7d')),
       `Calendar day | week | month in \`timezone\`, or rolling <n>h / <n>d of at most ${MAX_ROLLING_DAYS} days (${MAX_ROLLING_DAYS * 24}h / ${MAX_ROLLING_DAYS}d).`,
     ),
-    threshold: describe(z.optional(thresholdSchema), 'USD; or { warning, critical }. Exactly one of threshold and relative.'),
-    relative: z.optional(relativeSchema),
+    ...ruleFields,
     minSpend: describe(z.optional(usd()), 'Noise floor in USD: never fire while spend is below it.'),
     severity: describe(
       z.optional(z.enum(SEVERITIES)),
@@ -208,9 +170,37 @@ export const alertSchema = describe(
     filters: z.optional(filtersSchema),
     channels: describe(z.array(nonEmpty()).check(z.minLength(1)), 'Names of channels under `channels`.'),
   }),
-  'One alert: a window, exactly one rule (threshold or relative) and where to send it.',
+  `One alert: a window, exactly one rule (${RULE_KEYS_TEXT}) and where to send it.`,
 );
-export type AlertConfig = z.infer<typeof alertSchema>;
+export type AlertConfig = CoreAlertConfig;
+export type AlertFilters = CoreAlertFilters;
+
+// The core's types (src/core/alert.ts) are what this schema produces, and nothing else.
+// (the same keys, and each type assignable to the other: an optional key alone wouldn't stop that)
+type Assignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Same<A, B> = Assignable<A, B> extends true ? Assignable<keyof A, keyof B> : false;
+true satisfies Same<z.infer<typeof alertSchema>, CoreAlertConfig>;
+true satisfies Same<z.infer<typeof filtersSchema>, CoreAlertFilters>;
+
+/**
+ * Exactly one rule key per alert. Checked on any mapping, whatever else is wrong with it, so that
+ * every problem is reported at once.
+ */
+export const checkedAlertSchema = alertSchema.check(
+  z.superRefine((alert, ctx) => {
+    const present = RULES.filter((rule) => alert[rule.key] !== undefined).map((rule) => rule.key);
+    if (present.length === 1) return;
+    ctx.addIssue({
+      code: 'custom',
+      input: alert,
+      path: present.length === 0 ? [] : [present[present.length - 1]!],
+      message:
+        present.length === 0
+          ? `needs a rule: ${RULE_KEYS_TEXT}`
+          : `an alert has exactly one rule: keep ${orList(present)}, not ${present.length === 2 ? 'both' : 'several'}`,
+    });
+  }, { when: (payload) => isRecord(payload.value) }),
+);
 
 export const configSchema = z.strictObject({
   langfuse: langfuseSchema,
@@ -226,7 +216,7 @@ export const configSchema = z.strictObject({
     z.record(z.string().check(z.regex(ALERT_NAME_PATTERN, 'may only contain a-z, 0-9, "-", "_" and "."')), channelSchema),
     'Name → channel.',
   ),
-  alerts: z.array(alertSchema).check(z.minLength(1)),
+  alerts: z.array(checkedAlertSchema).check(z.minLength(1)),
   degradedAfter: describe(
     z._default(z.int().check(z.minimum(1)), 3),
     'Consecutive failed evaluations (Langfuse, or one channel) before a "monitoring degraded" or "channel failing" notice.',

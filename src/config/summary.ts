@@ -7,8 +7,9 @@ import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '..
 import { formatUsd } from '../render/money.js';
 import { firesPerDay } from './cron.js';
 import { describeChannel } from '../channels/registry.js';
-import type { AlertConfig, ChannelType, Config, GroupByField, Severity } from './schema.js';
+import type { AlertConfig, ChannelType, Config, GroupByField } from './schema.js';
 import { isCalendarWindow } from './schema.js';
+import { rangesPerEvaluation, ruleOf, type RuleKey } from '../core/rules/index.js';
 
 /** Langfuse Cloud's Hobby plan allows this many Metrics API requests a day. */
 export const HOBBY_REQUESTS_PER_DAY = PLAN_LIMITS.hobby.perDay!;
@@ -17,7 +18,7 @@ export interface AlertSummary {
   readonly name: string;
   readonly window: string;
   readonly windowKind: 'calendar' | 'rolling';
-  readonly kind: 'threshold' | 'relative';
+  readonly kind: RuleKey;
   /** e.g. `critical when spend > $50.00` */
   readonly rule: string;
   readonly groupBy?: GroupByField;
@@ -30,7 +31,7 @@ export interface AlertSummary {
   /** true when the alert has its own schedule */
   readonly ownSchedule: boolean;
   readonly evaluationsPerDay: number;
-  /** windows read per evaluation: 1, or 1 + baseline for relative alerts (the planner shares their requests) */
+  /** ranges read per evaluation: 1, or 1 + baseline for relative alerts (the planner shares their requests) */
   readonly windowsPerEvaluation: number;
 }
 
@@ -173,7 +174,7 @@ function summarizeAlert(alert: AlertConfig, defaultSchedule: string, firesPerDay
     name: alert.name,
     window: alert.window,
     windowKind: isCalendarWindow(alert.window) ? 'calendar' : 'rolling',
-    kind: alert.relative ? 'relative' : 'threshold',
+    kind: ruleOf(alert).kind.key,
     rule: describeRule(alert),
     ...(alert.groupBy && { groupBy: alert.groupBy }),
     ...(alert.groupBy === 'userId' && { top: alert.top }),
@@ -182,30 +183,13 @@ function summarizeAlert(alert: AlertConfig, defaultSchedule: string, firesPerDay
     schedule,
     ownSchedule: alert.schedule !== undefined,
     evaluationsPerDay,
-    windowsPerEvaluation: alert.relative ? 1 + alert.relative.baseline : 1,
+    windowsPerEvaluation: rangesPerEvaluation(alert),
   };
 }
 
-const PERIODS: Readonly<Record<string, string>> = { day: 'days', week: 'weeks', month: 'months' };
-
 function describeRule(alert: AlertConfig): string {
-  const when = (severity: Severity, amount: number): string => `${severity} when spend > ${formatUsd(amount)}`;
-  let rule: string;
-  if (alert.relative) {
-    const { factor, baseline } = alert.relative;
-    const previous = PERIODS[alert.window] ?? `${alert.window} spans`;
-    rule =
-      `${alert.severity ?? 'warning'} when spend > ${factor} × ` +
-      `the mean of the previous ${baseline} ${previous}, each to the same point`;
-  } else if (typeof alert.threshold === 'number') {
-    rule = when(alert.severity ?? 'critical', alert.threshold);
-  } else {
-    const { warning, critical } = alert.threshold ?? {};
-    rule = [
-      ...(warning === undefined ? [] : [when('warning', warning)]),
-      ...(critical === undefined ? [] : [when('critical', critical)]),
-    ].join(', ');
-  }
+  const { kind, config } = ruleOf(alert);
+  let rule = kind.describe(config, alert, formatUsd);
   if (alert.minSpend !== undefined) rule += `; silent below ${formatUsd(alert.minSpend)}`;
   if (alert.groupBy === 'userId') rule += `; per userId, top ${alert.top}`;
   else if (alert.groupBy) rule += `; per ${alert.groupBy}`;

@@ -2,9 +2,10 @@
 // current period; per notification, which channels still have to accept it. Keyed by alert name
 // and series so that editing an alert's threshold or channels neither resurrects nor loses it.
 import * as z from 'zod/mini';
-import { SEVERITIES, type Severity } from '../config/schema.js';
+import { SEVERITIES, type Severity } from './alert.js';
+import { RULE_KEYS } from './rules/index.js';
 import type { Notification } from './notification.js';
-import { isRecord } from '../util/record.js';
+import { isRecord } from './record.js';
 
 export const STATE_VERSION = 2;
 
@@ -173,7 +174,7 @@ const notificationSchema = z.strictObject({
   status: z.enum(['firing', 'resolved']),
   severity: z.enum(SEVERITIES),
   alert: z.string(),
-  kind: z.enum(['threshold', 'relative', 'system']),
+  kind: z.enum([...RULE_KEYS, 'system']),
   group,
   window: notificationWindowSchema,
   value: z.number(),

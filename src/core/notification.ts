@@ -1,9 +1,11 @@
 // A notification as every channel sees it. It mirrors the webhook body of PRODUCT.md so that the
 // webhook channel adds only `version` and `currency`.
-import type { Severity } from '../config/schema.js';
+import type { Severity } from './alert.js';
+import type { RuleKey } from './rules/index.js';
 
 export type NotificationStatus = 'firing' | 'resolved';
-export type NotificationKind = 'threshold' | 'relative' | 'system';
+/** the rule kind of an alert's notification; `system` for the worker's own notices */
+export type NotificationKind = RuleKey | 'system';
 
 export interface NotificationWindow {
   /** the alert's window as configured: day | week | month | 24h | 7d … */

@@ -1,6 +1,6 @@
 // What the evaluation core needs from Langfuse, and nothing more: the cost over one time range,
 // optionally split by one field. A planner can later answer many of these from fewer requests.
-import type { AlertConfig, AlertFilters, GroupByField } from '../config/schema.js';
+import type { AlertConfig, AlertFilters, GroupByField } from './alert.js';
 
 export interface TimeRange {
   /** inclusive */

@@ -1,11 +1,12 @@
 // The result of evaluating one series (an alert, or an alert and one groupBy value) at `now`.
 // Pure data: the notification planner turns it, together with state, into notifications.
-import type { GroupByField, Severity } from '../config/schema.js';
+import type { GroupByField, Severity } from './alert.js';
+import type { RuleKey } from './rules/index.js';
 import type { NotificationWindow } from './notification.js';
 
 export interface SeriesEvaluation {
   readonly alert: string;
-  readonly kind: 'threshold' | 'relative';
+  readonly kind: RuleKey;
   /** `undefined` when the alert has no groupBy */
   readonly groupBy?: GroupByField;
   /** the group's value; null is the group Langfuse reports as null */

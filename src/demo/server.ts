@@ -6,7 +6,7 @@
 // with the full test fake (tools/fake-langfuse) in test/contract/langfuse-recorded.test.ts.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isRecord } from '../util/record.js';
+import { isRecord } from '../core/record.js';
 
 /**
  * One observation with the fields of its trace copied onto it, as Langfuse v4 stores it. Every

@@ -4,6 +4,8 @@
 // (`\x1b`) and are bounded in length, so no medium can be handed a line break, a terminal escape
 // sequence or a megabyte-long model name.
 import type { Notification, NotificationWindow } from '../core/notification.js';
+import { ruleKind } from '../core/rules/index.js';
+import type { NotificationFact } from '../core/rules/rule.js';
 import { wallClock } from '../core/time/zone.js';
 import { escapeControls, terminalSafe } from '../util/terminal.js';
 import { formatUsd } from './money.js';
@@ -95,6 +97,8 @@ let factorFormat: Intl.NumberFormat | undefined;
 const formatFactor = (factor: number): string =>
   `${(factorFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(factor)}×`;
 
+const formatFact = (fact: NotificationFact): string => (fact.unit === 'usd' ? formatUsd(fact.value) : formatFactor(fact.value));
+
 export function notificationText(n: Notification): NotificationText {
   const lines: TextLine[] = [];
   if (n.test) lines.push({ label: 'Test', value: 'sent by spend-alerts test-notify; no action needed' });
@@ -109,8 +113,7 @@ export function notificationText(n: Notification): NotificationText {
     if (group !== null) lines.push({ label: 'Group', value: group });
     lines.push({ label: 'Spend', value: formatUsd(n.value) });
     lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
-    if (n.baseline !== null) lines.push({ label: 'Baseline', value: formatUsd(n.baseline) });
-    if (n.factor !== null) lines.push({ label: 'Factor', value: formatFactor(n.factor) });
+    for (const fact of ruleKind(n.kind).notificationFacts(n)) lines.push({ label: fact.label, value: formatFact(fact) });
     lines.push({ label: 'Window', value: formatWindow(n.window) });
   }
   if (n.langfuseUrl !== '') {

@@ -1,7 +1,7 @@
 // The webhook body of PRODUCT.md, key for key and in its documented order, so receivers and
 // signature checks see exactly what the README shows.
 import type { Notification, NotificationKind, NotificationStatus } from '../core/notification.js';
-import type { Severity } from '../config/schema.js';
+import type { Severity } from '../core/alert.js';
 
 export interface WebhookBody {
   readonly version: '1';

@@ -1,7 +1,7 @@
 // The worker's own notices: monitoring degraded or recovered, a channel failing, notifications
 // that could not be delivered. Same shape as alert notifications (kind "system"), so every channel
 // renders them and receivers deduplicate them the same way. Pure.
-import type { Severity } from '../../config/schema.js';
+import type { Severity } from '../alert.js';
 import type { PeerHealth } from '../ledger.js';
 import type { Notification, NotificationStatus } from '../notification.js';
 import { isoSeconds } from './notifications.js';

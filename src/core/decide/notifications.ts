@@ -1,6 +1,7 @@
 // Decides, from this evaluation and what state remembers, which notifications to send: once per
 // series, period and severity; escalation notifies again; rolling windows resolve. Pure.
-import type { AlertConfig, Severity } from '../../config/schema.js';
+import type { AlertConfig, Severity } from '../alert.js';
+import { ruleOf } from '../rules/index.js';
 import type { SeriesEvaluation } from '../series.js';
 import { seriesStateKey, type SeriesState } from '../ledger.js';
 import { currentWindow, parseWindow } from '../time/windows.js';
@@ -208,9 +209,10 @@ function stepRolling(
 function closeVanishedEpisode(alert: AlertConfig, previous: SeriesState, input: PlanInput, emit: Emit): SeriesState {
   const [groupBy, groupValue] = Object.entries(previous.group)[0] ?? [];
   const range = currentWindow(parseWindow(alert.window), input.now, input.timezone);
+  const rule = ruleOf(alert);
   const evaluation: SeriesEvaluation = {
     alert: alert.name,
-    kind: alert.relative ? 'relative' : 'threshold',
+    kind: rule.kind.key,
     ...(groupBy ? { groupBy: groupBy as SeriesEvaluation['groupBy'] } : {}),
     groupValue: groupValue ?? null,
     seriesKey: previous.seriesKey,
@@ -218,7 +220,7 @@ function closeVanishedEpisode(alert: AlertConfig, previous: SeriesState, input: 
     breach: null,
     levels: {},
     baseline: null,
-    factor: alert.relative?.factor ?? null,
+    factor: rule.kind.compare(rule.config, alert).factor,
     window: { type: alert.window, from: range.from.toISOString(), to: range.to.toISOString(), timezone: input.timezone },
     periodStart: null,
     recovered: true,

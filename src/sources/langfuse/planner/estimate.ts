@@ -4,6 +4,7 @@
 // The alerts due at one moment are evaluated together (the daemon batches them), so they share.
 import { validateDetailed } from 'node-cron';
 import type { AlertConfig, Config } from '../../../config/schema.js';
+import { rangesPerEvaluation } from '../../../core/rules/index.js';
 import { budgetLimits } from '../quota.js';
 import { filterKey } from './keys.js';
 
@@ -33,7 +34,7 @@ export function plannedCost(config: Config): PlannedCost {
     const schedule = alert.schedule ?? config.schedule;
     let ticks = ticksOf.get(schedule);
     if (ticks === undefined) ticksOf.set(schedule, (ticks = dailyTicks(schedule)));
-    unplannedPerDay += ticks.length * (1 + (alert.relative?.baseline ?? 0));
+    unplannedPerDay += ticks.length * rangesPerEvaluation(alert);
     const key = requestKey(alert);
     for (const tick of ticks) {
       let keys = byTick.get(tick);

@@ -1,5 +1,5 @@
-// Schema pieces shared by the configuration (src/config/schema.ts) and the channel definitions
-// that contribute to it (src/channels/*), written with zod/mini like the rest of the schema.
+// Pieces of zod schemas that the rule definitions (./rules/*), the channel definitions
+// (src/channels/*) and the config schema of alerts.yaml are written with.
 import * as z from 'zod/mini';
 
 /**
@@ -11,6 +11,9 @@ export function describe<T extends z.ZodMiniType>(schema: T, description: string
   z.globalRegistry.add(described, { description });
   return described;
 }
+
+/** An amount of USD. */
+export const usd = (): z.ZodMiniNumber => z.number().check(z.nonnegative());
 
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
