@@ -2,7 +2,8 @@
 // when it runs, and what that costs in Langfuse requests under the query planner. Pure data plus a
 // text rendering; the channel targets never include credentials (hosts and recipients only).
 import { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS } from '../sources/langfuse/quota.js';
-import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/planned-source.js';
+import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/simulate.js';
+import { plannerSettings } from './planner-settings.js';
 import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../sources/langfuse/planner/estimate.js';
 import { formatUsd } from '../render/money.js';
 import { firesPerDay } from './cron.js';
@@ -79,7 +80,7 @@ export function summarizeConfig(config: Config, now?: Date): ConfigSummary {
   const stretch = scheduleStretch(config, requests);
   const budget = config.langfuse.requestBudget === undefined ? null : describeBudget(config.langfuse.requestBudget);
   const allowance = burstAllowance(budgetLimits(config.langfuse.requestBudget));
-  const coldStart = now === undefined ? null : { ...coldStartCost(config, now, allowance), allowance };
+  const coldStart = now === undefined ? null : { ...coldStartCost(plannerSettings(config), now, allowance), allowance };
   const used = new Set(config.alerts.flatMap((alert) => alert.channels));
   const warnings = [
     ...(budget === null ? cloudWarning(config.langfuse.baseUrl, requests.perDay) : []),

@@ -1,6 +1,6 @@
 // Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers.
 import type { AlertFilters, GroupByField } from '../../config/schema.js';
-import type { SpendQuery, SpendReading, SpendResult, SpendSource } from '../../core/query.js';
+import { groupField, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../../core/query.js';
 import { mapLimit } from '../../util/concurrency.js';
 import { LangfuseError, type LangfuseClient, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
 
@@ -55,18 +55,14 @@ export function costQuery(query: SpendQuery, version: MetricsApiVersion): Metric
     // Langfuse includes both ends; our ranges exclude their end so adjacent windows never share a row.
     toTimestamp: new Date(query.to.getTime() - 1).toISOString(),
   };
-  if (!query.groupBy) return { ...base, dimensions: [] };
-  const field = dimensionFor(query.groupBy, version);
-  if (query.groupBy === 'userId') {
+  const { shape } = query;
+  if (shape.kind === 'total') return { ...base, dimensions: [] };
+  const dimensions = [{ field: dimensionFor(shape.by, version) }];
+  if (shape.kind === 'topN') {
     // v2 only groups by high-cardinality fields as a top-N.
-    return {
-      ...base,
-      dimensions: [{ field }],
-      orderBy: [{ field: COST_COLUMN, direction: 'desc' }],
-      config: { row_limit: query.top ?? 20 },
-    };
+    return { ...base, dimensions, orderBy: [{ field: COST_COLUMN, direction: 'desc' }], config: { row_limit: shape.n } };
   }
-  return { ...base, dimensions: [{ field }], config: { row_limit: ROW_LIMIT } };
+  return { ...base, dimensions, config: { row_limit: ROW_LIMIT } };
 }
 
 export function parseCost(value: unknown): number {
@@ -110,8 +106,9 @@ export class LangfuseSpendSource implements SpendSource {
 
   async spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading> {
     // An empty window (a day at its very first instant) has no spend; Langfuse would refuse from > to.
-    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: query.groupBy ? new Map() : null };
+    const field = groupField(query.shape);
+    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: field ? new Map() : null };
     const { rows, version } = await this.client.metrics((v) => costQuery(query, v), signal);
-    return readingFromRows(rows, query.groupBy ? dimensionFor(query.groupBy, version) : null);
+    return readingFromRows(rows, field ? dimensionFor(field, version) : null);
   }
 }

@@ -1,9 +1,10 @@
 // What a configuration costs in Langfuse requests under the planner, worked out from the schedules
 // alone (no network, no clock): with the history cache warm, an evaluation sends one request per
-// filter set among the alerts due, plus one top-N request per distinct `groupBy: userId` alert.
+// filter set among the alerts due, plus one per distinct top-N query (`groupBy: userId`).
 // The alerts due at one moment are evaluated together (the daemon batches them), so they share.
 import { validateDetailed } from 'node-cron';
 import type { AlertConfig, Config } from '../../../config/schema.js';
+import { alertShape } from '../../../core/query.js';
 import { budgetLimits } from '../quota.js';
 import { filterKey } from './keys.js';
 
@@ -16,7 +17,7 @@ export interface PlannedCost {
   readonly busiestHour: number;
   /** evaluations on that day: distinct moments at which some alert is due */
   readonly evaluationsPerDay: number;
-  /** distinct filter sets, and `groupBy: userId` alerts (one top-N request each) */
+  /** distinct filter sets, and distinct top-N queries (one request each) */
   readonly filterSets: number;
   readonly topN: number;
   /** one request per alert window at every evaluation, as without the planner */
@@ -57,15 +58,15 @@ export function plannedCost(config: Config): PlannedCost {
     perDay,
     busiestHour: Math.max(0, ...perHour.values()),
     evaluationsPerDay: byTick.size,
-    filterSets: new Set(config.alerts.filter((a) => a.groupBy !== 'userId').map((a) => filterKey(a.filters ?? {}))).size,
-    topN: new Set(config.alerts.filter((a) => a.groupBy === 'userId').map(topNKey)).size,
+    filterSets: new Set(config.alerts.filter((a) => alertShape(a).kind !== 'topN').map((a) => filterKey(a.filters ?? {}))).size,
+    topN: new Set(config.alerts.filter((a) => alertShape(a).kind === 'topN').map(topNKey)).size,
     unplannedPerDay,
   };
 }
 
 /** The request an alert shares with the others due with it when the cache is warm: its filter set, or its top-N query. */
 function requestKey(alert: AlertConfig): string {
-  return alert.groupBy === 'userId' ? `top-N ${topNKey(alert)}` : `filters ${filterKey(alert.filters ?? {})}`;
+  return alertShape(alert).kind === 'topN' ? `top-N ${topNKey(alert)}` : `filters ${filterKey(alert.filters ?? {})}`;
 }
 
 export interface Stretch {
