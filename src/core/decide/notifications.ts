@@ -1,6 +1,7 @@
 // Decides, from this evaluation and what state remembers, which notifications to send: once per
 // series, period and severity; escalation notifies again; rolling windows resolve. Pure.
 import type { AlertConfig, Severity } from '../../config/schema.js';
+import { alertShape } from '../query.js';
 import type { SeriesEvaluation } from '../series.js';
 import { seriesStateKey, type SeriesState } from '../ledger.js';
 import { currentWindow, parseWindow } from '../time/windows.js';
@@ -118,9 +119,9 @@ export function planNotifications(input: PlanInput): Plan {
     for (const key of rememberedOf.get(alert.name) ?? []) {
       const previous = series[key];
       if (previous === undefined || seen.has(key)) continue;
-      // A rolling series with no spend left in its window has recovered; a userId series that
-      // merely fell out of the top-N tells us nothing, so it stays as it is.
-      if (previous.open && alert.groupBy !== 'userId') {
+      // A rolling series with no spend left in its window has recovered; a series that merely
+      // fell out of a top-N tells us nothing, so it stays as it is.
+      if (previous.open && alertShape(alert).kind !== 'topN') {
         series[key] = closeVanishedEpisode(alert, previous, input, emit);
       } else if (!previous.open && evaluations[0]?.periodStart && previous.period !== evaluations[0].periodStart.toISOString()) {
         delete series[key];
