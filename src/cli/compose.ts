@@ -10,7 +10,7 @@ import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../sources/
 import type { CheckPolicy } from '../engine/check.js';
 import { createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
 import { plannerSettings } from '../config/planner-settings.js';
-import { alertQueries } from '../core/query.js';
+import { alertQueries } from '../core/alert-queries.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { StateStore } from '../storage/state-store.js';
 import { createRedactor } from '../util/redact.js';

@@ -1,6 +1,7 @@
 // What the Langfuse request planner needs to know of the configuration, and no more: it is
 // handed these settings (src/sources/langfuse/planner/settings.ts), never the configuration.
-import { alertQueries, type SpendQuery } from '../core/query.js';
+import { alertQueries } from '../core/alert-queries.js';
+import type { SpendQuery } from '../core/query.js';
 import { parseDuration } from './duration.js';
 import type { Config } from './schema.js';
 

@@ -2,7 +2,6 @@
 // as a total, split by one field, or the top spenders of one field. A planner can answer many of
 // these from fewer requests.
 import type { AlertConfig, AlertFilters, GroupByField } from '../config/schema.js';
-import { neededRanges } from './evaluate.js';
 
 export interface TimeRange {
   /** inclusive */
@@ -42,14 +41,6 @@ export function alertShape(alert: Pick<AlertConfig, 'groupBy' | 'top'>): QuerySh
 /** What an alert reads over one of its ranges. */
 export function alertQuery(alert: AlertConfig, range: TimeRange): SpendQuery {
   return { filters: alert.filters ?? {}, shape: alertShape(alert), from: range.from, to: range.to };
-}
-
-/** Every query these alerts read at `now`, in order: each alert's current range, then its baselines. */
-export function alertQueries(alerts: readonly AlertConfig[], now: Date, timezone: string): SpendQuery[] {
-  return alerts.flatMap((alert) => {
-    const ranges = neededRanges(alert, now, timezone);
-    return [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range));
-  });
 }
 
 export interface SpendReading {

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { plannerSettings } from '../../src/config/planner-settings.js';
-import { alertQueries } from '../../src/core/query.js';
+import { alertQueries } from '../../src/core/alert-queries.js';
 import { LANGFUSE_ENV } from './helpers.js';
 
 test('the planner is told the lag margin, every schedule, the zone and every alert’s queries, nothing else of the configuration', async () => {

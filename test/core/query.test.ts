@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { alertSchema, type AlertConfig } from '../../src/config/schema.js';
-import { alertQueries, alertQuery, alertShape, groupField, TOTAL } from '../../src/core/query.js';
+import { alertQueries } from '../../src/core/alert-queries.js';
+import { alertQuery, alertShape, groupField, TOTAL } from '../../src/core/query.js';
 
 const alert = (overrides: Record<string, unknown>): AlertConfig =>
   alertSchema.parse({ name: 'spend', window: 'day', threshold: 10, channels: ['ops'], ...overrides });

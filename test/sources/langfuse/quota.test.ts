@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { LangfuseError } from '../../../src/sources/langfuse/client.js';
-import { alertQueries } from '../../../src/core/query.js';
+import { alertQueries } from '../../../src/core/alert-queries.js';
 import { budgetLimits, describeBudget, RequestBudget } from '../../../src/sources/langfuse/planner/index.js';
 import { BUDGET_FILE } from '../../../src/sources/langfuse/quota.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from './planner/reference.js';

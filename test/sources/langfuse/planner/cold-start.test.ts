@@ -11,7 +11,7 @@ import { parseCommandLine } from '../../../../src/cli/args.js';
 import { checkCommand } from '../../../../src/cli/commands/check.js';
 import { formatSummary, summarizeConfig } from '../../../../src/config/summary.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../../../src/fake-langfuse/server.js';
-import { alertQueries } from '../../../../src/core/query.js';
+import { alertQueries } from '../../../../src/core/alert-queries.js';
 import { budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';
 import { WaitingForHistory, type SpendResult } from '../../../../src/core/query.js';
 import { COLD_START_ALERTS, coldStartSpend } from './reference.js';

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { langfuseIdentity } from '../../../../src/sources/langfuse/client.js';
 import { CACHE_FILE, createSpendSource } from '../../../../src/sources/langfuse/planner/index.js';
 import { plannerSettings } from '../../../../src/config/planner-settings.js';
-import { alertQueries } from '../../../../src/core/query.js';
+import { alertQueries } from '../../../../src/core/alert-queries.js';
 import { spend } from '../../../support/observations.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_NAIVE_PER_EVALUATION, REFERENCE_TIMEZONE, referenceSpend } from './reference.js';
 import { expectSameResults, plannerFixture, randomSpend, type PlannerFixture } from './support.js';
