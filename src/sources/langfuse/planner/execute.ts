@@ -6,7 +6,7 @@ import { costQuery, dimensionFor, readingFromRows } from '../spend-source.js';
 import { AllowanceSpent, fetchSpend, type Bucket, type RequestGate, type SpendRequest } from './fetch.js';
 import { rangeKey, WAITING, type Evaluation, type FilterSet, type TopNQuery } from './evaluation.js';
 import type { Dimension } from './keys.js';
-import { LAST_ROUND, planRound, type PlannedRequest } from './plan.js';
+import { LAST_ROUND, planRequests, type PlannedRequest } from './plan.js';
 import { floorTo, HOUR } from './time.js';
 
 export async function executeEvaluation(evaluation: Evaluation, gate: RequestGate, concurrency: number): Promise<void> {
@@ -22,7 +22,7 @@ export async function executeEvaluation(evaluation: Evaluation, gate: RequestGat
  * evaluation is capped when that leaves some out.
  */
 export function nextRequests(evaluation: Evaluation, round: number, capacity: number): PlannedRequest[] {
-  const { requests, joined } = planRound(evaluation, round);
+  const { requests, joined } = planRequests(evaluation, round);
   for (const { set, position, window } of joined) set.windows[position] = window;
   if (requests.length <= capacity) return requests;
   evaluation.capped = true;

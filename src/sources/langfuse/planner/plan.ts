@@ -23,24 +23,37 @@ import { FetchedView, RecordView } from './views.js';
 const UPGRADE_ROUNDS = 2;
 export const LAST_ROUND = UPGRADE_ROUNDS + 1;
 
-/** A request to send: a filter set's spend over a stretch, or a top-N query as it is. */
-export type PlannedRequest = { readonly set: FilterSet; readonly request: SpendRequest } | { readonly topN: TopNQuery };
+/** A filter set's spend over a stretch of time. */
+export interface SeriesRequest {
+  readonly set: FilterSet;
+  readonly request: SpendRequest;
+}
 
-export interface RoundPlan {
+/** A request to send: a filter set's spend, or a top-N query as it is. */
+export type PlannedRequest = SeriesRequest | { readonly topN: TopNQuery };
+
+/** The window at `position` among the set's windows, as the round's requests ask for it. */
+export interface JoinedWindow {
+  readonly set: FilterSet;
+  readonly position: number;
+  readonly window: QueryWindow;
+}
+
+export interface RequestRound {
   /** most needed first: top-N queries, then the newest hours (the open ones first) */
   readonly requests: PlannedRequest[];
   /**
    * Windows whose 1 ms edge span is asked for joined to its neighbour (Langfuse refuses a range
    * whose two inclusive ends coincide): answers are assembled from the joined spans.
    */
-  readonly joined: ReadonlyArray<{ readonly set: FilterSet; readonly position: number; readonly window: QueryWindow }>;
+  readonly joined: readonly JoinedWindow[];
 }
 
 /** The requests of one round (from 1 to LAST_ROUND). */
-export function planRound(evaluation: Evaluation, round: number): RoundPlan {
+export function planRequests(evaluation: Evaluation, round: number): RequestRound {
   const topN: PlannedRequest[] = round === 1 ? [...evaluation.topN.values()].map((entry) => ({ topN: entry })) : [];
-  const joined: Array<RoundPlan['joined'][number]> = [];
-  const series: Array<{ set: FilterSet; request: SpendRequest }> = [];
+  const joined: JoinedWindow[] = [];
+  const series: SeriesRequest[] = [];
   for (const set of evaluation.sets.values()) {
     if (set.error === null) series.push(...planFilterSet(evaluation, set, round, joined));
   }
@@ -48,8 +61,8 @@ export function planRound(evaluation: Evaluation, round: number): RoundPlan {
   return { requests: [...topN, ...series], joined };
 }
 
-function planFilterSet(evaluation: Evaluation, set: FilterSet, round: number, joined: Array<RoundPlan['joined'][number]>): Array<{ set: FilterSet; request: SpendRequest }> {
-  const requests: Array<{ set: FilterSet; request: SpendRequest }> = [];
+function planFilterSet(evaluation: Evaluation, set: FilterSet, round: number, joined: JoinedWindow[]): SeriesRequest[] {
+  const requests: SeriesRequest[] = [];
   const upgrades = new Map<number, boolean>();
   const exact = new Map<string, { from: number; to: number; fields: Set<Dimension> }>();
   set.windows.forEach((original, position) => {
@@ -147,7 +160,7 @@ function minuteRows(evaluation: Evaluation, set: FilterSet, dims: readonly Dimen
  * buckets, asking the older hours for the newer hours' dimensions too wherever one request then
  * takes fewer pages than two (a cold start's whole history is then one request).
  */
-function missing(evaluation: Evaluation, set: FilterSet, claimed: ReadonlySet<number>): Array<{ set: FilterSet; request: SpendRequest }> {
+function missing(evaluation: Evaluation, set: FilterSet, claimed: ReadonlySet<number>): SeriesRequest[] {
   const first = Math.min(...set.keepFrom.values());
   const runs: Array<{ from: number; to: number; dims: Dimension[]; minute: boolean }> = [];
   for (let hour = first; hour <= evaluation.lastHour; hour += HOUR) {
@@ -180,14 +193,14 @@ function pageSpan(evaluation: Evaluation, set: FilterSet, dims: readonly Dimensi
 }
 
 /** The stretch in requests of a page each, from its newest hours: those an allowance serves first. */
-function hourChunks(evaluation: Evaluation, set: FilterSet, from: number, to: number, dims: readonly Dimension[]): Array<{ set: FilterSet; request: SpendRequest }> {
+function hourChunks(evaluation: Evaluation, set: FilterSet, from: number, to: number, dims: readonly Dimension[]): SeriesRequest[] {
   const span = pageSpan(evaluation, set, dims);
-  const requests: Array<{ set: FilterSet; request: SpendRequest }> = [];
+  const requests: SeriesRequest[] = [];
   for (let end = to; end > from; end -= span) requests.push(seriesRequest(set, Math.max(from, end - span), end, 'hour', dims));
   return requests;
 }
 
-function seriesRequest(set: FilterSet, from: number, to: number, granularity: SpendRequest['granularity'], dims: readonly Dimension[]): { set: FilterSet; request: SpendRequest } {
+function seriesRequest(set: FilterSet, from: number, to: number, granularity: SpendRequest['granularity'], dims: readonly Dimension[]): SeriesRequest {
   const fields = dims.filter((dim): dim is Exclude<Dimension, ''> => dim !== '');
   return { set, request: { filters: set.filters, fields, from, to, granularity } };
 }

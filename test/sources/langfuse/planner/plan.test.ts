@@ -10,7 +10,7 @@ import { cacheEntryKey, Evaluation, type FilterSet } from '../../../../src/sourc
 import { recordAnswer } from '../../../../src/sources/langfuse/planner/execute.js';
 import type { Bucket, SpendRequest } from '../../../../src/sources/langfuse/planner/fetch.js';
 import { filterKey, type Dimension } from '../../../../src/sources/langfuse/planner/keys.js';
-import { planRound, type PlannedRequest } from '../../../../src/sources/langfuse/planner/plan.js';
+import { planRequests, type PlannedRequest } from '../../../../src/sources/langfuse/planner/plan.js';
 import { lookbacksAt } from '../../../../src/sources/langfuse/planner/settings.js';
 
 const HOUR = 3_600_000;
@@ -68,7 +68,7 @@ describe('planning', () => {
 
   test('cold, on the hour: the top-N first, then the newest first: the open tails in minutes, the history in hours, fields together', () => {
     const cold = evaluation(queries, '2026-06-10T12:00:00Z');
-    const { requests, joined } = planRound(cold, 1);
+    const { requests, joined } = planRequests(cold, 1);
     expect(describeRequests(requests)).toEqual([
       ['top-N', '2026-06-09T12:00:00.000Z', '2026-06-10T12:00:00.000Z'],
       ['{}', 'minute', '2026-06-10T06:00:00.000Z', '2026-06-10T12:00:00.000Z', ['model']],
@@ -81,8 +81,8 @@ describe('planning', () => {
 
   test('is pure: planning again plans the same, and nothing is recorded or capped', () => {
     const cold = evaluation(queries, '2026-06-10T12:00:00Z');
-    const first = describeRequests(planRound(cold, 1).requests);
-    expect(describeRequests(planRound(cold, 1).requests)).toEqual(first);
+    const first = describeRequests(planRequests(cold, 1).requests);
+    expect(describeRequests(planRequests(cold, 1).requests)).toEqual(first);
     expect([...cold.sets.values()].every((set) => set.fetched.size === 0 && set.exact.size === 0)).toBe(true);
     expect(cold.capped).toBe(false);
   });
@@ -90,11 +90,11 @@ describe('planning', () => {
   test('a 1 ms edge is asked for joined to its neighbouring hour; the plan says so and leaves the window as it was', () => {
     const edge = [query({}, TOTAL, '2026-06-10T08:59:59.999Z', '2026-06-10T12:00:00Z')];
     const warm = evaluation(edge, '2026-06-10T12:00:00Z');
-    for (const { set, request } of seriesRequests(planRound(warm, 1).requests)) recordAnswer(set, request, buckets(request, 1));
+    for (const { set, request } of seriesRequests(planRequests(warm, 1).requests)) recordAnswer(set, request, buckets(request, 1));
     // hour 08 is known in hour buckets only, and the edge is between two minutes: after the upgrade rounds, asked exactly
     const set = warm.sets.get('{}')!;
     const before = set.windows[0];
-    const { requests, joined } = planRound(warm, 3);
+    const { requests, joined } = planRequests(warm, 3);
     expect(describeRequests(requests)).toEqual([['{}', null, '2026-06-10T08:59:59.999Z', '2026-06-10T10:00:00.000Z', []]]);
     expect(joined).toEqual([{ set, position: 0, window: expect.objectContaining({ wholeFrom: at('2026-06-10T10:00:00Z'), spans: [{ from: at('2026-06-10T08:59:59.999Z'), to: at('2026-06-10T10:00:00Z') }] }) }]);
     expect(set.windows[0]).toBe(before);
@@ -106,7 +106,7 @@ describe('assembling answers and committing the cache', () => {
     const cache = HistoryCache.inMemory();
     const queries = [query({}, TOTAL, '2026-06-10T00:00:00Z', '2026-06-10T12:00:00Z'), query({}, MODEL, '2026-06-10T09:00:00Z', '2026-06-10T12:00:00Z')];
     const cold = evaluation(queries, '2026-06-10T12:00:00Z', cache);
-    for (const { set, request } of seriesRequests(planRound(cold, 1).requests)) recordAnswer(set, request, buckets(request, request.granularity === 'hour' ? 60 : 1));
+    for (const { set, request } of seriesRequests(planRequests(cold, 1).requests)) recordAnswer(set, request, buckets(request, request.granularity === 'hour' ? 60 : 1));
     // $60 an hour either way: 12 hours in all, 3 of them for the model
     expect(assembleAnswers(cold)).toEqual([
       { status: 'fulfilled', value: { total: 720, byGroup: null } },
@@ -123,7 +123,7 @@ describe('assembling answers and committing the cache', () => {
       '2026-06-10T13:00:00Z',
       cache,
     );
-    expect(describeRequests(planRound(later, 1).requests)).toEqual([['{}', 'minute', '2026-06-10T11:00:00.000Z', '2026-06-10T13:00:00.000Z', ['model']]]);
+    expect(describeRequests(planRequests(later, 1).requests)).toEqual([['{}', 'minute', '2026-06-10T11:00:00.000Z', '2026-06-10T13:00:00.000Z', ['model']]]);
   });
 
   test('a query whose hours aren’t known fails, naming the range it lacks', () => {
