@@ -1,6 +1,6 @@
-// Executing the plan: round after round, the planned requests are sent through the request gate
+// Executing: round after round, the planned requests are sent through the request gate
 // (the evaluation's allowance, a stop at Langfuse's first 429) and their answers are added to the
-// evaluation, for the next round's plan and for the answers.
+// evaluation, for the next round's planning and for the answers.
 import { mapLimit } from '../../../util/concurrency.js';
 import { costQuery, dimensionFor, readingFromRows } from '../spend-source.js';
 import { AllowanceSpent, fetchSpend, type Bucket, type RequestGate, type SpendRequest } from './fetch.js';
