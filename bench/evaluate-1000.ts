@@ -10,7 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/load.js';
 import { evaluateAlert, neededRanges } from '../src/core/evaluate.js';
-import { LangfuseClient } from '../src/sources/langfuse/client.js';
+import { LangfuseClient, langfuseIdentity } from '../src/sources/langfuse/client.js';
+import { plannerSettings } from '../src/config/planner-settings.js';
+import { alertQuery } from '../src/core/query.js';
 import { createLogger } from '../src/log/logger.js';
 import { createSpendSource } from '../src/sources/langfuse/planner/index.js';
 import { statusMb } from './proc-status.js';
@@ -23,11 +25,12 @@ const now = new Date(process.env.NOW);
 const { config } = await loadConfig({ path: configPath, text: readFileSync(configPath, 'utf8'), env: process.env, needs: 'all' });
 const log = createLogger({ level: 'warn', format: 'json', redact: (text) => text });
 const client = new LangfuseClient({ baseUrl: config.langfuse.baseUrl, publicKey: config.langfuse.publicKey, secretKey: config.langfuse.secretKey });
-const source = createSpendSource({ client, stateDir, config, log, readOnly: false });
+const project = langfuseIdentity(config.langfuse.baseUrl, config.langfuse.publicKey);
+const source = createSpendSource({ client, stateDir, project, settings: plannerSettings(config), log, readOnly: false });
 
 const plans = config.alerts.map((alert) => ({ alert, ranges: neededRanges(alert, now, config.timezone) }));
 const queries = plans.flatMap(({ alert, ranges }) =>
-  [ranges.current, ...ranges.baselines].map((range) => ({ filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top, from: range.from, to: range.to })),
+  [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range)),
 );
 
 /** Evaluates every alert; returns the series and the CPU time the planner took. */

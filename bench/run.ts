@@ -15,10 +15,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../tools/fake-langfuse/server.js';
-import { LangfuseClient } from '../src/sources/langfuse/client.js';
+import { LangfuseClient, langfuseIdentity } from '../src/sources/langfuse/client.js';
 import { LangfuseSpendSource } from '../test/support/langfuse-spend-source.js';
 import { createLogger } from '../src/log/logger.js';
-import { alertQueries, budgetLimits, createSpendSource, RequestBudget } from '../src/sources/langfuse/planner/index.js';
+import { budgetLimits, createSpendSource, RequestBudget } from '../src/sources/langfuse/planner/index.js';
+import { plannerSettings } from '../src/config/planner-settings.js';
+import { alertQueries } from '../src/core/alert-queries.js';
 import { WaitingForHistory } from '../src/core/query.js';
 import { bundle } from '../scripts/build.js';
 import { statusMb } from './proc-status.js';
@@ -75,7 +77,8 @@ async function requests(): Promise<void> {
     const { config } = await loadConfig({ path: 'alerts.yaml', text: CONSOLE_CHANNEL + REFERENCE_ALERTS, env: env(fake), needs: 'all' });
     const client = new LangfuseClient({ baseUrl: fake.url, ...KEYS });
     const log = createLogger({ level: 'error', format: 'json', redact: (t) => t });
-    const planned = createSpendSource({ client, stateDir: dir, config, log, readOnly: false });
+    const project = langfuseIdentity(fake.url, KEYS.publicKey);
+    const planned = createSpendSource({ client, stateDir: dir, project, settings: plannerSettings(config), log, readOnly: false });
     const metrics = (): number => fake.requests.filter((r) => r.path.includes('metrics')).length;
     const day = async (start: string): Promise<number[]> => {
       const counts: number[] = [];
@@ -448,7 +451,8 @@ async function coldStartUnderBudget(): Promise<void> {
     const client = new LangfuseClient({ baseUrl: fake.url, ...KEYS });
     const log = createLogger({ level: 'error', format: 'json', redact: (t) => t });
     const budget = RequestBudget.inMemory(budgetLimits('hobby'));
-    const planned = createSpendSource({ client, stateDir: dir, config, log, readOnly: false, budget });
+    const project = langfuseIdentity(fake.url, KEYS.publicKey);
+    const planned = createSpendSource({ client, stateDir: dir, project, settings: plannerSettings(config), log, readOnly: false, budget });
     const metrics = (): number => fake.requests.filter((r) => r.path.includes('metrics')).length;
     const sent: number[] = [];
     for (let i = 0; i < 20; i++) {

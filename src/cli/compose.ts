@@ -8,7 +8,9 @@ import { firesPerDay } from '../config/cron.js';
 import type { AlertConfig, Config } from '../config/schema.js';
 import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../sources/langfuse/client.js';
 import type { CheckPolicy } from '../engine/worker.js';
-import { alertQueries, createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
+import { createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
+import { plannerSettings } from '../config/planner-settings.js';
+import { alertQueries } from '../core/alert-queries.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { StateStore } from '../storage/state-store.js';
 import { createRedactor } from '../util/redact.js';
@@ -103,8 +105,16 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
       options.onRequest?.(event);
     },
   });
-  const budget = await openRequestBudget({ stateDir: options.stateDir, config, log });
-  const source = createSpendSource({ client, stateDir: options.stateDir, config, log, readOnly: options.readOnly, budget });
+  const budget = await openRequestBudget({ stateDir: options.stateDir, requestBudget: config.langfuse.requestBudget, log });
+  const source = createSpendSource({
+    client,
+    stateDir: options.stateDir,
+    project: langfuseIdentity(config.langfuse.baseUrl, config.langfuse.publicKey),
+    settings: plannerSettings(config),
+    log,
+    readOnly: options.readOnly,
+    budget,
+  });
   return {
     client,
     source,

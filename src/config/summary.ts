@@ -2,7 +2,9 @@
 // when it runs, and what that costs in Langfuse requests under the query planner. Pure data plus a
 // text rendering; the channel targets never include credentials (hosts and recipients only).
 import { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS } from '../sources/langfuse/quota.js';
-import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/planned-source.js';
+import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/simulate.js';
+import { plannerSettings } from './planner-settings.js';
+import { alertShape } from '../core/query.js';
 import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../sources/langfuse/planner/estimate.js';
 import { formatUsd } from '../render/money.js';
 import { firesPerDay } from './cron.js';
@@ -77,11 +79,11 @@ export function summarizeConfig(config: Config, now?: Date): ConfigSummary {
     return fires;
   };
   const alerts = config.alerts.map((alert) => summarizeAlert(alert, config.schedule, evaluationsPerDay));
-  const requests = plannedCost(config);
-  const stretch = scheduleStretch(config, requests);
+  const requests = plannedCost(config.alerts, config.schedule);
+  const stretch = scheduleStretch(config.langfuse.requestBudget, config.schedule, requests);
   const budget = config.langfuse.requestBudget === undefined ? null : describeBudget(config.langfuse.requestBudget);
   const allowance = burstAllowance(budgetLimits(config.langfuse.requestBudget));
-  const coldStart = now === undefined ? null : { ...coldStartCost(config, now, allowance), allowance };
+  const coldStart = now === undefined ? null : { ...coldStartCost(plannerSettings(config), now, allowance), allowance };
   const used = new Set(config.alerts.flatMap((alert) => alert.channels));
   const warnings = [
     ...(budget === null ? cloudWarning(config.langfuse.baseUrl, requests.perDay) : []),
@@ -170,6 +172,7 @@ function minutes(value: number): string {
 function summarizeAlert(alert: AlertConfig, defaultSchedule: string, firesPerDayOf: (schedule: string) => number): AlertSummary {
   const schedule = alert.schedule ?? defaultSchedule;
   const evaluationsPerDay = firesPerDayOf(schedule);
+  const shape = alertShape(alert);
   return {
     name: alert.name,
     window: alert.window,
@@ -177,7 +180,7 @@ function summarizeAlert(alert: AlertConfig, defaultSchedule: string, firesPerDay
     kind: ruleOf(alert).kind.key,
     rule: describeRule(alert),
     ...(alert.groupBy && { groupBy: alert.groupBy }),
-    ...(alert.groupBy === 'userId' && { top: alert.top }),
+    ...(shape.kind === 'topN' && { top: shape.n }),
     filters: describeFilters(alert),
     channels: alert.channels,
     schedule,
@@ -191,8 +194,9 @@ function describeRule(alert: AlertConfig): string {
   const { kind, config } = ruleOf(alert);
   let rule = kind.describe(config, alert, formatUsd);
   if (alert.minSpend !== undefined) rule += `; silent below ${formatUsd(alert.minSpend)}`;
-  if (alert.groupBy === 'userId') rule += `; per userId, top ${alert.top}`;
-  else if (alert.groupBy) rule += `; per ${alert.groupBy}`;
+  const shape = alertShape(alert);
+  if (shape.kind === 'topN') rule += `; per ${shape.by}, top ${shape.n}`;
+  else if (shape.kind === 'groups') rule += `; per ${shape.by}`;
   return rule;
 }
 

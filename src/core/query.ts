@@ -1,5 +1,6 @@
 // What the evaluation core needs from Langfuse, and nothing more: the cost over one time range,
-// optionally split by one field. A planner can later answer many of these from fewer requests.
+// as a total, split by one field, or the top spenders of one field. A planner can answer many of
+// these from fewer requests.
 import type { AlertConfig, AlertFilters, GroupByField } from './alert.js';
 
 export interface TimeRange {
@@ -9,22 +10,43 @@ export interface TimeRange {
   readonly to: Date;
 }
 
+/**
+ * What a query asks for: the spend over its range as one number, per value of a field, or for the
+ * `n` values of a field that spent most (a field with too many values to list them all).
+ */
+export type QueryShape =
+  | { readonly kind: 'total' }
+  | { readonly kind: 'groups'; readonly by: GroupByField }
+  | { readonly kind: 'topN'; readonly by: GroupByField; readonly n: number };
+
+export const TOTAL: QueryShape = { kind: 'total' };
+
 export interface SpendQuery extends TimeRange {
   readonly filters: AlertFilters;
-  readonly groupBy?: GroupByField;
-  /** groupBy userId only: the number of top spenders to return */
-  readonly top?: number;
+  readonly shape: QueryShape;
+}
+
+/** The field a query splits its spend by, if any. */
+export function groupField(shape: QueryShape): GroupByField | undefined {
+  return shape.kind === 'total' ? undefined : shape.by;
+}
+
+/** How an alert's reads are shaped: userIds are too many to list, so Langfuse ranks the top spenders. */
+export function alertShape(alert: Pick<AlertConfig, 'groupBy' | 'top'>): QueryShape {
+  if (alert.groupBy === undefined) return TOTAL;
+  if (alert.groupBy === 'userId') return { kind: 'topN', by: alert.groupBy, n: alert.top };
+  return { kind: 'groups', by: alert.groupBy };
 }
 
 /** What an alert reads over one of its ranges. */
 export function alertQuery(alert: AlertConfig, range: TimeRange): SpendQuery {
-  return { filters: alert.filters ?? {}, groupBy: alert.groupBy, top: alert.top, from: range.from, to: range.to };
+  return { filters: alert.filters ?? {}, shape: alertShape(alert), from: range.from, to: range.to };
 }
 
 export interface SpendReading {
   /** USD over the whole range (all groups together) */
   readonly total: number;
-  /** USD per group value when the query had a groupBy; `null` is the group Langfuse reports as null */
+  /** USD per group value unless the query asked for a total; `null` is the group Langfuse reports as null */
   readonly byGroup: ReadonlyMap<string | null, number> | null;
 }
 

@@ -11,8 +11,10 @@ import type { Config } from '../../src/config/schema.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../tools/fake-langfuse/server.js';
 import { createLogger } from '../../src/log/logger.js';
 import { tick, type CheckPolicy, type CheckReport } from '../../src/engine/worker.js';
-import { LangfuseClient } from '../../src/sources/langfuse/client.js';
+import { LangfuseClient, langfuseIdentity } from '../../src/sources/langfuse/client.js';
 import { createSpendSource, openRequestBudget, type PlannedSpendSource, type SpendSourceOptions } from '../../src/sources/langfuse/planner/index.js';
+import { plannerSettings } from '../../src/config/planner-settings.js';
+import type { Logger } from '../../src/log/logger.js';
 import { StateStore } from '../../src/storage/state-store.js';
 import { buildChannels, closeChannels } from '../../src/cli/compose.js';
 import type { StartTimer } from '../../src/util/deadline.js';
@@ -114,9 +116,17 @@ export async function startPeers(observations: FakeObservation[] = []): Promise<
  * with the history cache earlier checks left in the state directory and the request budget they
  * recorded there.
  */
-export async function checkSpendSource(options: Omit<SpendSourceOptions, 'budget'>): Promise<PlannedSpendSource> {
-  const budget = await openRequestBudget(options);
-  return createSpendSource({ ...options, budget });
+export async function checkSpendSource(options: {
+  client: LangfuseClient;
+  stateDir: string;
+  config: Config;
+  log: Logger;
+  readOnly: boolean;
+}): Promise<PlannedSpendSource> {
+  const { client, stateDir, config, log, readOnly } = options;
+  const budget = await openRequestBudget({ stateDir, requestBudget: config.langfuse.requestBudget, log });
+  const project = langfuseIdentity(config.langfuse.baseUrl, config.langfuse.publicKey);
+  return createSpendSource({ client, stateDir, project, settings: plannerSettings(config), log, readOnly, budget });
 }
 
 export async function startHarness(

@@ -1,7 +1,7 @@
 // One request per query: exact and simple, the reference the planner's answers are held to
 // (test/sources/langfuse/planner/equivalence.test.ts) and the benchmark's baseline. Production
 // reads through the planner.
-import type { SpendQuery, SpendReading, SpendResult, SpendSource } from '../../src/core/query.js';
+import { groupField, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../../src/core/query.js';
 import type { LangfuseClient } from '../../src/sources/langfuse/client.js';
 import { costQuery, dimensionFor, readingFromRows } from '../../src/sources/langfuse/spend-source.js';
 import { mapLimit } from '../../src/util/concurrency.js';
@@ -24,8 +24,9 @@ export class LangfuseSpendSource implements SpendSource {
 
   async spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading> {
     // An empty window (a day at its very first instant) has no spend; Langfuse would refuse from > to.
-    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: query.groupBy ? new Map() : null };
+    const field = groupField(query.shape);
+    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: field ? new Map() : null };
     const { rows, version } = await this.client.metrics((v) => costQuery(query, v), signal);
-    return readingFromRows(rows, query.groupBy ? dimensionFor(query.groupBy, version) : null);
+    return readingFromRows(rows, field ? dimensionFor(field, version) : null);
   }
 }

@@ -2,6 +2,7 @@
 // series, period and severity; escalation notifies again; rolling windows resolve. Pure.
 import type { AlertConfig, Severity } from '../alert.js';
 import { ruleOf } from '../rules/index.js';
+import { alertShape } from '../query.js';
 import type { SeriesEvaluation } from '../series.js';
 import { seriesStateKey, type SeriesState } from '../ledger.js';
 import { currentWindow, parseWindow } from '../time/windows.js';
@@ -117,9 +118,9 @@ export function planNotifications(input: PlanInput): Plan {
     for (const key of rememberedOf.get(alert.name) ?? []) {
       const previous = series[key];
       if (previous === undefined || seen.has(key)) continue;
-      // A rolling series with no spend left in its window has recovered; a userId series that
-      // merely fell out of the top-N tells us nothing, so it stays as it is.
-      if (previous.open && alert.groupBy !== 'userId') {
+      // A rolling series with no spend left in its window has recovered; a series that merely
+      // fell out of a top-N tells us nothing, so it stays as it is.
+      if (previous.open && alertShape(alert).kind !== 'topN') {
         series[key] = closeVanishedEpisode(alert, previous, input, emit);
       } else if (!previous.open && evaluations[0]?.periodStart && previous.period !== evaluations[0].periodStart.toISOString()) {
         delete series[key];

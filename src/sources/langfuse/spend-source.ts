@@ -1,7 +1,7 @@
 // Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers (the
 // planner's building blocks; test/support/langfuse-spend-source.ts sends one request per query with them).
 import type { AlertFilters, GroupByField } from '../../config/schema.js';
-import type { SpendQuery, SpendReading } from '../../core/query.js';
+import { groupField, type SpendQuery, type SpendReading } from '../../core/query.js';
 import { LangfuseError, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
 
 export const COST_COLUMN = 'sum_totalCost';
@@ -55,18 +55,14 @@ export function costQuery(query: SpendQuery, version: MetricsApiVersion): Metric
     // Langfuse includes both ends; our ranges exclude their end so adjacent windows never share a row.
     toTimestamp: new Date(query.to.getTime() - 1).toISOString(),
   };
-  if (!query.groupBy) return { ...base, dimensions: [] };
-  const field = dimensionFor(query.groupBy, version);
-  if (query.groupBy === 'userId') {
+  const { shape } = query;
+  if (shape.kind === 'total') return { ...base, dimensions: [] };
+  const dimensions = [{ field: dimensionFor(shape.by, version) }];
+  if (shape.kind === 'topN') {
     // v2 only groups by high-cardinality fields as a top-N.
-    return {
-      ...base,
-      dimensions: [{ field }],
-      orderBy: [{ field: COST_COLUMN, direction: 'desc' }],
-      config: { row_limit: query.top ?? 20 },
-    };
+    return { ...base, dimensions, orderBy: [{ field: COST_COLUMN, direction: 'desc' }], config: { row_limit: shape.n } };
   }
-  return { ...base, dimensions: [{ field }], config: { row_limit: ROW_LIMIT } };
+  return { ...base, dimensions, config: { row_limit: ROW_LIMIT } };
 }
 
 export function parseCost(value: unknown): number {

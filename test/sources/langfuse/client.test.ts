@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, onTestFinished, test } from 'vitest';
 import { LangfuseClient, LangfuseError } from '../../../src/sources/langfuse/client.js';
 import { LangfuseSpendSource } from '../../support/langfuse-spend-source.js';
+import { TOTAL } from '../../../src/core/query.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../../tools/fake-langfuse/server.js';
 import { spend } from '../../support/observations.js';
 
@@ -41,7 +42,7 @@ async function setup(
 describe('queries', () => {
   test('a window is one v2 query for sum totalCost with an exclusive end', async () => {
     const { fake, source } = await setup([spend('2026-11-24T10:00:00Z', 3), spend('2026-11-25T00:00:00Z', 100)]);
-    const reading = await source.spend({ from: FROM, to: TO, filters: {} });
+    const reading = await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL });
     expect(reading).toEqual({ total: 3, byGroup: null });
     expect(fake.requests).toHaveLength(1);
     expect(fake.requests[0]!.path).toBe('/api/public/v2/metrics');
@@ -56,13 +57,13 @@ describe('queries', () => {
 
   test('an empty window reads $0 (Langfuse says null)', async () => {
     const { source } = await setup([]);
-    expect(await source.spend({ from: FROM, to: TO, filters: {} })).toEqual({ total: 0, byGroup: null });
+    expect(await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).toEqual({ total: 0, byGroup: null });
   });
 
   test('groupBy model asks for more than the silent 100-row default and keeps the null group', async () => {
     const many = Array.from({ length: 150 }, (_, i) => spend('2026-11-24T10:00:00Z', 1, { model: `model-${i}` }));
     const { fake, source } = await setup([...many, spend('2026-11-24T11:00:00Z', 2, { model: null })]);
-    const reading = await source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'model' });
+    const reading = await source.spend({ from: FROM, to: TO, filters: {}, shape: { kind: 'groups', by: 'model' } });
     expect(reading.byGroup?.size).toBe(151);
     expect(reading.byGroup?.get(null)).toBe(2);
     expect(fake.requests[0]!.query).toMatchObject({ dimensions: [{ field: 'providedModelName' }], config: { row_limit: 1000 } });
@@ -71,7 +72,7 @@ describe('queries', () => {
   test('groupBy userId uses the top-N form v2 demands', async () => {
     const users = Array.from({ length: 8 }, (_, i) => spend('2026-11-24T10:00:00Z', i + 1, { userId: `user-${i}` }));
     const { fake, source } = await setup(users);
-    const reading = await source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'userId', top: 3 });
+    const reading = await source.spend({ from: FROM, to: TO, filters: {}, shape: { kind: 'topN', by: 'userId', n: 3 } });
     expect([...reading.byGroup!.entries()]).toEqual([
       ['user-7', 8],
       ['user-6', 7],
@@ -93,6 +94,7 @@ describe('queries', () => {
       from: FROM,
       to: TO,
       filters: { environment: 'production', traceName: ['chat', 'rag'], model: 'gpt-4o', userId: 'u1', release: '1.5.0', tags: ['team-a'], metadata: { agent_type: 'auditor' } },
+      shape: TOTAL,
     });
     expect(fake.requests[0]!.status).toBe(200);
     expect(reading.total).toBe(5);
@@ -100,7 +102,7 @@ describe('queries', () => {
 
   test('string numbers are parsed', async () => {
     const { source } = await setup([spend('2026-11-24T10:00:00Z', 3)], { stringIntegers: true });
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
   });
 });
 
@@ -108,14 +110,14 @@ describe('faults', () => {
   test('429 with Retry-After is honoured, then succeeds', async () => {
     const { fake, source, sleeps } = await setup();
     fake.inject({ kind: 'status', status: 429, retryAfter: 7, body: '{"message":"rate limited"}' });
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     expect(sleeps).toEqual([7000]);
   });
 
   test('a Retry-After of hours gives up at once and says when', async () => {
     const { fake, source, sleeps } = await setup();
     fake.inject({ kind: 'status', status: 429, retryAfter: 7200 });
-    const error = await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e);
+    const error = await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LangfuseError);
     expect((error as LangfuseError).message).toBe('Langfuse rate limit reached (HTTP 429; it may be retried in 2.0 h)');
     expect(sleeps).toEqual([]);
@@ -124,14 +126,14 @@ describe('faults', () => {
   test('500s then success', async () => {
     const { fake, source, sleeps } = await setup();
     fake.inject({ kind: 'status', status: 500, times: 2 });
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     expect(sleeps).toHaveLength(2);
   });
 
   test('500s past the attempts fail with a clear error', async () => {
     const { fake, source } = await setup();
     fake.inject({ kind: 'status', status: 503, times: 5 });
-    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse is unavailable \(HTTP 503/);
+    await expect(source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).rejects.toThrow(/^Langfuse is unavailable \(HTTP 503/);
   });
 
   test.each([
@@ -141,14 +143,14 @@ describe('faults', () => {
   ])('%s is retried', async (_name, fault) => {
     const { fake, source, sleeps } = await setup();
     fake.inject(fault);
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     expect(sleeps).toHaveLength(1);
   });
 
   test('401 is not retried and names the problem', async () => {
     const { fake, source, sleeps } = await setup();
     fake.inject({ kind: 'refuse-auth', times: 5 });
-    const error = (await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    const error = (await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL }).catch((e: unknown) => e)) as LangfuseError;
     expect(error.kind).toBe('auth');
     expect(error.message).toContain('Langfuse refused the API keys (HTTP 401');
     expect(error.message).not.toContain('sk-test-secret');
@@ -163,8 +165,8 @@ describe('faults', () => {
     fake.inject({ kind: 'echo-auth' });
     // a message longer than what is quoted, with the header across the cut: no prefix of it survives
     fake.inject({ kind: 'status', status: 403, body: JSON.stringify({ message: `${'x'.repeat(270)} Authorization: Basic ${basic}` }) });
-    const echoed = (await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
-    const cut = (await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    const echoed = (await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL }).catch((e: unknown) => e)) as LangfuseError;
+    const cut = (await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL }).catch((e: unknown) => e)) as LangfuseError;
     expect(echoed.message).toMatch(/^Langfuse refused the API keys \(HTTP 401: Unauthorized: Authorization: Basic \[REDACTED\]/);
     expect(cut.message).toMatch(/^Langfuse refused the API keys \(HTTP 403: x{270} Authorization: Basic \[REDACTE\)$/);
     for (const form of ['pk-test', 'sk-test-secret', pair, basic, basic.slice(0, 6), encodeURIComponent(pair)]) {
@@ -181,7 +183,7 @@ describe('faults', () => {
     const source = new LangfuseSpendSource(
       new LangfuseClient({ baseUrl: url, publicKey: 'p', secretKey: 's', maxAttempts: 2, sleep: async () => {} }),
     );
-    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse could not be reached \(ECONNREFUSED\)$/);
+    await expect(source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).rejects.toThrow(/^Langfuse could not be reached \(ECONNREFUSED\)$/);
     expect(client.apiVersion).toBe('v2');
   });
 });
@@ -205,7 +207,7 @@ describe('answers too large or malformed', () => {
   test('a gzip bomb at the real 32 MB limit is refused without a retry', async () => {
     // 40 MB of zeros, 40 KB on the wire
     const peer = await answering(gzipSync(Buffer.alloc(40 << 20)), { 'content-encoding': 'gzip' });
-    const error = (await new LangfuseSpendSource(clientFor(peer.url)).spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    const error = (await new LangfuseSpendSource(clientFor(peer.url)).spend({ from: FROM, to: TO, filters: {}, shape: TOTAL }).catch((e: unknown) => e)) as LangfuseError;
     expect(error).toBeInstanceOf(LangfuseError);
     expect([error.message, error.kind, error.retryable]).toEqual(['Langfuse answered more than 32 MB', 'too-large', false]);
     expect(peer.requests()).toBe(1);
@@ -214,7 +216,7 @@ describe('answers too large or malformed', () => {
   test('a plain answer over a smaller limit (an option) is refused the same way', async () => {
     const peer = await answering(JSON.stringify({ data: Array.from({ length: 20_000 }, () => ({ sum_totalCost: 1 })) }));
     const source = new LangfuseSpendSource(clientFor(peer.url, { maxBodyBytes: 64 << 10 }));
-    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse answered more than 64 KB$/);
+    await expect(source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).rejects.toThrow(/^Langfuse answered more than 64 KB$/);
     expect(peer.requests()).toBe(1);
   });
 
@@ -225,17 +227,17 @@ describe('answers too large or malformed', () => {
   ])('a cost of %s is a malformed answer: retried, then an error', async (_name, body) => {
     const { fake, source, sleeps } = await setup();
     fake.inject({ kind: 'status', status: 200, body });
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     expect(sleeps).toHaveLength(1);
     fake.inject({ kind: 'status', status: 200, body, times: 3 });
-    const error = (await source.spend({ from: FROM, to: TO, filters: {} }).catch((e: unknown) => e)) as LangfuseError;
+    const error = (await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL }).catch((e: unknown) => e)) as LangfuseError;
     expect([error.message, error.kind]).toEqual(['Langfuse sent a sum_totalCost that is not a finite number', 'bad-response']);
   });
 
   test('the top-N form (groupBy userId) treats Infinity the same way', async () => {
     const { fake, source, sleeps } = await setup([spend('2026-11-24T10:00:00Z', 3, { userId: 'u-1' })]);
     fake.inject({ kind: 'status', status: 200, body: '{"data":[{"userId":"u-1","sum_totalCost":"Infinity"}]}' });
-    const reading = await source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'userId', top: 5 });
+    const reading = await source.spend({ from: FROM, to: TO, filters: {}, shape: { kind: 'topN', by: 'userId', n: 5 } });
     expect([...reading.byGroup!.entries()]).toEqual([['u-1', 3]]);
     expect(sleeps).toHaveLength(1);
   });
@@ -247,12 +249,12 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
       [spend('2026-11-24T10:00:00Z', 3, { model: 'gpt-4o', release: '1.0' }), spend('2026-11-24T10:00:00Z', 0, { model: 'x' })],
       { v2Enabled: false },
     );
-    const reading = await source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'model' });
+    const reading = await source.spend({ from: FROM, to: TO, filters: {}, shape: { kind: 'groups', by: 'model' } });
     expect(reading.byGroup?.get('gpt-4o')).toBe(3);
     expect(client.apiVersion).toBe('v1');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('metadata');
-    const byRelease = await source.spend({ from: FROM, to: TO, filters: { release: '1.0' }, groupBy: 'release' });
+    const byRelease = await source.spend({ from: FROM, to: TO, filters: { release: '1.0' }, shape: { kind: 'groups', by: 'release' } });
     expect(byRelease.byGroup?.get('1.0')).toBe(3);
     expect(fake.requests.map((r) => r.path)).toEqual([
       '/api/public/v2/metrics',
@@ -265,10 +267,10 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
   test('concurrent queries that all meet v2\'s 404 all succeed on v1', async () => {
     const { fake, source, client, warnings } = await setup([spend('2026-11-24T10:00:00Z', 3, { model: 'gpt-4o' })], { v2Enabled: false });
     const readings = await Promise.all([
-      source.spend({ from: FROM, to: TO, filters: {} }),
-      source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'model' }),
-      source.spend({ from: FROM, to: TO, filters: { model: 'gpt-4o' } }),
-      source.spend({ from: FROM, to: TO, filters: {}, groupBy: 'userId', top: 5 }),
+      source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL }),
+      source.spend({ from: FROM, to: TO, filters: {}, shape: { kind: 'groups', by: 'model' } }),
+      source.spend({ from: FROM, to: TO, filters: { model: 'gpt-4o' }, shape: TOTAL }),
+      source.spend({ from: FROM, to: TO, filters: {}, shape: { kind: 'topN', by: 'userId', n: 5 } }),
     ]);
     expect(readings.map((r) => r.total)).toEqual([3, 3, 3, 3]);
     expect(client.apiVersion).toBe('v1');
@@ -281,7 +283,7 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
     const { fake, source, client, warnings } = await setup();
     fake.inject({ kind: 'status', status: 404, path: '/api/public/v2/metrics' });
     fake.inject({ kind: 'status', status: 404, path: '/api/public/metrics', times: 100 });
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     expect(client.apiVersion).toBe('v2');
     expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual([
       '/api/public/v2/metrics 404',
@@ -289,7 +291,7 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
       '/api/public/v2/metrics 200',
     ]);
     expect(warnings[warnings.length - 1]).toBe('Langfuse answers the v2 Metrics API again: using it instead of the legacy v1 API.');
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     expect(fake.requests.at(-1)!.path).toBe('/api/public/v2/metrics');
   });
 
@@ -297,13 +299,13 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
     let now = new Date('2026-11-25T08:00:00Z');
     const { fake, source, client, warnings } = await setup(undefined, { clock: () => now });
     fake.inject({ kind: 'status', status: 404, path: '/api/public/v2/metrics' });
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     expect(client.apiVersion).toBe('v1');
     now = new Date('2026-11-25T08:59:59Z');
-    await source.spend({ from: FROM, to: TO, filters: {} });
+    await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL });
     expect(client.apiVersion).toBe('v1');
     now = new Date('2026-11-25T09:00:00Z');
-    expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+    expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     expect(client.apiVersion).toBe('v2');
     expect(fake.requests.map((r) => `${r.path} ${r.status}`)).toEqual([
       '/api/public/v2/metrics 404',
@@ -317,10 +319,10 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
   test('a Langfuse whose v2 keeps answering 404 stays on v1: one probe an hour, one warning', async () => {
     let now = new Date('2026-11-25T08:00:00Z');
     const { fake, source, client, warnings } = await setup(undefined, { v2Enabled: false, clock: () => now });
-    await source.spend({ from: FROM, to: TO, filters: {} });
+    await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL });
     for (const at of ['2026-11-25T08:30:00Z', '2026-11-25T09:00:00Z', '2026-11-25T09:30:00Z', '2026-11-25T10:00:00Z']) {
       now = new Date(at);
-      expect((await source.spend({ from: FROM, to: TO, filters: {} })).total).toBe(3);
+      expect((await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).total).toBe(3);
     }
     expect(client.apiVersion).toBe('v1');
     expect(fake.requests.filter((r) => r.path === '/api/public/v2/metrics')).toHaveLength(3);
@@ -329,9 +331,9 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
 
   test('v1 failing sends the query to v2 again; a v2 that still 404s leaves v1\'s own error', async () => {
     const { fake, source, client } = await setup(undefined, { v2Enabled: false });
-    await source.spend({ from: FROM, to: TO, filters: {} });
+    await source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL });
     fake.inject({ kind: 'status', status: 503, path: '/api/public/metrics', times: 3 });
-    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/^Langfuse is unavailable \(HTTP 503/);
+    await expect(source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).rejects.toThrow(/^Langfuse is unavailable \(HTTP 503/);
     expect(client.apiVersion).toBe('v1');
     expect(fake.requests.slice(2).map((r) => `${r.path} ${r.status}`)).toEqual([
       '/api/public/metrics 503',
@@ -341,7 +343,7 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
     ]);
     // a 429 on v1 asks for fewer requests: no probe
     fake.inject({ kind: 'status', status: 429, retryAfter: 7200, path: '/api/public/metrics' });
-    await expect(source.spend({ from: FROM, to: TO, filters: {} })).rejects.toThrow(/rate limit/);
+    await expect(source.spend({ from: FROM, to: TO, filters: {}, shape: TOTAL })).rejects.toThrow(/rate limit/);
     expect(fake.requests.at(-1)!.path).toBe('/api/public/metrics');
   });
 });
@@ -353,7 +355,7 @@ test('projectId comes from /api/public/projects', async () => {
 
 test('an empty window (a day at its first instant) is $0 without a request', async () => {
   const { fake, source } = await setup();
-  expect(await source.spend({ from: TO, to: TO, filters: {} })).toEqual({ total: 0, byGroup: null });
-  expect(await source.spend({ from: TO, to: TO, filters: {}, groupBy: 'model' })).toEqual({ total: 0, byGroup: new Map() });
+  expect(await source.spend({ from: TO, to: TO, filters: {}, shape: TOTAL })).toEqual({ total: 0, byGroup: null });
+  expect(await source.spend({ from: TO, to: TO, filters: {}, shape: { kind: 'groups', by: 'model' } })).toEqual({ total: 0, byGroup: new Map() });
   expect(fake.requests).toHaveLength(0);
 });

@@ -3,7 +3,6 @@
 // calendar windows start at local midnight, which in Asia/Kolkata is half past a UTC hour. Cached
 // hours are cut at exactly these offsets, so such edges come from the cache instead of a request.
 import { validateDetailed } from 'node-cron';
-import type { Config } from '../../../config/schema.js';
 import { wallClock } from '../../../core/time/zone.js';
 import { HOUR, MINUTE } from './time.js';
 
@@ -11,17 +10,17 @@ import { HOUR, MINUTE } from './time.js';
 const SAMPLE_SPAN_MS = 400 * 24 * HOUR;
 const SAMPLE_STEP_MS = 7 * 24 * HOUR;
 
-/** Sorted offsets (ms into a UTC hour, 0 included) at which the configured ticks and midnights fall. */
-export function scheduleCuts(config: Config, now: number): number[] {
+/** Sorted offsets (ms into a UTC hour, 0 included) at which the schedules' ticks and the zone's midnights fall. */
+export function scheduleCuts(schedules: readonly string[], timezone: string, now: number): number[] {
   const localMinutes = new Set<number>([0]);
-  for (const expression of new Set([config.schedule, ...config.alerts.flatMap((a) => (a.schedule ? [a.schedule] : []))])) {
+  for (const expression of new Set(schedules)) {
     const fields = validateDetailed(expression).fields;
     // Ticks at a second other than :00 can't be cut from minute buckets; their edges are queried exactly.
     if (!fields || !fields.second.includes(0)) continue;
     for (const minute of fields.minute) localMinutes.add(minute);
   }
   const cuts = new Set<number>([0]);
-  for (const shift of zoneShifts(config.timezone, now)) {
+  for (const shift of zoneShifts(timezone, now)) {
     for (const minute of localMinutes) cuts.add((((minute * MINUTE - shift) % HOUR) + HOUR) % HOUR);
   }
   return [...cuts].sort((a, b) => a - b);

@@ -1,10 +1,11 @@
 // What a configuration costs in Langfuse requests under the planner, worked out from the schedules
 // alone (no network, no clock): with the history cache warm, an evaluation sends one request per
-// filter set among the alerts due, plus one top-N request per distinct `groupBy: userId` alert.
+// filter set among the alerts due, plus one per distinct top-N query (`groupBy: userId`).
 // The alerts due at one moment are evaluated together (the daemon batches them), so they share.
 import { validateDetailed } from 'node-cron';
-import type { AlertConfig, Config } from '../../../config/schema.js';
+import type { AlertConfig, RequestBudgetSetting } from '../../../config/schema.js';
 import { rangesPerEvaluation } from '../../../core/rules/index.js';
+import { alertShape } from '../../../core/query.js';
 import { budgetLimits } from '../quota.js';
 import { filterKey } from './keys.js';
 
@@ -17,23 +18,24 @@ export interface PlannedCost {
   readonly busiestHour: number;
   /** evaluations on that day: distinct moments at which some alert is due */
   readonly evaluationsPerDay: number;
-  /** distinct filter sets, and `groupBy: userId` alerts (one top-N request each) */
+  /** distinct filter sets, and distinct top-N queries (one request each) */
   readonly filterSets: number;
   readonly topN: number;
   /** one request per alert window at every evaluation, as without the planner */
   readonly unplannedPerDay: number;
 }
 
-export function plannedCost(config: Config): PlannedCost {
+/** `schedule`: the top-level schedule, for the alerts without their own. */
+export function plannedCost(alerts: readonly AlertConfig[], schedule: string): PlannedCost {
   // Linear in the alerts: each alert's request key is worked out once, and each schedule's ticks
   // once, however many alerts share them (10,000 alerts on one schedule are common).
   const byTick = new Map<number, Set<string>>();
   const ticksOf = new Map<string, readonly number[]>();
   let unplannedPerDay = 0;
-  for (const alert of config.alerts) {
-    const schedule = alert.schedule ?? config.schedule;
-    let ticks = ticksOf.get(schedule);
-    if (ticks === undefined) ticksOf.set(schedule, (ticks = dailyTicks(schedule)));
+  for (const alert of alerts) {
+    const due = alert.schedule ?? schedule;
+    let ticks = ticksOf.get(due);
+    if (ticks === undefined) ticksOf.set(due, (ticks = dailyTicks(due)));
     unplannedPerDay += ticks.length * rangesPerEvaluation(alert);
     const key = requestKey(alert);
     for (const tick of ticks) {
@@ -58,15 +60,15 @@ export function plannedCost(config: Config): PlannedCost {
     perDay,
     busiestHour: Math.max(0, ...perHour.values()),
     evaluationsPerDay: byTick.size,
-    filterSets: new Set(config.alerts.filter((a) => a.groupBy !== 'userId').map((a) => filterKey(a.filters ?? {}))).size,
-    topN: new Set(config.alerts.filter((a) => a.groupBy === 'userId').map(topNKey)).size,
+    filterSets: new Set(alerts.filter((a) => alertShape(a).kind !== 'topN').map((a) => filterKey(a.filters ?? {}))).size,
+    topN: new Set(alerts.filter((a) => alertShape(a).kind === 'topN').map(topNKey)).size,
     unplannedPerDay,
   };
 }
 
 /** The request an alert shares with the others due with it when the cache is warm: its filter set, or its top-N query. */
 function requestKey(alert: AlertConfig): string {
-  return alert.groupBy === 'userId' ? `top-N ${topNKey(alert)}` : `filters ${filterKey(alert.filters ?? {})}`;
+  return alertShape(alert).kind === 'topN' ? `top-N ${topNKey(alert)}` : `filters ${filterKey(alert.filters ?? {})}`;
 }
 
 export interface Stretch {
@@ -79,17 +81,17 @@ export interface Stretch {
 
 /**
  * How the request budget will stretch the schedule, or null when it fits. The worker spreads a
- * limit evenly and keeps a quarter of it for bursts (see ./budget.ts), so it sustains 80% of it.
+ * limit evenly and keeps a quarter of it for bursts (see ../quota.ts), so it sustains 80% of it.
  */
-export function scheduleStretch(config: Config, cost: PlannedCost): Stretch | null {
-  const limits = budgetLimits(config.langfuse.requestBudget);
+export function scheduleStretch(requestBudget: RequestBudgetSetting | undefined, schedule: string, cost: PlannedCost): Stretch | null {
+  const limits = budgetLimits(requestBudget);
   const sustained = (limit: number): number => limit / 1.25;
   const factor = Math.max(
     limits.perDay === undefined ? 0 : cost.perDay / sustained(limits.perDay),
     limits.perHour === undefined ? 0 : cost.busiestHour / sustained(limits.perHour),
   );
   if (factor <= 1) return null;
-  const everyMinutes = 1440 / Math.max(1, dailyTicks(config.schedule).length);
+  const everyMinutes = 1440 / Math.max(1, dailyTicks(schedule).length);
   return { factor, everyMinutes, stretchedMinutes: everyMinutes * factor };
 }
 

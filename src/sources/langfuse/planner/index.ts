@@ -1,15 +1,18 @@
 // The planner as the commands use it: a SpendSource that spends Langfuse requests sparingly,
 // with its history cache in the state directory, and the request budget the scheduler asks.
-import { parseDuration } from '../../../config/duration.js';
-import type { Config } from '../../../config/schema.js';
-import { langfuseIdentity, type LangfuseClient } from '../client.js';
+// What it knows of the configuration comes in as PlannerSettings, built by the caller.
+import type { RequestBudgetSetting } from '../../../config/schema.js';
+import type { LangfuseClient } from '../client.js';
 import type { Logger } from '../../../log/logger.js';
 import { BUDGET_FILE, budgetLimits, RequestBudget } from '../quota.js';
 import { HistoryCache } from './cache.js';
 import { fileStorage } from '../../../storage/file.js';
-import { PlannedSpendSource, type EvaluationUsage } from './planned-source.js';
+import type { PlannerSettings } from './settings.js';
+import { PlannedSpendSource, type EvaluationUsage } from './source.js';
 
-export { alertQueries, coldStartCost, PlannedSpendSource, type ColdStartCost, type EvaluationUsage } from './planned-source.js';
+export { PlannedSpendSource, type EvaluationUsage } from './source.js';
+export { coldStartCost, type ColdStartCost } from './simulate.js';
+export type { PlannerSettings } from './settings.js';
 export { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from '../quota.js';
 export { CACHE_FILE } from './cache.js';
 export { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from './estimate.js';
@@ -17,7 +20,9 @@ export { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from './
 export interface SpendSourceOptions {
   readonly client: LangfuseClient;
   readonly stateDir: string;
-  readonly config: Config;
+  /** the Langfuse project (langfuseIdentity): the history cache holds one project's spend */
+  readonly project: string;
+  readonly settings: PlannerSettings;
   readonly log: Logger;
   /** `check --dry-run`: the cache is read but never written (the budget still counts its requests) */
   readonly readOnly: boolean;
@@ -26,16 +31,14 @@ export interface SpendSourceOptions {
 }
 
 export function createSpendSource(options: SpendSourceOptions): PlannedSpendSource {
-  const { client, stateDir, config, log, readOnly, budget } = options;
-  const source = langfuseIdentity(config.langfuse.baseUrl, config.langfuse.publicKey);
+  const { client, stateDir, project, settings, log, readOnly, budget } = options;
   return new PlannedSpendSource({
     client,
-    config,
+    settings,
     log,
     readOnly,
-    lagMarginMs: parseDuration(config.langfuse.lagMargin),
     loadCache: async () => {
-      const { cache, problem } = await HistoryCache.load(fileStorage(stateDir), source);
+      const { cache, problem } = await HistoryCache.load(fileStorage(stateDir), project);
       if (problem?.kind === 'source') log.info({ file: cache.file }, 'the Langfuse project changed: its history cache starts afresh');
       else if (problem) log.warn({ file: cache.file }, `Langfuse history cache not used (${problem.message}); it is rebuilt`);
       return cache;
@@ -52,10 +55,10 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
  * The budget `langfuse.requestBudget` configures, with what earlier runs spent (state directory).
  * Every command records its requests there, a dry run too: it costs what a check costs.
  */
-export function openRequestBudget(options: { stateDir: string; config: Config; log: Logger }): Promise<RequestBudget> {
+export function openRequestBudget(options: { stateDir: string; requestBudget: RequestBudgetSetting | undefined; log: Logger }): Promise<RequestBudget> {
   return RequestBudget.open({
     storage: fileStorage(options.stateDir),
-    limits: budgetLimits(options.config.langfuse.requestBudget),
+    limits: budgetLimits(options.requestBudget),
     onRepair: (message) => options.log.warn({ file: BUDGET_FILE }, message),
   });
 }

@@ -7,8 +7,17 @@ export type Dimension = GroupByField | '';
 
 const LIST_KEYS = ['environment', 'traceName', 'model', 'userId', 'release', 'tags'] as const;
 
+/** An alert's queries share its filters object: each is keyed once. */
+const keyOf = new WeakMap<AlertFilters, string>();
+
 /** Canonical JSON of a filter set: `any of` lists are sets, metadata pairs are unordered. */
 export function filterKey(filters: AlertFilters): string {
+  let key = keyOf.get(filters);
+  if (key === undefined) keyOf.set(filters, (key = canonicalKey(filters)));
+  return key;
+}
+
+function canonicalKey(filters: AlertFilters): string {
   const canonical: Record<string, unknown> = {};
   for (const key of LIST_KEYS) {
     const value = filters[key];

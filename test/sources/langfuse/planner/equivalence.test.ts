@@ -3,7 +3,7 @@
 // filling up in between.
 import { afterEach, describe, expect, test } from 'vitest';
 import type { FakeObservation } from '../../../../tools/fake-langfuse/server.js';
-import { alertQueries } from '../../../../src/sources/langfuse/planner/index.js';
+import { alertQueries } from '../../../../src/core/alert-queries.js';
 import { wallClock, zonedInstant } from '../../../../src/core/time/zone.js';
 import { spend } from '../../../support/observations.js';
 import { expectSameResults, plannerFixture, randomSpend, type PlannerFixture } from './support.js';

@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { langfuseIdentity } from '../../../../src/sources/langfuse/client.js';
-import { alertQueries, CACHE_FILE, createSpendSource } from '../../../../src/sources/langfuse/planner/index.js';
+import { CACHE_FILE, createSpendSource } from '../../../../src/sources/langfuse/planner/index.js';
+import { plannerSettings } from '../../../../src/config/planner-settings.js';
+import { alertQueries } from '../../../../src/core/alert-queries.js';
 import { spend } from '../../../support/observations.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_NAIVE_PER_EVALUATION, REFERENCE_TIMEZONE, referenceSpend } from './reference.js';
 import { expectSameResults, plannerFixture, randomSpend, type PlannerFixture } from './support.js';
@@ -123,7 +125,14 @@ describe('the history cache', () => {
 
     // Only the unfiltered day alert is left: the other filter sets, and everything before the day began, go.
     const dayOnly = { ...fixture.config, alerts: fixture.config.alerts.filter((alert) => alert.name === 'all-day') };
-    const later = createSpendSource({ client: fixture.client, stateDir: fixture.stateDir, config: dayOnly, log: fixture.log, readOnly: false });
+    const later = createSpendSource({
+      client: fixture.client,
+      stateDir: fixture.stateDir,
+      project: langfuseIdentity(fixture.fake.url, 'pk-lf-planner'),
+      settings: plannerSettings(dayOnly),
+      log: fixture.log,
+      readOnly: false,
+    });
     await later.spendAll(alertQueries(dayOnly.alerts, new Date('2026-06-10T09:15:00Z'), REFERENCE_TIMEZONE));
     const entries = (await read()).entries;
     expect(Object.keys(entries)).toEqual(['v2||{}']);

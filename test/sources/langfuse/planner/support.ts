@@ -7,7 +7,8 @@ import { expect } from 'vitest';
 import { loadConfig } from '../../../../src/config/load.js';
 import type { Config } from '../../../../src/config/schema.js';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../../../tools/fake-langfuse/server.js';
-import { LangfuseClient } from '../../../../src/sources/langfuse/client.js';
+import { LangfuseClient, langfuseIdentity } from '../../../../src/sources/langfuse/client.js';
+import { plannerSettings } from '../../../../src/config/planner-settings.js';
 import { LangfuseSpendSource } from '../../../support/langfuse-spend-source.js';
 import { createLogger, type Logger } from '../../../../src/log/logger.js';
 import { createSpendSource, type PlannedSpendSource, type RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';
@@ -55,7 +56,15 @@ export async function plannerFixture(alertsYaml: string, observations: readonly 
     log,
     logs: () => logText,
     planned: (options = {}) =>
-      createSpendSource({ client: options.client ?? clientFor(fake), stateDir, config, log, readOnly: options.readOnly ?? false, budget: options.budget }),
+      createSpendSource({
+        client: options.client ?? clientFor(fake),
+        stateDir,
+        project: langfuseIdentity(fake.url, KEYS.publicKey),
+        settings: plannerSettings(config),
+        log,
+        readOnly: options.readOnly ?? false,
+        budget: options.budget,
+      }),
     metricsRequests: (since = 0) => fake.requests.slice(since).filter((r) => r.path.includes('metrics')).length,
     close: async () => {
       await fake.close();

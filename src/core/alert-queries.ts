@@ -1,0 +1,14 @@
+// The queries alerts read at one moment: what check sends for them, what the planner's cache
+// keeps (its retention) and what the request estimates count. Apart from query.ts, which the
+// evaluation imports, so that neither imports the other.
+import type { AlertConfig } from '../config/schema.js';
+import { neededRanges } from './evaluate.js';
+import { alertQuery, type SpendQuery } from './query.js';
+
+/** Every query these alerts read at `now`, in order: each alert's current range, then its baselines. */
+export function alertQueries(alerts: readonly AlertConfig[], now: Date, timezone: string): SpendQuery[] {
+  return alerts.flatMap((alert) => {
+    const ranges = neededRanges(alert, now, timezone);
+    return [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range));
+  });
+}
