@@ -100,7 +100,8 @@ function claimMs(policy: Pick<DecisionPolicy, 'channelBudgetMs'>): number {
 
 /**
  * Claims, per channel, the pending notifications due at `now` (only those of `only`, when given)
- * for `context.claim.by`, so a concurrent process skips them. Deliveries to channels no longer
+ * for `context.claim.by`, so a concurrent process skips them. None is due before the channel's
+ * Retry-After has passed. Deliveries to channels no longer
  * configured are dropped; deliveries another process holds are left to it, and said so.
  */
 export function claimDue(
@@ -112,6 +113,7 @@ export function claimDue(
   const nowIso = now.toISOString();
   const { by, at } = context.claim;
   const claimUntil = new Date(at.getTime() + claimMs(context)).toISOString();
+  const waits = askedToWaitUntil(state);
   const deliveries = new Map<string, Notification[]>();
   const events: DecisionEvent[] = [];
   const outbox: Record<string, OutboxEntry> = {};
@@ -125,7 +127,8 @@ export function claimDue(
       }
       const due =
         (only === undefined || only.has(id)) &&
-        (delivery.nextAttemptAt <= nowIso || (context.ignoreBackoff && (delivery.notBefore ?? '') <= nowIso)) &&
+        (waits.get(name) ?? '') <= nowIso &&
+        (delivery.nextAttemptAt <= nowIso || context.ignoreBackoff) &&
         !isClaimed(delivery, at);
       if (!due) {
         channels[name] = delivery;
@@ -148,6 +151,21 @@ export function claimDue(
     });
   }
   return { state: claimed, deliveries, events };
+}
+
+/**
+ * Per channel, the latest time its peer asked (Retry-After) not to be tried before, over all of the
+ * channel's pending deliveries: the peer is rate-limiting the channel, not one notification, so the
+ * wait holds for every delivery to it, those decided after the 429 and those backed off less included.
+ */
+export function askedToWaitUntil(state: State): Map<string, string> {
+  const waits = new Map<string, string>();
+  for (const entry of Object.values(state.outbox)) {
+    for (const [name, delivery] of Object.entries(entry.channels)) {
+      if (delivery.notBefore !== undefined && delivery.notBefore > (waits.get(name) ?? '')) waits.set(name, delivery.notBefore);
+    }
+  }
+  return waits;
 }
 
 /** Whether a process (this one or another) is sending the delivery right now. */

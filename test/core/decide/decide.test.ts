@@ -138,6 +138,20 @@ describe('the outbox', () => {
     expect(decide(asked, NOTHING, HEALTHY_LANGFUSE, minutes(0.5), ignoring).deliveries.size).toBe(0);
   });
 
+  test("a channel's Retry-After holds a notification decided after the 429 too: not due a millisecond before, due at the moment", () => {
+    const first = decide(emptyState(), evaluated(rolling(7, 'warning')), HEALTHY_LANGFUSE, NOW, CONTEXT);
+    const a = first.planned[0]!.notification.id;
+    const asked = recordOutcome(first.ledger, 'slack', { notificationId: a, ok: false, error: 'HTTP 429', retryAfterSeconds: 600 }, NOW, CONTEXT);
+    const second = decide(asked, evaluated(rolling(12, 'critical', minutes(2))), HEALTHY_LANGFUSE, minutes(2), at(minutes(2)));
+    const b = second.planned[0]!.notification.id;
+    expect(second.planned.map((p) => p.notification.severity)).toEqual(['critical']);
+    expect(second.deliveries.size).toBe(0);
+    const early = new Date(minutes(10).getTime() - 1);
+    expect(decide(second.ledger, NOTHING, HEALTHY_LANGFUSE, early, at(early)).deliveries.size).toBe(0);
+    expect(decide(second.ledger, NOTHING, HEALTHY_LANGFUSE, early, at(early, { ignoreBackoff: true })).deliveries.size).toBe(0);
+    expect(ids(decide(second.ledger, NOTHING, HEALTHY_LANGFUSE, minutes(10), at(minutes(10))).deliveries)).toEqual({ slack: [a, b] });
+  });
+
   test("another process's claim is left to it, said in an event, until it lapses", () => {
     const first = decide(emptyState(), evaluated(rolling(12, 'critical')), HEALTHY_LANGFUSE, NOW, CONTEXT);
     const claimedUntil = Object.values(first.ledger.outbox)[0]!.channels['slack']!.claimedUntil!;
