@@ -21,13 +21,28 @@ export type RecordedOutcome =
 
 type ExpiryContext = Pick<DecideContext, 'timezone' | 'expireAfterMs'>;
 
-export function addToOutbox(state: State, planned: readonly PlannedNotification[], now: Date, context: ExpiryContext): State {
+/**
+ * Puts `planned` in the outbox, due at once, or when its channel's Retry-After has passed: the
+ * delivery carries that wait itself, so it holds even once the delivery that met the 429 is gone.
+ * `waits` defaults to those of `state`; expiry passes the ones from before it removed entries.
+ */
+export function addToOutbox(
+  state: State,
+  planned: readonly PlannedNotification[],
+  now: Date,
+  context: ExpiryContext,
+  waits: ReadonlyMap<string, string> = askedToWaitUntil(state),
+): State {
+  const nowIso = now.toISOString();
   const outbox: Record<string, OutboxEntry> = { ...state.outbox };
   for (const { notification, channels } of planned) {
     if (channels.length === 0) continue;
     const existing = outbox[notification.id];
     const pending: Record<string, PendingDelivery> = { ...existing?.channels };
-    for (const name of channels) pending[name] ??= { attempts: 0, nextAttemptAt: now.toISOString() };
+    for (const name of channels) {
+      const asked = waits.get(name);
+      pending[name] ??= asked !== undefined && asked > nowIso ? { attempts: 0, nextAttemptAt: asked, notBefore: asked } : { attempts: 0, nextAttemptAt: nowIso };
+    }
     outbox[notification.id] = {
       notification,
       createdAt: existing?.createdAt ?? now.toISOString(),
@@ -87,7 +102,7 @@ export function expireUndeliverable(
     });
     if (context.channels.includes(name)) summaries.push({ notification: undeliveredSummary(name, lost, noticeContext), channels: [name] });
   }
-  return { state: addToOutbox({ ...state, outbox }, summaries, now, context), summaries, events };
+  return { state: addToOutbox({ ...state, outbox }, summaries, now, context, askedToWaitUntil(state)), summaries, events };
 }
 
 /** A claim outlives its channel's time limit by this much: the owner records the outcome in it. */
