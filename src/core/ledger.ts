@@ -36,7 +36,7 @@ export interface PendingDelivery {
   /** not retried before this time (backoff) */
   readonly nextAttemptAt: string;
   readonly lastError?: string;
-  /** the peer asked (Retry-After) not to be tried before this time: even a `check` waits for it */
+  /** the peer asked (Retry-After) not to be tried before this time: every delivery to the channel waits for it, even in a `check` */
   readonly notBefore?: string;
   /** a process that is sending it right now, and until when that claim holds */
   readonly claimedBy?: string;

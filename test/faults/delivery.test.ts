@@ -2,6 +2,7 @@
 // limit and never costs another channel its delivery; the time limits run on an injected timer, so
 // a test makes one run out at the moment it chooses instead of waiting for it.
 import { afterEach, describe, expect, test } from 'vitest';
+import { describePending } from '../../src/cli/commands/status.js';
 import type { StartTimer } from '../../src/util/deadline.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { spend } from '../support/observations.js';
@@ -185,6 +186,41 @@ alerts:
     await harness.check(later(10));
     const alerts = harness.webhook.requests.slice(1).map((r) => (JSON.parse(r.body) as { alert: string }).alert);
     expect(alerts.sort()).toEqual(['daily-budget', 'daily-watch']);
+  });
+
+  test('a webhook answering 429 with Retry-After: 600 gets no notification decided 2 min later before then; at +10 min both, each once', async () => {
+    const twoAlerts = `
+alerts:
+  - name: daily-budget
+    window: day
+    threshold: 50
+    channels: [automation]
+  - name: daily-overrun
+    window: day
+    threshold: 100
+    channels: [automation]
+`;
+    harness = await startHarness(twoAlerts, [spend(later(-60), 60)]);
+    harness.webhook.enqueue({ status: 429, headers: { 'retry-after': '600' }, body: 'rate_limited' });
+    const first = await harness.check(NOW);
+    expect(first.planned.map((p) => p.notification.alert)).toEqual(['daily-budget']);
+    expect(harness.webhook.requests.map((r) => r.status)).toEqual([429]);
+
+    harness.fake.addObservations([spend(later(1), 50)]);
+    const second = await harness.check(later(2));
+    expect(second.planned.map((p) => p.notification.alert)).toEqual(['daily-overrun']);
+    expect(harness.webhook.requests).toHaveLength(1);
+    // status says when each will be tried, the one decided after the 429 included
+    const waiting = describePending(second.state, later(2)).filter((line) => line.includes('→ automation'));
+    expect(waiting).toEqual([
+      expect.stringContaining(`next attempt at ${later(10).toISOString()} (the channel asked not to be tried before ${later(10).toISOString()})`),
+      expect.stringContaining(`not tried yet; next attempt at ${later(10).toISOString()} (the channel asked not to be tried before ${later(10).toISOString()})`),
+    ]);
+
+    const last = await harness.check(later(10));
+    const alerts = harness.webhook.requests.slice(1).map((r) => (JSON.parse(r.body) as { alert: string }).alert);
+    expect(alerts.sort()).toEqual(['daily-budget', 'daily-overrun']);
+    expect(last.state.outbox).toEqual({});
   });
 
   test('ignoreBackoff (check) tries a pending delivery at once; without it (run) the backoff holds', async () => {

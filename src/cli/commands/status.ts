@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cleanLine } from '../../render/text.js';
-import { claimsOfOthers, isClaimed } from '../../core/decide/outbox.js';
+import { askedToWaitUntil, claimsOfOthers, isClaimed } from '../../core/decide/outbox.js';
 import type { State } from '../../core/ledger.js';
 import { StateStore } from '../../storage/state-store.js';
 import { RequestBudget } from '../../sources/langfuse/quota.js';
@@ -82,6 +82,7 @@ export function describeState(state: State, file: string, now: Date, pausedUntil
 export function describePending(state: State, now: Date): string[] {
   const lines: string[] = [];
   const nowIso = now.toISOString();
+  const waits = askedToWaitUntil(state);
   const entries = Object.values(state.outbox).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   for (const entry of entries) {
     for (const [name, delivery] of Object.entries(entry.channels)) {
@@ -89,10 +90,11 @@ export function describePending(state: State, now: Date): string[] {
         delivery.attempts === 0
           ? 'not tried yet'
           : `${delivery.attempts} failed attempt(s), last error: ${cleanLine(delivery.lastError ?? 'unknown', 300)}`;
+      const askedUntil = waits.get(name);
       const next = isClaimed(delivery, now)
         ? `claimed by another process until ${delivery.claimedUntil}`
-        : delivery.notBefore !== undefined && delivery.notBefore > nowIso
-          ? `next attempt at ${delivery.nextAttemptAt} (the channel asked not to be tried before ${delivery.notBefore})`
+        : askedUntil !== undefined && askedUntil > nowIso
+          ? `next attempt at ${askedUntil > delivery.nextAttemptAt ? askedUntil : delivery.nextAttemptAt} (the channel asked not to be tried before ${askedUntil})`
           : `next attempt at ${delivery.nextAttemptAt}`;
       lines.push(`  ${cleanLine(entry.notification.id)} → ${name}: pending since ${entry.createdAt}, ${tried}; ${next}`);
     }

@@ -21,13 +21,28 @@ export type RecordedOutcome =
 
 type ExpiryContext = Pick<DecideContext, 'timezone' | 'expireAfterMs'>;
 
-export function addToOutbox(state: State, planned: readonly PlannedNotification[], now: Date, context: ExpiryContext): State {
+/**
+ * Puts `planned` in the outbox, due at once, or when its channel's Retry-After has passed: the
+ * delivery carries that wait itself, so it holds even once the delivery that met the 429 is gone.
+ * `waits` defaults to those of `state`; expiry passes the ones from before it removed entries.
+ */
+export function addToOutbox(
+  state: State,
+  planned: readonly PlannedNotification[],
+  now: Date,
+  context: ExpiryContext,
+  waits: ReadonlyMap<string, string> = askedToWaitUntil(state),
+): State {
+  const nowIso = now.toISOString();
   const outbox: Record<string, OutboxEntry> = { ...state.outbox };
   for (const { notification, channels } of planned) {
     if (channels.length === 0) continue;
     const existing = outbox[notification.id];
     const pending: Record<string, PendingDelivery> = { ...existing?.channels };
-    for (const name of channels) pending[name] ??= { attempts: 0, nextAttemptAt: now.toISOString() };
+    for (const name of channels) {
+      const asked = waits.get(name);
+      pending[name] ??= asked !== undefined && asked > nowIso ? { attempts: 0, nextAttemptAt: asked, notBefore: asked } : { attempts: 0, nextAttemptAt: nowIso };
+    }
     outbox[notification.id] = {
       notification,
       createdAt: existing?.createdAt ?? now.toISOString(),
@@ -87,7 +102,7 @@ export function expireUndeliverable(
     });
     if (context.channels.includes(name)) summaries.push({ notification: undeliveredSummary(name, lost, noticeContext), channels: [name] });
   }
-  return { state: addToOutbox({ ...state, outbox }, summaries, now, context), summaries, events };
+  return { state: addToOutbox({ ...state, outbox }, summaries, now, context, askedToWaitUntil(state)), summaries, events };
 }
 
 /** A claim outlives its channel's time limit by this much: the owner records the outcome in it. */
@@ -100,7 +115,8 @@ function claimMs(policy: Pick<DecisionPolicy, 'channelBudgetMs'>): number {
 
 /**
  * Claims, per channel, the pending notifications due at `now` (only those of `only`, when given)
- * for `context.claim.by`, so a concurrent process skips them. Deliveries to channels no longer
+ * for `context.claim.by`, so a concurrent process skips them. None is due before the channel's
+ * Retry-After has passed. Deliveries to channels no longer
  * configured are dropped; deliveries another process holds are left to it, and said so.
  */
 export function claimDue(
@@ -112,6 +128,7 @@ export function claimDue(
   const nowIso = now.toISOString();
   const { by, at } = context.claim;
   const claimUntil = new Date(at.getTime() + claimMs(context)).toISOString();
+  const waits = askedToWaitUntil(state);
   const deliveries = new Map<string, Notification[]>();
   const events: DecisionEvent[] = [];
   const outbox: Record<string, OutboxEntry> = {};
@@ -125,7 +142,8 @@ export function claimDue(
       }
       const due =
         (only === undefined || only.has(id)) &&
-        (delivery.nextAttemptAt <= nowIso || (context.ignoreBackoff && (delivery.notBefore ?? '') <= nowIso)) &&
+        (waits.get(name) ?? '') <= nowIso &&
+        (delivery.nextAttemptAt <= nowIso || context.ignoreBackoff) &&
         !isClaimed(delivery, at);
       if (!due) {
         channels[name] = delivery;
@@ -148,6 +166,21 @@ export function claimDue(
     });
   }
   return { state: claimed, deliveries, events };
+}
+
+/**
+ * Per channel, the latest time its peer asked (Retry-After) not to be tried before, over all of the
+ * channel's pending deliveries: the peer is rate-limiting the channel, not one notification, so the
+ * wait holds for every delivery to it, those decided after the 429 and those backed off less included.
+ */
+export function askedToWaitUntil(state: State): Map<string, string> {
+  const waits = new Map<string, string>();
+  for (const entry of Object.values(state.outbox)) {
+    for (const [name, delivery] of Object.entries(entry.channels)) {
+      if (delivery.notBefore !== undefined && delivery.notBefore > (waits.get(name) ?? '')) waits.set(name, delivery.notBefore);
+    }
+  }
+  return waits;
 }
 
 /** Whether a process (this one or another) is sending the delivery right now. */

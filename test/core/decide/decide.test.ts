@@ -138,6 +138,49 @@ describe('the outbox', () => {
     expect(decide(asked, NOTHING, HEALTHY_LANGFUSE, minutes(0.5), ignoring).deliveries.size).toBe(0);
   });
 
+  test("a channel's Retry-After holds a notification decided after the 429 too: not due a millisecond before, due at the moment", () => {
+    const first = decide(emptyState(), evaluated(rolling(7, 'warning')), HEALTHY_LANGFUSE, NOW, CONTEXT);
+    const a = first.planned[0]!.notification.id;
+    const asked = recordOutcome(first.ledger, 'slack', { notificationId: a, ok: false, error: 'HTTP 429', retryAfterSeconds: 600 }, NOW, CONTEXT);
+    const second = decide(asked, evaluated(rolling(12, 'critical', minutes(2))), HEALTHY_LANGFUSE, minutes(2), at(minutes(2)));
+    const b = second.planned[0]!.notification.id;
+    expect(second.planned.map((p) => p.notification.severity)).toEqual(['critical']);
+    expect(second.deliveries.size).toBe(0);
+    expect(second.ledger.outbox[b]!.channels['slack']).toEqual({ attempts: 0, nextAttemptAt: minutes(10).toISOString(), notBefore: minutes(10).toISOString() });
+    const early = new Date(minutes(10).getTime() - 1);
+    expect(decide(second.ledger, NOTHING, HEALTHY_LANGFUSE, early, at(early)).deliveries.size).toBe(0);
+    expect(decide(second.ledger, NOTHING, HEALTHY_LANGFUSE, early, at(early, { ignoreBackoff: true })).deliveries.size).toBe(0);
+    expect(ids(decide(second.ledger, NOTHING, HEALTHY_LANGFUSE, minutes(10), at(minutes(10))).deliveries)).toEqual({ slack: [a, b] });
+  });
+
+  test("a channel's Retry-After holds a delivery already pending whose own backoff ends sooner", () => {
+    const first = decide(emptyState(), evaluated(rolling(7, 'warning')), HEALTHY_LANGFUSE, NOW, CONTEXT);
+    const a = first.planned[0]!.notification.id;
+    const backedOff = recordOutcome(first.ledger, 'slack', { notificationId: a, ok: false, error: 'HTTP 500' }, NOW, CONTEXT);
+    const second = decide(backedOff, evaluated(rolling(12, 'critical', minutes(0.5))), HEALTHY_LANGFUSE, minutes(0.5), at(minutes(0.5)));
+    const b = second.planned[0]!.notification.id;
+    expect(ids(second.deliveries)).toEqual({ slack: [b] });
+    const asked = recordOutcome(second.ledger, 'slack', { notificationId: b, ok: false, error: 'HTTP 429', retryAfterSeconds: 600 }, minutes(0.5), CONTEXT);
+    expect(asked.outbox[a]!.channels['slack']!.nextAttemptAt).toBe(minutes(1).toISOString());
+    expect(decide(asked, NOTHING, HEALTHY_LANGFUSE, minutes(1), at(minutes(1))).deliveries.size).toBe(0);
+    const early = new Date(minutes(10.5).getTime() - 1);
+    expect(decide(asked, NOTHING, HEALTHY_LANGFUSE, early, at(early)).deliveries.size).toBe(0);
+    expect(ids(decide(asked, NOTHING, HEALTHY_LANGFUSE, minutes(10.5), at(minutes(10.5))).deliveries)).toEqual({ slack: [a, b] });
+  });
+
+  test("the summary of a notification expired while its channel waits for a Retry-After waits for it too", () => {
+    const first = decide(emptyState(), evaluated(rolling(12, 'critical')), HEALTHY_LANGFUSE, NOW, CONTEXT);
+    const id = first.planned[0]!.notification.id;
+    const asked = recordOutcome(first.ledger, 'slack', { notificationId: id, ok: false, error: 'HTTP 429', retryAfterSeconds: 2 * 3600 }, minutes(23 * 60), CONTEXT);
+    const expiry = minutes(24 * 60);
+    const expired = decide(asked, NOTHING, HEALTHY_LANGFUSE, expiry, at(expiry));
+    expect(expired.planned.map((p) => p.notification.alert)).toEqual(['spend-alerts']);
+    expect(expired.deliveries.size).toBe(0);
+    const early = new Date(minutes(25 * 60).getTime() - 1);
+    expect(decide(expired.ledger, NOTHING, HEALTHY_LANGFUSE, early, at(early)).deliveries.size).toBe(0);
+    expect(ids(decide(expired.ledger, NOTHING, HEALTHY_LANGFUSE, minutes(25 * 60), at(minutes(25 * 60))).deliveries)).toEqual({ slack: [expired.planned[0]!.notification.id] });
+  });
+
   test("another process's claim is left to it, said in an event, until it lapses", () => {
     const first = decide(emptyState(), evaluated(rolling(12, 'critical')), HEALTHY_LANGFUSE, NOW, CONTEXT);
     const claimedUntil = Object.values(first.ledger.outbox)[0]!.channels['slack']!.claimedUntil!;
