@@ -1,6 +1,6 @@
 // `spend-alerts validate`: the configuration and environment, checked without any network call.
 import { formatIssue } from '../../config/errors.js';
-import { formatSummary, summarizeConfig } from '../../config/summary.js';
+import { formatSummary, summarizeConfig } from '../validate-summary.js';
 import type { CliOptions } from '../args.js';
 import type { CommandOutcome } from '../main.js';
 import { prepare, type Io } from '../compose.js';
