@@ -2,7 +2,7 @@
 import { formatIssue } from '../../config/errors.js';
 import { formatSummary, summarizeConfig } from '../validate-summary.js';
 import type { CliOptions } from '../args.js';
-import type { CommandOutcome } from '../main.js';
+import type { CommandOutcome } from '../outcome.js';
 import { prepare, type Io } from '../compose.js';
 import { terminalSafe } from '../../util/terminal.js';
 
