@@ -59,10 +59,14 @@ module.exports = {
     },
     {
       name: 'no-circular',
-      comment: 'modules that import each other, directly or through others, are one module in two files',
+      comment:
+        'modules that import each other, directly or through others, are one module in two files. ' +
+        'A cycle with a type-only edge (`import type`) is let through: it is gone at run time, and one is inherent — ' +
+        'the alert and notification types are assembled from the rule registry (src/core/rules/index.ts), ' +
+        'whose rule files use those common types',
       severity: 'error',
       from: { path: '^src/' },
-      to: { circular: true },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
   ],
   options: {

@@ -1,11 +1,14 @@
 // One small interface behind which every channel type sits. Retry, timeouts, classification and
 // redaction wrap it once (./deliver.ts), so a channel file only knows how to talk to its peer.
-import type { ChannelType } from './registry.js';
 import type { Notification } from '../core/notification.js';
 
 export interface Channel {
   readonly name: string;
-  readonly type: ChannelType;
+  /**
+   * its definition's `type:` (`slack`), for messages and delivery records; a plain string so this
+   * interface, which every channel file implements, needn't import the registry that lists them
+   */
+  readonly type: string;
   /**
    * true: one message carries every notification of an evaluation (Slack, email, console);
    * false: one request per notification (webhook).

@@ -6,18 +6,12 @@ import { ProxyConfigError } from '../net/proxy.js';
 import { packageFile } from '../util/package-file.js';
 import { commandHelp, parseCommandLine, usage, UsageError, type CliOptions, type CommandName } from './args.js';
 import type { Io } from './compose.js';
+import type { CommandOutcome } from './outcome.js';
 import { terminalSafe } from '../util/terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
-
-/**
- * How a command ended: `failed` when it did its work but some of it went wrong (an alert not
- * evaluated, a channel that did not accept), having said so itself. Errors it throws are mapped
- * by failureExit.
- */
-export type CommandOutcome = 'ok' | 'failed';
 
 export function exitCode(outcome: CommandOutcome): number {
   return outcome === 'ok' ? EXIT_OK : EXIT_RUNTIME;

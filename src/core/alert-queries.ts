@@ -1,7 +1,7 @@
 // The queries alerts read at one moment: what check sends for them, what the planner's cache
 // keeps (its retention) and what the request estimates count. Apart from query.ts, which the
 // evaluation imports, so that neither imports the other.
-import type { AlertConfig } from '../config/schema.js';
+import type { AlertConfig } from './alert.js';
 import { neededRanges } from './evaluate.js';
 import { alertQuery, type SpendQuery } from './query.js';
 

@@ -1,6 +1,7 @@
-// Exponential backoff, used by every retry schedule so they all behave alike: the wait doubles with
-// each retry up to a cap. Retries waited for in process add full jitter (retryDelayMs); schedules
-// kept in the state (a channel's next attempt, the request budget's pause) wait the ceiling itself.
+// Retries waited for in process: full jitter over the core's exponential ceiling (src/core/backoff.ts),
+// and the sleep between them.
+import { backoffCeilingMs } from '../core/backoff.js';
+
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export interface BackoffOptions {
@@ -9,11 +10,6 @@ export interface BackoffOptions {
   /** the peer's Retry-After wins over our own schedule */
   readonly retryAfterSeconds?: number | undefined;
   readonly random?: () => number;
-}
-
-/** The longest wait before retry number `attempt` (1 = the first retry): `baseMs` doubled per retry, at most `maxMs`. */
-export function backoffCeilingMs(attempt: number, options: Pick<BackoffOptions, 'baseMs' | 'maxMs'>): number {
-  return Math.min(options.maxMs, options.baseMs * 2 ** (attempt - 1));
 }
 
 /** Delay before retry number `attempt` (1 = the first retry): a random share of the ceiling. */

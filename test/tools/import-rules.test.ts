@@ -49,3 +49,29 @@ test('the same tree without the violation passes', async () => {
   expect(output).toContain('no dependency violations found');
   expect(code).toBe(0);
 }, 60_000);
+
+/** a clean core/x.ts, and `files` (path under src/core → text) beside it */
+async function coreTree(files: Record<string, string>): Promise<void> {
+  await writeFile(join(tree, 'src/core/x.ts'), 'export const x = (): number => 2;\n');
+  for (const [path, text] of Object.entries(files)) await writeFile(join(tree, 'src/core', path), text);
+}
+
+test('two modules importing values from each other fail, naming no-circular', async () => {
+  await coreTree({
+    'a.ts': "import { b } from './b.js';\n\nexport const a = 1;\nexport const ab = (): number => a + b;\n",
+    'b.ts': "import { a } from './a.js';\n\nexport const b = 2;\nexport const ba = (): number => a + b;\n",
+  });
+  const { code, output } = await checkImports(tree);
+  expect(code).not.toBe(0);
+  expect(output).toContain('no-circular: src/core/a.ts');
+}, 60_000);
+
+test('a cycle closed by a type-only import passes (the rule registry and the types it assembles)', async () => {
+  await coreTree({
+    'a.ts': "import type { B } from './b.js';\n\nexport const a = 1;\nexport type A = B | 'a';\n",
+    'b.ts': "import { a } from './a.js';\n\nexport type B = 'b';\nexport const b = (): number => a;\n",
+  });
+  const { code, output } = await checkImports(tree);
+  expect(output).toContain('no dependency violations found');
+  expect(code).toBe(0);
+}, 60_000);

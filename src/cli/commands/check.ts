@@ -8,7 +8,7 @@ import { StateStore } from '../../storage/state-store.js';
 import { describePending } from './status.js';
 import { terminalSafe } from '../../util/terminal.js';
 import { UsageError, type CliOptions } from '../args.js';
-import type { CommandOutcome } from '../main.js';
+import type { CommandOutcome } from '../outcome.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, RuntimeError, type Io } from '../compose.js';
 
 /** A plain error line may quote a server's answer: bounded, and on one line whatever it holds. */

@@ -15,7 +15,7 @@ import { StateStore } from '../../storage/state-store.js';
 import { packageFile } from '../../util/package-file.js';
 import { terminalSafe } from '../../util/terminal.js';
 import type { CliOptions } from '../args.js';
-import type { CommandOutcome } from '../main.js';
+import type { CommandOutcome } from '../outcome.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io } from '../compose.js';
 
 const DEMO_KEYS = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };

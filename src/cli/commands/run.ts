@@ -5,7 +5,7 @@ import { Daemon, type Generation } from '../../daemon/daemon.js';
 import type { RequestEvent } from '../../sources/langfuse/client.js';
 import { StateStore } from '../../storage/state-store.js';
 import type { CliOptions } from '../args.js';
-import type { CommandOutcome } from '../main.js';
+import type { CommandOutcome } from '../outcome.js';
 import { buildChannels, buildLangfuse, checkPolicy, closeChannels, logConfigWarnings, prepare, resolveLangfuseUrl, type Io, type Prepared } from '../compose.js';
 
 /** Once stopped, the process leaves by itself; this only catches a socket that would keep it (PID 1 would then be killed). */

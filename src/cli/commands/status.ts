@@ -8,7 +8,7 @@ import { StateStore } from '../../storage/state-store.js';
 import { RequestBudget } from '../../sources/langfuse/quota.js';
 import { fileStorage } from '../../storage/file.js';
 import type { CliOptions } from '../args.js';
-import type { CommandOutcome } from '../main.js';
+import type { CommandOutcome } from '../outcome.js';
 import { RuntimeError, type Io } from '../compose.js';
 import { formatSeconds } from '../../util/format-seconds.js';
 import { createRedactor } from '../../util/redact.js';

@@ -7,7 +7,7 @@ import type { Notification } from '../../core/notification.js';
 import { clearBackoff } from '../../core/decide/outbox.js';
 import { StateStore } from '../../storage/state-store.js';
 import { UsageError, type CliOptions } from '../args.js';
-import type { CommandOutcome } from '../main.js';
+import type { CommandOutcome } from '../outcome.js';
 import { buildChannels, closeChannels, prepare, type Io } from '../compose.js';
 import { terminalSafe } from '../../util/terminal.js';
 

@@ -1,8 +1,8 @@
 // `spend-alerts validate`: the configuration and environment, checked without any network call.
 import { formatIssue } from '../../config/errors.js';
-import { formatSummary, summarizeConfig } from '../../config/summary.js';
+import { formatSummary, summarizeConfig } from '../validate-summary.js';
 import type { CliOptions } from '../args.js';
-import type { CommandOutcome } from '../main.js';
+import type { CommandOutcome } from '../outcome.js';
 import { prepare, type Io } from '../compose.js';
 import { terminalSafe } from '../../util/terminal.js';
 

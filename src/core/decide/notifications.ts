@@ -6,7 +6,7 @@ import { alertShape } from '../query.js';
 import type { SeriesEvaluation } from '../series.js';
 import { seriesStateKey, type SeriesState } from '../ledger.js';
 import { currentWindow, parseWindow } from '../time/windows.js';
-import { cleanUsd } from '../../render/money.js';
+import { cleanUsd } from '../money.js';
 import type { NotificationStatus } from '../notification.js';
 import type { PlannedNotification } from './types.js';
 

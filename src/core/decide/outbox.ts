@@ -4,7 +4,7 @@ import type { Notification } from '../notification.js';
 import { undeliveredSummary } from './notices.js';
 import type { OutboxEntry, PendingDelivery, State } from '../ledger.js';
 import { parseWindow, periodStart, type CalendarWindow } from '../time/windows.js';
-import { backoffCeilingMs } from '../../util/backoff.js';
+import { backoffCeilingMs } from '../backoff.js';
 import type { DecideContext, DecisionEvent, DecisionPolicy, Deliveries, PlannedNotification } from './types.js';
 
 /** What a channel answered for one notification, as the outbox records it. */

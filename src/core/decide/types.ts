@@ -1,6 +1,6 @@
 // What the decisions after an evaluation take and give: plain data, so they are pure functions the
 // engine calls with what it fetched and delivered, and tests call with what they choose.
-import type { AlertConfig } from '../../config/schema.js';
+import type { AlertConfig } from '../alert.js';
 import type { Notification } from '../notification.js';
 import type { SeriesEvaluation } from '../series.js';
 

@@ -21,7 +21,7 @@ import type { RequestBudgetPlan, RequestBudgetSetting } from '../../config/schem
 import type { Refusal } from '../../core/ledger.js';
 import { memoryStorage } from '../../storage/memory.js';
 import type { Codec, Storage } from '../../storage/storage.js';
-import { backoffCeilingMs } from '../../util/backoff.js';
+import { backoffCeilingMs } from '../../core/backoff.js';
 import { MAX_RETRY_AFTER_SECONDS } from '../../util/http.js';
 import { floorTo, HOUR, MINUTE } from './planner/time.js';
 

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { parseCommandLine } from '../../../../src/cli/args.js';
 import { checkCommand } from '../../../../src/cli/commands/check.js';
 import { exitCode } from '../../../../src/cli/main.js';
-import { formatSummary, summarizeConfig } from '../../../../src/config/summary.js';
+import { formatSummary, summarizeConfig } from '../../../../src/cli/validate-summary.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../../../tools/fake-langfuse/server.js';
 import { alertQueries } from '../../../../src/core/alert-queries.js';
 import { budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';

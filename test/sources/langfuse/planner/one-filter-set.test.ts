@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
-import { summarizeConfig } from '../../../../src/config/summary.js';
+import { summarizeConfig } from '../../../../src/cli/validate-summary.js';
 import { alertQueries } from '../../../../src/core/alert-queries.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from './reference.js';
 import { expectSameResults, plannerFixture, type PlannerFixture } from './support.js';

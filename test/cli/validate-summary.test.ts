@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { firesPerDay } from '../../src/config/cron.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { formatSummary, isLangfuseCloud, summarizeConfig } from '../../src/config/summary.js';
+import { formatSummary, isLangfuseCloud, summarizeConfig } from '../../src/cli/validate-summary.js';
 
 const ENV = {
   LANGFUSE_PUBLIC_KEY: 'pk-lf-public-1234',

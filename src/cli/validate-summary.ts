@@ -3,14 +3,14 @@
 // text rendering; the channel targets never include credentials (hosts and recipients only).
 import { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS } from '../sources/langfuse/quota.js';
 import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/simulate.js';
-import { plannerSettings } from './planner-settings.js';
+import { plannerSettings } from '../config/planner-settings.js';
 import { alertShape } from '../core/query.js';
 import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../sources/langfuse/planner/estimate.js';
 import { formatUsd } from '../render/money.js';
-import { firesPerDay } from './cron.js';
+import { firesPerDay } from '../config/cron.js';
 import { describeChannel } from '../channels/registry.js';
-import type { AlertConfig, ChannelType, Config, GroupByField } from './schema.js';
-import { isCalendarWindow } from './schema.js';
+import type { AlertConfig, ChannelType, Config, GroupByField } from '../config/schema.js';
+import { isCalendarWindow } from '../config/schema.js';
 import { rangesPerEvaluation, ruleOf, type RuleKey } from '../core/rules/index.js';
 
 /** Langfuse Cloud's Hobby plan allows this many Metrics API requests a day. */
