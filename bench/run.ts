@@ -18,7 +18,7 @@ import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../t
 import { LangfuseClient, langfuseIdentity } from '../src/sources/langfuse/client.js';
 import { LangfuseSpendSource } from '../test/support/langfuse-spend-source.js';
 import { createLogger } from '../src/log/logger.js';
-import { budgetLimits, createSpendSource, RequestBudget } from '../src/sources/langfuse/planner/index.js';
+import { quotaLimits, createSpendSource, RequestQuota } from '../src/sources/langfuse/planner/index.js';
 import { plannerSettings } from '../src/config/planner-settings.js';
 import { alertQueries } from '../src/core/alert-queries.js';
 import { WaitingForHistory } from '../src/core/query.js';
@@ -450,7 +450,7 @@ async function coldStartUnderBudget(): Promise<void> {
     const { config } = await loadConfig({ path: 'alerts.yaml', text: CONSOLE_CHANNEL + COLD_START_ALERTS, env: env(fake), needs: 'all' });
     const client = new LangfuseClient({ baseUrl: fake.url, ...KEYS });
     const log = createLogger({ level: 'error', format: 'json', redact: (t) => t });
-    const budget = RequestBudget.inMemory(budgetLimits('hobby'));
+    const budget = RequestQuota.inMemory(quotaLimits('hobby'));
     const project = langfuseIdentity(fake.url, KEYS.publicKey);
     const planned = createSpendSource({ client, stateDir: dir, project, settings: plannerSettings(config), log, readOnly: false, budget });
     const metrics = (): number => fake.requests.filter((r) => r.path.includes('metrics')).length;

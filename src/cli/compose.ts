@@ -8,7 +8,7 @@ import { firesPerDay } from '../config/cron.js';
 import type { AlertConfig, Config } from '../config/schema.js';
 import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../sources/langfuse/client.js';
 import type { CheckPolicy } from '../engine/worker.js';
-import { createSpendSource, openRequestBudget, type Admission, type BudgetSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
+import { createSpendSource, openRequestQuota, type Admission, type QuotaSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
 import { plannerSettings } from '../config/planner-settings.js';
 import { alertQueries } from '../core/alert-queries.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -87,7 +87,7 @@ export interface Langfuse {
   /** whether the request budget lets these alerts be evaluated now */
   admit(alerts: readonly AlertConfig[], now: Date): Promise<Admission>;
   /** what the budget has spent and allows, for /metrics */
-  budget(now: Date): BudgetSnapshot;
+  budget(now: Date): QuotaSnapshot;
 }
 
 export async function buildLangfuse(config: Config, log: Logger, options: LangfuseOptions): Promise<Langfuse> {
@@ -105,7 +105,7 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
       options.onRequest?.(event);
     },
   });
-  const budget = await openRequestBudget({ stateDir: options.stateDir, requestBudget: config.langfuse.requestBudget, log });
+  const budget = await openRequestQuota({ stateDir: options.stateDir, requestBudget: config.langfuse.requestBudget, log });
   const source = createSpendSource({
     client,
     stateDir: options.stateDir,

@@ -1,7 +1,7 @@
 // What `validate` tells the user about a valid config: what each alert watches, where it goes,
 // when it runs, and what that costs in Langfuse requests under the query planner. Pure data plus a
 // text rendering; the channel targets never include credentials (hosts and recipients only).
-import { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS } from '../sources/langfuse/quota.js';
+import { quotaLimits, burstAllowance, describeQuota, PLAN_LIMITS } from '../sources/langfuse/quota.js';
 import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/simulate.js';
 import { plannerSettings } from '../config/planner-settings.js';
 import { alertShape } from '../core/query.js';
@@ -81,8 +81,8 @@ export function summarizeConfig(config: Config, now?: Date): ConfigSummary {
   const alerts = config.alerts.map((alert) => summarizeAlert(alert, config.schedule, evaluationsPerDay));
   const requests = plannedCost(config.alerts, config.schedule);
   const stretch = scheduleStretch(config.langfuse.requestBudget, config.schedule, requests);
-  const budget = config.langfuse.requestBudget === undefined ? null : describeBudget(config.langfuse.requestBudget);
-  const allowance = burstAllowance(budgetLimits(config.langfuse.requestBudget));
+  const budget = config.langfuse.requestBudget === undefined ? null : describeQuota(config.langfuse.requestBudget);
+  const allowance = burstAllowance(quotaLimits(config.langfuse.requestBudget));
   const coldStart = now === undefined ? null : { ...coldStartCost(plannerSettings(config), now, allowance), allowance };
   const used = new Set(config.alerts.flatMap((alert) => alert.channels));
   const warnings = [

@@ -8,7 +8,7 @@ import type { AlertConfig, Config } from '../config/schema.js';
 import type { RequestEvent } from '../sources/langfuse/client.js';
 import type { Logger } from '../log/logger.js';
 import { tick, type CheckPolicy, type CheckReport } from '../engine/worker.js';
-import type { Admission, BudgetSnapshot, Refusal } from '../sources/langfuse/planner/index.js';
+import type { Admission, QuotaSnapshot, Refusal } from '../sources/langfuse/planner/index.js';
 import type { SpendSource } from '../core/query.js';
 import type { StateStore } from '../storage/state-store.js';
 import type { StartTimer } from '../util/deadline.js';
@@ -27,7 +27,7 @@ export interface Generation {
   /** whether the request budget lets these alerts be evaluated now */
   readonly admit: (alerts: readonly AlertConfig[], now: Date) => Promise<Admission>;
   /** what the request budget has spent and allows */
-  readonly budget: (now: Date) => BudgetSnapshot;
+  readonly budget: (now: Date) => QuotaSnapshot;
   readonly policy: Partial<CheckPolicy>;
   /** the Langfuse project link for notifications, possibly resolving (and recording) the project id */
   readonly langfuseUrl: (store: StateStore) => Promise<string>;

@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { SeriesEvaluation } from '../core/series.js';
 import type { RequestEvent } from '../sources/langfuse/client.js';
 import type { DeliveryRecord } from '../core/decide/index.js';
-import type { BudgetSnapshot } from '../sources/langfuse/planner/index.js';
+import type { QuotaSnapshot } from '../sources/langfuse/planner/index.js';
 import type { State } from '../core/ledger.js';
 
 export const METRIC_PREFIX = 'spend_alerts_';
@@ -233,7 +233,7 @@ export class DaemonMetrics {
     this.duration.observe(seconds);
   }
 
-  budget(snapshot: BudgetSnapshot): void {
+  budget(snapshot: QuotaSnapshot): void {
     this.budgetUsed.set({ window: 'hour' }, snapshot.usedLastHour);
     this.budgetUsed.set({ window: 'day' }, snapshot.usedLastDay);
     this.budgetLimit.reset();

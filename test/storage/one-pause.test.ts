@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, expect, test } from 'vitest';
 import { parseCommandLine } from '../../src/cli/args.js';
 import { statusCommand } from '../../src/cli/commands/status.js';
-import { RequestBudget } from '../../src/sources/langfuse/quota.js';
+import { RequestQuota } from '../../src/sources/langfuse/quota.js';
 import { fileStorage } from '../../src/storage/file.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { spend } from '../support/observations.js';
@@ -43,7 +43,7 @@ test('after a 429 without Retry-After, the admission, the evaluation and status 
   expect(first.alertFailures[0]!.error).toContain('HTTP 429');
 
   const soon = new Date(NOW.getTime() + 30_000);
-  const admission = (await RequestBudget.open({ storage: fileStorage(harness.stateDir), limits: {} })).admit(0, soon);
+  const admission = (await RequestQuota.open({ storage: fileStorage(harness.stateDir), limits: {} })).admit(0, soon);
   expect(admission).toMatchObject({ ok: false, kind: 'rate-limited' });
   const until = (admission as { retryAt: Date }).retryAt.toISOString();
 

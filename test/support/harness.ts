@@ -12,7 +12,7 @@ import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../.
 import { createLogger } from '../../src/log/logger.js';
 import { tick, type CheckPolicy, type CheckReport } from '../../src/engine/worker.js';
 import { LangfuseClient, langfuseIdentity } from '../../src/sources/langfuse/client.js';
-import { createSpendSource, openRequestBudget, type PlannedSpendSource, type SpendSourceOptions } from '../../src/sources/langfuse/planner/index.js';
+import { createSpendSource, openRequestQuota, type PlannedSpendSource, type SpendSourceOptions } from '../../src/sources/langfuse/planner/index.js';
 import { plannerSettings } from '../../src/config/planner-settings.js';
 import type { Logger } from '../../src/log/logger.js';
 import { StateStore } from '../../src/storage/state-store.js';
@@ -124,7 +124,7 @@ export async function checkSpendSource(options: {
   readOnly: boolean;
 }): Promise<PlannedSpendSource> {
   const { client, stateDir, config, log, readOnly } = options;
-  const budget = await openRequestBudget({ stateDir, requestBudget: config.langfuse.requestBudget, log });
+  const budget = await openRequestQuota({ stateDir, requestBudget: config.langfuse.requestBudget, log });
   const project = langfuseIdentity(config.langfuse.baseUrl, config.langfuse.publicKey);
   return createSpendSource({ client, stateDir, project, settings: plannerSettings(config), log, readOnly, budget });
 }

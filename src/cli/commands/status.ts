@@ -5,7 +5,7 @@ import { cleanLine } from '../../render/text.js';
 import { askedToWaitUntil, claimsOfOthers, isClaimed } from '../../core/decide/outbox.js';
 import type { State } from '../../core/ledger.js';
 import { StateStore } from '../../storage/state-store.js';
-import { RequestBudget } from '../../sources/langfuse/quota.js';
+import { RequestQuota } from '../../sources/langfuse/quota.js';
 import { fileStorage } from '../../storage/file.js';
 import type { CliOptions } from '../args.js';
 import type { CommandOutcome } from '../outcome.js';
@@ -31,7 +31,7 @@ export async function statusCommand(options: CliOptions, io: Io, now: Date): Pro
   // error texts quote peers, series names traced data: both may hold terminal escape sequences
   const state = await store.load();
   // the limits don't matter here: only the pause Langfuse asked for is shown
-  const budget = await RequestBudget.open({ storage: fileStorage(dir), limits: {} });
+  const budget = await RequestQuota.open({ storage: fileStorage(dir), limits: {} });
   io.stdout.write(terminalSafe(redactCredentials(describeState(state, store.file, now, budget.snapshot(now).pausedUntil))));
   return 'ok';
 }

@@ -25,16 +25,16 @@ import { backoffCeilingMs } from '../../core/backoff.js';
 import { MAX_RETRY_AFTER_SECONDS } from '../../util/http.js';
 import { floorTo, HOUR, MINUTE } from './planner/time.js';
 
-export const BUDGET_FILE = 'langfuse-budget.json';
+export const QUOTA_FILE = 'langfuse-budget.json';
 const BUDGET_VERSION = 1;
 const DAY = 24 * HOUR;
 
-export interface BudgetLimits {
+export interface QuotaLimits {
   readonly perHour?: number;
   readonly perDay?: number;
 }
 
-export const PLAN_LIMITS: Readonly<Record<RequestBudgetPlan, BudgetLimits>> = {
+export const PLAN_LIMITS: Readonly<Record<RequestBudgetPlan, QuotaLimits>> = {
   hobby: { perDay: 100 },
   core: { perHour: 100 },
   pro: { perHour: 500 },
@@ -42,7 +42,7 @@ export const PLAN_LIMITS: Readonly<Record<RequestBudgetPlan, BudgetLimits>> = {
 };
 
 /** The limits a `langfuse.requestBudget` setting stands for; {} without one. */
-export function budgetLimits(setting: RequestBudgetSetting | undefined): BudgetLimits {
+export function quotaLimits(setting: RequestBudgetSetting | undefined): QuotaLimits {
   if (setting === undefined) return {};
   return typeof setting === 'string' ? PLAN_LIMITS[setting] : setting;
 }
@@ -51,7 +51,7 @@ export function budgetLimits(setting: RequestBudgetSetting | undefined): BudgetL
 const BURST_SHARE = 0.2;
 
 /** The most requests one evaluation may send under these limits: 20 % of the tightest, at least 1; unlimited without one. */
-export function burstAllowance(limits: BudgetLimits): number {
+export function burstAllowance(limits: QuotaLimits): number {
   return burstUnder(Math.min(limits.perHour ?? Infinity, limits.perDay ?? Infinity));
 }
 
@@ -60,8 +60,8 @@ function burstUnder(tightest: number): number {
 }
 
 /** `hobby (100 a day)`, `200 an hour, 1,000 a day`, `none`. */
-export function describeBudget(setting: RequestBudgetSetting | undefined): string {
-  const limits = budgetLimits(setting);
+export function describeQuota(setting: RequestBudgetSetting | undefined): string {
+  const limits = quotaLimits(setting);
   const parts = [
     ...(limits.perHour === undefined ? [] : [`${limits.perHour.toLocaleString('en-US')} an hour`]),
     ...(limits.perDay === undefined ? [] : [`${limits.perDay.toLocaleString('en-US')} a day`]),
@@ -89,10 +89,10 @@ export type Admission =
   | { readonly ok: true }
   | { readonly ok: false; readonly retryAt: Date; readonly kind: Refusal; readonly reason: string };
 
-export interface BudgetSnapshot {
-  readonly limits: BudgetLimits;
+export interface QuotaSnapshot {
+  readonly limits: QuotaLimits;
   /** the limits in force now: lower than configured for a while after a 429 */
-  readonly effective: BudgetLimits;
+  readonly effective: QuotaLimits;
   readonly usedLastHour: number;
   readonly usedLastDay: number;
   /** nothing is admitted before this (a 429's Retry-After) */
@@ -185,11 +185,11 @@ function withRepairedPause(state: BudgetJson, at: number): { state: BudgetJson; 
   return repaired === null ? { state, problem: null } : { state: { ...state, pausedUntil: repaired.pausedUntil }, problem: repaired.problem };
 }
 
-export class RequestBudget {
+export class RequestQuota {
   private state: BudgetJson;
 
   private constructor(
-    readonly limits: BudgetLimits,
+    readonly limits: QuotaLimits,
     /** where the spending of this and other processes is kept */
     private readonly storage: Storage,
     state: BudgetJson | null,
@@ -203,14 +203,14 @@ export class RequestBudget {
    * Reads the budget's state from the storage (missing or unreadable: a fresh start). Every
    * command writes what it spends there, `check --dry-run` too.
    */
-  static async open(options: { storage: Storage; limits: BudgetLimits; onRepair?: (message: string) => void }): Promise<RequestBudget> {
-    const state = (await options.storage.read(BUDGET_FILE, budgetCodec)) ?? null;
-    return new RequestBudget(options.limits, options.storage, state, options.onRepair);
+  static async open(options: { storage: Storage; limits: QuotaLimits; onRepair?: (message: string) => void }): Promise<RequestQuota> {
+    const state = (await options.storage.read(QUOTA_FILE, budgetCodec)) ?? null;
+    return new RequestQuota(options.limits, options.storage, state, options.onRepair);
   }
 
   /** A budget that lives in memory only (tests, demo). */
-  static inMemory(limits: BudgetLimits): RequestBudget {
-    return new RequestBudget(limits, memoryStorage(), null);
+  static inMemory(limits: QuotaLimits): RequestQuota {
+    return new RequestQuota(limits, memoryStorage(), null);
   }
 
   /**
@@ -218,7 +218,7 @@ export class RequestBudget {
    * A stored pause that can't be right is repaired, and written back so it is reported once.
    */
   async refresh(now: Date): Promise<void> {
-    this.state = (await this.storage.read(BUDGET_FILE, budgetCodec)) ?? this.state;
+    this.state = (await this.storage.read(QUOTA_FILE, budgetCodec)) ?? this.state;
     if (repairedPause(this.state.pausedUntil, now.getTime()) !== null) await this.update(now, (state) => state);
   }
 
@@ -242,7 +242,7 @@ export class RequestBudget {
   private async update(now: Date, change: (state: BudgetJson) => BudgetJson): Promise<void> {
     let problem: string | null = null;
     // never null: the change always returns a state
-    this.state = (await this.storage.update(BUDGET_FILE, budgetCodec, (stored) => {
+    this.state = (await this.storage.update(QUOTA_FILE, budgetCodec, (stored) => {
       const repaired = withRepairedPause(stored ?? this.state, now.getTime());
       problem = repaired.problem;
       return change(repaired.state);
@@ -352,12 +352,12 @@ export class RequestBudget {
     });
   }
 
-  snapshot(now: Date): BudgetSnapshot {
+  snapshot(now: Date): QuotaSnapshot {
     const at = now.getTime();
     this.repairPause(at);
     const effective = Object.fromEntries(
       this.windows(at).map(([window, limit]) => [window === HOUR ? 'perHour' : 'perDay', Math.floor(limit)]),
-    ) as BudgetLimits;
+    ) as QuotaLimits;
     const { pausedUntil } = this.state;
     return {
       limits: this.limits,
@@ -401,7 +401,7 @@ function paceOf(state: BudgetJson, at: number): number {
 }
 
 /** [window ms, effective limit] for every limit in force at `at`. */
-function windowsOf(limits: BudgetLimits, state: BudgetJson, at: number): Array<[number, number]> {
+function windowsOf(limits: QuotaLimits, state: BudgetJson, at: number): Array<[number, number]> {
   const pace = paceOf(state, at);
   const windows: Array<[number, number]> = [];
   const perHour = limits.perHour ?? (pace < 1 ? state.strike?.impliedPerHour ?? undefined : undefined);

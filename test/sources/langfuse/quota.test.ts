@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { LangfuseError } from '../../../src/sources/langfuse/client.js';
 import { alertQueries } from '../../../src/core/alert-queries.js';
-import { budgetLimits, describeBudget, RequestBudget } from '../../../src/sources/langfuse/planner/index.js';
-import { BUDGET_FILE } from '../../../src/sources/langfuse/quota.js';
+import { quotaLimits, describeQuota, RequestQuota } from '../../../src/sources/langfuse/planner/index.js';
+import { QUOTA_FILE } from '../../../src/sources/langfuse/quota.js';
 import { fileStorage } from '../../../src/storage/file.js';
 import { dayOfTicks, REFERENCE_ALERTS, REFERENCE_FILTER_SETS, REFERENCE_TIMEZONE, referenceSpend } from './planner/reference.js';
 import { plannerFixture, type PlannerFixture } from './planner/support.js';
@@ -26,26 +26,26 @@ afterEach(async () => {
 
 describe('plans and limits', () => {
   test('plan names stand for Langfuse Cloud limits', () => {
-    expect(budgetLimits('hobby')).toEqual({ perDay: 100 });
-    expect(budgetLimits('core')).toEqual({ perHour: 100 });
-    expect(budgetLimits('pro')).toEqual({ perHour: 500 });
-    expect(budgetLimits('self-hosted')).toEqual({});
-    expect(budgetLimits(undefined)).toEqual({});
-    expect(budgetLimits({ perHour: 20, perDay: 200 })).toEqual({ perHour: 20, perDay: 200 });
-    expect(describeBudget('hobby')).toBe('hobby (100 a day)');
-    expect(describeBudget({ perHour: 20, perDay: 1000 })).toBe('20 an hour, 1,000 a day');
-    expect(describeBudget('self-hosted')).toBe('self-hosted (no limit)');
+    expect(quotaLimits('hobby')).toEqual({ perDay: 100 });
+    expect(quotaLimits('core')).toEqual({ perHour: 100 });
+    expect(quotaLimits('pro')).toEqual({ perHour: 500 });
+    expect(quotaLimits('self-hosted')).toEqual({});
+    expect(quotaLimits(undefined)).toEqual({});
+    expect(quotaLimits({ perHour: 20, perDay: 200 })).toEqual({ perHour: 20, perDay: 200 });
+    expect(describeQuota('hobby')).toBe('hobby (100 a day)');
+    expect(describeQuota({ perHour: 20, perDay: 1000 })).toBe('20 an hour, 1,000 a day');
+    expect(describeQuota('self-hosted')).toBe('self-hosted (no limit)');
   });
 
   test('no limit: always admitted, and no limit in force asks for no estimate', () => {
-    const budget = RequestBudget.inMemory({});
+    const budget = RequestQuota.inMemory({});
     expect(budget.admit(10_000, new Date('2026-06-10T00:00:00Z'))).toEqual({ ok: true });
     expect(budget.limited(new Date('2026-06-10T00:00:00Z'))).toBe(false);
-    expect(RequestBudget.inMemory({ perDay: 100 }).limited(new Date('2026-06-10T00:00:00Z'))).toBe(true);
+    expect(RequestQuota.inMemory({ perDay: 100 }).limited(new Date('2026-06-10T00:00:00Z'))).toBe(true);
   });
 
   test('a burst may use a quarter of the window; after it, evaluations are spread evenly', async () => {
-    const budget = RequestBudget.inMemory({ perHour: 100 });
+    const budget = RequestQuota.inMemory({ perHour: 100 });
     const t0 = Date.parse('2026-06-10T00:00:00Z');
     expect(budget.admit(20, new Date(t0))).toEqual({ ok: true });
     await budget.record(25, new Date(t0));
@@ -59,9 +59,9 @@ describe('plans and limits', () => {
   test('the hourly limit holds over any hour, also for requests counted before the limit was set', async () => {
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
     const t0 = Date.parse('2026-06-10T00:00:00Z');
-    const unlimited = await RequestBudget.open({ storage: fileStorage(dir), limits: {} });
+    const unlimited = await RequestQuota.open({ storage: fileStorage(dir), limits: {} });
     for (let i = 0; i < 12; i++) await unlimited.record(1, new Date(t0 + i * 60_000));
-    const limited = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
+    const limited = await RequestQuota.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
     const refused = limited.admit(1, new Date(t0 + 30 * 60_000));
     expect(refused).toMatchObject({ ok: false, kind: 'limit' });
     if (refused.ok) return;
@@ -72,7 +72,7 @@ describe('plans and limits', () => {
   });
 
   test('an evaluation larger than the whole limit runs once nothing else is in its window', async () => {
-    const budget = RequestBudget.inMemory({ perHour: 10 });
+    const budget = RequestQuota.inMemory({ perHour: 10 });
     const t0 = Date.parse('2026-06-10T00:00:00Z');
     expect(budget.admit(25, new Date(t0))).toEqual({ ok: true });
     await budget.record(25, new Date(t0));
@@ -82,13 +82,13 @@ describe('plans and limits', () => {
   test('state survives a restart; a budget in memory writes nothing', async () => {
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
     const t0 = new Date('2026-06-10T00:00:00Z');
-    await RequestBudget.inMemory({ perHour: 10 }).record(9, t0);
-    expect(existsSync(join(dir, BUDGET_FILE))).toBe(false);
+    await RequestQuota.inMemory({ perHour: 10 }).record(9, t0);
+    expect(existsSync(join(dir, QUOTA_FILE))).toBe(false);
 
-    const budget = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
+    const budget = await RequestQuota.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
     await budget.record(9, t0);
     await budget.rateLimited(120, t0);
-    const reopened = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
+    const reopened = await RequestQuota.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
     expect(reopened.snapshot(new Date(t0.getTime() + 60_000))).toMatchObject({ usedLastHour: 9, pausedUntil: new Date(t0.getTime() + 120_000), pace: 0.5 });
   });
 });
@@ -97,9 +97,9 @@ describe('shared by the processes of one state directory (a daemon and a check)'
   test("each sees what the other spent and the other's 429 once it refreshes", async () => {
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
     const t0 = new Date('2026-06-10T00:00:00Z');
-    const daemon = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
-    const check = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
-    const dryRun = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
+    const daemon = await RequestQuota.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
+    const check = await RequestQuota.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
+    const dryRun = await RequestQuota.open({ storage: fileStorage(dir), limits: { perHour: 10 } });
     await daemon.record(5, t0);
     await check.record(5, t0);
     const later = new Date(t0.getTime() + 60_000);
@@ -118,15 +118,15 @@ describe('shared by the processes of one state directory (a daemon and a check)'
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
     const stateDir = dir;
     const t0 = Date.parse('2026-06-10T00:00:00Z');
-    const [a, b] = await Promise.all([0, 1].map(() => RequestBudget.open({ storage: fileStorage(stateDir), limits: { perDay: 1_000 } })));
+    const [a, b] = await Promise.all([0, 1].map(() => RequestQuota.open({ storage: fileStorage(stateDir), limits: { perDay: 1_000 } })));
     await Promise.all(Array.from({ length: 20 }, (_, i) => [a!.record(1, new Date(t0 + i * 60_000)), b!.record(2, new Date(t0 + i * 60_000))]).flat());
-    const reopened = await RequestBudget.open({ storage: fileStorage(stateDir), limits: { perDay: 1_000 } });
+    const reopened = await RequestQuota.open({ storage: fileStorage(stateDir), limits: { perDay: 1_000 } });
     expect(reopened.snapshot(new Date(t0 + HOUR)).usedLastDay).toBe(60);
   });
 });
 
 /** A scheduler in miniature: at every tick, ask the budget; evaluate when admitted. */
-async function runSchedule(fixture: PlannerFixture, budget: RequestBudget, ticks: readonly Date[]) {
+async function runSchedule(fixture: PlannerFixture, budget: RequestQuota, ticks: readonly Date[]) {
   const planned = fixture.planned({ budget });
   const evaluations: Array<{ at: number; requests: number; estimated: number }> = [];
   for (const now of ticks) {
@@ -143,7 +143,7 @@ async function runSchedule(fixture: PlannerFixture, budget: RequestBudget, ticks
 describe('at run time', () => {
   test('hobby (100 a day) on a 15-minute schedule: never more than 100 in any 24 hours, evaluations spread over the day', async () => {
     fixture = await plannerFixture(REFERENCE_ALERTS, referenceSpend('2026-06-13T00:00:00Z', 10));
-    const budget = RequestBudget.inMemory(budgetLimits('hobby'));
+    const budget = RequestQuota.inMemory(quotaLimits('hobby'));
     const ticks = [...dayOfTicks('2026-06-10T00:00:00Z'), ...dayOfTicks('2026-06-11T00:00:00Z'), ...dayOfTicks('2026-06-12T00:00:00Z')];
     const evaluations = await runSchedule(fixture, budget, ticks);
 
@@ -162,7 +162,7 @@ describe('at run time', () => {
 
   test('a 429 pauses everything until Retry-After, then the pace is halved', async () => {
     fixture = await plannerFixture(REFERENCE_ALERTS, referenceSpend('2026-06-11T00:00:00Z', 10));
-    const budget = RequestBudget.inMemory(budgetLimits('core'));
+    const budget = RequestQuota.inMemory(quotaLimits('core'));
     const planned = fixture.planned({ budget });
     const ticks = dayOfTicks('2026-06-10T00:00:00Z');
     for (const now of ticks.slice(0, 8)) await planned.spendAll(alertQueries(fixture.config.alerts, now, REFERENCE_TIMEZONE));
@@ -189,7 +189,7 @@ describe('at run time', () => {
 
   test('without a configured limit, a 429 still pauses and then halves what the last hour used', async () => {
     fixture = await plannerFixture(REFERENCE_ALERTS, referenceSpend('2026-06-11T00:00:00Z', 10));
-    const budget = RequestBudget.inMemory(budgetLimits('self-hosted'));
+    const budget = RequestQuota.inMemory(quotaLimits('self-hosted'));
     const planned = fixture.planned({ budget });
     const ticks = dayOfTicks('2026-06-10T00:00:00Z');
     for (const now of ticks.slice(0, 4)) await planned.spendAll(alertQueries(fixture.config.alerts, now, REFERENCE_TIMEZONE));
@@ -222,13 +222,13 @@ alerts:
 
   test.each(['99999999999999', '3600000'])('Retry-After: %s over a real socket pauses for 24 hours, and admission says until when', async (retryAfter) => {
     fixture = await plannerFixture(DAILY, [spend('2026-06-10T01:00:00Z', 1)]);
-    const budget = await RequestBudget.open({ storage: fileStorage(fixture.stateDir), limits: budgetLimits('core') });
+    const budget = await RequestQuota.open({ storage: fileStorage(fixture.stateDir), limits: quotaLimits('core') });
     fixture.fake.inject({ kind: 'status', status: 429, retryAfter, times: 10 });
     await fixture.planned({ budget }).spendAll(alertQueries(fixture.config.alerts, NOW, 'UTC'));
     const dayLater = new Date(NOW.getTime() + 24 * HOUR);
     expect(budget.snapshot(NOW).pausedUntil).toEqual(dayLater);
     // another process reading the file sees the same pause
-    const other = await RequestBudget.open({ storage: fileStorage(fixture.stateDir), limits: budgetLimits('core') });
+    const other = await RequestQuota.open({ storage: fileStorage(fixture.stateDir), limits: quotaLimits('core') });
     await other.refresh(new Date(NOW.getTime() + HOUR));
     const refused = other.admit(1, new Date(NOW.getTime() + HOUR));
     expect(refused).toMatchObject({ ok: false, kind: 'rate-limited', retryAt: dayLater });
@@ -242,10 +242,10 @@ alerts:
     ['41 days ahead', Date.parse('2026-07-21T12:00:00Z'), Date.parse('2026-06-11T12:00:00Z'), 'more than 24 h ahead: shortened to 2026-06-11T12:00:00.000Z'],
   ])('a hand-damaged langfuse-budget.json (%s) is repaired on read, written back and reported once', async (_name, pausedUntil, repaired, problem) => {
     dir = await mkdtemp(join(tmpdir(), 'spend-alerts-budget-'));
-    const file = join(dir, BUDGET_FILE);
+    const file = join(dir, QUOTA_FILE);
     await writeFile(file, JSON.stringify({ version: 1, log: [], pacing: { [String(HOUR)]: 'x' }, pausedUntil, strike: null }));
     const reported: string[] = [];
-    const budget = await RequestBudget.open({ storage: fileStorage(dir), limits: { perHour: 10 }, onRepair: (message) => reported.push(message) });
+    const budget = await RequestQuota.open({ storage: fileStorage(dir), limits: { perHour: 10 }, onRepair: (message) => reported.push(message) });
     await budget.refresh(NOW);
     const admission = budget.admit(1, NOW);
     if (repaired === null) expect(admission).toEqual({ ok: true });

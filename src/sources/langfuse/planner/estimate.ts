@@ -6,7 +6,7 @@ import { validateDetailed } from 'node-cron';
 import type { AlertConfig, RequestBudgetSetting } from '../../../config/schema.js';
 import { rangesPerEvaluation } from '../../../core/rules/index.js';
 import { alertShape } from '../../../core/query.js';
-import { budgetLimits } from '../quota.js';
+import { quotaLimits } from '../quota.js';
 import { filterKey } from './keys.js';
 
 export interface PlannedCost {
@@ -84,7 +84,7 @@ export interface Stretch {
  * limit evenly and keeps a quarter of it for bursts (see ../quota.ts), so it sustains 80% of it.
  */
 export function scheduleStretch(requestBudget: RequestBudgetSetting | undefined, schedule: string, cost: PlannedCost): Stretch | null {
-  const limits = budgetLimits(requestBudget);
+  const limits = quotaLimits(requestBudget);
   const sustained = (limit: number): number => limit / 1.25;
   const factor = Math.max(
     limits.perDay === undefined ? 0 : cost.perDay / sustained(limits.perDay),

@@ -4,7 +4,7 @@
 import type { RequestBudgetSetting } from '../../../config/schema.js';
 import type { LangfuseClient } from '../client.js';
 import type { Logger } from '../../../log/logger.js';
-import { BUDGET_FILE, budgetLimits, RequestBudget } from '../quota.js';
+import { QUOTA_FILE, quotaLimits, RequestQuota } from '../quota.js';
 import { HistoryCache } from './cache.js';
 import { fileStorage } from '../../../storage/file.js';
 import type { PlannerSettings } from './settings.js';
@@ -13,7 +13,7 @@ import { PlannedSpendSource, type EvaluationUsage } from './source.js';
 export { PlannedSpendSource, type EvaluationUsage } from './source.js';
 export { coldStartCost, type ColdStartCost } from './simulate.js';
 export type { PlannerSettings } from './settings.js';
-export { budgetLimits, burstAllowance, describeBudget, PLAN_LIMITS, RequestBudget, type Admission, type BudgetLimits, type BudgetSnapshot, type Refusal } from '../quota.js';
+export { quotaLimits, burstAllowance, describeQuota, PLAN_LIMITS, RequestQuota, type Admission, type QuotaLimits, type QuotaSnapshot, type Refusal } from '../quota.js';
 export { CACHE_FILE } from './cache.js';
 export { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from './estimate.js';
 
@@ -26,8 +26,8 @@ export interface SpendSourceOptions {
   readonly log: Logger;
   /** `check --dry-run`: the cache is read but never written (the budget still counts its requests) */
   readonly readOnly: boolean;
-  /** told every request sent and every 429 met, and asked whether Langfuse said to wait (see openRequestBudget) */
-  readonly budget?: RequestBudget;
+  /** told every request sent and every 429 met, and asked whether Langfuse said to wait (see openRequestQuota) */
+  readonly budget?: RequestQuota;
 }
 
 export function createSpendSource(options: SpendSourceOptions): PlannedSpendSource {
@@ -55,15 +55,15 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
  * The budget `langfuse.requestBudget` configures, with what earlier runs spent (state directory).
  * Every command records its requests there, a dry run too: it costs what a check costs.
  */
-export function openRequestBudget(options: { stateDir: string; requestBudget: RequestBudgetSetting | undefined; log: Logger }): Promise<RequestBudget> {
-  return RequestBudget.open({
+export function openRequestQuota(options: { stateDir: string; requestBudget: RequestBudgetSetting | undefined; log: Logger }): Promise<RequestQuota> {
+  return RequestQuota.open({
     storage: fileStorage(options.stateDir),
-    limits: budgetLimits(options.requestBudget),
-    onRepair: (message) => options.log.warn({ file: BUDGET_FILE }, message),
+    limits: quotaLimits(options.requestBudget),
+    onRepair: (message) => options.log.warn({ file: QUOTA_FILE }, message),
   });
 }
 
-async function recordUsage(budget: RequestBudget, usage: EvaluationUsage, log: Logger): Promise<void> {
+async function recordUsage(budget: RequestQuota, usage: EvaluationUsage, log: Logger): Promise<void> {
   try {
     await budget.record(usage.requests, usage.at);
     if (usage.rateLimited) await budget.rateLimited(usage.rateLimited.retryAfterSeconds, usage.at);

@@ -3,7 +3,7 @@
 // An evaluation is planned (./plan.ts), executed (./execute.ts), answered (./assemble.ts), and
 // what it fetched of closed hours is committed to the history cache (./commit.ts).
 //
-// Under a request budget an evaluation sends at most its allowance (see RequestBudget.burst):
+// Under a request budget an evaluation sends at most its allowance (see RequestQuota.burst):
 // what every alert needs now (top-N queries, the open hours) first, then history newest first.
 // A cold start thus fills the history over several evaluations; an alert whose ranges aren't
 // all known yet is answered with WaitingForHistory, the others are evaluated.

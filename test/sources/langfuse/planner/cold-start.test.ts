@@ -13,7 +13,7 @@ import { exitCode } from '../../../../src/cli/main.js';
 import { formatSummary, summarizeConfig } from '../../../../src/cli/validate-summary.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../../../tools/fake-langfuse/server.js';
 import { alertQueries } from '../../../../src/core/alert-queries.js';
-import { budgetLimits, burstAllowance, CACHE_FILE, RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';
+import { quotaLimits, burstAllowance, CACHE_FILE, RequestQuota } from '../../../../src/sources/langfuse/planner/index.js';
 import { WaitingForHistory, type SpendResult } from '../../../../src/core/query.js';
 import { fileStorage } from '../../../../src/storage/file.js';
 import { COLD_START_ALERTS, coldStartSpend } from './reference.js';
@@ -33,10 +33,10 @@ const failures = (results: readonly SpendResult[]): unknown[] =>
 
 describe('a cold start under a request budget', () => {
   test('hobby: the allowance is 20 % of the tightest limit, at least 1; none without a limit', () => {
-    expect(burstAllowance(budgetLimits('hobby'))).toBe(20);
+    expect(burstAllowance(quotaLimits('hobby'))).toBe(20);
     expect(burstAllowance({ perHour: 100, perDay: 50 })).toBe(10);
     expect(burstAllowance({ perDay: 3 })).toBe(1);
-    expect(burstAllowance(budgetLimits('self-hosted'))).toBe(Infinity);
+    expect(burstAllowance(quotaLimits('self-hosted'))).toBe(Infinity);
   });
 
   test('8 alerts with 28-day baselines: at most 20 requests an evaluation, as estimated; the history fills over the next ones, then every alert is evaluated with the right numbers', async () => {
@@ -45,7 +45,7 @@ describe('a cold start under a request budget', () => {
     const unbudgeted = fixture.planned({ readOnly: true });
     await unbudgeted.spendAll(alertQueries(fixture.config.alerts, new Date('2026-06-10T12:15:00Z'), 'UTC'));
     expect(unbudgeted.lastUsage?.requests).toBe(43);
-    const planned = fixture.planned({ budget: RequestBudget.inMemory(budgetLimits('hobby')) });
+    const planned = fixture.planned({ budget: RequestQuota.inMemory(quotaLimits('hobby')) });
     const sent: number[] = [];
     const waitingCounts: number[] = [];
     let announced: number | undefined;
@@ -94,7 +94,7 @@ alerts:
     const lately = Date.parse('2026-06-09T00:00:00Z');
     const observations = coldStartSpend().map((o) => (Date.parse(o.startTime) >= lately ? { ...o, providedModelName: 'gpt-4o' } : o));
     fixture = await plannerFixture(yaml, observations);
-    const planned = fixture.planned({ budget: RequestBudget.inMemory({ perDay: 10 }) });
+    const planned = fixture.planned({ budget: RequestQuota.inMemory({ perDay: 10 }) });
     const sent: number[] = [];
     for (let i = 0; ; i++) {
       expect(i, 'evaluations until the alert is evaluated').toBeLessThan(12);
@@ -200,13 +200,13 @@ describe('check under hobby, cold', () => {
     expect(existsSync(join(dir!, 'state', 'state.json'))).toBe(false);
     expect(existsSync(join(dir!, 'state', CACHE_FILE))).toBe(false);
     // its requests are counted like a check's: the budget file is its only write
-    const budget = await RequestBudget.open({ storage: fileStorage(join(dir!, 'state')), limits: budgetLimits('hobby') });
+    const budget = await RequestQuota.open({ storage: fileStorage(join(dir!, 'state')), limits: quotaLimits('hobby') });
     expect(budget.snapshot(new Date('2026-06-10T12:16:00Z')).usedLastDay).toBe(dry.requests);
   }, 60_000);
 
   test('a dry run is refused like a check while Langfuse asked to wait', async () => {
     const check = await setUp();
-    const budget = await RequestBudget.open({ storage: fileStorage(join(dir!, 'state')), limits: budgetLimits('hobby') });
+    const budget = await RequestQuota.open({ storage: fileStorage(join(dir!, 'state')), limits: quotaLimits('hobby') });
     await budget.rateLimited(600, new Date('2026-06-10T12:10:00Z'));
     await expect(check(['--dry-run'], '2026-06-10T12:15:00Z')).rejects.toThrow(/^not evaluated: Langfuse asked to wait \(HTTP 429\) until 2026-06-10T12:20:00.000Z$/);
     expect(fake!.requests.filter((r) => r.path.includes('metrics'))).toHaveLength(0);

@@ -11,7 +11,7 @@ import { LangfuseClient, langfuseIdentity } from '../../../../src/sources/langfu
 import { plannerSettings } from '../../../../src/config/planner-settings.js';
 import { LangfuseSpendSource } from '../../../support/langfuse-spend-source.js';
 import { createLogger, type Logger } from '../../../../src/log/logger.js';
-import { createSpendSource, type PlannedSpendSource, type RequestBudget } from '../../../../src/sources/langfuse/planner/index.js';
+import { createSpendSource, type PlannedSpendSource, type RequestQuota } from '../../../../src/sources/langfuse/planner/index.js';
 import type { SpendQuery, SpendResult } from '../../../../src/core/query.js';
 import { spend, type SpendFields } from '../../../support/observations.js';
 import { seededRandom } from '../../../../src/demo/sample-data.js';
@@ -26,7 +26,7 @@ export interface PlannerFixture {
   readonly naive: LangfuseSpendSource;
   readonly log: Logger;
   readonly logs: () => string;
-  planned(options?: { readOnly?: boolean; budget?: RequestBudget; client?: LangfuseClient }): PlannedSpendSource;
+  planned(options?: { readOnly?: boolean; budget?: RequestQuota; client?: LangfuseClient }): PlannedSpendSource;
   /** metrics requests the fake received since `since` (an index into fake.requests) */
   metricsRequests(since?: number): number;
   close(): Promise<void>;
