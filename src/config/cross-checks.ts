@@ -160,7 +160,7 @@ export const metadataGroups: CrossCheck = (document) =>
       findings.push({
         level: 'error',
         path: at('groupBy'),
-        message: `groupBy: ${groupBy} needs values: the ${key} values to watch, one series each (Langfuse filters on metadata but can't group by it)`,
+        message: `${groupBy} needs values: the ${key} values to watch, one series each (Langfuse filters on metadata but can't group by it)`,
       });
     }
     if (Array.isArray(values)) {
