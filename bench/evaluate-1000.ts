@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config/load.js';
 import { evaluateAlert, neededRanges } from '../src/core/evaluate.js';
 import { LangfuseClient, langfuseIdentity } from '../src/sources/langfuse/client.js';
 import { plannerSettings } from '../src/config/planner-settings.js';
-import { alertQuery } from '../src/core/query.js';
+import { alertRangeQueries, alertReading, alertReads } from '../src/core/query.js';
 import { createLogger } from '../src/log/logger.js';
 import { createSpendSource } from '../src/sources/langfuse/planner/index.js';
 import { statusMb } from './proc-status.js';
@@ -30,7 +30,7 @@ const source = createSpendSource({ client, stateDir, project, settings: plannerS
 
 const plans = config.alerts.map((alert) => ({ alert, ranges: neededRanges(alert, now, config.timezone) }));
 const queries = plans.flatMap(({ alert, ranges }) =>
-  [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range)),
+  [ranges.current, ...ranges.baselines].flatMap((range) => alertRangeQueries(alert, range)),
 );
 
 /** Evaluates every alert; returns the series and the CPU time the planner took. */
@@ -41,11 +41,12 @@ async function evaluateAll() {
   let next = 0;
   let series = 0;
   for (const { alert, ranges } of plans) {
-    const values = results.slice(next, (next += 1 + ranges.baselines.length)).map((r) => {
+    const perRange = alertReads(alert).length;
+    const answers = results.slice(next, (next += (1 + ranges.baselines.length) * perRange)).map((r) => {
       if (r.status === 'rejected') throw new Error(`${alert.name}: ${String(r.reason)}`);
       return r.value;
     });
-    const [current, ...baselines] = values;
+    const [current, ...baselines] = [ranges.current, ...ranges.baselines].map((_, i) => alertReading(alert, answers.slice(i * perRange, (i + 1) * perRange)));
     if (current === undefined) throw new Error(`${alert.name}: no result for the current window`);
     series += evaluateAlert(alert, { current, baselines }, { now, timezone: config.timezone }).length;
   }

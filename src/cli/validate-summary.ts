@@ -9,7 +9,7 @@ import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '..
 import { formatUsd } from '../render/money.js';
 import { firesPerDay } from '../config/cron.js';
 import { describeChannel } from '../channels/registry.js';
-import type { AlertConfig, ChannelType, Config, GroupByField } from '../config/schema.js';
+import type { AlertConfig, AlertGroupBy, ChannelType, Config } from '../config/schema.js';
 import { isCalendarWindow } from '../config/schema.js';
 import { rangesPerEvaluation, ruleOf, type RuleKey } from '../core/rules/index.js';
 
@@ -23,7 +23,9 @@ export interface AlertSummary {
   readonly kind: RuleKey;
   /** e.g. `critical when spend > $50.00` */
   readonly rule: string;
-  readonly groupBy?: GroupByField;
+  readonly groupBy?: AlertGroupBy;
+  /** groupBy metadata.KEY only: the values watched, each a filter set of its own */
+  readonly values?: readonly string[];
   /** groupBy userId only */
   readonly top?: number;
   /** one entry per filter key, e.g. `environment = production` */
@@ -180,6 +182,7 @@ function summarizeAlert(alert: AlertConfig, defaultSchedule: string, firesPerDay
     kind: ruleOf(alert).kind.key,
     rule: describeRule(alert),
     ...(alert.groupBy && { groupBy: alert.groupBy }),
+    ...(alert.values && { values: alert.values }),
     ...(shape.kind === 'topN' && { top: shape.n }),
     filters: describeFilters(alert),
     channels: alert.channels,
@@ -197,6 +200,10 @@ function describeRule(alert: AlertConfig): string {
   const shape = alertShape(alert);
   if (shape.kind === 'topN') rule += `; per ${shape.by}, top ${shape.n}`;
   else if (shape.kind === 'groups') rule += `; per ${shape.by}`;
+  else if (alert.groupBy !== undefined && alert.values !== undefined) {
+    const sets = alert.values.length === 1 ? 'one filter set' : `${alert.values.length} filter sets`;
+    rule += `; per ${alert.groupBy}: ${alert.values.join(', ')} (${sets})`;
+  }
   return rule;
 }
 
@@ -253,6 +260,12 @@ export function formatSummary(summary: ConfigSummary): string {
     '',
     `Langfuse requests (history cache warm): up to ${count(requests.perEvaluation)} per evaluation (${shared}), ` +
       `up to ${count(requests.perDay)} a day (busiest day)`,
+    ...(requests.metadataFilterSets > 0
+      ? [
+          `  metadata values (groupBy metadata.<key>, a filter set each): ${count(requests.metadataFilterSets)} of those filter sets, ` +
+            `up to ${count(requests.metadataPerDay)} of those requests a day`,
+        ]
+      : []),
     `  one request per alert window would be ${count(requests.unplannedPerDay)} a day; ` +
       `the first evaluations after a start with an empty cache also fetch the history`,
     ...(summary.coldStart ? [`Langfuse requests (cold start, empty history cache): ${describeColdStart(summary.coldStart)}`] : []),

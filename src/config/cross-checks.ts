@@ -7,7 +7,7 @@ import { parseDuration } from './duration.js';
 import type { ConfigPath } from './errors.js';
 import { formatPath } from './errors.js';
 import { DURATION_PATTERN } from './schema.js';
-import { formatDays, isCalendarWindow, MAX_ROLLING_DAYS, windowDays } from '../core/alert.js';
+import { formatDays, isCalendarWindow, isMetadataGroupBy, MAX_ROLLING_DAYS, metadataKey, windowDays } from '../core/alert.js';
 import { asRecord } from '../core/record.js';
 import { RULES } from '../core/rules/index.js';
 import { isValidTimeZone } from '../core/time/zone.js';
@@ -132,6 +132,58 @@ export const topWithoutUserId: CrossCheck = (document) =>
       : [],
   );
 
+/**
+ * `groupBy: metadata.KEY` needs its `values` (Langfuse filters on metadata but can't group by it),
+ * distinct; `values` means nothing without it; the group's key can't also be a metadata filter.
+ */
+export const metadataGroups: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+    const at = (...path: (string | number)[]): ConfigPath => ['alerts', index, ...path];
+    const groupBy = alert['groupBy'];
+    const values = alert['values'];
+    if (!isMetadataGroupBy(groupBy)) {
+      if (!has(alert, 'values')) return [];
+      return [
+        {
+          level: 'error',
+          path: at('values'),
+          message: `values only goes with groupBy: metadata.<key>, whose values Langfuse can't list (${groupBy === undefined ? 'no groupBy here' : `groupBy here is ${String(groupBy)}`})`,
+        },
+      ];
+    }
+    const key = metadataKey(groupBy);
+    if (key.trim() === '') {
+      return [{ level: 'error', path: at('groupBy'), message: 'metadata. needs a key: groupBy: metadata.agent_type' }];
+    }
+    const findings: Finding[] = [];
+    if (values === undefined) {
+      findings.push({
+        level: 'error',
+        path: at('groupBy'),
+        message: `${groupBy} needs values: the ${key} values to watch, one series each (Langfuse filters on metadata but can't group by it)`,
+      });
+    }
+    if (Array.isArray(values)) {
+      const first = new Map<unknown, number>();
+      values.forEach((value, position) => {
+        const earlier = first.get(value);
+        if (earlier === undefined) first.set(value, position);
+        else if (typeof value === 'string') {
+          findings.push({ level: 'error', path: at('values', position), message: `duplicate value "${value}" (values[${earlier}] has it too); values must be distinct` });
+        }
+      });
+    }
+    const filtered = asRecord(asRecord(alert['filters'])?.['metadata']);
+    if (filtered && Object.hasOwn(filtered, key)) {
+      findings.push({
+        level: 'error',
+        path: at('filters', 'metadata', key),
+        message: `groupBy: ${groupBy} reads each of its values already: drop this filter, or list only the values you want under values`,
+      });
+    }
+    return findings;
+  });
+
 export const resolvingOnCalendarWindow: CrossCheck = (document) =>
   alertsOf(document).flatMap(([index, alert]) => {
     const window = alert['window'];
@@ -214,6 +266,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   rollingWindowLimit,
   ruleChecks,
   topWithoutUserId,
+  metadataGroups,
   resolvingOnCalendarWindow,
   emptyRequestBudget,
   longLagMargin,

@@ -92,7 +92,10 @@ function describeIssue(issue: Issue, { document, templates }: IssueContext): Pro
         const suggestion = typeof value === 'string' ? didYouMean(value, options) : '';
         return [{ path, at: 'value', message: `must be one of ${options.join(', ')}${found}${suggestion}` }];
       }
-      return [{ path, at: 'value', message: `${issue.message}${found}` }];
+      // a union with a list of names among its options (groupBy: the fields, or metadata.<key>)
+      const names = issue.errors.flat().flatMap((inner) => (inner.code === 'invalid_value' ? inner.values.map(String) : []));
+      const suggestion = typeof value === 'string' && names.length > 0 ? didYouMean(value, names) : '';
+      return [{ path, at: 'value', message: `${issue.message}${found}${suggestion}` }];
     }
     case 'invalid_value': {
       const options = issue.values.map(String);

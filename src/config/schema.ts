@@ -9,7 +9,7 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { channelSchemas, isSecretChannelField } from '../channels/registry.js';
-import { GROUP_BY_FIELDS, MAX_ROLLING_DAYS, SEVERITIES } from '../core/alert.js';
+import { GROUP_BY_FIELDS, MAX_METADATA_VALUES, MAX_ROLLING_DAYS, METADATA_GROUP_PREFIX, SEVERITIES } from '../core/alert.js';
 import type { AlertConfig as CoreAlertConfig, AlertFilters as CoreAlertFilters } from '../core/alert.js';
 import { asRecord, isRecord } from '../core/record.js';
 import { describe, httpUrl, nonEmpty, usd } from '../core/schema-parts.js';
@@ -22,7 +22,7 @@ z.config(en());
 export const ALERT_NAME_PATTERN = /^[a-z0-9_.-]+$/;
 export const WINDOW_PATTERN = /^(day|week|month|[1-9][0-9]*[hd])$/;
 
-export { isCalendarWindow, type GroupByField, type Severity } from '../core/alert.js';
+export { isCalendarWindow, type AlertGroupBy, type GroupByField, type Severity } from '../core/alert.js';
 
 /**
  * What an omitted `langfuse` block (or an omitted key of it) means. They are templates: the loader
@@ -162,7 +162,19 @@ export const alertSchema = describe(
       'Rolling windows only: a firing series resolves when spend falls below this fraction of its threshold.',
     ),
     schedule: describe(z.optional(z.string()), 'Cron expression overriding the top-level schedule for this alert.'),
-    groupBy: describe(z.optional(z.enum(GROUP_BY_FIELDS)), 'One series per value of this field.'),
+    groupBy: describe(
+      z.optional(
+        z.union([z.enum(GROUP_BY_FIELDS), z.templateLiteral([METADATA_GROUP_PREFIX, z.string()])], {
+          error: `must be one of ${GROUP_BY_FIELDS.join(', ')}, or ${METADATA_GROUP_PREFIX}<key>`,
+        }),
+      ),
+      `One series per value of this field; ${METADATA_GROUP_PREFIX}<key> (trace metadata): one series per value listed under \`values\`.`,
+    ),
+    values: describe(
+      z.optional(z.array(nonEmpty()).check(z.minLength(1), z.maxLength(MAX_METADATA_VALUES))),
+      `groupBy: ${METADATA_GROUP_PREFIX}<key> only, and required there: the metadata values to watch (1–${MAX_METADATA_VALUES}, distinct), ` +
+        'one filtered series each; other values are not watched. Each value is one more filter set (request) per evaluation.',
+    ),
     top: describe(
       z._default(z.int().check(z.minimum(1), z.maximum(1000)), 20),
       'groupBy: userId only — how many of the top-spending users to watch.',

@@ -3,12 +3,15 @@
 // evaluation imports, so that neither imports the other.
 import type { AlertConfig } from './alert.js';
 import { neededRanges } from './evaluate.js';
-import { alertQuery, type SpendQuery } from './query.js';
+import { alertRangeQueries, type SpendQuery } from './query.js';
 
-/** Every query these alerts read at `now`, in order: each alert's current range, then its baselines. */
+/**
+ * Every query these alerts read at `now`, in order: each alert's current range, then its
+ * baselines (per range, one query per metadata value of a metadata group).
+ */
 export function alertQueries(alerts: readonly AlertConfig[], now: Date, timezone: string): SpendQuery[] {
   return alerts.flatMap((alert) => {
     const ranges = neededRanges(alert, now, timezone);
-    return [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range));
+    return [ranges.current, ...ranges.baselines].flatMap((range) => alertRangeQueries(alert, range));
   });
 }

@@ -9,6 +9,26 @@ export type Severity = (typeof SEVERITIES)[number];
 export const GROUP_BY_FIELDS = ['model', 'traceName', 'userId', 'environment', 'release'] as const;
 export type GroupByField = (typeof GROUP_BY_FIELDS)[number];
 
+/**
+ * `groupBy: metadata.KEY`: Langfuse filters on trace metadata but can't group by it, so such an
+ * alert lists its `values` and reads one filtered series per value (see `alertReads` in ./query.ts).
+ */
+export type MetadataGroupBy = `metadata.${string}`;
+/** What an alert's series are split by: a field Langfuse groups by, or a metadata key. */
+export type AlertGroupBy = GroupByField | MetadataGroupBy;
+export const METADATA_GROUP_PREFIX = 'metadata.';
+/** The most `values` a metadata groupBy may list: each is a filter set (a request) of its own. */
+export const MAX_METADATA_VALUES = 50;
+
+export function isMetadataGroupBy(groupBy: unknown): groupBy is MetadataGroupBy {
+  return typeof groupBy === 'string' && groupBy.startsWith(METADATA_GROUP_PREFIX);
+}
+
+/** `agent_type` of `metadata.agent_type` */
+export function metadataKey(groupBy: MetadataGroupBy): string {
+  return groupBy.slice(METADATA_GROUP_PREFIX.length);
+}
+
 export const CALENDAR_WINDOWS = ['day', 'week', 'month'] as const;
 export type CalendarWindowName = (typeof CALENDAR_WINDOWS)[number];
 export function isCalendarWindow(window: string): window is CalendarWindowName {
@@ -57,7 +77,9 @@ export interface AlertFields {
   sendResolved: boolean;
   resolveBelow: number;
   schedule?: string;
-  groupBy?: GroupByField;
+  groupBy?: AlertGroupBy;
+  /** groupBy metadata.KEY only (and required there): the metadata values watched, one series each */
+  values?: string[];
   top: number;
   filters?: AlertFilters;
   channels: string[];

@@ -1,6 +1,6 @@
 // Turns the spend read for one alert into one evaluation per series. Pure: the caller reads the
 // ranges neededRanges asks for and passes `now`.
-import type { AlertConfig, GroupByField, Severity } from './alert.js';
+import type { AlertConfig, AlertGroupBy, Severity } from './alert.js';
 import type { SpendReading, TimeRange } from './query.js';
 import { ruleOf } from './rules/index.js';
 import type { Levels } from './rules/rule.js';
@@ -32,7 +32,10 @@ export function neededRanges(alert: AlertConfig, now: Date, timezone: string): N
   return { current: currentWindow(spec, now, timezone), baselines: kind.earlierRanges(config, spec, now, timezone) };
 }
 
-/** One evaluation per series: per groupBy value present in the current reading, or one without groupBy. */
+/**
+ * One evaluation per series: per groupBy value present in the current reading (a metadata group:
+ * each listed value, see `alertReading`), or one without groupBy.
+ */
 export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: EvaluationContext): SeriesEvaluation[] {
   const rule = ruleOf(alert);
   const spec = parseWindow(alert.window);
@@ -84,8 +87,11 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
   return series;
 }
 
-/** '' without groupBy; `model=gpt-4o`; `model:null` for the null group, so a model named "null" can't collide. */
-export function seriesKey(groupBy: GroupByField | undefined, groupValue: string | null): string {
+/**
+ * '' without groupBy; `model=gpt-4o`, `metadata.agent_type=auditor`; `model:null` for the null
+ * group, so a model named "null" can't collide.
+ */
+export function seriesKey(groupBy: AlertGroupBy | undefined, groupValue: string | null): string {
   if (groupBy === undefined) return '';
   return groupValue === null ? `${groupBy}:null` : `${groupBy}=${groupValue}`;
 }

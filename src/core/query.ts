@@ -1,7 +1,7 @@
 // What the evaluation core needs from Langfuse, and nothing more: the cost over one time range,
 // as a total, split by one field, or the top spenders of one field. A planner can answer many of
 // these from fewer requests.
-import type { AlertConfig, AlertFilters, GroupByField } from './alert.js';
+import { isMetadataGroupBy, metadataKey, type AlertConfig, type AlertFilters, type GroupByField } from './alert.js';
 
 export interface TimeRange {
   /** inclusive */
@@ -31,16 +31,64 @@ export function groupField(shape: QueryShape): GroupByField | undefined {
   return shape.kind === 'total' ? undefined : shape.by;
 }
 
-/** How an alert's reads are shaped: userIds are too many to list, so Langfuse ranks the top spenders. */
+/**
+ * How an alert's reads are shaped: userIds are too many to list, so Langfuse ranks the top
+ * spenders; a metadata group reads one total per value (`alertReads`).
+ */
 export function alertShape(alert: Pick<AlertConfig, 'groupBy' | 'top'>): QueryShape {
-  if (alert.groupBy === undefined) return TOTAL;
+  if (alert.groupBy === undefined || isMetadataGroupBy(alert.groupBy)) return TOTAL;
   if (alert.groupBy === 'userId') return { kind: 'topN', by: alert.groupBy, n: alert.top };
   return { kind: 'groups', by: alert.groupBy };
 }
 
-/** What an alert reads over one of its ranges. */
-export function alertQuery(alert: AlertConfig, range: TimeRange): SpendQuery {
-  return { filters: alert.filters ?? {}, shape: alertShape(alert), from: range.from, to: range.to };
+/** What an alert reads over each of its ranges, before the range is known. */
+export interface AlertRead {
+  readonly filters: AlertFilters;
+  readonly shape: QueryShape;
+}
+
+/** An alert's reads, made once per alert object: the planner keys a filter set once per filters object. */
+const readsOf = new WeakMap<AlertConfig, readonly AlertRead[]>();
+
+/**
+ * What an alert reads over one range: one read; with `groupBy: metadata.KEY` (Langfuse filters on
+ * metadata but can't group by it) one total per listed value, that value added to the alert's
+ * filters (`metadata: {KEY: value}`), in the order of `values`. Each is a filter set of its own.
+ */
+export function alertReads(alert: AlertConfig): readonly AlertRead[] {
+  let reads = readsOf.get(alert);
+  if (reads !== undefined) return reads;
+  const filters = alert.filters ?? {};
+  if (isMetadataGroupBy(alert.groupBy)) {
+    const key = metadataKey(alert.groupBy);
+    reads = (alert.values ?? []).map((value) => ({ filters: { ...filters, metadata: { ...filters.metadata, [key]: value } }, shape: TOTAL }));
+  } else {
+    reads = [{ filters, shape: alertShape(alert) }];
+  }
+  readsOf.set(alert, reads);
+  return reads;
+}
+
+/** What an alert reads over one of its ranges: `alertReads`, each over the range. */
+export function alertRangeQueries(alert: AlertConfig, range: TimeRange): SpendQuery[] {
+  return alertReads(alert).map((read) => ({ filters: read.filters, shape: read.shape, from: range.from, to: range.to }));
+}
+
+/**
+ * The alert's reading of one range from the answers to its `alertRangeQueries`, in their order: the
+ * one answer, or for a metadata group the total of each value as that value's group (every listed
+ * value has one, $0 without spend; no other value has one).
+ */
+export function alertReading(alert: AlertConfig, answers: readonly SpendReading[]): SpendReading {
+  if (!isMetadataGroupBy(alert.groupBy)) return answers[0]!;
+  const byGroup = new Map<string | null, number>();
+  let total = 0;
+  (alert.values ?? []).forEach((value, index) => {
+    const spend = answers[index]?.total ?? 0;
+    byGroup.set(value, spend);
+    total += spend;
+  });
+  return { total, byGroup };
 }
 
 export interface SpendReading {

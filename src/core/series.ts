@@ -1,6 +1,6 @@
 // The result of evaluating one series (an alert, or an alert and one groupBy value) at `now`.
 // Pure data: the notification planner turns it, together with state, into notifications.
-import type { GroupByField, Severity } from './alert.js';
+import type { AlertGroupBy, Severity } from './alert.js';
 import type { RuleKey } from './rules/index.js';
 import type { NotificationWindow } from './notification.js';
 
@@ -8,10 +8,10 @@ export interface SeriesEvaluation {
   readonly alert: string;
   readonly kind: RuleKey;
   /** `undefined` when the alert has no groupBy */
-  readonly groupBy?: GroupByField;
+  readonly groupBy?: AlertGroupBy;
   /** the group's value; null is the group Langfuse reports as null */
   readonly groupValue: string | null;
-  /** stable key of the series within its alert: '' without groupBy, else e.g. 'model=gpt-4o' */
+  /** stable key of the series within its alert: '' without groupBy, else e.g. 'model=gpt-4o', 'metadata.agent_type=auditor' */
   readonly seriesKey: string;
   /** USD spent in the window up to now */
   readonly value: number;

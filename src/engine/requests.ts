@@ -2,7 +2,7 @@
 // check of a calendar period that closed `lagMargin` ago; and the evaluation of the answers.
 import type { AlertConfig } from '../config/schema.js';
 import { evaluateAlert, neededRanges, type NeededRanges } from '../core/evaluate.js';
-import { alertQuery, WaitingForHistory, type SpendReading } from '../core/query.js';
+import { alertRangeQueries, alertReading, WaitingForHistory, type SpendReading } from '../core/query.js';
 import type { State } from '../core/ledger.js';
 import { parseWindow, periodStart } from '../core/time/windows.js';
 import type { AlertFailure, EvaluatedAlert, PeriodCheck } from '../core/decide/index.js';
@@ -67,13 +67,13 @@ export async function fetchAndEvaluate(
   const evaluations: EvaluatedAlert[] = [];
   const alertFailures: AlertFailure[] = [];
   const waiting = { alerts: [] as string[], evaluations: 0 };
-  const queries = requests.flatMap(({ alert, ranges }) =>
-    [ranges.current, ...ranges.baselines].map((range) => alertQuery(alert, range)),
-  );
-  const results = await input.source.spendAll(queries, anySignal(input.signal, policy.fetchBudgetMs));
+  // per range, the alert's queries (one per value of a metadata group), put back together below
+  const perRange = requests.map(({ alert, ranges }) => [ranges.current, ...ranges.baselines].map((range) => alertRangeQueries(alert, range)));
+  const results = await input.source.spendAll(perRange.flat(2), anySignal(input.signal, policy.fetchBudgetMs));
   let next = 0;
-  for (const request of requests) {
-    const mine = results.slice(next, (next += 1 + request.ranges.baselines.length));
+  for (const [index, request] of requests.entries()) {
+    const ranges = perRange[index]!;
+    const mine = results.slice(next, (next += ranges.reduce((sum, queries) => sum + queries.length, 0)));
     const failed = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     const pending = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof WaitingForHistory);
     if (pending) {
@@ -89,7 +89,9 @@ export async function fetchAndEvaluate(
       if (!request.final) alertFailures.push({ alert: request.alert.name, error: input.redact(describeError(failed.reason)) });
       continue;
     }
-    const [current, ...baselines] = mine.map((r) => (r as PromiseFulfilledResult<SpendReading>).value);
+    const answers = mine.map((r) => (r as PromiseFulfilledResult<SpendReading>).value);
+    let offset = 0;
+    const [current, ...baselines] = ranges.map((queries) => alertReading(request.alert, answers.slice(offset, (offset += queries.length))));
     const series = evaluateAlert(request.alert, { current: current!, baselines }, { now: request.at, timezone: input.config.timezone });
     evaluations.push({
       alert: request.alert,

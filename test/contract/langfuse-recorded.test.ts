@@ -212,6 +212,7 @@ alerts:
   - { name: traces, window: 1h, groupBy: traceName, threshold: 5, channels: [terminal] }
   - { name: environments, window: 7d, groupBy: environment, threshold: 300, channels: [terminal] }
   - { name: releases, window: day, groupBy: release, threshold: 30, channels: [terminal] }
+  - { name: agents, window: day, groupBy: metadata.agent_type, values: [auditor, writer], threshold: 10, channels: [terminal] }
   - name: filtered
     window: 36h
     threshold: 5

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { alertSchema, type AlertConfig } from '../../src/config/schema.js';
 import { alertQueries } from '../../src/core/alert-queries.js';
-import { alertQuery, alertShape, groupField, TOTAL } from '../../src/core/query.js';
+import { alertRangeQueries, alertReading, alertReads, alertShape, groupField, TOTAL } from '../../src/core/query.js';
 
 const alert = (overrides: Record<string, unknown>): AlertConfig =>
   alertSchema.parse({ name: 'spend', window: 'day', threshold: 10, channels: ['ops'], ...overrides });
@@ -31,8 +31,37 @@ describe('alert queries', () => {
 
   it('carry the filters, the shape and the range', () => {
     const filters = { environment: 'production' };
-    expect(alertQuery(alert({ filters, groupBy: 'model' }), range)).toEqual({ filters, shape: { kind: 'groups', by: 'model' }, ...range });
-    expect(alertQuery(alert({}), range)).toEqual({ filters: {}, shape: TOTAL, ...range });
+    expect(alertRangeQueries(alert({ filters, groupBy: 'model' }), range)).toEqual([{ filters, shape: { kind: 'groups', by: 'model' }, ...range }]);
+    expect(alertRangeQueries(alert({}), range)).toEqual([{ filters: {}, shape: TOTAL, ...range }]);
+  });
+
+  it('are one total per listed value for groupBy metadata.KEY, the value added to the filters', () => {
+    const grouped = alert({
+      groupBy: 'metadata.agent_type',
+      values: ['auditor', 'writer'],
+      filters: { environment: 'production', metadata: { team: 'a' } },
+    });
+    expect(alertShape(grouped)).toEqual(TOTAL);
+    expect(alertRangeQueries(grouped, range)).toEqual([
+      { filters: { environment: 'production', metadata: { team: 'a', agent_type: 'auditor' } }, shape: TOTAL, ...range },
+      { filters: { environment: 'production', metadata: { team: 'a', agent_type: 'writer' } }, shape: TOTAL, ...range },
+    ]);
+    // the same filters objects at every range and evaluation: the planner keys each once
+    expect(alertReads(grouped)[0]!.filters).toBe(alertRangeQueries(grouped, { ...range, from: new Date(0) })[0]!.filters);
+    // the alert's own filters are left as they were
+    expect(grouped.filters).toEqual({ environment: 'production', metadata: { team: 'a' } });
+  });
+
+  it('are put back together as one group per listed value, $0 for a value without spend', () => {
+    const grouped = alert({ groupBy: 'metadata.agent_type', values: ['auditor', 'writer', 'idle'] });
+    const reading = alertReading(grouped, [
+      { total: 5, byGroup: null },
+      { total: 2.5, byGroup: null },
+      { total: 0, byGroup: null },
+    ]);
+    expect(reading).toEqual({ total: 7.5, byGroup: new Map([['auditor', 5], ['writer', 2.5], ['idle', 0]]) });
+    const plain = { total: 3, byGroup: null };
+    expect(alertReading(alert({}), [plain])).toBe(plain);
   });
 
   it('are each alert’s current range, then its baselines oldest first, alert after alert', () => {

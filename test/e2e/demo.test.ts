@@ -36,6 +36,9 @@ test('with the bundled alerts: the spike fires, printed to the terminal, and a s
   expect(result.stdout).not.toMatch(/ level \$|model:null/);
   expect(result.stdout).toContain('Evaluating again, as the next scheduled run would: 0 new notification(s)');
   expect(result.stdout).toContain('staging-budget');
+  // a metadata group: one series per listed value, the runaway security auditor over its budget
+  expect(result.stdout).toContain('agent-budget [metadata.agent_type=writer]');
+  expect(result.stdout).toContain('Group:     metadata.agent_type=auditor');
 });
 
 test('--config uses that file\'s alerts and channels, and needs no Langfuse keys', async () => {

@@ -1,11 +1,13 @@
 // What a configuration costs in Langfuse requests under the planner, worked out from the schedules
 // alone (no network, no clock): with the history cache warm, an evaluation sends one request per
-// filter set among the alerts due, plus one per distinct top-N query (`groupBy: userId`).
+// filter set among the alerts due, plus one per distinct top-N query (`groupBy: userId`). A
+// `groupBy: metadata.KEY` alert reads one filter set per listed value (`alertReads`).
 // The alerts due at one moment are evaluated together (the daemon batches them), so they share.
 import { validateDetailed } from 'node-cron';
 import type { AlertConfig, RequestBudgetSetting } from '../../../config/schema.js';
 import { rangesPerEvaluation } from '../../../core/rules/index.js';
-import { alertShape } from '../../../core/query.js';
+import { alertReads, type AlertRead } from '../../../core/query.js';
+import { isMetadataGroupBy } from '../../../core/alert.js';
 import { quotaLimits } from '../quota.js';
 import { filterKey } from './keys.js';
 
@@ -21,6 +23,9 @@ export interface PlannedCost {
   /** distinct filter sets, and distinct top-N queries (one request each) */
   readonly filterSets: number;
   readonly topN: number;
+  /** of `filterSets`, those only metadata groups' values read (one per value), and their requests on the busiest day */
+  readonly metadataFilterSets: number;
+  readonly metadataPerDay: number;
   /** one request per alert window at every evaluation, as without the planner */
   readonly unplannedPerDay: number;
 }
@@ -31,27 +36,41 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
   // once, however many alerts share them (10,000 alerts on one schedule are common).
   const byTick = new Map<number, Set<string>>();
   const ticksOf = new Map<string, readonly number[]>();
+  const filterSets = new Set<string>();
+  const topN = new Set<string>();
+  const metadataValueSets = new Set<string>();
+  const otherSets = new Set<string>();
   let unplannedPerDay = 0;
   for (const alert of alerts) {
     const due = alert.schedule ?? schedule;
     let ticks = ticksOf.get(due);
     if (ticks === undefined) ticksOf.set(due, (ticks = dailyTicks(due)));
-    unplannedPerDay += ticks.length * rangesPerEvaluation(alert);
-    const key = requestKey(alert);
+    const reads = alertReads(alert);
+    unplannedPerDay += ticks.length * rangesPerEvaluation(alert) * reads.length;
+    const keys = reads.map((read) => requestKey(read, alert));
+    for (const [index, read] of reads.entries()) {
+      if (read.shape.kind === 'topN') topN.add(keys[index]!);
+      else filterSets.add(keys[index]!);
+      (isMetadataGroupBy(alert.groupBy) ? metadataValueSets : otherSets).add(keys[index]!);
+    }
     for (const tick of ticks) {
-      let keys = byTick.get(tick);
-      if (keys === undefined) byTick.set(tick, (keys = new Set()));
-      keys.add(key);
+      let keysDue = byTick.get(tick);
+      if (keysDue === undefined) byTick.set(tick, (keysDue = new Set()));
+      for (const key of keys) keysDue.add(key);
     }
   }
+  // a metadata value another alert filters on anyway costs nothing more
+  for (const key of otherSets) metadataValueSets.delete(key);
   let perEvaluation = 0;
   let perDay = 0;
+  let metadataPerDay = 0;
   const perHour = new Map<number, number>();
   for (const [tick, keys] of byTick) {
     // one request per distinct filter set or top-N query among the alerts due
     const cost = keys.size;
     perEvaluation = Math.max(perEvaluation, cost);
     perDay += cost;
+    if (metadataValueSets.size > 0) for (const key of keys) if (metadataValueSets.has(key)) metadataPerDay += 1;
     const hour = Math.floor(tick / 3600);
     perHour.set(hour, (perHour.get(hour) ?? 0) + cost);
   }
@@ -60,15 +79,17 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
     perDay,
     busiestHour: Math.max(0, ...perHour.values()),
     evaluationsPerDay: byTick.size,
-    filterSets: new Set(alerts.filter((a) => alertShape(a).kind !== 'topN').map((a) => filterKey(a.filters ?? {}))).size,
-    topN: new Set(alerts.filter((a) => alertShape(a).kind === 'topN').map(topNKey)).size,
+    filterSets: filterSets.size,
+    topN: topN.size,
+    metadataFilterSets: metadataValueSets.size,
+    metadataPerDay,
     unplannedPerDay,
   };
 }
 
-/** The request an alert shares with the others due with it when the cache is warm: its filter set, or its top-N query. */
-function requestKey(alert: AlertConfig): string {
-  return alertShape(alert).kind === 'topN' ? `top-N ${topNKey(alert)}` : `filters ${filterKey(alert.filters ?? {})}`;
+/** The request a read shares with the others due with it when the cache is warm: its filter set, or its top-N query. */
+function requestKey(read: AlertRead, alert: AlertConfig): string {
+  return read.shape.kind === 'topN' ? `top-N ${topNKey(alert)}` : `filters ${filterKey(read.filters)}`;
 }
 
 export interface Stretch {
