@@ -216,7 +216,7 @@ describe('loadConfig: errors, each with file, line, column and path', () => {
     const error = await configError(loadConfig({ path: 'alerts.yaml', text, env: LANGFUSE_ENV, needs: 'all' }));
     expect(error.format().split('\n')).toEqual([
       'alerts.yaml:3:11 channels.ops.type: must be one of slack, email, webhook, console, not the text "slak" (did you mean "slack"?)',
-      'alerts.yaml:7:16 alerts[0].threshold: must be a number of USD or { warning, critical }, not the text "lots"',
+      'alerts.yaml:7:16 alerts[0].threshold: must be a number of USD, { warning, critical } or { budget, steps }, not the text "lots"',
       'alerts.yaml:8:14 alerts[0].groupBy: must be one of model, traceName, userId, environment, release, not the text "modle" (did you mean "model"?)',
       'alerts.yaml:9:25 alerts[0].filters.release: must be a string or a list of strings, not the number 1.1',
     ]);
