@@ -53,6 +53,13 @@ describe('summarizeConfig', () => {
       ownSchedule: true,
       evaluationsPerDay: 24,
     });
+    // budget steps: one range per evaluation, like any threshold (the hourly alert shares the unfiltered request)
+    expect(byName['monthly-steps']).toMatchObject({
+      kind: 'threshold',
+      rule: 'steps of the $1,000.00 budget, each once per period: warning at 50 % ($500.00), warning at 80 % ($800.00), critical at 100 % ($1,000.00)',
+      evaluationsPerDay: 24,
+      windowsPerEvaluation: 1,
+    });
     expect(byName['acme-weekly']?.rule).toBe('warning when spend > $300.00');
     expect(byName['daily-spike']).toMatchObject({
       kind: 'relative',
@@ -79,7 +86,7 @@ describe('summarizeConfig', () => {
       evaluationsPerDay: 96,
       filterSets: 3,
       topN: 1,
-      unplannedPerDay: 96 + 24 + 96 + 768 + 96 + 96,
+      unplannedPerDay: 96 + 24 + 24 + 96 + 768 + 96 + 96,
     });
     expect(summary.requestsPerDay).toBe(384);
     expect(summary.budget).toBe('core (100 an hour)');
@@ -132,14 +139,14 @@ describe('summarizeConfig', () => {
 
   it('formats a text summary that carries no credentials', async () => {
     const text = formatSummary(summarizeConfig(await onHobby()));
-    expect(text).toContain('Alerts (6):');
+    expect(text).toContain('Alerts (7):');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');
     expect(text).toContain('    schedule: 0 * * * * (its own), 24 evaluations a day');
     expect(text).toContain('  finance-mail  email → finance@example.com, cfo@example.com via smtp.example.com:587');
     expect(text).toContain(
       'Langfuse requests (history cache warm): up to 4 per evaluation (3 filter sets, 1 top-N userId query), up to 384 a day (busiest day)',
     );
-    expect(text).toContain('one request per alert window would be 1,176 a day');
+    expect(text).toContain('one request per alert window would be 1,200 a day');
     expect(text).toContain('Request budget: hobby (100 a day)');
     expect(text).toContain('4.8× less often');
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {

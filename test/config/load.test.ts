@@ -36,6 +36,7 @@ describe('loadConfig: valid files', () => {
     expect(config.alerts.map((alert) => alert.name)).toEqual([
       'daily-budget',
       'monthly-budget',
+      'monthly-steps',
       'acme-weekly',
       'daily-spike',
       'model-budget',

@@ -142,7 +142,7 @@ export const threshold: RuleKind<'threshold', ThresholdConfig> = {
   describe(config, alert, formatUsd) {
     if (isStepsConfig(config)) {
       const steps = budgetSteps(config).map((step) => `${step.severity} at ${step.percent} % (${formatUsd(step.amount)})`);
-      return `once per step when spend > a step of the ${formatUsd(config.budget ?? 0)} budget: ${steps.join(', ')}`;
+      return `steps of the ${formatUsd(config.budget ?? 0)} budget, each once per period: ${steps.join(', ')}`;
     }
     const levels = levelsOf(config, alert.severity);
     const when = (severity: Severity): string[] =>

@@ -232,7 +232,7 @@ describe('budget steps: the rule', () => {
 
   it('describes itself step by step', () => {
     expect(threshold.describe({ budget: 1000, steps: [100, 50] }, alert({ threshold: 1 }), usd)).toBe(
-      'once per step when spend > a step of the $1000 budget: warning at 50 % ($500), critical at 100 % ($1000)',
+      'steps of the $1000 budget, each once per period: warning at 50 % ($500), critical at 100 % ($1000)',
     );
   });
 });
