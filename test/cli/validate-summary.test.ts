@@ -78,7 +78,7 @@ describe('summarizeConfig', () => {
     });
     expect(byName['top-users']).toMatchObject({ groupBy: 'userId', top: 10, rule: 'critical when spend > $2.00; per userId, top 10' });
     // Three filter sets (none; userId customer-acme; model-budget's) and one top-N query, every quarter hour;
-    // the hourly monthly-budget shares the unfiltered request.
+    // the hourly monthly-budget and monthly-steps share the unfiltered request.
     expect(summary.requests).toEqual({
       perEvaluation: 4,
       perDay: 96 * 4,
