@@ -36,6 +36,8 @@ test('with the bundled alerts: the spike fires, printed to the terminal, and a s
   expect(result.stdout).not.toMatch(/ level \$|model:null/);
   expect(result.stdout).toContain('Evaluating again, as the next scheduled run would: 0 new notification(s)');
   expect(result.stdout).toContain('staging-budget');
+  // budget steps: the step crossed, as a share of the budget
+  expect(result.stdout).toMatch(/FIRING: weekly-steps\n(?:  .*\n)*  Step: +(50|80|100) % of the \$800\.00 budget\n/);
 });
 
 test('--config uses that file\'s alerts and channels, and needs no Langfuse keys', async () => {
