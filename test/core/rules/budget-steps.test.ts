@@ -113,6 +113,23 @@ describe('budget steps: notifications', () => {
     expect(check(monthly, 801, december.state, new Date('2026-12-01T10:00:00Z'), 'Europe/Berlin').notifications.map((n) => n.step)).toEqual([80]);
   });
 
+  it("check a closed period once more: late spend sends the steps it crossed, not those already sent", () => {
+    const day = check(steps, 600);
+    const end = new Date('2026-11-24T23:59:59.999Z');
+    const finalPlan = (value: number, state: Record<string, SeriesState>) =>
+      planNotifications({
+        evaluated: [{ alert: steps, series: evaluateAlert(steps, { current: total(value), baselines: [] }, { now: end, timezone: 'UTC' }), final: true }],
+        series: state,
+        now: new Date('2026-11-25T00:20:00Z'),
+        timezone: 'UTC',
+        langfuseUrl: '',
+      });
+    expect(finalPlan(650, day.state).notifications).toEqual([]);
+    const late = finalPlan(850, day.state);
+    expect(late.notifications.map((p) => p.notification.id)).toEqual(['budget|-|2026-11-24T00:00:00Z|warning@80|firing']);
+    expect(late.series['budget|']?.notified).toEqual(['warning@50', 'warning@80']);
+  });
+
   it('resolve rolling windows below resolveBelow × the lowest step, naming the highest step sent', () => {
     const rolling = alert({ name: 'budget', window: '24h', threshold: { budget: 100, steps: [50, 100] } });
     const fired = check(rolling, 60);
