@@ -3,7 +3,7 @@
 import type { AlertConfig, AlertGroupBy, Severity } from './alert.js';
 import type { SpendReading, TimeRange } from './query.js';
 import { ruleOf } from './rules/index.js';
-import type { Levels } from './rules/rule.js';
+import type { BudgetStep, Levels } from './rules/rule.js';
 import { currentWindow, parseWindow, periodStart } from './time/windows.js';
 import type { SeriesEvaluation } from './series.js';
 
@@ -56,7 +56,7 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
   const comparison = rule.kind.compare(rule.config, alert);
   const factor = comparison.factor;
   const evaluateSeries = (groupValue: string | null, value: number, history: () => readonly number[]): SeriesEvaluation => {
-    const { levels, baseline, lowest } = comparison.levelsOf(history);
+    const { levels, baseline, lowest, steps } = comparison.levelsOf(history);
     const floorMet = alert.minSpend === undefined || value >= alert.minSpend;
     return {
       alert: alert.name,
@@ -73,6 +73,8 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
       periodStart: start,
       // Math.min() of no levels is Infinity: with nothing to compare a series has recovered.
       recovered: rolling && value < alert.resolveBelow * lowest,
+      steps,
+      step: steps && floorMet ? highestStep(steps, value) : undefined,
     };
   };
 
@@ -103,6 +105,11 @@ function groupsOf(reading: SpendReading, alert: AlertConfig): ReadonlyMap<string
 
 // Severities from the most to the least severe: the first level crossed is the breach.
 const BY_SEVERITY: readonly Severity[] = ['critical', 'warning'];
+
+/** The highest step `value` is over; `steps` are lowest first. */
+function highestStep(steps: readonly BudgetStep[], value: number): BudgetStep | undefined {
+  return steps.findLast((step) => value > step.amount);
+}
 
 function highestCrossed(levels: Levels, value: number): Severity | null {
   return BY_SEVERITY.find((severity) => levels[severity] !== undefined && value > levels[severity]) ?? null;

@@ -9,11 +9,17 @@ import { isRecord } from './record.js';
 
 export const STATE_VERSION = 2;
 
+/**
+ * What a series notifies once per period: a severity, or for budget steps (threshold { budget,
+ * steps }) a step with its severity, `warning@80`.
+ */
+export type DedupLevel = Severity | `${Severity}@${number}`;
+
 export interface NotifiedPeriod {
   /** calendar: ISO start of the period; rolling: ISO time the episode started */
   readonly period: string;
-  /** severities already notified in it */
-  readonly notified: readonly Severity[];
+  /** dedup levels already notified in it */
+  readonly notified: readonly DedupLevel[];
 }
 
 export interface SeriesState extends NotifiedPeriod {
@@ -145,7 +151,8 @@ export class StateVersionError extends Error {
 // without its notification would crash `status`; a series map of the wrong type would re-send
 // everything as if nothing had been notified).
 const isoString = z.string();
-const severities = z.array(z.enum(SEVERITIES));
+// a step (`warning@80`) is a level too: files written before budget steps existed stay valid
+const severities = z.array(z.union([z.enum(SEVERITIES), z.templateLiteral([z.enum(SEVERITIES), '@', z.number()])]));
 const group = z.record(z.string(), z.nullable(z.string()));
 
 const notifiedPeriodFields = { period: isoString, notified: severities };
@@ -181,6 +188,7 @@ const notificationSchema = z.strictObject({
   threshold: z.number(),
   baseline: z.nullable(z.number()),
   factor: z.nullable(z.number()),
+  step: z.optional(z.number()),
   evaluatedAt: isoString,
   langfuseUrl: z.string(),
   message: z.optional(z.string()),

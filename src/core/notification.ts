@@ -32,6 +32,8 @@ export interface Notification {
   readonly threshold: number;
   readonly baseline: number | null;
   readonly factor: number | null;
+  /** budget steps: the step crossed, a percent of the budget (`threshold` is its amount) */
+  readonly step?: number;
   readonly evaluatedAt: string;
   readonly langfuseUrl: string;
   /** system notices and test notifications */

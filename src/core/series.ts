@@ -3,6 +3,7 @@
 import type { AlertGroupBy, Severity } from './alert.js';
 import type { RuleKey } from './rules/index.js';
 import type { NotificationWindow } from './notification.js';
+import type { BudgetStep } from './rules/rule.js';
 
 export interface SeriesEvaluation {
   readonly alert: string;
@@ -27,4 +28,8 @@ export interface SeriesEvaluation {
   readonly periodStart: Date | null;
   /** rolling windows: spend fell below resolveBelow × the lowest level (or there is nothing to compare) */
   readonly recovered: boolean;
+  /** threshold { budget, steps }: the alert's steps, lowest first (one array shared by its series) */
+  readonly steps?: readonly BudgetStep[];
+  /** the highest step crossed now (after minSpend): the breach's dedup level is `severity@percent` */
+  readonly step?: BudgetStep;
 }

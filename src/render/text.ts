@@ -8,6 +8,7 @@ import { ruleKind } from '../core/rules/index.js';
 import type { NotificationFact } from '../core/rules/rule.js';
 import { wallClock } from '../core/time/zone.js';
 import { escapeControls, terminalSafe } from '../util/terminal.js';
+import { cleanUsd } from '../core/money.js';
 import { formatUsd } from './money.js';
 
 export interface TextLine {
@@ -113,6 +114,7 @@ export function notificationText(n: Notification): NotificationText {
     if (group !== null) lines.push({ label: 'Group', value: group });
     lines.push({ label: 'Spend', value: formatUsd(n.value) });
     lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
+    if (n.step !== undefined) lines.push({ label: 'Step', value: stepText(n.step, n.threshold) });
     for (const fact of ruleKind(n.kind).notificationFacts(n)) lines.push({ label: fact.label, value: formatFact(fact) });
     lines.push({ label: 'Window', value: formatWindow(n.window) });
   }
@@ -120,6 +122,16 @@ export function notificationText(n: Notification): NotificationText {
     lines.push({ label: 'Langfuse', value: 'Open in Langfuse', href: cleanLine(n.langfuseUrl, 2000) });
   }
   return { notification: n, title: title(n), lines };
+}
+
+// made on first use, like the other formats
+let percentFormat: Intl.NumberFormat | undefined;
+
+/** "80 % of the $1,000.00 budget": the budget is the step's amount ÷ its percent */
+function stepText(step: number, amount: number): string {
+  const percent = (percentFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(step);
+  const budget = step > 0 ? cleanUsd((amount * 100) / step) : amount;
+  return `${percent} % of the ${formatUsd(budget)} budget`;
 }
 
 function zoned(date: Date, timeZone: string): { day: string; time: string } {

@@ -16,6 +16,8 @@ export interface WebhookBody {
   readonly threshold: number;
   readonly baseline: number | null;
   readonly factor: number | null;
+  /** budget steps: the step, a percent of the budget */
+  readonly step?: number;
   readonly currency: 'USD';
   readonly evaluatedAt: string;
   readonly langfuseUrl: string;
@@ -39,6 +41,7 @@ export function webhookBody(n: Notification): WebhookBody {
     threshold: n.threshold,
     baseline: n.baseline,
     factor: n.factor,
+    ...(n.step === undefined ? {} : { step: n.step }),
     currency: 'USD',
     evaluatedAt: n.evaluatedAt,
     langfuseUrl: n.langfuseUrl,

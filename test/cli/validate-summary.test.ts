@@ -53,6 +53,13 @@ describe('summarizeConfig', () => {
       ownSchedule: true,
       evaluationsPerDay: 24,
     });
+    // budget steps: one range per evaluation, like any threshold (the hourly alert shares the unfiltered request)
+    expect(byName['monthly-steps']).toMatchObject({
+      kind: 'threshold',
+      rule: 'steps of the $1,000.00 budget, each once per period: warning at 50 % ($500.00), warning at 80 % ($800.00), critical at 100 % ($1,000.00)',
+      evaluationsPerDay: 24,
+      windowsPerEvaluation: 1,
+    });
     expect(byName['acme-weekly']?.rule).toBe('warning when spend > $300.00');
     expect(byName['daily-spike']).toMatchObject({
       kind: 'relative',
@@ -86,7 +93,7 @@ describe('summarizeConfig', () => {
       topN: 1,
       metadataFilterSets: 2,
       metadataPerDay: 96 * 2,
-      unplannedPerDay: 96 + 24 + 96 + 768 + 96 + 96 * 2 + 96,
+      unplannedPerDay: 96 + 24 + 24 + 96 + 768 + 96 + 96 * 2 + 96,
     });
     expect(summary.requestsPerDay).toBe(576);
     expect(summary.budget).toBe('core (100 an hour)');
@@ -139,7 +146,7 @@ describe('summarizeConfig', () => {
 
   it('formats a text summary that carries no credentials', async () => {
     const text = formatSummary(summarizeConfig(await onHobby()));
-    expect(text).toContain('Alerts (7):');
+    expect(text).toContain('Alerts (8):');
     expect(text).toContain('  agent-budget: day (calendar), critical when spend > $30.00; per metadata.agent_type: auditor, writer (2 filter sets)');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');
     expect(text).toContain('    schedule: 0 * * * * (its own), 24 evaluations a day');
@@ -148,7 +155,7 @@ describe('summarizeConfig', () => {
       'Langfuse requests (history cache warm): up to 6 per evaluation (5 filter sets, 1 top-N userId query), up to 576 a day (busiest day)',
     );
     expect(text).toContain('  metadata values (groupBy metadata.<key>, a filter set each): 2 of those filter sets, up to 192 of those requests a day');
-    expect(text).toContain('one request per alert window would be 1,368 a day');
+    expect(text).toContain('one request per alert window would be 1,392 a day');
     expect(text).toContain('Request budget: hobby (100 a day)');
     expect(text).toContain('7.2× less often');
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {

@@ -63,7 +63,7 @@ describe('interpolation', () => {
         line: 16,
         col: 16,
         path: 'alerts[0].threshold',
-        message: 'must be a number of USD or { warning, critical }, not the text "abc" (from ${DAILY_BUDGET})',
+        message: 'must be a number of USD, { warning, critical } or { budget, steps }, not the text "abc" (from ${DAILY_BUDGET})',
       }),
     ]);
   });

@@ -36,6 +36,7 @@ describe('loadConfig: valid files', () => {
     expect(config.alerts.map((alert) => alert.name)).toEqual([
       'daily-budget',
       'monthly-budget',
+      'monthly-steps',
       'acme-weekly',
       'daily-spike',
       'model-budget',
@@ -176,6 +177,22 @@ describe('loadConfig: errors, each with file, line, column and path', () => {
     ]);
   });
 
+  it('locates the problems of budget steps', async () => {
+    const error = await configError(loadFixture('budget-steps.yaml'));
+    expect(error.issues.map((issue) => [issue.line, issue.col, issue.path, issue.message])).toEqual([
+      [7, 26, 'alerts[0].threshold.budget', 'budget must be greater than 0 (got 0)'],
+      [11, 26, 'alerts[1].threshold.budget', 'budget must be greater than 0 (got -10)'],
+      [15, 39, 'alerts[2].threshold.steps', 'needs 1 to 10 steps (got 0)'],
+      [19, 39, 'alerts[3].threshold.steps', 'needs 1 to 10 steps (got 11)'],
+      [25, 23, 'alerts[4].threshold.steps[2]', 'duplicate step 50 (steps[0] has it too); steps must be distinct'],
+      [29, 40, 'alerts[5].threshold.steps[0]', 'a step is a percent of budget greater than 0 (got 0)'],
+      [34, 15, 'alerts[6].severity', 'severity does not go with threshold { budget, steps }: steps under 100 are warning, 100 and above critical'],
+      [38, 16, 'alerts[7].threshold', 'budget steps need budget: the USD the steps are percents of'],
+      [42, 16, 'alerts[8].threshold', 'must be a number of USD, { warning, critical } or { budget, steps }, not a mapping'],
+    ]);
+    expect(error.format().split('\n')[0]?.endsWith('/budget-steps.yaml:7:26 alerts[0].threshold.budget: budget must be greater than 0 (got 0)')).toBe(true);
+  });
+
   it('reports every problem at once', async () => {
     const error = await configError(loadFixture('four-errors.yaml'));
     expect(error.issues.map((issue) => `${issue.line}:${issue.col} ${issue.path}`)).toEqual([
@@ -217,7 +234,7 @@ describe('loadConfig: errors, each with file, line, column and path', () => {
     const error = await configError(loadConfig({ path: 'alerts.yaml', text, env: LANGFUSE_ENV, needs: 'all' }));
     expect(error.format().split('\n')).toEqual([
       'alerts.yaml:3:11 channels.ops.type: must be one of slack, email, webhook, console, not the text "slak" (did you mean "slack"?)',
-      'alerts.yaml:7:16 alerts[0].threshold: must be a number of USD or { warning, critical }, not the text "lots"',
+      'alerts.yaml:7:16 alerts[0].threshold: must be a number of USD, { warning, critical } or { budget, steps }, not the text "lots"',
       'alerts.yaml:8:14 alerts[0].groupBy: must be one of model, traceName, userId, environment, release, or metadata.<key>, not the text "modle" (did you mean "model"?)',
       'alerts.yaml:9:25 alerts[0].filters.release: must be a string or a list of strings, not the number 1.1',
     ]);

@@ -39,6 +39,8 @@ test('with the bundled alerts: the spike fires, printed to the terminal, and a s
   // a metadata group: one series per listed value, the runaway security auditor over its budget
   expect(result.stdout).toContain('agent-budget [metadata.agent_type=writer]');
   expect(result.stdout).toContain('Group:     metadata.agent_type=auditor');
+  // budget steps: the step crossed, as a share of the budget
+  expect(result.stdout).toMatch(/FIRING: weekly-steps\n(?:  .*\n)*  Step: +(50|80|100) % of the \$800\.00 budget\n/);
 });
 
 test('--config uses that file\'s alerts and channels, and needs no Langfuse keys', async () => {

@@ -115,7 +115,7 @@ function describeEvaluation(report: CheckReport, config: Config): string {
     if (series.length === 0) lines.push(`  ${alert.name}: no spend in the window`);
     for (const s of series) {
       const label = seriesLabel(alert.name, s);
-      const threshold = (s.breach ? s.levels[s.breach] : undefined) ?? (Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null);
+      const threshold = s.step?.amount ?? (s.breach ? s.levels[s.breach] : undefined) ?? (Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null);
       const against = threshold === null ? 'no history yet' : `threshold ${formatUsd(threshold)}`;
       lines.push(`  ${label.padEnd(labelWidth)} ${formatUsd(s.value).padStart(10)}  ${against.padEnd(22)} ${s.breach ? s.breach.toUpperCase() : 'ok'}`);
     }

@@ -1,10 +1,11 @@
 // Decides, from this evaluation and what state remembers, which notifications to send: once per
-// series, period and severity; escalation notifies again; rolling windows resolve. Pure.
+// series, period and dedup level (a severity, or a budget step: `warning@80`); escalation notifies
+// again; rolling windows resolve. Pure.
 import type { AlertConfig, Severity } from '../alert.js';
 import { ruleOf } from '../rules/index.js';
 import { alertShape } from '../query.js';
 import type { SeriesEvaluation } from '../series.js';
-import { seriesStateKey, type SeriesState } from '../ledger.js';
+import { seriesStateKey, type DedupLevel, type SeriesState } from '../ledger.js';
 import { currentWindow, parseWindow } from '../time/windows.js';
 import { cleanUsd } from '../money.js';
 import type { NotificationStatus } from '../notification.js';
@@ -32,13 +33,44 @@ export interface Plan {
 
 const RANK: Record<Severity, number> = { warning: 1, critical: 2 };
 
-/** critical already sent covers warning: a series never steps down within a period */
-function alreadyCovered(notified: readonly Severity[], severity: Severity): boolean {
-  return notified.some((sent) => RANK[sent] >= RANK[severity]);
+/** `warning@80` → warning, step 80; `critical` → critical, no step */
+export function parseLevel(level: DedupLevel): { severity: Severity; step: number | null } {
+  const at = level.indexOf('@');
+  return at === -1 ? { severity: level as Severity, step: null } : { severity: level.slice(0, at) as Severity, step: Number(level.slice(at + 1)) };
 }
 
-function highest(severities: readonly Severity[]): Severity {
-  return severities.reduce<Severity>((top, s) => (RANK[s] > RANK[top] ? s : top), 'warning');
+/** What a breach is notified as: its severity, or its step for budget steps. */
+function levelOf(evaluation: SeriesEvaluation): DedupLevel | null {
+  if (evaluation.step) return `${evaluation.step.severity}@${evaluation.step.percent}`;
+  return evaluation.breach;
+}
+
+/**
+ * Whether `sent` makes `level` redundant. Steps: any higher (or the same) step already sent covers
+ * it. Severities: critical covers warning, so a series never steps down within a period; a
+ * severity and a step (an alert edited between the two forms) compare by severity.
+ */
+function covers(sent: DedupLevel, level: DedupLevel): boolean {
+  const a = parseLevel(sent);
+  const b = parseLevel(level);
+  if (a.step !== null && b.step !== null) return a.step >= b.step;
+  return RANK[a.severity] >= RANK[b.severity];
+}
+
+function alreadyCovered(notified: readonly DedupLevel[], level: DedupLevel): boolean {
+  return notified.some((sent) => covers(sent, level));
+}
+
+/** The most severe level notified: by severity, then by step. */
+function highest(levels: readonly DedupLevel[]): DedupLevel {
+  const order = (level: DedupLevel): [number, number] => {
+    const { severity, step } = parseLevel(level);
+    return [RANK[severity], step ?? 0];
+  };
+  return levels.reduce<DedupLevel>((top, level) => {
+    const [a, b] = [order(level), order(top)];
+    return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]) ? level : top;
+  }, 'warning');
 }
 
 /** ISO without milliseconds: the period part of a notification id */
@@ -50,10 +82,10 @@ export function notificationId(
   alert: string,
   seriesKey: string,
   period: string,
-  severity: Severity,
+  level: DedupLevel,
   status: NotificationStatus,
 ): string {
-  return [alert, seriesKey === '' ? '-' : seriesKey, isoSeconds(period), severity, status].join('|');
+  return [alert, seriesKey === '' ? '-' : seriesKey, isoSeconds(period), level, status].join('|');
 }
 
 export function planNotifications(input: PlanInput): Plan {
@@ -73,13 +105,16 @@ export function planNotifications(input: PlanInput): Plan {
     alert: AlertConfig,
     evaluation: SeriesEvaluation,
     period: string,
-    severity: Severity,
+    level: DedupLevel,
     status: NotificationStatus,
   ): void => {
+    const { severity, step } = parseLevel(level);
+    // a step's threshold is its amount: the one crossed, or (resolved) the highest sent
+    const stepAmount = step === null ? undefined : (evaluation.steps?.find((s) => s.percent === step)?.amount ?? evaluation.step?.amount);
     notifications.push({
       channels: alert.channels,
       notification: {
-        id: notificationId(alert.name, evaluation.seriesKey, period, severity, status),
+        id: notificationId(alert.name, evaluation.seriesKey, period, level, status),
         status,
         severity,
         alert: alert.name,
@@ -88,9 +123,10 @@ export function planNotifications(input: PlanInput): Plan {
         window: evaluation.window,
         // what people and receivers read (webhook bodies, the outbox in the state): no float noise
         value: cleanUsd(evaluation.value),
-        threshold: cleanUsd(evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
+        threshold: cleanUsd(stepAmount ?? evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
         baseline: evaluation.baseline === null ? null : cleanUsd(evaluation.baseline),
         factor: evaluation.factor,
+        ...(step === null ? {} : { step }),
         evaluatedAt: nowIso,
         langfuseUrl: input.langfuseUrl,
       },
@@ -134,7 +170,7 @@ type Emit = (
   alert: AlertConfig,
   evaluation: SeriesEvaluation,
   period: string,
-  severity: Severity,
+  level: DedupLevel,
   status: NotificationStatus,
 ) => void;
 
@@ -149,9 +185,10 @@ function stepCalendar(
   const period = periodStart.toISOString();
   const samePeriod = previous?.period === period;
   let notified = samePeriod ? previous.notified : [];
-  if (evaluation.breach && !alreadyCovered(notified, evaluation.breach)) {
-    emit(alert, evaluation, period, evaluation.breach, 'firing');
-    notified = [...notified, evaluation.breach];
+  const level = levelOf(evaluation);
+  if (level && !alreadyCovered(notified, level)) {
+    emit(alert, evaluation, period, level, 'firing');
+    notified = [...notified, level];
   }
   const before = samePeriod ? previous.previous : previous && { period: previous.period, notified: previous.notified };
   return { ...seriesState(alert, evaluation, period, notified, false, now), ...(before ? { previous: before } : {}) };
@@ -171,11 +208,12 @@ function stepFinal(
   const period = evaluation.periodStart!.toISOString();
   const slot = current?.period === period ? 'current' : current?.previous?.period === period ? 'previous' : 'none';
   const notified = slot === 'current' ? current!.notified : slot === 'previous' ? current!.previous!.notified : [];
-  if (!evaluation.breach || alreadyCovered(notified, evaluation.breach)) {
+  const level = levelOf(evaluation);
+  if (!level || alreadyCovered(notified, level)) {
     return current ?? seriesState(alert, evaluation, period, [], false, now);
   }
-  emit(alert, evaluation, period, evaluation.breach, 'firing');
-  const updated = [...notified, evaluation.breach];
+  emit(alert, evaluation, period, level, 'firing');
+  const updated = [...notified, level];
   if (slot === 'current') return { ...current!, notified: updated };
   if (current && current.period > period) return { ...current, previous: { period, notified: updated } };
   return seriesState(alert, evaluation, period, updated, false, now);
@@ -193,16 +231,18 @@ function stepRolling(
       if (alert.sendResolved) emit(alert, evaluation, previous.period, highest(previous.notified), 'resolved');
       return seriesState(alert, evaluation, previous.period, [], false, now);
     }
-    if (evaluation.breach && !alreadyCovered(previous.notified, evaluation.breach)) {
-      emit(alert, evaluation, previous.period, evaluation.breach, 'firing');
-      return seriesState(alert, evaluation, previous.period, [...previous.notified, evaluation.breach], true, now);
+    const level = levelOf(evaluation);
+    if (level && !alreadyCovered(previous.notified, level)) {
+      emit(alert, evaluation, previous.period, level, 'firing');
+      return seriesState(alert, evaluation, previous.period, [...previous.notified, level], true, now);
     }
     return seriesState(alert, evaluation, previous.period, previous.notified, true, now);
   }
-  if (evaluation.breach) {
+  const level = levelOf(evaluation);
+  if (level) {
     const episode = now.toISOString();
-    emit(alert, evaluation, episode, evaluation.breach, 'firing');
-    return seriesState(alert, evaluation, episode, [evaluation.breach], true, now);
+    emit(alert, evaluation, episode, level, 'firing');
+    return seriesState(alert, evaluation, episode, [level], true, now);
   }
   return seriesState(alert, evaluation, previous?.period ?? now.toISOString(), [], false, now);
 }
@@ -211,6 +251,7 @@ function closeVanishedEpisode(alert: AlertConfig, previous: SeriesState, input: 
   const [groupBy, groupValue] = Object.entries(previous.group)[0] ?? [];
   const range = currentWindow(parseWindow(alert.window), input.now, input.timezone);
   const rule = ruleOf(alert);
+  const comparison = rule.kind.compare(rule.config, alert);
   const evaluation: SeriesEvaluation = {
     alert: alert.name,
     kind: rule.kind.key,
@@ -221,10 +262,12 @@ function closeVanishedEpisode(alert: AlertConfig, previous: SeriesState, input: 
     breach: null,
     levels: {},
     baseline: null,
-    factor: rule.kind.compare(rule.config, alert).factor,
+    factor: comparison.factor,
     window: { type: alert.window, from: range.from.toISOString(), to: range.to.toISOString(), timezone: input.timezone },
     periodStart: null,
     recovered: true,
+    // the resolved notification names the highest step sent, with that step's amount
+    steps: comparison.levelsOf(() => []).steps,
   };
   return stepRolling(alert, evaluation, previous, input.now, emit);
 }
@@ -238,7 +281,7 @@ function seriesState(
   alert: AlertConfig,
   evaluation: SeriesEvaluation,
   period: string,
-  notified: readonly Severity[],
+  notified: readonly DedupLevel[],
   open: boolean,
   now: Date,
 ): SeriesState {

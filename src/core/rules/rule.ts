@@ -10,6 +10,16 @@ import type { WindowSpec } from '../time/windows.js';
 
 export type Levels = Partial<Record<Severity, number>>;
 
+/** One budget step (threshold { budget, steps }): its own dedup level, `warning@80`. */
+export interface BudgetStep {
+  /** percent of the budget */
+  readonly percent: number;
+  /** USD: budget × percent ÷ 100 */
+  readonly amount: number;
+  /** under 100 % warning, from 100 % critical */
+  readonly severity: Severity;
+}
+
 /** What one series is compared with at an evaluation. */
 export interface SeriesLevels {
   /** absolute USD levels; empty when there is nothing to compare with (no history yet) */
@@ -18,6 +28,8 @@ export interface SeriesLevels {
   readonly baseline: number | null;
   /** the lowest of `levels`; Infinity without levels, so that a series with nothing to compare has recovered */
   readonly lowest: number;
+  /** budget steps, lowest first: each is notified once per period; `levels` then holds each severity's lowest step */
+  readonly steps?: readonly BudgetStep[];
 }
 
 /** How an alert's series are compared, made once per evaluation of the alert. */

@@ -81,11 +81,11 @@ describe('the threshold rule', () => {
   const fields = alert({ threshold: 1 });
   const usd = (amount: number): string => `$${amount}`;
 
-  it('takes a number of USD or { warning, critical }, and nothing else', () => {
+  it('takes a number of USD, { warning, critical } or { budget, steps }, and nothing else', () => {
     expect(threshold.schema.safeParse(50).success).toBe(true);
     expect(threshold.schema.safeParse({ warning: 40 }).success).toBe(true);
     expect(threshold.schema.safeParse(threshold.example).data).toEqual({ warning: 40, critical: 50 });
-    expect(threshold.schema.safeParse('lots').error?.issues[0]?.message).toBe('must be a number of USD or { warning, critical }');
+    expect(threshold.schema.safeParse('lots').error?.issues[0]?.message).toBe('must be a number of USD, { warning, critical } or { budget, steps }');
     expect(threshold.schema.safeParse(-1).success).toBe(false);
     expect(threshold.schema.safeParse({ warning: 1, high: 2 }).success).toBe(false);
   });
