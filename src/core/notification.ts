@@ -32,6 +32,10 @@ export interface Notification {
   readonly threshold: number;
   readonly baseline: number | null;
   readonly factor: number | null;
+  /** forecast alerts: the projected total (USD), the share of a window usually spent by now, and when the budget goes */
+  readonly forecast?: number;
+  readonly share?: number;
+  readonly crossesAt?: string | null;
   readonly evaluatedAt: string;
   readonly langfuseUrl: string;
   /** system notices and test notifications */

@@ -3,6 +3,7 @@
 import type { GroupByField, Severity } from './alert.js';
 import type { RuleKey } from './rules/index.js';
 import type { NotificationWindow } from './notification.js';
+import type { Projection } from './rules/rule.js';
 
 export interface SeriesEvaluation {
   readonly alert: string;
@@ -27,4 +28,6 @@ export interface SeriesEvaluation {
   readonly periodStart: Date | null;
   /** rolling windows: spend fell below resolveBelow × the lowest level (or there is nothing to compare) */
   readonly recovered: boolean;
+  /** forecast alerts: the projection, when there was one to make */
+  readonly projection?: Projection;
 }

@@ -16,6 +16,10 @@ export interface WebhookBody {
   readonly threshold: number;
   readonly baseline: number | null;
   readonly factor: number | null;
+  /** forecast alerts only */
+  readonly forecast?: number;
+  readonly share?: number;
+  readonly crossesAt?: string | null;
   readonly currency: 'USD';
   readonly evaluatedAt: string;
   readonly langfuseUrl: string;
@@ -39,6 +43,7 @@ export function webhookBody(n: Notification): WebhookBody {
     threshold: n.threshold,
     baseline: n.baseline,
     factor: n.factor,
+    ...(n.forecast === undefined ? {} : { forecast: n.forecast, share: n.share, crossesAt: n.crossesAt ?? null }),
     currency: 'USD',
     evaluatedAt: n.evaluatedAt,
     langfuseUrl: n.langfuseUrl,

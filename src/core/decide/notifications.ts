@@ -88,9 +88,16 @@ export function planNotifications(input: PlanInput): Plan {
         window: evaluation.window,
         // what people and receivers read (webhook bodies, the outbox in the state): no float noise
         value: cleanUsd(evaluation.value),
-        threshold: cleanUsd(evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
+        threshold: cleanUsd(evaluation.projection?.threshold ?? evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
         baseline: evaluation.baseline === null ? null : cleanUsd(evaluation.baseline),
         factor: evaluation.factor,
+        ...(evaluation.projection === undefined
+          ? {}
+          : {
+              forecast: cleanUsd(evaluation.projection.forecast),
+              share: cleanUsd(evaluation.projection.share),
+              crossesAt: evaluation.projection.crossesAt,
+            }),
         evaluatedAt: nowIso,
         langfuseUrl: input.langfuseUrl,
       },
@@ -221,7 +228,7 @@ function closeVanishedEpisode(alert: AlertConfig, previous: SeriesState, input: 
     breach: null,
     levels: {},
     baseline: null,
-    factor: rule.kind.compare(rule.config, alert).factor,
+    factor: rule.kind.compare(rule.config, alert, input).factor,
     window: { type: alert.window, from: range.from.toISOString(), to: range.to.toISOString(), timezone: input.timezone },
     periodStart: null,
     recovered: true,
