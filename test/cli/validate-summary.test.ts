@@ -59,6 +59,12 @@ describe('summarizeConfig', () => {
       rule: 'warning when spend > 2 × the mean of the previous 7 days, each to the same point; silent below $5.00',
       windowsPerEvaluation: 8,
     });
+    // shares the unfiltered filter set's requests: no request of its own
+    expect(byName['monthly-forecast']).toMatchObject({
+      kind: 'forecast',
+      rule: 'warning when spend > $1,000.00 by the end of the month at the pace of the previous 3 months (from 10% of the month on)',
+      windowsPerEvaluation: 1 + 3 * 745,
+    });
     expect(byName['model-budget']).toMatchObject({
       windowKind: 'rolling',
       groupBy: 'model',
@@ -79,7 +85,8 @@ describe('summarizeConfig', () => {
       evaluationsPerDay: 96,
       filterSets: 3,
       topN: 1,
-      unplannedPerDay: 96 + 24 + 96 + 768 + 96 + 96,
+      // monthly-forecast reads its month and, of each of the 3 previous months, 744 hours and the part to now
+      unplannedPerDay: 96 + 24 + 96 + 768 + 96 * (1 + 3 * 745) + 96 + 96,
     });
     expect(summary.requestsPerDay).toBe(384);
     expect(summary.budget).toBe('core (100 an hour)');
@@ -132,14 +139,14 @@ describe('summarizeConfig', () => {
 
   it('formats a text summary that carries no credentials', async () => {
     const text = formatSummary(summarizeConfig(await onHobby()));
-    expect(text).toContain('Alerts (6):');
+    expect(text).toContain('Alerts (7):');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');
     expect(text).toContain('    schedule: 0 * * * * (its own), 24 evaluations a day');
     expect(text).toContain('  finance-mail  email → finance@example.com, cfo@example.com via smtp.example.com:587');
     expect(text).toContain(
       'Langfuse requests (history cache warm): up to 4 per evaluation (3 filter sets, 1 top-N userId query), up to 384 a day (busiest day)',
     );
-    expect(text).toContain('one request per alert window would be 1,176 a day');
+    expect(text).toContain('one request per alert window would be 215,832 a day');
     expect(text).toContain('Request budget: hobby (100 a day)');
     expect(text).toContain('4.8× less often');
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {

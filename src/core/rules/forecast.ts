@@ -194,7 +194,7 @@ export const forecast: RuleKind<'forecast', ForecastConfig> = {
     const unit = alert.window as CalendarWindowName;
     return (
       `${alert.severity ?? 'warning'} when spend > ${formatUsd(config.threshold)} by the end of the ${unit} ` +
-      `at the pace of the previous ${config.baseline} ${unit}s, each to the same point (from ${formatShare(config.minElapsed)} of the ${unit} on)`
+      `at the pace of the previous ${config.baseline} ${unit}s (from ${formatShare(config.minElapsed)} of the ${unit} on)`
     );
   },
   notificationFacts(n) {
