@@ -38,6 +38,7 @@ describe('loadConfig: valid files', () => {
       'monthly-budget',
       'acme-weekly',
       'daily-spike',
+      'monthly-forecast',
       'model-budget',
       'top-users',
     ]);
