@@ -211,7 +211,8 @@ export const forecast: RuleKind<'forecast', ForecastConfig> = {
       ...gone,
     ];
   },
-  checks: [calendarOnly, baselineBounds, notPerUser, neverResolves],
+  // sendResolved / resolveBelow: forecasts have calendar windows, whose warning ("a day alert doesn't resolve") covers them
+  checks: [calendarOnly, baselineBounds, notPerUser],
 };
 
 function calendarOnly(alert: Readonly<Record<string, unknown>>): ReturnType<RuleCheck> {
@@ -248,10 +249,4 @@ function notPerUser(alert: Readonly<Record<string, unknown>>): ReturnType<RuleCh
   return alert['groupBy'] === 'userId'
     ? [{ level: 'error', path: ['groupBy'], message: 'groupBy: userId works with threshold alerts only, not forecast ones' }]
     : [];
-}
-
-function neverResolves(alert: Readonly<Record<string, unknown>>): ReturnType<RuleCheck> {
-  return (['sendResolved', 'resolveBelow'] as const)
-    .filter((key) => alert[key] !== undefined)
-    .map((key) => ({ level: 'warning' as const, path: [key], message: `has no effect: forecast alerts never resolve` }));
 }
