@@ -111,7 +111,8 @@ function formatFact(fact: NotificationFact, n: Notification): string {
         : fact.unit === 'percent'
           ? formatPercent(fact.value)
           : formatTimeOfDay(fact.value, n.evaluatedAt, n.window.timezone);
-  return fact.lead === undefined ? value : `${fact.lead.replace('{threshold}', formatUsd(n.threshold))} ${value}`;
+  const lead = fact.lead === undefined ? '' : `${fact.lead.replace('{threshold}', formatUsd(n.threshold))} `;
+  return `${lead}${value}${fact.tail === undefined ? '' : ` ${fact.tail}`}`;
 }
 
 /** "19:40 Europe/Berlin" on the day of `reference` in the zone, else "2026-12-03 19:40 Europe/Berlin". */

@@ -205,9 +205,11 @@ export const forecast: RuleKind<'forecast', ForecastConfig> = {
         : n.crossesAt === null
           ? [{ label: 'Budget', value: Date.parse(n.evaluatedAt), unit: 'instant' as const, lead: 'the {threshold} budget is already spent, at' }]
           : [{ label: 'Budget', value: Date.parse(n.crossesAt), unit: 'instant' as const, lead: 'at the usual pace the {threshold} budget is gone by' }];
+    // "Spend" (so far) and "Threshold" (the budget) come first; labels fit the text's column
+    const window = n.window.type;
     return [
-      { label: 'Typical share by now', value: n.share, unit: 'percent' },
-      { label: 'Projection', value: n.forecast, unit: 'usd' },
+      { label: 'Typical', value: n.share, unit: 'percent', tail: `of the ${window}'s spend by now` },
+      { label: 'Forecast', value: n.forecast, unit: 'usd', tail: `for the whole ${window}` },
       ...gone,
     ];
   },

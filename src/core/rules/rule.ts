@@ -60,6 +60,8 @@ export interface NotificationFact {
   readonly unit: 'usd' | 'factor' | 'percent' | 'instant';
   /** words before the value; `{threshold}` reads as the notification's threshold in USD */
   readonly lead?: string;
+  /** words after the value */
+  readonly tail?: string;
 }
 
 /** A problem in a rule's configuration that the schema can't express; `path` is below the alert. */

@@ -119,8 +119,8 @@ describe('forecast alerts', () => {
       expect.arrayContaining([
         'Spend: $120.00',
         'Threshold: $150.00',
-        'Typical share by now: 60%',
-        'Projection: $200.00',
+        "Typical: 60% of the day's spend by now",
+        'Forecast: $200.00 for the whole day',
         'Budget: at the usual pace the $150.00 budget is gone by 15:30 Europe/Berlin',
       ]),
     );
