@@ -52,6 +52,7 @@ describe('a forecast alert', () => {
     expect(slack).toContain('$200.00 projected');
     expect(slack).toContain('60%');
     expect(slack).toContain('at the usual pace the $150.00 budget is gone by 15:30 Europe/Berlin');
+    expect(harness.smtp.messages[0]!.parsed.subject).toBe('[WARNING] daily-forecast: $200.00 projected > $150.00');
     const mail = harness.smtp.messages[0]!.parsed.text ?? '';
     expect(mail).toContain("Typical:   60% of the day's spend by now");
     expect(mail).toContain('Forecast:  $200.00 for the whole day');
