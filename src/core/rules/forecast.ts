@@ -50,12 +50,6 @@ export type ForecastConfig = z.infer<typeof schema>;
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
-/** Wall-clock position `hours` into the window that starts at local `start`, clamped to the window's end. */
-function position(unit: CalendarUnit, start: { year: number; month: number; day: number }, hours: number, timeZone: string, end: Date): Date {
-  const at = zonedInstant({ year: start.year, month: start.month, day: start.day + Math.floor(hours / 24), hour: hours % 24 }, timeZone);
-  return unit === 'month' && at > end ? end : at;
-}
-
 /** The local date a window starts and the instant it ends, for the window `k` periods before `now`'s (0: now's). */
 function windowBack(unit: CalendarUnit, now: Date, timeZone: string, k: number): { start: { year: number; month: number; day: number }; end: Date } {
   const first = wallClock(periodStart({ kind: 'calendar', unit }, now, timeZone), timeZone);
@@ -73,11 +67,28 @@ function windowBack(unit: CalendarUnit, now: Date, timeZone: string, k: number):
   return { start, end: zonedInstant(next, timeZone) };
 }
 
-/** The hour positions of a window: PROFILE_HOURS + 1 instants, the first its start, the last its end. */
+/**
+ * The hour positions of a window: PROFILE_HOURS + 1 instants, the first its start, the last its
+ * end; a position past a shorter month's end is that end. Local midnights are looked up in the zone;
+ * the hours of a day without an offset change follow from its midnight (a month's 744 positions
+ * would otherwise be 744 zone lookups).
+ */
 function positions(unit: CalendarUnit, now: Date, timeZone: string, k: number): Date[] {
   const { start, end } = windowBack(unit, now, timeZone, k);
   const count = PROFILE_HOURS[unit];
-  return Array.from({ length: count + 1 }, (_, h) => (h === count ? end : position(unit, start, h, timeZone, end)));
+  const at: Date[] = [];
+  let midnight = zonedInstant(start, timeZone);
+  for (let day = 0; day < count / 24; day++) {
+    const next = zonedInstant({ ...start, day: start.day + day + 1 }, timeZone);
+    const plain = next.getTime() - midnight.getTime() === 24 * HOUR;
+    for (let h = 0; h < 24; h++) {
+      const instant = plain ? new Date(midnight.getTime() + h * HOUR) : zonedInstant({ ...start, day: start.day + day, hour: h }, timeZone);
+      at.push(unit === 'month' && instant > end ? end : instant);
+    }
+    midnight = next;
+  }
+  at.push(end);
+  return at;
 }
 
 function forecastRanges(config: ForecastConfig, window: WindowSpec, now: Date, timeZone: string): TimeRange[] {
