@@ -182,10 +182,10 @@ export const forecast: RuleKind<'forecast', ForecastConfig> = {
         const profile = profileOf(history(), hours);
         const share = profile?.share ?? elapsed;
         const level = config.threshold * share;
-        if (!(value > level)) return withLowest({ [severity]: level }, null);
         const projected = value / share;
         let crossesAt: string | null = null;
-        if (value <= config.threshold) {
+        // the path is worked out only for a series that fires: the others' notifications don't exist
+        if (value > level && value <= config.threshold) {
           const points: Array<readonly [number, number]> = [[nowMs, value]];
           if (profile !== null) {
             for (let h = 1; h < hours; h++) {

@@ -18,7 +18,7 @@ export interface SeriesLevels {
   readonly baseline: number | null;
   /** the lowest of `levels`; Infinity without levels, so that a series with nothing to compare has recovered */
   readonly lowest: number;
-  /** forecast alerts: the projection the levels were derived from (it goes into the notification) */
+  /** forecast alerts once past minElapsed: the projection the levels were derived from (it goes into the notification) */
   readonly projection?: Projection;
 }
 
@@ -30,7 +30,7 @@ export interface Projection {
   readonly share: number;
   /** USD: the budget the projection is compared with */
   readonly threshold: number;
-  /** ISO 8601 UTC, rounded up to the minute: when the projected path exceeds the budget; null when spend already has */
+  /** ISO 8601 UTC, rounded up to the minute: when the projected path exceeds the budget; null when spend already has (and for a series that doesn't fire) */
   readonly crossesAt: string | null;
 }
 
