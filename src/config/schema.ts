@@ -151,7 +151,7 @@ export const alertSchema = describe(
     minSpend: describe(z.optional(usd()), 'Noise floor in USD: never fire while spend is below it.'),
     severity: describe(
       z.optional(z.enum(SEVERITIES)),
-      'Severity of a single-level threshold (default critical) or a relative alert (default warning).',
+      'Severity of a single-level threshold (default critical) or a relative or forecast alert (default warning).',
     ),
     sendResolved: describe(
       z._default(z.boolean(), true),

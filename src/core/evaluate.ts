@@ -53,12 +53,12 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
   // rule's fixed levels) is made once, and each series is one plain object literal. (Spreading the
   // shared part into each instead measured 15× slower on Node 20: `npm run bench -- b`.)
   const kind = rule.kind.key;
-  const comparison = rule.kind.compare(rule.config, alert);
+  const comparison = rule.kind.compare(rule.config, alert, ctx);
   const factor = comparison.factor;
   const evaluateSeries = (groupValue: string | null, value: number, history: () => readonly number[]): SeriesEvaluation => {
-    const { levels, baseline, lowest, steps } = comparison.levelsOf(history);
+    const { levels, baseline, lowest, steps, projection } = comparison.levelsOf(history, value);
     const floorMet = alert.minSpend === undefined || value >= alert.minSpend;
-    return {
+    const evaluation: SeriesEvaluation = {
       alert: alert.name,
       kind,
       groupBy: alert.groupBy,
@@ -76,6 +76,8 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
       steps,
       step: steps && floorMet ? highestStep(steps, value) : undefined,
     };
+    // only forecasts carry one: the other kinds' evaluations keep their shape
+    return projection === undefined ? evaluation : { ...evaluation, projection };
   };
 
   if (alert.groupBy === undefined) {

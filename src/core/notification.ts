@@ -34,6 +34,10 @@ export interface Notification {
   readonly factor: number | null;
   /** budget steps: the step crossed, a percent of the budget (`threshold` is its amount) */
   readonly step?: number;
+  /** forecast alerts: the projected total (USD), the share of a window usually spent by now, and when the budget goes */
+  readonly forecast?: number;
+  readonly share?: number;
+  readonly crossesAt?: string | null;
   readonly evaluatedAt: string;
   readonly langfuseUrl: string;
   /** system notices and test notifications */

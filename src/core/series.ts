@@ -3,7 +3,7 @@
 import type { AlertGroupBy, Severity } from './alert.js';
 import type { RuleKey } from './rules/index.js';
 import type { NotificationWindow } from './notification.js';
-import type { BudgetStep } from './rules/rule.js';
+import type { BudgetStep, Projection } from './rules/rule.js';
 
 export interface SeriesEvaluation {
   readonly alert: string;
@@ -32,4 +32,6 @@ export interface SeriesEvaluation {
   readonly steps?: readonly BudgetStep[];
   /** the highest step crossed now (after minSpend): the breach's dedup level is `severity@percent` */
   readonly step?: BudgetStep;
+  /** forecast alerts: the projection, when there was one to make */
+  readonly projection?: Projection;
 }

@@ -60,6 +60,7 @@ export function groupLabel(group: Readonly<Record<string, string | null>>): stri
 /** "$61.25 > $50.00" while firing, "$40.00 ≤ $50.00" once resolved; null for system notices. */
 export function comparison(n: Notification): string | null {
   if (n.kind === 'system') return null;
+  if (n.forecast !== undefined && n.status === 'firing') return `${formatUsd(n.forecast)} projected > ${formatUsd(n.threshold)}`;
   return `${formatUsd(n.value)} ${n.status === 'firing' ? '>' : '≤'} ${formatUsd(n.threshold)}`;
 }
 
@@ -98,7 +99,32 @@ let factorFormat: Intl.NumberFormat | undefined;
 const formatFactor = (factor: number): string =>
   `${(factorFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(factor)}×`;
 
-const formatFact = (fact: NotificationFact): string => (fact.unit === 'usd' ? formatUsd(fact.value) : formatFactor(fact.value));
+let percentFormat: Intl.NumberFormat | undefined;
+const formatPercent = (share: number): string =>
+  (percentFormat ??= new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 })).format(share);
+
+function formatFact(fact: NotificationFact, n: Notification): string {
+  const value =
+    fact.unit === 'usd'
+      ? formatUsd(fact.value)
+      : fact.unit === 'factor'
+        ? formatFactor(fact.value)
+        : fact.unit === 'percent'
+          ? formatPercent(fact.value)
+          : formatTimeOfDay(fact.value, n.evaluatedAt, n.window.timezone);
+  const lead = fact.lead === undefined ? '' : `${fact.lead.replace('{threshold}', formatUsd(n.threshold))} `;
+  return `${lead}${value}${fact.tail === undefined ? '' : ` ${fact.tail}`}`;
+}
+
+/** "19:40 Europe/Berlin" on the day of `reference` in the zone, else "2026-12-03 19:40 Europe/Berlin". */
+function formatTimeOfDay(epochMs: number, reference: string, timeZone: string): string {
+  const at = new Date(epochMs);
+  if (Number.isNaN(at.getTime())) return '?';
+  const { day, time } = zoned(at, timeZone);
+  const ref = new Date(reference);
+  const sameDay = !Number.isNaN(ref.getTime()) && zoned(ref, timeZone).day === day;
+  return `${sameDay ? '' : `${day} `}${time} ${timeZone}`;
+}
 
 export function notificationText(n: Notification): NotificationText {
   const lines: TextLine[] = [];
@@ -115,7 +141,7 @@ export function notificationText(n: Notification): NotificationText {
     lines.push({ label: 'Spend', value: formatUsd(n.value) });
     lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
     if (n.step !== undefined) lines.push({ label: 'Step', value: stepText(n.step, n.threshold) });
-    for (const fact of ruleKind(n.kind).notificationFacts(n)) lines.push({ label: fact.label, value: formatFact(fact) });
+    for (const fact of ruleKind(n.kind).notificationFacts(n)) lines.push({ label: fact.label, value: formatFact(fact, n) });
     lines.push({ label: 'Window', value: formatWindow(n.window) });
   }
   if (n.langfuseUrl !== '') {
@@ -125,11 +151,11 @@ export function notificationText(n: Notification): NotificationText {
 }
 
 // made on first use, like the other formats
-let percentFormat: Intl.NumberFormat | undefined;
+let stepFormat: Intl.NumberFormat | undefined;
 
 /** "80 % of the $1,000.00 budget": the budget is the step's amount ÷ its percent */
 function stepText(step: number, amount: number): string {
-  const percent = (percentFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(step);
+  const percent = (stepFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(step);
   const budget = step > 0 ? cleanUsd((amount * 100) / step) : amount;
   return `${percent} % of the ${formatUsd(budget)} budget`;
 }

@@ -18,6 +18,10 @@ export interface WebhookBody {
   readonly factor: number | null;
   /** budget steps: the step, a percent of the budget */
   readonly step?: number;
+  /** forecast alerts only */
+  readonly forecast?: number;
+  readonly share?: number;
+  readonly crossesAt?: string | null;
   readonly currency: 'USD';
   readonly evaluatedAt: string;
   readonly langfuseUrl: string;
@@ -42,6 +46,7 @@ export function webhookBody(n: Notification): WebhookBody {
     baseline: n.baseline,
     factor: n.factor,
     ...(n.step === undefined ? {} : { step: n.step }),
+    ...(n.forecast === undefined ? {} : { forecast: n.forecast, share: n.share, crossesAt: n.crossesAt ?? null }),
     currency: 'USD',
     evaluatedAt: n.evaluatedAt,
     langfuseUrl: n.langfuseUrl,

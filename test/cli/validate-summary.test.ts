@@ -66,6 +66,12 @@ describe('summarizeConfig', () => {
       rule: 'warning when spend > 2 × the mean of the previous 7 days, each to the same point; silent below $5.00',
       windowsPerEvaluation: 8,
     });
+    // shares the unfiltered filter set's requests: no request of its own
+    expect(byName['monthly-forecast']).toMatchObject({
+      kind: 'forecast',
+      rule: 'warning when spend > $1,000.00 by the end of the month at the pace of the previous 3 months (from 10% of the month on)',
+      windowsPerEvaluation: 1 + 3 * 745,
+    });
     expect(byName['model-budget']).toMatchObject({
       windowKind: 'rolling',
       groupBy: 'model',
@@ -93,7 +99,8 @@ describe('summarizeConfig', () => {
       topN: 1,
       metadataFilterSets: 2,
       metadataPerDay: 96 * 2,
-      unplannedPerDay: 96 + 24 + 24 + 96 + 768 + 96 + 96 * 2 + 96,
+      // monthly-forecast reads its month and, of each of the 3 previous months, 744 hours and the part to now
+      unplannedPerDay: 96 + 24 + 24 + 96 + 768 + 96 * (1 + 3 * 745) + 96 + 96 * 2 + 96,
     });
     expect(summary.requestsPerDay).toBe(576);
     expect(summary.budget).toBe('core (100 an hour)');
@@ -146,7 +153,7 @@ describe('summarizeConfig', () => {
 
   it('formats a text summary that carries no credentials', async () => {
     const text = formatSummary(summarizeConfig(await onHobby()));
-    expect(text).toContain('Alerts (8):');
+    expect(text).toContain('Alerts (9):');
     expect(text).toContain('  agent-budget: day (calendar), critical when spend > $30.00; per metadata.agent_type: auditor, writer (2 filter sets)');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');
     expect(text).toContain('    schedule: 0 * * * * (its own), 24 evaluations a day');
@@ -155,7 +162,7 @@ describe('summarizeConfig', () => {
       'Langfuse requests (history cache warm): up to 6 per evaluation (5 filter sets, 1 top-N userId query), up to 576 a day (busiest day)',
     );
     expect(text).toContain('  metadata values (groupBy metadata.<key>, a filter set each): 2 of those filter sets, up to 192 of those requests a day');
-    expect(text).toContain('one request per alert window would be 1,392 a day');
+    expect(text).toContain('one request per alert window would be 216,048 a day');
     expect(text).toContain('Request budget: hobby (100 a day)');
     expect(text).toContain('7.2× less often');
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {

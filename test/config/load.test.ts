@@ -39,6 +39,7 @@ describe('loadConfig: valid files', () => {
       'monthly-steps',
       'acme-weekly',
       'daily-spike',
+      'monthly-forecast',
       'model-budget',
       'agent-budget',
       'top-users',
@@ -155,6 +156,32 @@ describe('loadConfig: errors, each with file, line, column and path', () => {
     ]);
   });
 
+  it('locates the errors of forecast alerts: rolling windows, groupBy userId, minElapsed and baseline bounds; warns that they never resolve', async () => {
+    const load = (alerts: string) =>
+      loadConfig({ path: 'alerts.yaml', text: `channels:\n  ops:\n    type: console\nalerts:\n${alerts}`, env: LANGFUSE_ENV, needs: 'all' });
+    const error = await configError(
+      load(
+        [
+          '  - { name: a, window: 24h, forecast: { threshold: 5 }, channels: [ops] }',
+          '  - { name: b, window: day, groupBy: userId, forecast: { threshold: 5 }, channels: [ops] }',
+          '  - { name: c, window: day, forecast: { threshold: 5, minElapsed: 1 }, channels: [ops] }',
+          '  - { name: d, window: month, forecast: { threshold: 5, baseline: 23 }, channels: [ops] }',
+          '',
+        ].join('\n'),
+      ),
+    );
+    expect(error.issues.map((issue) => [issue.line, issue.col, issue.path, issue.message])).toEqual([
+      [5, 24, 'alerts[0].window', 'forecast alerts need a calendar window (day, week or month), not 24h'],
+      [6, 38, 'alerts[1].groupBy', 'groupBy: userId works with threshold alerts only, not forecast ones'],
+      [7, 67, 'alerts[2].forecast.minElapsed', 'must be less than 1'],
+      [8, 67, 'alerts[3].forecast.baseline', 'month × (23 + 1) reaches back 744 days, more than 730 days; with this window the baseline is at most 22'],
+    ]);
+    const { warnings } = await load('  - { name: a, window: day, sendResolved: true, forecast: { threshold: 5 }, channels: [ops] }\n');
+    expect(warnings.map((warning) => [warning.line, warning.path, warning.message])).toEqual([
+      [5, 'alerts[0].sendResolved', expect.stringContaining("a day alert doesn't resolve")],
+    ]);
+  });
+
   it('refuses rolling windows over 90d, baselines over 52 and lookbacks over 730 days (a month counts 31)', async () => {
     const error = await configError(loadFixture('lookback-limits.yaml'));
     expect(error.issues.map((issue) => [issue.line, issue.col, issue.path, issue.message])).toEqual([
@@ -169,7 +196,7 @@ describe('loadConfig: errors, each with file, line, column and path', () => {
   it('checks that every alert has exactly one rule and sensible levels', async () => {
     const error = await configError(loadFixture('rule-checks.yaml'));
     expect(error.issues.map((issue) => [issue.line, issue.path, issue.message])).toEqual([
-      [5, 'alerts[0]', 'needs a rule: threshold or relative'],
+      [5, 'alerts[0]', 'needs a rule: threshold, relative or forecast'],
       [11, 'alerts[1].relative', 'an alert has exactly one rule: keep threshold or relative, not both'],
       [15, 'alerts[2].threshold.warning', 'warning (60) must be less than critical (50)'],
       [19, 'alerts[3].threshold', 'needs warning, critical or both'],

@@ -116,7 +116,11 @@ function describeEvaluation(report: CheckReport, config: Config): string {
     for (const s of series) {
       const label = seriesLabel(alert.name, s);
       const threshold = s.step?.amount ?? (s.breach ? s.levels[s.breach] : undefined) ?? (Object.values(s.levels).length ? Math.min(...Object.values(s.levels)) : null);
-      const against = threshold === null ? 'no history yet' : `threshold ${formatUsd(threshold)}`;
+      const against = s.projection
+        ? `forecast ${formatUsd(s.projection.forecast)} of ${formatUsd(s.projection.threshold)}`
+        : threshold === null
+          ? s.kind === 'forecast' ? 'too early to project' : 'no history yet'
+          : `threshold ${formatUsd(threshold)}`;
       lines.push(`  ${label.padEnd(labelWidth)} ${formatUsd(s.value).padStart(10)}  ${against.padEnd(22)} ${s.breach ? s.breach.toUpperCase() : 'ok'}`);
     }
   }

@@ -123,10 +123,17 @@ export function planNotifications(input: PlanInput): Plan {
         window: evaluation.window,
         // what people and receivers read (webhook bodies, the outbox in the state): no float noise
         value: cleanUsd(evaluation.value),
-        threshold: cleanUsd(stepAmount ?? evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
+        threshold: cleanUsd(stepAmount ?? evaluation.projection?.threshold ?? evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
         baseline: evaluation.baseline === null ? null : cleanUsd(evaluation.baseline),
         factor: evaluation.factor,
         ...(step === null ? {} : { step }),
+        ...(evaluation.projection === undefined
+          ? {}
+          : {
+              forecast: cleanUsd(evaluation.projection.forecast),
+              share: cleanUsd(evaluation.projection.share),
+              crossesAt: evaluation.projection.crossesAt,
+            }),
         evaluatedAt: nowIso,
         langfuseUrl: input.langfuseUrl,
       },
@@ -251,7 +258,7 @@ function closeVanishedEpisode(alert: AlertConfig, previous: SeriesState, input: 
   const [groupBy, groupValue] = Object.entries(previous.group)[0] ?? [];
   const range = currentWindow(parseWindow(alert.window), input.now, input.timezone);
   const rule = ruleOf(alert);
-  const comparison = rule.kind.compare(rule.config, alert);
+  const comparison = rule.kind.compare(rule.config, alert, input);
   const evaluation: SeriesEvaluation = {
     alert: alert.name,
     kind: rule.kind.key,

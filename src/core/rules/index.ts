@@ -2,11 +2,12 @@
 // (docs/adding-a-rule.md). Everything that differs between kinds asks this list.
 import type * as z from 'zod/mini';
 import type { AlertConfig } from '../alert.js';
+import { forecast } from './forecast.js';
 import { relative } from './relative.js';
 import type { RuleKind } from './rule.js';
 import { threshold } from './threshold.js';
 
-export const RULES = [threshold, relative] as const;
+export const RULES = [threshold, relative, forecast] as const;
 
 type Registered = (typeof RULES)[number];
 export type RuleKey = Registered['key'];
@@ -46,5 +47,5 @@ export function ruleKind(key: RuleKey): RuleKind<RuleKey, unknown> {
 /** Ranges read per evaluation: the current window plus the rule's earlier ones. */
 export function rangesPerEvaluation(alert: AlertConfig): number {
   const { kind, config } = ruleOf(alert);
-  return 1 + kind.earlierRangeCount(config);
+  return 1 + kind.earlierRangeCount(config, alert.window);
 }

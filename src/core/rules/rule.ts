@@ -30,6 +30,26 @@ export interface SeriesLevels {
   readonly lowest: number;
   /** budget steps, lowest first: each is notified once per period; `levels` then holds each severity's lowest step */
   readonly steps?: readonly BudgetStep[];
+  /** forecast alerts once past minElapsed: the projection the levels were derived from (it goes into the notification) */
+  readonly projection?: Projection;
+}
+
+/** A forecast: the window's projected total, from the spend so far and the share usually spent by now. */
+export interface Projection {
+  /** USD: the projected spend over the whole window */
+  readonly forecast: number;
+  /** 0 < share ≤ 1: the part of a window's spend usually spent by now */
+  readonly share: number;
+  /** USD: the budget the projection is compared with */
+  readonly threshold: number;
+  /** ISO 8601 UTC, rounded up to the minute: when the projected path exceeds the budget; null when spend already has (and for a series that doesn't fire) */
+  readonly crossesAt: string | null;
+}
+
+/** When and where an alert is evaluated. */
+export interface RuleContext {
+  readonly now: Date;
+  readonly timezone: string;
 }
 
 /** How an alert's series are compared, made once per evaluation of the alert. */
@@ -38,17 +58,22 @@ export interface Comparison {
   readonly factor: number | null;
   /**
    * The levels of one series. `history` gives its spend over each of `earlierRanges(…)`, oldest
-   * first; it is only worked out when called, which a rule with fixed levels never does.
+   * first; it is only worked out when called, which a rule with fixed levels never does. `value`:
+   * the series' spend in the window (a forecast projects it).
    */
-  levelsOf(history: () => readonly number[]): SeriesLevels;
+  levelsOf(history: () => readonly number[], value?: number): SeriesLevels;
 }
 
 /** A line the notification text shows for this kind, after Spend and Threshold. */
 export interface NotificationFact {
   readonly label: string;
   readonly value: number;
-  /** how the value reads: `$12.50` or `2.5×` */
-  readonly unit: 'usd' | 'factor';
+  /** how the value reads: `$12.50`, `2.5×`, `41%`, or (an instant, epoch ms) `19:40 Europe/Berlin` in the notification's zone */
+  readonly unit: 'usd' | 'factor' | 'percent' | 'instant';
+  /** words before the value; `{threshold}` reads as the notification's threshold in USD */
+  readonly lead?: string;
+  /** words after the value */
+  readonly tail?: string;
 }
 
 /** A problem in a rule's configuration that the schema can't express; `path` is below the alert. */
@@ -74,8 +99,8 @@ export interface RuleKind<Key extends string = string, Config = unknown> {
    */
   earlierRanges(config: Config, window: WindowSpec, now: Date, timezone: string): TimeRange[];
   /** how many ranges `earlierRanges` returns, known without a clock: validate and the request estimate count them */
-  earlierRangeCount(config: Config): number;
-  compare(config: Config, alert: AlertFields): Comparison;
+  earlierRangeCount(config: Config, window?: string): number;
+  compare(config: Config, alert: AlertFields, context?: RuleContext): Comparison;
   /** validate's summary of the rule, e.g. `critical when spend > $50.00` */
   describe(config: Config, alert: AlertFields, formatUsd: (usd: number) => string): string;
   /** the lines a notification of this kind adds to the common ones (spend, threshold, window) */

@@ -36,13 +36,15 @@ describe('every registered rule kind', () => {
       it('says how many ranges it reads, as many as it asks for', () => {
         for (const window of ['day', 'week', 'month', '1h', '7d']) {
           const earlier = rule.earlierRanges(config, parseWindow(window), NOW, 'Europe/Berlin');
-          expect(earlier).toHaveLength(rule.earlierRangeCount(config));
+          expect(earlier).toHaveLength(rule.earlierRangeCount(config, window));
           expect(rangesPerEvaluation(alert({ window, [rule.key]: rule.example }))).toBe(1 + earlier.length);
         }
       });
 
       it('compares a series with levels', () => {
-        const levels = rule.compare(config, fields).levelsOf(() => Array<number>(rule.earlierRangeCount(config)).fill(10));
+        const levels = rule
+          .compare(config, fields, { now: NOW, timezone: 'UTC' })
+          .levelsOf(() => Array<number>(rule.earlierRangeCount(config, fields.window)).fill(10), 0);
         expect(Object.keys(levels.levels).length).toBeGreaterThan(0);
         expect(levels.lowest).toBe(Math.min(...Object.values(levels.levels)));
       });
@@ -57,7 +59,7 @@ describe('every registered rule kind', () => {
 
 describe('the assembled alert schema', () => {
   it('refuses an alert without a rule, and one with two, as the loader always said', () => {
-    expect(issuesOf(common)).toEqual([[[], 'needs a rule: threshold or relative']]);
+    expect(issuesOf(common)).toEqual([[[], 'needs a rule: threshold, relative or forecast']]);
     expect(issuesOf({ ...common, threshold: 5, relative: { factor: 2, baseline: 3 } })).toEqual([
       [['relative'], 'an alert has exactly one rule: keep threshold or relative, not both'],
     ]);
@@ -67,14 +69,14 @@ describe('the assembled alert schema', () => {
     expect(issuesOf({ ...common, name: 'Spend', window: 'often' })).toEqual([
       [['name'], 'may only contain a-z, 0-9, "-", "_" and "."'],
       [['window'], 'must be day, week, month, or a rolling <n>h / <n>d such as 1h, 24h, 7d'],
-      [[], 'needs a rule: threshold or relative'],
+      [[], 'needs a rule: threshold, relative or forecast'],
     ]);
   });
 
   it('checks the alerts of a configuration', () => {
     const config = { channels: { ops: { type: 'console' } }, alerts: [common] };
     expect(configSchema.safeParse(config).error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
-      [['alerts', 0], 'needs a rule: threshold or relative'],
+      [['alerts', 0], 'needs a rule: threshold, relative or forecast'],
     ]);
   });
 
@@ -84,7 +86,7 @@ describe('the assembled alert schema', () => {
   });
 
   it('is what the evaluator relies on: it refuses what the schema refuses', () => {
-    expect(() => ruleOf(alert({}))).toThrow('alert spend: needs exactly one of threshold and relative');
+    expect(() => ruleOf(alert({}))).toThrow('alert spend: needs exactly one of threshold and relative and forecast');
     expect(() => ruleOf(alert({ threshold: 1, relative: { factor: 2, baseline: 1 } }))).toThrow(/exactly one/);
   });
 });
