@@ -2,11 +2,12 @@
 // (docs/adding-a-rule.md). Everything that differs between kinds asks this list.
 import type * as z from 'zod/mini';
 import type { AlertConfig } from '../alert.js';
+import { perTrace } from './perTrace.js';
 import { relative } from './relative.js';
 import type { RuleKind } from './rule.js';
 import { threshold } from './threshold.js';
 
-export const RULES = [threshold, relative] as const;
+export const RULES = [threshold, relative, perTrace] as const;
 
 type Registered = (typeof RULES)[number];
 export type RuleKey = Registered['key'];
