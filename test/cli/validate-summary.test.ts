@@ -79,6 +79,7 @@ describe('summarizeConfig', () => {
       evaluationsPerDay: 96,
       filterSets: 3,
       topN: 1,
+      topTraces: 0,
       unplannedPerDay: 96 + 24 + 96 + 768 + 96 + 96,
     });
     expect(summary.requestsPerDay).toBe(384);

@@ -45,7 +45,7 @@ export const perTrace: RuleKind<'perTrace', PerTraceConfig> = {
     return { factor: null, levelsOf: () => fixed };
   },
   describe: (config, alert, formatUsd) =>
-    `${alert.severity ?? 'critical'} when one trace costs > ${formatUsd(config.threshold)} (of the top ${config.top} traces)`,
+    `${alert.severity ?? 'critical'} when spend > ${formatUsd(config.threshold)} in one trace`,
   notificationFacts: () => [],
   checks: [noGroupBy, neverResolves],
 };

@@ -1,6 +1,7 @@
 // What a configuration costs in Langfuse requests under the planner, worked out from the schedules
 // alone (no network, no clock): with the history cache warm, an evaluation sends one request per
-// filter set among the alerts due, plus one per distinct top-N query (`groupBy: userId`).
+// filter set among the alerts due, plus one per distinct top-N query (`groupBy: userId`, and
+// `perTrace`: the top traces, never cached).
 // The alerts due at one moment are evaluated together (the daemon batches them), so they share.
 import { validateDetailed } from 'node-cron';
 import type { AlertConfig, RequestBudgetSetting } from '../../../config/schema.js';
@@ -18,9 +19,10 @@ export interface PlannedCost {
   readonly busiestHour: number;
   /** evaluations on that day: distinct moments at which some alert is due */
   readonly evaluationsPerDay: number;
-  /** distinct filter sets, and distinct top-N queries (one request each) */
+  /** distinct filter sets, and distinct top-N queries (one request each): of users, of traces (perTrace) */
   readonly filterSets: number;
   readonly topN: number;
+  readonly topTraces: number;
   /** one request per alert window at every evaluation, as without the planner */
   readonly unplannedPerDay: number;
 }
@@ -61,7 +63,8 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
     busiestHour: Math.max(0, ...perHour.values()),
     evaluationsPerDay: byTick.size,
     filterSets: new Set(alerts.filter((a) => alertShape(a).kind !== 'topN').map((a) => filterKey(a.filters ?? {}))).size,
-    topN: new Set(alerts.filter((a) => alertShape(a).kind === 'topN').map(topNKey)).size,
+    topN: new Set(alerts.filter((a) => rankedBy(a) === 'userId').map(topNKey)).size,
+    topTraces: new Set(alerts.filter((a) => rankedBy(a) === 'traceId').map(topNKey)).size,
     unplannedPerDay,
   };
 }
@@ -104,6 +107,12 @@ function dailyTicks(expression: string): number[] {
   return ticks;
 }
 
+/** An alert's top-N request: the same filters, window and shape are one request (perTrace: its own top). */
 function topNKey(alert: AlertConfig): string {
-  return JSON.stringify([filterKey(alert.filters ?? {}), alert.window, alert.top]);
+  return JSON.stringify([filterKey(alert.filters ?? {}), alert.window, alertShape(alert)]);
+}
+
+function rankedBy(alert: AlertConfig): string | undefined {
+  const shape = alertShape(alert);
+  return shape.kind === 'topN' ? shape.by : undefined;
 }
