@@ -3,6 +3,7 @@
 // most expensive traces in the window, with their names and users; each trace over the threshold
 // is a series of its own (`group: {traceId}`), notified once, never resolved.
 import * as z from 'zod/mini';
+import { isCalendarWindow } from '../alert.js';
 import { describe, usd } from '../schema-parts.js';
 import { withLowest, type RuleCheck, type RuleKind } from './rule.js';
 
@@ -27,8 +28,10 @@ const noGroupBy: RuleCheck = (alert) =>
     ? [{ level: 'error', path: ['groupBy'], message: 'a perTrace alert has one series per trace: groupBy does not go with it' }]
     : [];
 
+// (on calendar windows the configuration's own check already says they only apply to rolling ones)
 const neverResolves: RuleCheck = (alert) =>
   (['sendResolved', 'resolveBelow'] as const)
+    .filter(() => typeof alert['window'] !== 'string' || !isCalendarWindow(alert['window']))
     .filter((key) => alert[key] !== undefined)
     .map((key) => ({ level: 'warning' as const, path: [key], message: `${key} has no effect on a perTrace alert: a runaway trace never resolves` }));
 
