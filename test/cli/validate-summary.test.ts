@@ -73,27 +73,27 @@ describe('summarizeConfig', () => {
     // Three filter sets (none; userId customer-acme; model-budget's) and one top-N query, every quarter hour;
     // the hourly monthly-budget shares the unfiltered request.
     expect(summary.requests).toEqual({
-      perEvaluation: 4,
-      perDay: 96 * 4,
-      busiestHour: 16,
+      perEvaluation: 5,
+      perDay: 96 * 5,
+      busiestHour: 20,
       evaluationsPerDay: 96,
       filterSets: 3,
       topN: 1,
-      topTraces: 0,
-      unplannedPerDay: 96 + 24 + 96 + 768 + 96 + 96,
+      topTraces: 1,
+      unplannedPerDay: 96 + 24 + 96 + 768 + 96 + 96 + 96,
     });
-    expect(summary.requestsPerDay).toBe(384);
+    expect(summary.requestsPerDay).toBe(480);
     expect(summary.budget).toBe('core (100 an hour)');
   });
 
   it('says how a request budget that is too small stretches the schedule', async () => {
     const config = await onHobby();
     const hobby = summarizeConfig(config);
-    expect(hobby.stretch).toEqual({ factor: 384 / 80, everyMinutes: 15, stretchedMinutes: 72 });
+    expect(hobby.stretch).toEqual({ factor: 480 / 80, everyMinutes: 15, stretchedMinutes: 90 });
     expect(hobby.warnings).toEqual([
-      'langfuse.requestBudget hobby (100 a day) is too small for these alerts on their schedule: they need up to 384 Langfuse requests ' +
-        'a day and 16 in the busiest hour (with the history cache warm). To stay within it the worker will evaluate about every ' +
-        "72 minutes instead of every 15 minutes (4.8× less often, on the schedule's ticks) and log each evaluation it skips; " +
+      'langfuse.requestBudget hobby (100 a day) is too small for these alerts on their schedule: they need up to 480 Langfuse requests ' +
+        'a day and 20 in the busiest hour (with the history cache warm). To stay within it the worker will evaluate about every ' +
+        "90 minutes instead of every 15 minutes (6.0× less often, on the schedule's ticks) and log each evaluation it skips; " +
         'set the budget to your plan or schedule less often',
     ]);
 
@@ -102,7 +102,7 @@ describe('summarizeConfig', () => {
     expect(core.warnings).toEqual([]);
 
     const hourly = summarizeConfig({ ...config, langfuse: { ...config.langfuse, requestBudget: { perHour: 10 } } });
-    expect(hourly.stretch).toEqual({ factor: 2, everyMinutes: 15, stretchedMinutes: 30 });
+    expect(hourly.stretch).toEqual({ factor: 2.5, everyMinutes: 15, stretchedMinutes: 37.5 });
     expect(hourly.budget).toBe('10 an hour');
   });
 
@@ -111,7 +111,7 @@ describe('summarizeConfig', () => {
     const cloud = summarizeConfig(withoutBudget(await example()));
     expect(cloud.budget).toBeNull();
     expect(cloud.warnings).toHaveLength(1);
-    expect(cloud.warnings[0]).toMatch(/Hobby plan allows 100 Metrics API requests a day; these alerts need up to 384, more than that/);
+    expect(cloud.warnings[0]).toMatch(/Hobby plan allows 100 Metrics API requests a day; these alerts need up to 480, more than that/);
     expect(cloud.warnings[0]).toMatch(/set langfuse\.requestBudget to your plan/);
 
     const selfHosted = summarizeConfig(withoutBudget(await example({ LANGFUSE_BASE_URL: 'https://langfuse.internal.example.com' })));
@@ -133,16 +133,17 @@ describe('summarizeConfig', () => {
 
   it('formats a text summary that carries no credentials', async () => {
     const text = formatSummary(summarizeConfig(await onHobby()));
-    expect(text).toContain('Alerts (6):');
+    expect(text).toContain('Alerts (7):');
+    expect(text).toContain('  runaway-traces: 24h (rolling), critical when spend > $10.00 in one trace; checks the top 20 traces');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');
     expect(text).toContain('    schedule: 0 * * * * (its own), 24 evaluations a day');
     expect(text).toContain('  finance-mail  email → finance@example.com, cfo@example.com via smtp.example.com:587');
     expect(text).toContain(
-      'Langfuse requests (history cache warm): up to 4 per evaluation (3 filter sets, 1 top-N userId query), up to 384 a day (busiest day)',
+      'Langfuse requests (history cache warm): up to 5 per evaluation (3 filter sets, 1 top-N userId query, 1 top-N trace query (perTrace)), up to 480 a day (busiest day)',
     );
-    expect(text).toContain('one request per alert window would be 1,176 a day');
+    expect(text).toContain('one request per alert window would be 1,272 a day');
     expect(text).toContain('Request budget: hobby (100 a day)');
-    expect(text).toContain('4.8× less often');
+    expect(text).toContain('6.0× less often');
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {
       expect(text).not.toContain(secret);
     }

@@ -39,6 +39,7 @@ describe('loadConfig: valid files', () => {
       'acme-weekly',
       'daily-spike',
       'model-budget',
+      'runaway-traces',
       'top-users',
     ]);
   });
