@@ -2,7 +2,6 @@
 // Langfuse ranks those), each window split into whole hours and edge spans, and what is known of
 // every hour, from the history cache or from this evaluation's requests. Planning reads it;
 // executing adds to it; assembling answers and committing the cache read it.
-import type { GroupByField } from '../../../config/schema.js';
 import { WaitingForHistory, type RankedField, type SpendQuery, type SpendResult } from '../../../core/query.js';
 import type { MetricsApiVersion } from '../client.js';
 import type { HistoryCache } from './cache.js';
