@@ -1,7 +1,7 @@
 // Turns the spend read for one alert into one evaluation per series. Pure: the caller reads the
 // ranges neededRanges asks for and passes `now`.
 import type { AlertConfig, AlertGroupBy, Severity } from './alert.js';
-import type { SpendReading, TimeRange } from './query.js';
+import { alertShape, type RankedField, type SpendReading, type TimeRange } from './query.js';
 import { ruleOf } from './rules/index.js';
 import type { BudgetStep, Levels } from './rules/rule.js';
 import { currentWindow, parseWindow, periodStart } from './time/windows.js';
@@ -55,15 +55,21 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
   const kind = rule.kind.key;
   const comparison = rule.kind.compare(rule.config, alert, ctx);
   const factor = comparison.factor;
+  // A rule's own top-N (perTrace) makes each ranked value a series, as groupBy does.
+  const shape = alertShape(alert);
+  const by: AlertGroupBy | RankedField | undefined = alert.groupBy ?? (shape.kind === 'topN' ? shape.by : undefined);
+  const once = rule.kind.lifecycle === 'once';
   const evaluateSeries = (groupValue: string | null, value: number, history: () => readonly number[]): SeriesEvaluation => {
     const { levels, baseline, lowest, steps, projection } = comparison.levelsOf(history, value);
     const floorMet = alert.minSpend === undefined || value >= alert.minSpend;
+    const labels = readings.current.labels?.get(groupValue);
     const evaluation: SeriesEvaluation = {
       alert: alert.name,
       kind,
-      groupBy: alert.groupBy,
+      groupBy: by,
       groupValue,
-      seriesKey: seriesKey(alert.groupBy, groupValue),
+      seriesKey: seriesKey(by, groupValue),
+      ...(labels ? { labels } : {}),
       value,
       breach: floorMet ? highestCrossed(levels, value) : null,
       levels,
@@ -72,7 +78,8 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
       window,
       periodStart: start,
       // Math.min() of no levels is Infinity: with nothing to compare a series has recovered.
-      recovered: rolling && value < alert.resolveBelow * lowest,
+      // a rule notified once never resolves
+      recovered: rolling && !once && value < alert.resolveBelow * lowest,
       steps,
       step: steps && floorMet ? highestStep(steps, value) : undefined,
     };
@@ -80,7 +87,7 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
     return projection === undefined ? evaluation : { ...evaluation, projection };
   };
 
-  if (alert.groupBy === undefined) {
+  if (by === undefined) {
     return [evaluateSeries(null, readings.current.total, () => readings.baselines.map((r) => r.total))];
   }
   const baselineGroups = readings.baselines.map((r) => groupsOf(r, alert));
@@ -95,13 +102,13 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
  * '' without groupBy; `model=gpt-4o`, `metadata.agent_type=auditor`; `model:null` for the null
  * group, so a model named "null" can't collide.
  */
-export function seriesKey(groupBy: AlertGroupBy | undefined, groupValue: string | null): string {
+export function seriesKey(groupBy: AlertGroupBy | RankedField | undefined, groupValue: string | null): string {
   if (groupBy === undefined) return '';
   return groupValue === null ? `${groupBy}:null` : `${groupBy}=${groupValue}`;
 }
 
 function groupsOf(reading: SpendReading, alert: AlertConfig): ReadonlyMap<string | null, number> {
-  if (reading.byGroup === null) throw new Error(`alert ${alert.name}: reading without groups for groupBy ${alert.groupBy}`);
+  if (reading.byGroup === null) throw new Error(`alert ${alert.name}: reading without groups for groupBy ${alert.groupBy ?? 'its top-N'}`);
   return reading.byGroup;
 }
 

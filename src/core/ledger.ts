@@ -194,6 +194,8 @@ const notificationSchema = z.strictObject({
   crossesAt: z.optional(z.nullable(isoString)),
   evaluatedAt: isoString,
   langfuseUrl: z.string(),
+  trace: z.optional(z.strictObject({ id: z.string(), name: z.nullable(z.string()), userId: z.nullable(z.string()) })),
+  traceUrl: z.optional(z.nullable(z.string())),
   message: z.optional(z.string()),
   test: z.optional(z.boolean()),
   delayedSince: z.optional(isoString),

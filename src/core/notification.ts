@@ -16,6 +16,17 @@ export interface NotificationWindow {
   readonly timezone: string;
 }
 
+export interface NotificationTrace {
+  readonly id: string;
+  readonly name: string | null;
+  readonly userId: string | null;
+}
+
+/** The page of one trace in the Langfuse UI, when the project link is known (`<base>/project/<id>`). */
+export function traceUrlOf(langfuseUrl: string, traceId: string): string | null {
+  return /\/project\/[^/]+$/.test(langfuseUrl) ? `${langfuseUrl}/traces/${encodeURIComponent(traceId)}` : null;
+}
+
 export interface Notification {
   /** opaque, stable for the same notification: alert|group|period|severity|status */
   readonly id: string;
@@ -40,6 +51,10 @@ export interface Notification {
   readonly crossesAt?: string | null;
   readonly evaluatedAt: string;
   readonly langfuseUrl: string;
+  /** perTrace: the runaway trace, its name and user as Langfuse reported them (null where it has none) */
+  readonly trace?: NotificationTrace;
+  /** perTrace: `<langfuseUrl>/traces/<traceId>`; null when the project id isn't known */
+  readonly traceUrl?: string | null;
   /** system notices and test notifications */
   readonly message?: string;
   /** set by test-notify: rendered with a clear TEST marker */

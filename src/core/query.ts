@@ -2,6 +2,8 @@
 // as a total, split by one field, or the top spenders of one field. A planner can answer many of
 // these from fewer requests.
 import { isMetadataGroupBy, metadataKey, type AlertConfig, type AlertFilters, type GroupByField } from './alert.js';
+import { RULES } from './rules/index.js';
+import type { RuleKind } from './rules/rule.js';
 
 export interface TimeRange {
   /** inclusive */
@@ -10,14 +12,18 @@ export interface TimeRange {
   readonly to: Date;
 }
 
+/** A field Langfuse ranks in a top-N: a groupBy field, or single traces. */
+export type RankedField = GroupByField | 'traceId';
+
 /**
  * What a query asks for: the spend over its range as one number, per value of a field, or for the
- * `n` values of a field that spent most (a field with too many values to list them all).
+ * `n` values of a field that spent most (a field with too many values to list them all), with
+ * the values of `labels` each of those had (a trace's name and user).
  */
 export type QueryShape =
   | { readonly kind: 'total' }
   | { readonly kind: 'groups'; readonly by: GroupByField }
-  | { readonly kind: 'topN'; readonly by: GroupByField; readonly n: number };
+  | { readonly kind: 'topN'; readonly by: RankedField; readonly n: number; readonly labels?: readonly GroupByField[] };
 
 export const TOTAL: QueryShape = { kind: 'total' };
 
@@ -27,15 +33,20 @@ export interface SpendQuery extends TimeRange {
 }
 
 /** The field a query splits its spend by, if any. */
-export function groupField(shape: QueryShape): GroupByField | undefined {
+export function groupField(shape: QueryShape): RankedField | undefined {
   return shape.kind === 'total' ? undefined : shape.by;
 }
 
 /**
- * How an alert's reads are shaped: userIds are too many to list, so Langfuse ranks the top
- * spenders; a metadata group reads one total per value (`alertReads`).
+ * How an alert's reads are shaped: its rule's own shape (perTrace: the top traces), else by its
+ * groupBy; userIds are too many to list, so Langfuse ranks the top spenders; a metadata group reads
+ * one total per value (`alertReads`).
  */
-export function alertShape(alert: Pick<AlertConfig, 'groupBy' | 'top'>): QueryShape {
+export function alertShape(alert: AlertConfig): QueryShape {
+  for (const rule of RULES as readonly RuleKind[]) {
+    const config = alert[rule.key as keyof AlertConfig];
+    if (config !== undefined && rule.shape) return rule.shape(config);
+  }
   if (alert.groupBy === undefined || isMetadataGroupBy(alert.groupBy)) return TOTAL;
   if (alert.groupBy === 'userId') return { kind: 'topN', by: alert.groupBy, n: alert.top };
   return { kind: 'groups', by: alert.groupBy };
@@ -96,6 +107,8 @@ export interface SpendReading {
   readonly total: number;
   /** USD per group value unless the query asked for a total; `null` is the group Langfuse reports as null */
   readonly byGroup: ReadonlyMap<string | null, number> | null;
+  /** a top-N with `labels`: per group, the value of each label field (null where Langfuse has none) */
+  readonly labels?: ReadonlyMap<string | null, Readonly<Record<string, string | null>>>;
 }
 
 export type SpendResult = PromiseSettledResult<SpendReading>;

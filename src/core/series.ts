@@ -1,6 +1,7 @@
 // The result of evaluating one series (an alert, or an alert and one groupBy value) at `now`.
 // Pure data: the notification planner turns it, together with state, into notifications.
 import type { AlertGroupBy, Severity } from './alert.js';
+import type { RankedField } from './query.js';
 import type { RuleKey } from './rules/index.js';
 import type { NotificationWindow } from './notification.js';
 import type { BudgetStep, Projection } from './rules/rule.js';
@@ -8,12 +9,14 @@ import type { BudgetStep, Projection } from './rules/rule.js';
 export interface SeriesEvaluation {
   readonly alert: string;
   readonly kind: RuleKey;
-  /** `undefined` when the alert has no groupBy */
-  readonly groupBy?: AlertGroupBy;
+  /** `undefined` when the alert has no groupBy; `traceId` for a rule whose series are single traces */
+  readonly groupBy?: AlertGroupBy | RankedField;
   /** the group's value; null is the group Langfuse reports as null */
   readonly groupValue: string | null;
   /** stable key of the series within its alert: '' without groupBy, else e.g. 'model=gpt-4o', 'metadata.agent_type=auditor' */
   readonly seriesKey: string;
+  /** a top-N with labels (perTrace): the series' trace name and user, as Langfuse reported them */
+  readonly labels?: Readonly<Record<string, string | null>>;
   /** USD spent in the window up to now */
   readonly value: number;
   /** the highest level crossed now (after minSpend), or null */

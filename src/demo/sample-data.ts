@@ -6,6 +6,9 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const SAMPLE_DAYS = 14;
 const SPIKE_HOURS = 6;
+/** the runaway trace: its generations, spread over its last minutes before `now` */
+const LOOP_GENERATIONS = 40;
+const LOOP_MINUTES = 90;
 
 /** USD per token: [input, output], Langfuse's built-in prices */
 const PRICES: Readonly<Record<string, readonly [number, number]>> = {
@@ -229,6 +232,29 @@ export function sampleObservations(now: Date): DemoObservation[] {
       generations: 4,
       traffic: RUNAWAY_TRAFFIC,
     });
+  }
+
+  // One runaway trace: a single audit agent looping on Claude with ever-growing context, ~$15
+  // in one trace, far above any other (under $2). Kept inside today (UTC) and before `now`, so
+  // the demo's perTrace alert names it at any time of day. No random draws: the rest of the
+  // sample stays as it was.
+  const loopStart = Math.max(end - LOOP_MINUTES * 60_000, Math.floor(end / DAY) * DAY);
+  traceCount += 1;
+  const loop: TraceFields = {
+    traceId: `tr-${String(traceCount).padStart(5, '0')}-loop`,
+    traceTimestamp: new Date(loopStart).toISOString(),
+    traceName: auditor.name,
+    userId: HEAVY_USER,
+    sessionId: session(HEAVY_USER, Math.floor((loopStart - start) / DAY)),
+    environment: 'production',
+    tags: TEAM_TAGS.b,
+    release: '1.5.0',
+    traceMetadata: auditor.metadata,
+  };
+  for (let g = 0; g < LOOP_GENERATIONS; g++) {
+    const time = loopStart + Math.floor(((g + 0.5) / LOOP_GENERATIONS) * 0.9 * (end - loopStart));
+    const usage = { model: 'claude-sonnet-4-5-20250929', input: 80_000 + 1_000 * g, output: 5_000 };
+    observations.push(observation(loop, `${loop.traceId}-gen-${g}`, auditor.llm, new Date(time).toISOString(), usage));
   }
 
   return observations;

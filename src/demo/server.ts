@@ -95,6 +95,7 @@ type Reader = (row: Row) => Value;
 
 const DIMENSIONS: Readonly<Record<Version, Readonly<Record<string, Reader>>>> = {
   v2: {
+    traceId: (r) => r.trace.id,
     providedModelName: (r) => nullIfEmpty(r.observation?.providedModelName),
     traceName: (r) => nullIfEmpty(traceFields('v2', r).traceName),
     userId: (r) => nullIfEmpty(traceFields('v2', r).userId),
@@ -104,6 +105,7 @@ const DIMENSIONS: Readonly<Record<Version, Readonly<Record<string, Reader>>>> = 
     tags: (r) => [...traceFields('v2', r).tags].sort(),
   },
   v1: {
+    traceId: (r) => r.trace.id,
     providedModelName: (r) => nullIfEmpty(r.observation?.providedModelName),
     traceName: (r) => nullIfEmpty(r.trace.first.traceName),
     userId: (r) => nullIfEmpty(r.trace.first.userId),
@@ -117,9 +119,9 @@ const DIMENSIONS: Readonly<Record<Version, Readonly<Record<string, Reader>>>> = 
 /** v1 takes these from the joined traces table, which keeps only traces inside the window */
 const V1_TRACE_FIELDS: ReadonlySet<string> = new Set(['traceName', 'userId', 'sessionId', 'traceRelease', 'tags']);
 /** v2 groups by these only as a top-N */
-const V2_HIGH_CARDINALITY: ReadonlySet<string> = new Set(['userId', 'sessionId']);
+const V2_HIGH_CARDINALITY: ReadonlySet<string> = new Set(['traceId', 'userId', 'sessionId']);
 /** the dimensions this server groups by; tags only filter */
-const GROUPABLE: ReadonlySet<string> = new Set(['providedModelName', 'traceName', 'userId', 'sessionId', 'environment', 'release', 'traceRelease']);
+const GROUPABLE: ReadonlySet<string> = new Set(['traceId', 'providedModelName', 'traceName', 'userId', 'sessionId', 'environment', 'release', 'traceRelease']);
 
 interface Measure {
   value(row: Row): number | null;

@@ -138,12 +138,17 @@ export function notificationText(n: Notification): NotificationText {
   } else {
     const group = groupLabel(n.group);
     if (group !== null) lines.push({ label: 'Group', value: group });
+    if (n.trace) {
+      lines.push({ label: 'Trace', value: n.trace.name === null ? '(no name)' : cleanLine(n.trace.name, 200) });
+      lines.push({ label: 'User', value: n.trace.userId === null ? '(no user)' : cleanLine(n.trace.userId, 200) });
+    }
     lines.push({ label: 'Spend', value: formatUsd(n.value) });
     lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
     if (n.step !== undefined) lines.push({ label: 'Step', value: stepText(n.step, n.threshold) });
     for (const fact of ruleKind(n.kind).notificationFacts(n)) lines.push({ label: fact.label, value: formatFact(fact, n) });
     lines.push({ label: 'Window', value: formatWindow(n.window) });
   }
+  if (n.traceUrl) lines.push({ label: 'Trace URL', value: 'Open the trace in Langfuse', href: cleanLine(n.traceUrl, 2000) });
   if (n.langfuseUrl !== '') {
     lines.push({ label: 'Langfuse', value: 'Open in Langfuse', href: cleanLine(n.langfuseUrl, 2000) });
   }

@@ -25,6 +25,9 @@ export interface WebhookBody {
   readonly currency: 'USD';
   readonly evaluatedAt: string;
   readonly langfuseUrl: string;
+  /** perTrace only */
+  readonly trace?: { readonly id: string; readonly name: string | null; readonly userId: string | null };
+  readonly traceUrl?: string | null;
   readonly message?: string;
   readonly test?: true;
   /** present when a retried notification arrives late: when it was first due */
@@ -50,6 +53,7 @@ export function webhookBody(n: Notification): WebhookBody {
     currency: 'USD',
     evaluatedAt: n.evaluatedAt,
     langfuseUrl: n.langfuseUrl,
+    ...(n.trace ? { trace: { id: n.trace.id, name: n.trace.name, userId: n.trace.userId }, traceUrl: n.traceUrl ?? null } : {}),
     ...(n.message === undefined ? {} : { message: n.message }),
     ...(n.test ? { test: true as const } : {}),
     ...(n.delayedSince === undefined ? {} : { delayedSince: n.delayedSince }),

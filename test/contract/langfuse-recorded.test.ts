@@ -213,6 +213,7 @@ alerts:
   - { name: environments, window: 7d, groupBy: environment, threshold: 300, channels: [terminal] }
   - { name: releases, window: day, groupBy: release, threshold: 30, channels: [terminal] }
   - { name: agents, window: day, groupBy: metadata.agent_type, values: [auditor, writer], threshold: 10, channels: [terminal] }
+  - { name: runaway, window: 24h, perTrace: { threshold: 5, top: 10 }, channels: [terminal] }
   - name: filtered
     window: 36h
     threshold: 5
@@ -270,6 +271,7 @@ alerts:
     expect(queries.some((q) => shapes(q.query).includes('"granularity":"minute"'))).toBe(true);
     expect(queries.some((q) => shapes(q.query).includes('sum_totalCost","direction":"desc"'))).toBe(true);
     expect(queries.some((q) => shapes(q.query).includes('"metadata"'))).toBe(true);
+    expect(queries.some((q) => shapes(q.query).includes('[{"field":"traceId"},{"field":"traceName"},{"field":"userId"}]'))).toBe(true);
 
     const observations = sampleObservations(NOW);
     const fake = await startFakeLangfuse({ observations });

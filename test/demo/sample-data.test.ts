@@ -94,4 +94,18 @@ describe('sampleObservations', () => {
       expect(claude).toBeGreaterThan(100);
     },
   );
+
+  // the demo's perTrace alert (threshold $5) names exactly one trace at any time of day
+  test.each(['2026-11-25T00:05:00Z', '2026-11-25T15:20:00Z', '2026-11-25T23:55:00Z'])('has one clearly expensive trace today, before now (now %s)', (at) => {
+    const now = new Date(at);
+    const startOfToday = Math.floor(now.getTime() / DAY) * DAY;
+    const byTrace = new Map<string, number>();
+    for (const o of sampleObservations(now)) byTrace.set(o.traceId, (byTrace.get(o.traceId) ?? 0) + (o.totalCost ?? 0));
+    const ranked = [...byTrace.entries()].sort((a, b) => b[1] - a[1]);
+    expect(ranked[0]![1]).toBeGreaterThan(12);
+    expect(ranked[1]![1]).toBeLessThan(3);
+    const loop = sampleObservations(now).filter((o) => o.traceId === ranked[0]![0]);
+    expect(loop.every((o) => Date.parse(o.startTime) >= startOfToday && Date.parse(o.startTime) < now.getTime())).toBe(true);
+    expect(loop[0]).toMatchObject({ traceName: 'security_audit', userId: 'user-07' });
+  });
 });

@@ -63,3 +63,20 @@ alerts:
   expect(receiver.requests).toHaveLength(1);
   expect(receiver.requests[0]!.json).toMatchObject({ alert: 'my-budget', status: 'firing' });
 });
+
+// The sample's one runaway trace lies inside today (UTC) and before now, whatever the hour: the
+// bundled perTrace alert names it just after midnight and just before the next one.
+test.each(['2026-12-02T00:05:00Z', '2026-12-02T23:55:00Z'])('at %s the bundled perTrace alert names the runaway trace, with its user and link', async (at) => {
+  let stdout = '';
+  const out = new PassThrough().on('data', (c: Buffer) => (stdout += c.toString()));
+  const code = await main(['demo'], { stdout: out, stderr: new PassThrough().resume(), env: {}, cwd: dir }, () => new Date(at));
+  expect(code).toBe(0);
+  const firing = stdout.split('CRITICAL FIRING: runaway-traces').slice(1);
+  // one trace, once: the second evaluation sends nothing new
+  expect(firing).toHaveLength(1);
+  expect(firing[0]).toMatch(/Trace: +security_audit/);
+  expect(firing[0]).toMatch(/User: +user-07/);
+  expect(firing[0]).toMatch(/Spend: +\$1\d\.\d\d/);
+  expect(firing[0]).toMatch(/\/project\/[^/\s]+\/traces\/tr-\d{5}-loop/);
+  expect(stdout).toContain('Evaluating again, as the next scheduled run would: 0 new notification(s)');
+});

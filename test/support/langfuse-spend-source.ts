@@ -3,7 +3,7 @@
 // reads through the planner.
 import { groupField, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../../src/core/query.js';
 import type { LangfuseClient } from '../../src/sources/langfuse/client.js';
-import { costQuery, dimensionFor, readingFromRows } from '../../src/sources/langfuse/spend-source.js';
+import { costQuery, dimensionFor, labelColumns, readingFromRows } from '../../src/sources/langfuse/spend-source.js';
 import { mapLimit } from '../../src/util/concurrency.js';
 
 /** One request per query: exact and simple; the planner builds on it. */
@@ -27,6 +27,6 @@ export class LangfuseSpendSource implements SpendSource {
     const field = groupField(query.shape);
     if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: field ? new Map() : null };
     const { rows, version } = await this.client.metrics((v) => costQuery(query, v), signal);
-    return readingFromRows(rows, field ? dimensionFor(field, version) : null);
+    return readingFromRows(rows, field ? dimensionFor(field, version) : null, labelColumns(query.shape, version));
   }
 }

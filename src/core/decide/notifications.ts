@@ -6,9 +6,9 @@ import { ruleOf } from '../rules/index.js';
 import { alertShape } from '../query.js';
 import type { SeriesEvaluation } from '../series.js';
 import { seriesStateKey, type DedupLevel, type SeriesState } from '../ledger.js';
-import { currentWindow, parseWindow } from '../time/windows.js';
+import { currentWindow, parseWindow, periodStart } from '../time/windows.js';
 import { cleanUsd } from '../money.js';
-import type { NotificationStatus } from '../notification.js';
+import { traceUrlOf, type Notification, type NotificationStatus } from '../notification.js';
 import type { PlannedNotification } from './types.js';
 
 export type { PlannedNotification } from './types.js';
@@ -136,11 +136,16 @@ export function planNotifications(input: PlanInput): Plan {
             }),
         evaluatedAt: nowIso,
         langfuseUrl: input.langfuseUrl,
+        ...(evaluation.groupBy === 'traceId' && evaluation.groupValue !== null ? traceFields(evaluation, evaluation.groupValue, input.langfuseUrl) : {}),
       },
     });
   };
 
   for (const { alert, series: evaluations, final } of input.evaluated) {
+    if (ruleOf(alert).kind.lifecycle === 'once') {
+      stepOnce(alert, evaluations, final ?? false, series, rememberedOf.get(alert.name) ?? [], input, emit);
+      continue;
+    }
     if (final) {
       for (const evaluation of evaluations) {
         const key = seriesStateKey(alert.name, evaluation.seriesKey);
@@ -171,6 +176,62 @@ export function planNotifications(input: PlanInput): Plan {
     }
   }
   return { notifications, series };
+}
+
+/**
+ * A rule whose series notify once and never resolve (perTrace): only series that breach, or were
+ * notified, are kept. Calendar windows: once per period, forgotten when the period is over.
+ * Rolling windows: once, kept while read, forgotten two window lengths after the last read —
+ * by then the series has been out of the window for one window length.
+ */
+function stepOnce(
+  alert: AlertConfig,
+  evaluations: readonly SeriesEvaluation[],
+  final: boolean,
+  series: Record<string, SeriesState>,
+  remembered: readonly string[],
+  input: PlanInput,
+  emit: Emit,
+): void {
+  const spec = parseWindow(alert.window);
+  const seen = new Set<string>();
+  for (const evaluation of evaluations) {
+    const key = seriesStateKey(alert.name, evaluation.seriesKey);
+    seen.add(key);
+    const previous = series[key];
+    if (previous === undefined && evaluation.breach === null) continue;
+    if (final) series[key] = stepFinal(alert, evaluation, previous, input.now, emit);
+    else if (evaluation.periodStart !== null) series[key] = stepCalendar(alert, evaluation, evaluation.periodStart, previous, input.now, emit);
+    else if (previous) series[key] = { ...previous, lastValue: cleanUsd(evaluation.value), updatedAt: input.now.toISOString() };
+    else {
+      const episode = input.now.toISOString();
+      emit(alert, evaluation, episode, evaluation.breach!, 'firing');
+      series[key] = seriesState(alert, evaluation, episode, [evaluation.breach!], false, input.now);
+    }
+  }
+  if (final) return;
+  // calendar: kept through the period before this one, whose final check may still come
+  const keepFrom =
+    spec.kind === 'calendar'
+      ? periodStart(spec, new Date(periodStart(spec, input.now, input.timezone).getTime() - 1), input.timezone).toISOString()
+      : '';
+  for (const key of remembered) {
+    const previous = series[key];
+    if (previous === undefined || seen.has(key)) continue;
+    const forget =
+      spec.kind === 'calendar'
+        ? previous.period < keepFrom
+        : input.now.getTime() - Date.parse(previous.updatedAt) >= 2 * spec.ms;
+    if (forget) delete series[key];
+  }
+}
+
+function traceFields(evaluation: SeriesEvaluation, id: string, langfuseUrl: string): Pick<Notification, 'trace' | 'traceUrl'> {
+  const labels = evaluation.labels ?? {};
+  return {
+    trace: { id, name: labels['traceName'] ?? null, userId: labels['userId'] ?? null },
+    traceUrl: traceUrlOf(langfuseUrl, id),
+  };
 }
 
 type Emit = (

@@ -3,11 +3,12 @@
 import type * as z from 'zod/mini';
 import type { AlertConfig } from '../alert.js';
 import { forecast } from './forecast.js';
+import { perTrace } from './perTrace.js';
 import { relative } from './relative.js';
 import type { RuleKind } from './rule.js';
 import { threshold } from './threshold.js';
 
-export const RULES = [threshold, relative, forecast] as const;
+export const RULES = [threshold, relative, forecast, perTrace] as const;
 
 type Registered = (typeof RULES)[number];
 export type RuleKey = Registered['key'];
@@ -34,7 +35,7 @@ export function ruleOf(alert: AlertConfig): AlertRule {
   const present = RULES.filter((rule) => alert[rule.key] !== undefined);
   const [only] = present;
   if (only === undefined || present.length > 1) {
-    throw new Error(`alert ${alert.name}: needs exactly one of ${RULE_KEYS.join(' and ')}`);
+    throw new Error(`alert ${alert.name}: needs exactly one of ${orList(RULE_KEYS)}`);
   }
   return { kind: only as RuleKind<RuleKey, unknown>, config: alert[only.key] };
 }

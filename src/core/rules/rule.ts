@@ -5,7 +5,7 @@
 import type * as z from 'zod/mini';
 import type { AlertFields, Severity } from '../alert.js';
 import type { Notification } from '../notification.js';
-import type { TimeRange } from '../query.js';
+import type { QueryShape, TimeRange } from '../query.js';
 import type { WindowSpec } from '../time/windows.js';
 
 export type Levels = Partial<Record<Severity, number>>;
@@ -107,6 +107,17 @@ export interface RuleKind<Key extends string = string, Config = unknown> {
   notificationFacts(notification: Notification): NotificationFact[];
   /** checks of `alert[key]` and its neighbours beyond the schema; run when the key is present */
   readonly checks: readonly RuleCheck[];
+  /**
+   * The rule reads its own shape of query instead of the one `groupBy` gives (perTrace: the top
+   * traces); a top-N shape makes each ranked value a series of its own.
+   */
+  shape?(config: Config): QueryShape;
+  /**
+   * `once`: each series notifies once (per period on calendar windows) and never resolves; on
+   * rolling windows a notified series is forgotten two window lengths after it was last read
+   * (once it has been out of the window for one window length). Default: the usual lifecycle.
+   */
+  readonly lifecycle?: 'once';
 }
 
 /** `levels` with their lowest, worked out once. */

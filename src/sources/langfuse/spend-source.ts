@@ -1,14 +1,14 @@
 // Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers (the
 // planner's building blocks; test/support/langfuse-spend-source.ts sends one request per query with them).
 import type { AlertFilters, GroupByField } from '../../config/schema.js';
-import { groupField, type SpendQuery, type SpendReading } from '../../core/query.js';
+import { groupField, type QueryShape, type RankedField, type SpendQuery, type SpendReading } from '../../core/query.js';
 import { LangfuseError, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
 
 export const COST_COLUMN = 'sum_totalCost';
 /** v2 silently keeps only 100 rows unless asked for more. */
 const ROW_LIMIT = 1000;
 
-export function dimensionFor(groupBy: GroupByField, version: MetricsApiVersion): string {
+export function dimensionFor(groupBy: RankedField, version: MetricsApiVersion): string {
   switch (groupBy) {
     case 'model':
       return 'providedModelName';
@@ -59,6 +59,8 @@ export function costQuery(query: SpendQuery, version: MetricsApiVersion): Metric
   if (shape.kind === 'total') return { ...base, dimensions: [] };
   const dimensions = [{ field: dimensionFor(shape.by, version) }];
   if (shape.kind === 'topN') {
+    // the labels (a trace's name and user) come along as dimensions: one row per ranked value
+    for (const [, column] of labelColumns(shape, version)) dimensions.push({ field: column });
     // v2 only groups by high-cardinality fields as a top-N.
     return { ...base, dimensions, orderBy: [{ field: COST_COLUMN, direction: 'desc' }], config: { row_limit: shape.n } };
   }
@@ -72,11 +74,22 @@ export function parseCost(value: unknown): number {
   return number;
 }
 
-export function readingFromRows(rows: readonly MetricsRow[], field: string | null): SpendReading {
+/** A top-N's label fields with the columns Langfuse answers them in. */
+export function labelColumns(shape: QueryShape, version: MetricsApiVersion): Array<readonly [GroupByField, string]> {
+  return shape.kind === 'topN' ? (shape.labels ?? []).map((label) => [label, dimensionFor(label, version)] as const) : [];
+}
+
+/** `labels`: a top-N's label fields and their columns; each group keeps the first non-null value of each. */
+export function readingFromRows(
+  rows: readonly MetricsRow[],
+  field: string | null,
+  labels: ReadonlyArray<readonly [string, string]> = [],
+): SpendReading {
   if (field === null) {
     return { total: rows.reduce((sum, row) => sum + parseCost(row[COST_COLUMN]), 0), byGroup: null };
   }
   const byGroup = new Map<string | null, number>();
+  const labelled = new Map<string | null, Record<string, string | null>>();
   let total = 0;
   for (const row of rows) {
     const raw = row[field];
@@ -84,6 +97,13 @@ export function readingFromRows(rows: readonly MetricsRow[], field: string | nul
     const cost = parseCost(row[COST_COLUMN]);
     byGroup.set(key, (byGroup.get(key) ?? 0) + cost);
     total += cost;
+    if (labels.length === 0) continue;
+    const values = labelled.get(key) ?? {};
+    for (const [label, column] of labels) {
+      const value = row[column];
+      if (values[label] == null) values[label] = value === null || value === undefined ? null : String(value);
+    }
+    labelled.set(key, values);
   }
-  return { total, byGroup };
+  return labels.length === 0 ? { total, byGroup } : { total, byGroup, labels: labelled };
 }

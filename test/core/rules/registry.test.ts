@@ -59,7 +59,7 @@ describe('every registered rule kind', () => {
 
 describe('the assembled alert schema', () => {
   it('refuses an alert without a rule, and one with two, as the loader always said', () => {
-    expect(issuesOf(common)).toEqual([[[], 'needs a rule: threshold, relative or forecast']]);
+    expect(issuesOf(common)).toEqual([[[], 'needs a rule: threshold, relative, forecast or perTrace']]);
     expect(issuesOf({ ...common, threshold: 5, relative: { factor: 2, baseline: 3 } })).toEqual([
       [['relative'], 'an alert has exactly one rule: keep threshold or relative, not both'],
     ]);
@@ -69,14 +69,14 @@ describe('the assembled alert schema', () => {
     expect(issuesOf({ ...common, name: 'Spend', window: 'often' })).toEqual([
       [['name'], 'may only contain a-z, 0-9, "-", "_" and "."'],
       [['window'], 'must be day, week, month, or a rolling <n>h / <n>d such as 1h, 24h, 7d'],
-      [[], 'needs a rule: threshold, relative or forecast'],
+      [[], 'needs a rule: threshold, relative, forecast or perTrace'],
     ]);
   });
 
   it('checks the alerts of a configuration', () => {
     const config = { channels: { ops: { type: 'console' } }, alerts: [common] };
     expect(configSchema.safeParse(config).error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
-      [['alerts', 0], 'needs a rule: threshold, relative or forecast'],
+      [['alerts', 0], 'needs a rule: threshold, relative, forecast or perTrace'],
     ]);
   });
 
@@ -86,7 +86,7 @@ describe('the assembled alert schema', () => {
   });
 
   it('is what the evaluator relies on: it refuses what the schema refuses', () => {
-    expect(() => ruleOf(alert({}))).toThrow('alert spend: needs exactly one of threshold and relative and forecast');
+    expect(() => ruleOf(alert({}))).toThrow('alert spend: needs exactly one of threshold, relative, forecast or perTrace');
     expect(() => ruleOf(alert({ threshold: 1, relative: { factor: 2, baseline: 1 } }))).toThrow(/exactly one/);
   });
 });

@@ -1,12 +1,13 @@
 // What a configuration costs in Langfuse requests under the planner, worked out from the schedules
 // alone (no network, no clock): with the history cache warm, an evaluation sends one request per
-// filter set among the alerts due, plus one per distinct top-N query (`groupBy: userId`). A
-// `groupBy: metadata.KEY` alert reads one filter set per listed value (`alertReads`).
+// filter set among the alerts due, plus one per distinct top-N query (`groupBy: userId`, and
+// `perTrace`: the top traces, never cached). A `groupBy: metadata.KEY` alert reads one filter set
+// per listed value (`alertReads`).
 // The alerts due at one moment are evaluated together (the daemon batches them), so they share.
 import { validateDetailed } from 'node-cron';
 import type { AlertConfig, RequestBudgetSetting } from '../../../config/schema.js';
 import { rangesPerEvaluation } from '../../../core/rules/index.js';
-import { alertReads, type AlertRead } from '../../../core/query.js';
+import { alertReads, alertShape, type AlertRead } from '../../../core/query.js';
 import { isMetadataGroupBy } from '../../../core/alert.js';
 import { quotaLimits } from '../quota.js';
 import { filterKey } from './keys.js';
@@ -20,12 +21,13 @@ export interface PlannedCost {
   readonly busiestHour: number;
   /** evaluations on that day: distinct moments at which some alert is due */
   readonly evaluationsPerDay: number;
-  /** distinct filter sets, and distinct top-N queries (one request each) */
+  /** distinct filter sets, and distinct top-N queries (one request each): of users, of traces (perTrace) */
   readonly filterSets: number;
   readonly topN: number;
   /** of `filterSets`, those only metadata groups' values read (one per value), and their requests on the busiest day */
   readonly metadataFilterSets: number;
   readonly metadataPerDay: number;
+  readonly topTraces: number;
   /** one request per alert window at every evaluation, as without the planner */
   readonly unplannedPerDay: number;
 }
@@ -38,6 +40,7 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
   const ticksOf = new Map<string, readonly number[]>();
   const filterSets = new Set<string>();
   const topN = new Set<string>();
+  const topTraces = new Set<string>();
   const metadataValueSets = new Set<string>();
   const otherSets = new Set<string>();
   let unplannedPerDay = 0;
@@ -49,7 +52,7 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
     unplannedPerDay += ticks.length * rangesPerEvaluation(alert) * reads.length;
     const keys = reads.map((read) => requestKey(read, alert));
     for (const [index, read] of reads.entries()) {
-      if (read.shape.kind === 'topN') topN.add(keys[index]!);
+      if (read.shape.kind === 'topN') (read.shape.by === 'traceId' ? topTraces : topN).add(keys[index]!);
       else filterSets.add(keys[index]!);
       (isMetadataGroupBy(alert.groupBy) ? metadataValueSets : otherSets).add(keys[index]!);
     }
@@ -83,6 +86,7 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
     topN: topN.size,
     metadataFilterSets: metadataValueSets.size,
     metadataPerDay,
+    topTraces: topTraces.size,
     unplannedPerDay,
   };
 }
@@ -125,6 +129,8 @@ function dailyTicks(expression: string): number[] {
   return ticks;
 }
 
+/** An alert's top-N request: the same filters, window and shape are one request (perTrace: its own top). */
 function topNKey(alert: AlertConfig): string {
-  return JSON.stringify([filterKey(alert.filters ?? {}), alert.window, alert.top]);
+  return JSON.stringify([filterKey(alert.filters ?? {}), alert.window, alertShape(alert)]);
 }
+

@@ -2,8 +2,7 @@
 // Langfuse ranks those), each window split into whole hours and edge spans, and what is known of
 // every hour, from the history cache or from this evaluation's requests. Planning reads it;
 // executing adds to it; assembling answers and committing the cache read it.
-import type { GroupByField } from '../../../config/schema.js';
-import { WaitingForHistory, type SpendQuery, type SpendResult } from '../../../core/query.js';
+import { WaitingForHistory, type RankedField, type SpendQuery, type SpendResult } from '../../../core/query.js';
 import type { MetricsApiVersion } from '../client.js';
 import type { HistoryCache } from './cache.js';
 import type { Groups } from './groups.js';
@@ -62,7 +61,7 @@ export interface QueryWindow {
 export interface TopNQuery {
   readonly query: SpendQuery;
   /** the field Langfuse ranks */
-  readonly by: GroupByField;
+  readonly by: RankedField;
   readonly indices: number[];
   /** set once its request is answered or failed */
   result?: SpendResult;
@@ -145,7 +144,7 @@ export class Evaluation {
     const key = filterKey(query.filters);
     const { shape } = query;
     if (shape.kind === 'topN') {
-      const id = JSON.stringify([key, query.from.getTime(), query.to.getTime(), shape.by, shape.n]);
+      const id = JSON.stringify([key, query.from.getTime(), query.to.getTime(), shape.by, shape.n, shape.labels ?? []]);
       const entry = this.topN.get(id) ?? { query, by: shape.by, indices: [] };
       entry.indices.push(index);
       this.topN.set(id, entry);

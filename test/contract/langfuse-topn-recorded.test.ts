@@ -1,0 +1,121 @@
+// The top-N of traces (a perTrace alert's one request) as a real Langfuse answered it: every
+// recorded top-N case of the insight recording (test/fixtures/langfuse/cases-insight-topn.json,
+// copied from the recording's cases-insight.json: the top-N cases, their 400s and the data set)
+// is replayed over HTTP against the test fake and the demo server, loaded with that data set.
+// The fake must answer each exactly, errors word for word; the demo answers the successful ones
+// alike and refuses the invalid ones with a 400.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startDemoLangfuse, type DemoLangfuse, type DemoObservation } from '../../src/demo/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
+
+interface FlatObservation {
+  id: string;
+  traceId: string;
+  traceName: string;
+  userId: string | null;
+  environment: string;
+  agent_type: string;
+  release: string;
+  tags: string[];
+  traceTimestamp: string;
+  type: string;
+  name: string;
+  startTime: string;
+  model: string;
+  usageDetails: { input: number; output: number };
+  /** null: a model without a price, which v2 costs at 0 */
+  expectedCost: { input: number; output: number; total: number } | null;
+}
+
+interface Case {
+  name: string;
+  path: string;
+  rawQueryString: string;
+  auth: string;
+  status: number;
+  body: unknown;
+}
+
+const recording = JSON.parse(readFileSync(new URL('../fixtures/langfuse/cases-insight-topn.json', import.meta.url), 'utf8')) as {
+  observations_flat: FlatObservation[];
+  cases: Case[];
+};
+const [publicKey, secretKey] = recording.cases[0]!.auth.split(':') as [string, string];
+const metricsCases = recording.cases.filter((c) => c.path === '/api/public/v2/metrics');
+const project = { id: 'local-project', name: 'spend-alerts', organization: { id: 'local-org', name: 'Local' } };
+
+// The generations as Langfuse priced them (expectedCost: its costDetails or its built-in price).
+const observations: DemoObservation[] = recording.observations_flat.map((o) => ({
+  id: o.id,
+  traceId: o.traceId,
+  type: o.type,
+  name: o.name,
+  startTime: o.startTime,
+  traceTimestamp: o.traceTimestamp,
+  traceName: o.traceName,
+  userId: o.userId,
+  sessionId: null,
+  environment: o.environment,
+  tags: o.tags,
+  release: o.release,
+  traceMetadata: { agent_type: o.agent_type },
+  providedModelName: o.model,
+  inputTokens: o.usageDetails.input,
+  outputTokens: o.usageDetails.output,
+  inputCost: o.expectedCost?.input ?? 0,
+  outputCost: o.expectedCost?.output ?? 0,
+  totalCost: o.expectedCost?.total ?? 0,
+}));
+
+async function replay(baseUrl: string, c: Case): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${baseUrl}${c.path}?${c.rawQueryString}`, {
+    headers: { authorization: `Basic ${Buffer.from(c.auth).toString('base64')}` },
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** numbers within 1e-9 of the recorded ones count as equal (sums of floats) */
+function near(actual: unknown, expected: unknown): unknown {
+  if (typeof actual === 'number' && typeof expected === 'number') return Math.abs(actual - expected) <= 1e-9 ? expected : actual;
+  if (Array.isArray(actual) && Array.isArray(expected)) return actual.map((a, i) => near(a, expected[i]));
+  if (actual && expected && typeof actual === 'object' && typeof expected === 'object') {
+    return Object.fromEntries(Object.entries(actual).map(([k, v]) => [k, near(v, (expected as Record<string, unknown>)[k])]));
+  }
+  return actual;
+}
+
+describe('the recorded top-N cases', () => {
+  let fake: FakeLangfuse;
+  let demo: DemoLangfuse;
+
+  beforeAll(async () => {
+    fake = await startFakeLangfuse({ observations, publicKey, secretKey, projectId: project.id, projectName: project.name, organization: project.organization });
+    demo = await startDemoLangfuse({ observations, publicKey, secretKey, project });
+  });
+  afterAll(async () => {
+    await Promise.all([fake.close(), demo.close()]);
+  });
+
+  test('are the ones the perTrace rule relies on', () => {
+    const names = metricsCases.map((c) => c.name);
+    expect(names).toContain('n03.v2.topN.traceId_traceName_userId.row_limit_5');
+    expect(names.filter((name) => name.includes('.err.'))).toHaveLength(7);
+  });
+
+  test.each(metricsCases.map((c) => [c.name, c] as const))('the fake answers %s as Langfuse did', async (_name, c) => {
+    const got = await replay(fake.url, c);
+    expect(got.status).toBe(c.status);
+    expect(near(got.body, c.body)).toEqual(c.body);
+  });
+
+  test.each(metricsCases.map((c) => [c.name, c] as const))('the demo server answers %s alike, or refuses it', async (_name, c) => {
+    const got = await replay(demo.url, c);
+    if (c.status === 200) {
+      expect(got.status).toBe(200);
+      expect(near(got.body, c.body)).toEqual(c.body);
+    } else {
+      expect(got.status).toBe(400);
+    }
+  });
+});
