@@ -5,52 +5,19 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startDemoLangfuse, type DemoLangfuse } from '../../src/demo/server.js';
-import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../tools/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
+import { INSIGHT_PROJECT, insightObservations, replayRecorded, type InsightObservation } from '../support/insight-recording.js';
 import type { RecordedCase } from '../support/langfuse-dataset.js';
-
-interface InsightObservation {
-  id: string;
-  traceId: string;
-  traceName: string;
-  userId: string | null;
-  environment: string;
-  agent_type: string;
-  release: string;
-  tags: string[];
-  traceTimestamp: string;
-  type: string;
-  startTime: string;
-  model: string;
-  /** null for the model no price covers: Langfuse reports its cost as 0 */
-  expectedCost: { input: number; output: number; total: number } | null;
-}
 
 const recording = JSON.parse(readFileSync(new URL('../fixtures/langfuse/insight-metadata.json', import.meta.url), 'utf8')) as {
   observations: InsightObservation[];
   cases: RecordedCase[];
 };
 
-const observations: FakeObservation[] = recording.observations.map((o) => ({
-  id: o.id,
-  traceId: o.traceId,
-  type: o.type,
-  startTime: o.startTime,
-  traceTimestamp: o.traceTimestamp,
-  traceName: o.traceName,
-  userId: o.userId,
-  sessionId: null,
-  environment: o.environment,
-  tags: o.tags,
-  release: o.release,
-  traceMetadata: { agent_type: o.agent_type },
-  providedModelName: o.model,
-  inputCost: o.expectedCost?.input ?? 0,
-  outputCost: o.expectedCost?.output ?? 0,
-  totalCost: o.expectedCost?.total ?? 0,
-}));
+const observations = insightObservations(recording.observations);
 
 const [publicKey, secretKey] = recording.cases[0]!.auth!.split(':') as [string, string];
-const project = { id: 'local-project', name: 'spend-alerts', organization: { id: 'local-org', name: 'Local' } };
+const project = INSIGHT_PROJECT;
 
 type Row = Record<string, unknown>;
 
@@ -64,13 +31,6 @@ function costs(body: unknown): Row[] {
       return { ...rest, sum_totalCost: typeof cost === 'number' ? Math.round(cost * 1e10) / 1e10 : cost };
     })
     .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-}
-
-async function replay(baseUrl: string, c: RecordedCase): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${baseUrl}${c.path}?${c.rawQueryString ?? ''}`, {
-    headers: { authorization: `Basic ${Buffer.from(c.auth ?? '').toString('base64')}` },
-  });
-  return { status: res.status, body: await res.json() };
 }
 
 describe('metadata filters, as a real Langfuse answered them', () => {
@@ -91,7 +51,7 @@ describe('metadata filters, as a real Langfuse answered them', () => {
 
   test.each(recording.cases.map((c) => [c.name, c] as const))('%s: the fake and the demo answer the same costs', async (_name, c) => {
     for (const server of [fake.url, demo.url]) {
-      const got = await replay(server, c);
+      const got = await replayRecorded(server, c);
       expect(got.status).toBe(c.status);
       expect(costs(got.body)).toEqual(costs(c.body));
     }

@@ -6,27 +6,9 @@
 // alike and refuses the invalid ones with a 400.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startDemoLangfuse, type DemoLangfuse, type DemoObservation } from '../../src/demo/server.js';
+import { startDemoLangfuse, type DemoLangfuse } from '../../src/demo/server.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
-
-interface FlatObservation {
-  id: string;
-  traceId: string;
-  traceName: string;
-  userId: string | null;
-  environment: string;
-  agent_type: string;
-  release: string;
-  tags: string[];
-  traceTimestamp: string;
-  type: string;
-  name: string;
-  startTime: string;
-  model: string;
-  usageDetails: { input: number; output: number };
-  /** null: a model without a price, which v2 costs at 0 */
-  expectedCost: { input: number; output: number; total: number } | null;
-}
+import { INSIGHT_PROJECT, insightObservations, replayRecorded, type InsightObservation } from '../support/insight-recording.js';
 
 interface Case {
   name: string;
@@ -38,42 +20,14 @@ interface Case {
 }
 
 const recording = JSON.parse(readFileSync(new URL('../fixtures/langfuse/cases-insight-topn.json', import.meta.url), 'utf8')) as {
-  observations_flat: FlatObservation[];
+  observations_flat: InsightObservation[];
   cases: Case[];
 };
 const [publicKey, secretKey] = recording.cases[0]!.auth.split(':') as [string, string];
 const metricsCases = recording.cases.filter((c) => c.path === '/api/public/v2/metrics');
-const project = { id: 'local-project', name: 'spend-alerts', organization: { id: 'local-org', name: 'Local' } };
+const project = INSIGHT_PROJECT;
 
-// The generations as Langfuse priced them (expectedCost: its costDetails or its built-in price).
-const observations: DemoObservation[] = recording.observations_flat.map((o) => ({
-  id: o.id,
-  traceId: o.traceId,
-  type: o.type,
-  name: o.name,
-  startTime: o.startTime,
-  traceTimestamp: o.traceTimestamp,
-  traceName: o.traceName,
-  userId: o.userId,
-  sessionId: null,
-  environment: o.environment,
-  tags: o.tags,
-  release: o.release,
-  traceMetadata: { agent_type: o.agent_type },
-  providedModelName: o.model,
-  inputTokens: o.usageDetails.input,
-  outputTokens: o.usageDetails.output,
-  inputCost: o.expectedCost?.input ?? 0,
-  outputCost: o.expectedCost?.output ?? 0,
-  totalCost: o.expectedCost?.total ?? 0,
-}));
-
-async function replay(baseUrl: string, c: Case): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${baseUrl}${c.path}?${c.rawQueryString}`, {
-    headers: { authorization: `Basic ${Buffer.from(c.auth).toString('base64')}` },
-  });
-  return { status: res.status, body: await res.json() };
-}
+const observations = insightObservations(recording.observations_flat);
 
 /** numbers within 1e-9 of the recorded ones count as equal (sums of floats) */
 function near(actual: unknown, expected: unknown): unknown {
@@ -104,13 +58,13 @@ describe('the recorded top-N cases', () => {
   });
 
   test.each(metricsCases.map((c) => [c.name, c] as const))('the fake answers %s as Langfuse did', async (_name, c) => {
-    const got = await replay(fake.url, c);
+    const got = await replayRecorded(fake.url, c);
     expect(got.status).toBe(c.status);
     expect(near(got.body, c.body)).toEqual(c.body);
   });
 
   test.each(metricsCases.map((c) => [c.name, c] as const))('the demo server answers %s alike, or refuses it', async (_name, c) => {
-    const got = await replay(demo.url, c);
+    const got = await replayRecorded(demo.url, c);
     if (c.status === 200) {
       expect(got.status).toBe(200);
       expect(near(got.body, c.body)).toEqual(c.body);
