@@ -179,6 +179,12 @@ export const alertSchema = describe(
       z._default(z.int().check(z.minimum(1), z.maximum(1000)), 20),
       'groupBy: userId only — how many of the top-spending users to watch.',
     ),
+    explain: describe(
+      z.optional(z.array(z.enum(GROUP_BY_FIELDS))),
+      'What a firing notification lists its top contributors by (3 values each, with spend, share, baseline, change and a ' +
+        'Langfuse link); default [model, traceName, userId] less groupBy; [] turns it off. userId costs up to 4 Langfuse ' +
+        'requests per firing series, the others none while the hourly rows fit a page.',
+    ),
     filters: z.optional(filtersSchema),
     channels: describe(z.array(nonEmpty()).check(z.minLength(1)), 'Names of channels under `channels`.'),
   }),

@@ -81,6 +81,8 @@ export interface AlertFields {
   /** groupBy metadata.KEY only (and required there): the metadata values watched, one series each */
   values?: string[];
   top: number;
+  /** what a firing notification's top contributors are listed by; undefined: [model, traceName, userId] less groupBy (see core/explain.ts) */
+  explain?: GroupByField[];
   filters?: AlertFilters;
   channels: string[];
 }

@@ -2,7 +2,7 @@
 // current period; per notification, which channels still have to accept it. Keyed by alert name
 // and series so that editing an alert's threshold or channels neither resurrects nor loses it.
 import * as z from 'zod/mini';
-import { SEVERITIES, type Severity } from './alert.js';
+import { GROUP_BY_FIELDS, SEVERITIES, type Severity } from './alert.js';
 import { RULE_KEYS } from './rules/index.js';
 import type { Notification } from './notification.js';
 import { isRecord } from './record.js';
@@ -196,6 +196,20 @@ const notificationSchema = z.strictObject({
   langfuseUrl: z.string(),
   trace: z.optional(z.strictObject({ id: z.string(), name: z.nullable(z.string()), userId: z.nullable(z.string()) })),
   traceUrl: z.optional(z.nullable(z.string())),
+  contributors: z.optional(
+    z.array(
+      z.strictObject({
+        dimension: z.enum(GROUP_BY_FIELDS),
+        value: z.nullable(z.string()),
+        spend: z.number(),
+        share: z.number(),
+        baseline: z.nullable(z.number()),
+        change: z.nullable(z.number()),
+        url: z.nullable(z.string()),
+      }),
+    ),
+  ),
+  contributorsMissing: z.optional(z.array(z.strictObject({ dimension: z.enum(GROUP_BY_FIELDS), reason: z.string() }))),
   message: z.optional(z.string()),
   test: z.optional(z.boolean()),
   delayedSince: z.optional(isoString),

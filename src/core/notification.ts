@@ -1,6 +1,6 @@
 // A notification as every channel sees it. It mirrors the webhook body of PRODUCT.md so that the
 // webhook channel adds only `version` and `currency`.
-import type { Severity } from './alert.js';
+import type { GroupByField, Severity } from './alert.js';
 import type { RuleKey } from './rules/index.js';
 
 export type NotificationStatus = 'firing' | 'resolved';
@@ -25,6 +25,33 @@ export interface NotificationTrace {
 /** The page of one trace in the Langfuse UI, when the project link is known (`<base>/project/<id>`). */
 export function traceUrlOf(langfuseUrl: string, traceId: string): string | null {
   return /\/project\/[^/]+$/.test(langfuseUrl) ? `${langfuseUrl}/traces/${encodeURIComponent(traceId)}` : null;
+}
+
+/**
+ * One of a firing notification's top contributors: a value of one `explain` dimension that spent
+ * the most of the series' spend in the window (PRODUCT.md, "Why it fired").
+ */
+export interface Contributor {
+  readonly dimension: GroupByField;
+  /** null: the group Langfuse reports as null (no model, no user …) */
+  readonly value: string | null;
+  /** USD in the window, within the series */
+  readonly spend: number;
+  /** spend ÷ the series' spend */
+  readonly share: number;
+  /** USD over the alert's baseline (relative: the mean of its baseline windows; else the previous window to the same point); null without one */
+  readonly baseline: number | null;
+  /** spend − baseline; null without a baseline */
+  readonly change: number | null;
+  /** Langfuse's traces (or, with a model, observations) list filtered to the value, the series' group and the alert's filters, over the window; null for a null value or without the project id */
+  readonly url: string | null;
+}
+
+/** A dimension of `explain` whose contributors could not be worked out in time, and why (the notification says so). */
+export interface MissingContributors {
+  readonly dimension: GroupByField;
+  /** e.g. `the request budget admits no more Langfuse requests until 13:40` */
+  readonly reason: string;
 }
 
 export interface Notification {
@@ -55,6 +82,10 @@ export interface Notification {
   readonly trace?: NotificationTrace;
   /** perTrace: `<langfuseUrl>/traces/<traceId>`; null when the project id isn't known */
   readonly traceUrl?: string | null;
+  /** firing threshold, relative and forecast notifications: the top contributors, by dimension in `explain` order, most spend first */
+  readonly contributors?: readonly Contributor[];
+  /** dimensions of `explain` left out of `contributors` (the request budget, a failed request) */
+  readonly contributorsMissing?: readonly MissingContributors[];
   /** system notices and test notifications */
   readonly message?: string;
   /** set by test-notify: rendered with a clear TEST marker */

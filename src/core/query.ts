@@ -23,6 +23,8 @@ export type RankedField = GroupByField | 'traceId';
 export type QueryShape =
   | { readonly kind: 'total' }
   | { readonly kind: 'groups'; readonly by: GroupByField }
+  /** per pair of values of two fields: `byGroup` keyed by `pairKey(within value, by value)` (a series' contributors) */
+  | { readonly kind: 'pairs'; readonly within: GroupByField; readonly by: GroupByField }
   | { readonly kind: 'topN'; readonly by: RankedField; readonly n: number; readonly labels?: readonly GroupByField[] };
 
 export const TOTAL: QueryShape = { kind: 'total' };
@@ -32,9 +34,19 @@ export interface SpendQuery extends TimeRange {
   readonly shape: QueryShape;
 }
 
-/** The field a query splits its spend by, if any. */
+/** The field a query splits its spend by, if any (for pairs: the second of the two). */
 export function groupField(shape: QueryShape): RankedField | undefined {
   return shape.kind === 'total' ? undefined : shape.by;
+}
+
+/** The group key of a pair of values (`pairs` readings): JSON, so that null and any string stay apart. */
+export function pairKey(within: string | null, by: string | null): string {
+  return JSON.stringify([within, by]);
+}
+
+/** The two values of a `pairKey`. */
+export function parsePairKey(key: string): [string | null, string | null] {
+  return JSON.parse(key) as [string | null, string | null];
 }
 
 /**
