@@ -133,6 +133,32 @@ export const topWithoutUserId: CrossCheck = (document) =>
   );
 
 /**
+ * `explain`: distinct dimensions; the alert's own groupBy is left out (each series is one of its
+ * values); a rule whose notifications list no contributors (perTrace) takes none.
+ */
+export const explainDimensions: CrossCheck = (document) =>
+  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+    const explain = alert['explain'];
+    if (!Array.isArray(explain)) return [];
+    const at = (...path: (string | number)[]): ConfigPath => ['alerts', index, 'explain', ...path];
+    const none = RULES.find((rule) => has(alert, rule.key) && rule.contributorBaseline === 'none');
+    if (none && explain.length > 0) {
+      return [{ level: 'error', path: at(), message: `${none.key} notifications name their trace and list no contributors; remove explain` }];
+    }
+    const seen = new Map<unknown, number>();
+    return explain.flatMap((dimension, position): Finding[] => {
+      const first = seen.get(dimension);
+      if (first !== undefined) {
+        return [{ level: 'error', path: at(position), message: `duplicate dimension ${String(dimension)} (explain[${first}] has it too)` }];
+      }
+      seen.set(dimension, position);
+      return dimension === alert['groupBy']
+        ? [{ level: 'warning', path: at(position), message: `${String(dimension)} is the alert's groupBy: each series is one ${String(dimension)}; ignored` }]
+        : [];
+    });
+  });
+
+/**
  * `groupBy: metadata.KEY` needs its `values` (Langfuse filters on metadata but can't group by it),
  * distinct; `values` means nothing without it; the group's key can't also be a metadata filter.
  */
@@ -268,6 +294,7 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   topWithoutUserId,
   metadataGroups,
   resolvingOnCalendarWindow,
+  explainDimensions,
   emptyRequestBudget,
   longLagMargin,
   unknownSystemChannels,

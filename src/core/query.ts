@@ -131,7 +131,8 @@ export type SpendResult = PromiseSettledResult<SpendReading>;
  * The results are in the order of the queries; one failing doesn't fail the others.
  */
 export interface SpendSource {
-  spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]>;
+  /** `at`: the evaluation time, when no query ends at it (a firing series' earlier ranges); else the latest end */
+  spendAll(queries: readonly SpendQuery[], signal?: AbortSignal, at?: Date): Promise<SpendResult[]>;
 }
 
 /**

@@ -3,7 +3,7 @@
 import type { AlertGroupBy, Severity } from './alert.js';
 import type { RankedField } from './query.js';
 import type { RuleKey } from './rules/index.js';
-import type { NotificationWindow } from './notification.js';
+import type { Contributor, MissingContributors, NotificationWindow } from './notification.js';
 import type { BudgetStep, Projection } from './rules/rule.js';
 
 export interface SeriesEvaluation {
@@ -37,4 +37,8 @@ export interface SeriesEvaluation {
   readonly step?: BudgetStep;
   /** forecast alerts: the projection, when there was one to make */
   readonly projection?: Projection;
+  /** a series that fires now: its top contributors (core/explain.ts), worked out after it was evaluated */
+  readonly contributors?: readonly Contributor[];
+  /** and the explain dimensions that couldn't be read in time, with why */
+  readonly contributorsMissing?: readonly MissingContributors[];
 }

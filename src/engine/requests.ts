@@ -2,10 +2,12 @@
 // check of a calendar period that closed `lagMargin` ago; and the evaluation of the answers.
 import type { AlertConfig } from '../config/schema.js';
 import { evaluateAlert, neededRanges, type NeededRanges } from '../core/evaluate.js';
-import { alertRangeQueries, alertReading, WaitingForHistory, type SpendReading } from '../core/query.js';
+import { explainQueries, explainRanges, type ExplainRanges } from '../core/explain.js';
+import { alertRangeQueries, alertReading, WaitingForHistory, type SpendQuery, type SpendReading, type SpendResult } from '../core/query.js';
 import type { State } from '../core/ledger.js';
 import { parseWindow, periodStart } from '../core/time/windows.js';
 import type { AlertFailure, EvaluatedAlert, PeriodCheck } from '../core/decide/index.js';
+import type { AlertExplain } from './contributors.js';
 import type { CheckPolicy, TickDeps, WaitingAlerts } from './types.js';
 
 export interface AlertRequest {
@@ -63,17 +65,24 @@ export async function fetchAndEvaluate(
   requests: readonly AlertRequest[],
   now: Date,
   policy: CheckPolicy,
-): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; waiting: WaitingAlerts | null }> {
+): Promise<{ evaluations: EvaluatedAlert[]; alertFailures: AlertFailure[]; waiting: WaitingAlerts | null; explains: Map<EvaluatedAlert, AlertExplain> }> {
   const evaluations: EvaluatedAlert[] = [];
   const alertFailures: AlertFailure[] = [];
+  const explains = new Map<EvaluatedAlert, AlertExplain>();
   const waiting = { alerts: [] as string[], evaluations: 0 };
   // per range, the alert's queries (one per value of a metadata group), put back together below
   const perRange = requests.map(({ alert, ranges }) => [ranges.current, ...ranges.baselines].map((range) => alertRangeQueries(alert, range)));
-  const results = await input.source.spendAll(perRange.flat(2), anySignal(input.signal, policy.fetchBudgetMs));
+  // and the explain dimensions that ride along the same requests (core/explain.ts): per range read, its queries
+  const explainPlans = requests.map((request) => explainPlan(request, input.config.timezone));
+  const queries: SpendQuery[] = [...perRange.flat(2), ...explainPlans.flatMap((plan) => plan.perRange.flat())];
+  const results = await input.source.spendAll(queries, anySignal(input.signal, policy.fetchBudgetMs));
   let next = 0;
+  const take = (count: number): SpendResult[] => results.slice(next, (next += count));
+  const answered = requests.map((_, index) => take(perRange[index]!.reduce((sum, queries) => sum + queries.length, 0)));
+  const explained = explainPlans.map((plan) => plan.perRange.map((queries) => take(queries.length)));
   for (const [index, request] of requests.entries()) {
     const ranges = perRange[index]!;
-    const mine = results.slice(next, (next += ranges.reduce((sum, queries) => sum + queries.length, 0)));
+    const mine = answered[index]!;
     const failed = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     const pending = mine.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason instanceof WaitingForHistory);
     if (pending) {
@@ -93,13 +102,24 @@ export async function fetchAndEvaluate(
     let offset = 0;
     const [current, ...baselines] = ranges.map((queries) => alertReading(request.alert, answers.slice(offset, (offset += queries.length))));
     const series = evaluateAlert(request.alert, { current: current!, baselines }, { now: request.at, timezone: input.config.timezone });
-    evaluations.push({
+    const evaluated: EvaluatedAlert = {
       alert: request.alert,
       series: request.final ? series.map((s) => ({ ...s, window: { ...s.window, to: request.ranges.current.to.toISOString() } })) : series,
       ...(request.final ? { final: true } : {}),
-    });
+    };
+    evaluations.push(evaluated);
+    const [explainCurrent, ...explainBaselines] = explained[index]!;
+    explains.set(evaluated, { ranges: explainPlans[index]!.ranges, current: explainCurrent ?? [], baselines: explainBaselines });
   }
-  return { evaluations, alertFailures, waiting: waiting.alerts.length > 0 ? waiting : null };
+  return { evaluations, alertFailures, waiting: waiting.alerts.length > 0 ? waiting : null, explains };
+}
+
+/** What the evaluation reads for the alert's contributors (core/explain.ts); a final check measures them to the period's end. */
+function explainPlan(request: AlertRequest, timezone: string): { ranges: ExplainRanges; perRange: SpendQuery[][] } {
+  const measured = explainRanges(request.alert, request.at, timezone);
+  const extend = (r: { from: Date; to: Date }) => (request.final ? { from: r.from, to: new Date(r.to.getTime() + 1) } : r);
+  const ranges: ExplainRanges = { current: extend(measured.current), baselines: measured.baselines.map(extend) };
+  return { ranges, perRange: [ranges.current, ...ranges.baselines].map((range) => explainQueries(request.alert, range)) };
 }
 
 /** `waiting for history: a, b (about 2 more evaluations)` */
@@ -108,7 +128,7 @@ export function waitingLine(waiting: WaitingAlerts): string {
   return `waiting for history: ${alerts.join(', ')} (about ${evaluations} more evaluation${evaluations === 1 ? '' : 's'})`;
 }
 
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   if (error instanceof Error) return error.name === 'AbortError' || error.name === 'TimeoutError' ? 'the evaluation ran out of time' : error.message;
   return String(error);
 }

@@ -25,7 +25,8 @@ import type { Logger } from '../log/logger.js';
 import { realTimer, timeLimit } from '../util/deadline.js';
 import { formatSeconds } from '../util/format-seconds.js';
 import { deliveryFailuresByChannel, describeDeliveryFailure, describeUnread, unreadByError } from './failures.js';
-import { alertRequests, fetchAndEvaluate, periodChecks } from './requests.js';
+import { explainFiring, firingSeries, mayExplain } from './contributors.js';
+import { alertRequests, anySignal, describeError, fetchAndEvaluate, periodChecks } from './requests.js';
 import { logEvaluation } from './summary.js';
 import { DEFAULT_POLICY, type CheckPolicy, type CheckReport, type DeferredReport, type TickDeps, type TickReport } from './types.js';
 
@@ -57,9 +58,26 @@ export async function tick(deps: TickDeps, now: Date): Promise<TickReport> {
 
   // fetch → evaluate
   const requests = alertRequests(deps.alerts, initial, config.timezone, now, policy.lagMarginMs);
-  const { evaluations, alertFailures, waiting } = await fetchAndEvaluate(deps, requests, now, policy);
+  const fetched = await fetchAndEvaluate(deps, requests, now, policy);
+  const { alertFailures, waiting } = fetched;
   for (const unread of unreadByError(alertFailures)) {
     log.error({ alerts: unread.alerts, err: unread.error }, describeUnread(unread));
+  }
+  // why it fired: the series that will fire, decided on the state as read, get their top
+  // contributors before the decision is made and recorded (the outbox keeps them)
+  let evaluations = fetched.evaluations;
+  if (mayExplain(evaluations)) {
+    const preview = decide(initial, { evaluated: evaluations, periodChecks: periodChecks(requests) }, { failures: alertFailures }, now, context());
+    evaluations = await explainFiring(
+      deps.source,
+      evaluations,
+      fetched.explains,
+      firingSeries(preview.planned),
+      langfuseUrl,
+      (error) => deps.redact(describeError(error)),
+      now,
+      anySignal(deps.signal, policy.fetchBudgetMs),
+    );
   }
 
   // decide → record, under the lock so a concurrent check or daemon is never overwritten

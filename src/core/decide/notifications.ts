@@ -137,6 +137,9 @@ export function planNotifications(input: PlanInput): Plan {
         evaluatedAt: nowIso,
         langfuseUrl: input.langfuseUrl,
         ...(evaluation.groupBy === 'traceId' && evaluation.groupValue !== null ? traceFields(evaluation, evaluation.groupValue, input.langfuseUrl) : {}),
+        // why it fired: only a firing notification says (a resolved one has recovered)
+        ...(status === 'firing' && evaluation.contributors ? { contributors: evaluation.contributors } : {}),
+        ...(status === 'firing' && evaluation.contributorsMissing?.length ? { contributorsMissing: evaluation.contributorsMissing } : {}),
       },
     });
   };

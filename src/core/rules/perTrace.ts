@@ -51,4 +51,5 @@ export const perTrace: RuleKind<'perTrace', PerTraceConfig> = {
     `${alert.severity ?? 'critical'} when spend > ${formatUsd(config.threshold)} in one trace`,
   notificationFacts: () => [],
   checks: [noGroupBy, neverResolves],
+  contributorBaseline: 'none',
 };

@@ -125,4 +125,5 @@ export const relative: RuleKind<'relative', RelativeConfig> = {
     ];
   },
   checks: [baselineAtLeastOne, lookbackLimits, notPerUser],
+  contributorBaseline: 'earlier',
 };

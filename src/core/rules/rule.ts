@@ -118,6 +118,12 @@ export interface RuleKind<Key extends string = string, Config = unknown> {
    * (once it has been out of the window for one window length). Default: the usual lifecycle.
    */
   readonly lifecycle?: 'once';
+  /**
+   * What a firing notification's top contributors are compared with (core/explain.ts): `earlier`,
+   * the mean over the rule's own earlier ranges (relative); `previous` (the default), the previous
+   * window measured to the same point; `none`: the kind lists no contributors (perTrace names its trace).
+   */
+  readonly contributorBaseline?: 'earlier' | 'previous' | 'none';
 }
 
 /** `levels` with their lowest, worked out once. */

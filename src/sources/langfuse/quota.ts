@@ -313,6 +313,12 @@ export class RequestQuota {
     return burstUnder(Math.min(Infinity, ...this.windows(now.getTime()).map(([, limit]) => limit)));
   }
 
+  /** Requests the limits in force at `now` still admit (Infinity without one): what an evaluation's later rounds may send. */
+  headroom(now: Date): number {
+    const at = now.getTime();
+    return Math.max(0, Math.min(Infinity, ...this.windows(at).map(([window, limit]) => Math.floor(limit) - this.used(at, window))));
+  }
+
   /** Counts `n` requests sent at `now` (the planner calls this after every evaluation). */
   async record(n: number, now: Date): Promise<void> {
     if (n <= 0) return;

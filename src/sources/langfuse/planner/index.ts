@@ -46,6 +46,7 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
     ...(budget && {
       onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log),
       allowance: (now: Date) => budget.burst(now),
+      headroom: (now: Date) => budget.headroom(now),
       pausedUntil: (now: Date) => budget.pausedUntil(now),
     }),
   });

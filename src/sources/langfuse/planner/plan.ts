@@ -162,8 +162,11 @@ function minuteRows(evaluation: Evaluation, set: FilterSet, dims: readonly Dimen
  */
 function missing(evaluation: Evaluation, set: FilterSet, claimed: ReadonlySet<number>): SeriesRequest[] {
   const first = Math.min(...set.keepFrom.values());
+  // An alert's current window reaches now; a set read only over earlier ranges (a firing series'
+  // contributors) needs nothing after its last one.
+  const last = Math.min(evaluation.lastHour, floorTo(Math.max(...set.windows.map((window) => window.to)) - 1, HOUR));
   const runs: Array<{ from: number; to: number; dims: Dimension[]; minute: boolean }> = [];
-  for (let hour = first; hour <= evaluation.lastHour; hour += HOUR) {
+  for (let hour = first; hour <= last; hour += HOUR) {
     const dims = set.dimsAt(hour);
     if (claimed.has(hour) || dims.every((dim) => evaluation.view(set, dim, hour) !== undefined)) continue;
     const minute = hour >= evaluation.tailFrom;

@@ -36,6 +36,8 @@ export interface PlannerOptions {
   readonly pausedUntil?: (now: Date) => Promise<Date | null>;
   /** the most requests an evaluation at `now` may send; unlimited without it */
   readonly allowance?: (now: Date) => number;
+  /** the requests the limits still admit at `now`: a later round of the same evaluation sends no more */
+  readonly headroom?: (now: Date) => number;
   readonly concurrency?: number;
 }
 
@@ -53,6 +55,8 @@ export interface EvaluationUsage {
 
 export class PlannedSpendSource implements SpendSource {
   private last: EvaluationUsage | null = null;
+  /** what the rounds of the evaluation at `now` have sent so far: they share its allowance */
+  private round: { readonly now: number; sent: number } | null = null;
   private cache: Promise<HistoryCache> | null = null;
   private lookbacks: Lookbacks | null = null;
 
@@ -67,19 +71,29 @@ export class PlannedSpendSource implements SpendSource {
     return this.last;
   }
 
-  async spendAll(queries: readonly SpendQuery[], signal?: AbortSignal): Promise<SpendResult[]> {
+  async spendAll(queries: readonly SpendQuery[], signal?: AbortSignal, at?: Date): Promise<SpendResult[]> {
     if (queries.length === 0) return [];
     const cache = await this.history();
-    const now = evaluationTime(queries);
+    const now = Math.max(evaluationTime(queries), at?.getTime() ?? -Infinity);
     const pausedUntil = await this.options.pausedUntil?.(new Date(now));
     if (pausedUntil) {
       const paused = new LangfusePausedError(pausedUntil);
       return queries.map((): SpendResult => ({ status: 'rejected', reason: paused }));
     }
     const evaluation = this.evaluation(queries, now, cache);
-    const allowance = this.allowance(now);
+    // A later round of the same evaluation (a firing series' contributors) spends what the first
+    // left of the allowance, and never more than the limits still admit.
+    const later = this.round?.now === now;
+    if (!later) this.round = { now, sent: 0 };
+    const allowance = later
+      ? Math.max(0, Math.min(this.allowance(now) - this.round!.sent, this.options.headroom?.(new Date(now)) ?? Infinity))
+      : this.allowance(now);
     const gate = new RequestGate(this.options.client, signal, allowance);
-    await executeEvaluation(evaluation, gate, this.options.concurrency ?? 4);
+    try {
+      await executeEvaluation(evaluation, gate, this.options.concurrency ?? 4);
+    } finally {
+      this.round!.sent += gate.sent;
+    }
     let results = assembleAnswers(evaluation);
     commitToCache(evaluation);
     if (evaluation.capped) {
