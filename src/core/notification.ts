@@ -1,6 +1,7 @@
 // A notification as every channel sees it. It mirrors the webhook body of PRODUCT.md so that the
 // webhook channel adds only `version` and `currency`.
 import type { GroupByField, Severity } from './alert.js';
+import { isProjectUrl } from './langfuse-links.js';
 import type { RuleKey } from './rules/index.js';
 
 export type NotificationStatus = 'firing' | 'resolved';
@@ -24,7 +25,7 @@ export interface NotificationTrace {
 
 /** The page of one trace in the Langfuse UI, when the project link is known (`<base>/project/<id>`). */
 export function traceUrlOf(langfuseUrl: string, traceId: string): string | null {
-  return /\/project\/[^/]+$/.test(langfuseUrl) ? `${langfuseUrl}/traces/${encodeURIComponent(traceId)}` : null;
+  return isProjectUrl(langfuseUrl) ? `${langfuseUrl}/traces/${encodeURIComponent(traceId)}` : null;
 }
 
 /**
