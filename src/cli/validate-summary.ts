@@ -5,6 +5,8 @@ import { quotaLimits, burstAllowance, describeQuota, PLAN_LIMITS } from '../sour
 import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/simulate.js';
 import { plannerSettings } from '../config/planner-settings.js';
 import { alertShape } from '../core/query.js';
+import { explainOf, requestsPerFiringSeries } from '../core/explain.js';
+import type { GroupByField } from '../core/alert.js';
 import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../sources/langfuse/planner/estimate.js';
 import { formatUsd } from '../render/money.js';
 import { firesPerDay } from '../config/cron.js';
@@ -37,6 +39,8 @@ export interface AlertSummary {
   readonly evaluationsPerDay: number;
   /** ranges read per evaluation: 1, or 1 + baseline for relative alerts (the planner shares their requests) */
   readonly windowsPerEvaluation: number;
+  /** what a firing notification lists its top contributors by ([]: none) */
+  readonly explain: readonly GroupByField[];
 }
 
 export interface ChannelSummary {
@@ -56,6 +60,8 @@ export interface ConfigSummary {
   /** Langfuse requests on the busiest day with the history cache warm, all alerts together */
   readonly requestsPerDay: number;
   readonly requests: PlannedCost;
+  /** the most requests a firing series costs for its top contributors, over all alerts (0: none) */
+  readonly contributorRequests: number;
   /** `hobby (100 a day)`; null without langfuse.requestBudget */
   readonly budget: string | null;
   /** how the budget stretches the schedule; null when it fits */
@@ -107,6 +113,7 @@ export function summarizeConfig(config: Config, now?: Date): ConfigSummary {
     })),
     requestsPerDay: requests.perDay,
     requests,
+    contributorRequests: Math.max(0, ...config.alerts.map(requestsPerFiringSeries)),
     budget,
     stretch,
     coldStart,
@@ -190,6 +197,7 @@ function summarizeAlert(alert: AlertConfig, defaultSchedule: string, firesPerDay
     ownSchedule: alert.schedule !== undefined,
     evaluationsPerDay,
     windowsPerEvaluation: rangesPerEvaluation(alert),
+    explain: explainOf(alert),
   };
 }
 
@@ -244,6 +252,7 @@ export function formatSummary(summary: ConfigSummary): string {
   for (const alert of summary.alerts) {
     lines.push(`  ${alert.name}: ${alert.window} (${alert.windowKind}), ${alert.rule}`);
     if (alert.filters.length > 0) lines.push(`    filters: ${alert.filters.join('; ')}`);
+    if (alert.explain.length > 0) lines.push(`    explains: ${alert.explain.join(', ')}`);
     lines.push(`    channels: ${alert.channels.join(', ')}`);
     const schedule = alert.ownSchedule ? `${alert.schedule} (its own)` : alert.schedule;
     lines.push(`    schedule: ${schedule}, ${count(alert.evaluationsPerDay)} evaluations a day`);
@@ -265,6 +274,12 @@ export function formatSummary(summary: ConfigSummary): string {
       ? [
           `  metadata values (groupBy metadata.<key>, a filter set each): ${count(requests.metadataFilterSets)} of those filter sets, ` +
             `up to ${count(requests.metadataPerDay)} of those requests a day`,
+        ]
+      : []),
+    ...(summary.contributorRequests > 0
+      ? [
+          `  top contributors (explain): nothing unless a series fires, then up to ${summary.contributorRequests} per firing series ` +
+            '(userId: its top-N and an hourly series per listed user); model, traceName, environment and release ride along the requests above',
         ]
       : []),
     `  one request per alert window would be ${count(requests.unplannedPerDay)} a day; ` +

@@ -36,6 +36,16 @@ export function sharedDimensions(alert: AlertConfig): readonly GroupByField[] {
   return explainOf(alert).filter((dim) => dim !== 'userId');
 }
 
+/**
+ * The most Langfuse requests a firing series of the alert costs for its contributors (validate
+ * shows it): userId's top-N and one hourly series per listed user; for a series that is one user
+ * (groupBy userId), that user's own hourly rows and the minute buckets of an hour an edge falls in.
+ */
+export function requestsPerFiringSeries(alert: AlertConfig): number {
+  if (alert.groupBy === 'userId') return explainOf(alert).length > 0 ? 2 : 0;
+  return explainOf(alert).includes('userId') ? 1 + TOP_CONTRIBUTORS : 0;
+}
+
 /** The window the contributors are measured over, and what their baseline is measured over (oldest first). */
 export interface ExplainRanges {
   readonly current: TimeRange;
