@@ -3,7 +3,7 @@
 // model name carrying "\r\nBcc: …" must stay text and never become a header.
 import type { Notification } from '../core/notification.js';
 import { renderPlain } from './plain.js';
-import { bySeverity, cleanLine, comparison, countSummary, notificationText, groupLabel } from './text.js';
+import { bySeverity, cleanLine, comparison, countSummary, notificationText, groupLabel, type ContributorLine } from './text.js';
 
 export interface EmailContent {
   readonly subject: string;
@@ -44,6 +44,21 @@ export function emailSubject(notifications: readonly Notification[]): string {
 
 const COLOURS = { critical: '#b3261e', warning: '#b26a00', resolved: '#1e7d32' } as const;
 
+function row(label: string, valueHtml: string): string {
+  return `<tr><th align="left" style="padding:2px 12px 2px 0;vertical-align:top">${escapeHtml(label)}</th><td style="padding:2px 0">${valueHtml}</td></tr>`;
+}
+
+/** "<a href=…>gpt-4o</a> $40.00 (65%, +$30.00 on $10.00), …" */
+function contributorsHtml(line: ContributorLine): string {
+  if (line.unavailable !== undefined) return escapeHtml(line.unavailable);
+  return line.items
+    .map((item) => {
+      const name = item.href === undefined ? escapeHtml(item.name) : `<a href="${escapeHtml(item.href)}">${escapeHtml(item.name)}</a>`;
+      return `${name} ${escapeHtml(item.figures)}`;
+    })
+    .join(', ');
+}
+
 function htmlNotification(n: Notification): string {
   const view = notificationText(n);
   const colour = n.status === 'resolved' ? COLOURS.resolved : COLOURS[n.severity];
@@ -52,8 +67,9 @@ function htmlNotification(n: Notification): string {
       line.href !== undefined && /^https?:\/\//i.test(line.href)
         ? `<a href="${escapeHtml(line.href)}">${escapeHtml(line.value)}</a>`
         : escapeHtml(line.href ?? line.value).replace(/\n/g, '<br>');
-    return `<tr><th align="left" style="padding:2px 12px 2px 0;vertical-align:top">${escapeHtml(line.label)}</th><td style="padding:2px 0">${value}</td></tr>`;
+    return row(line.label, value);
   });
+  rows.push(...view.contributors.map((line) => row(line.label, contributorsHtml(line))));
   return [
     `<h3 style="margin:16px 0 4px;color:${colour}">${escapeHtml(view.title)}</h3>`,
     `<table cellspacing="0" cellpadding="0" style="border-collapse:collapse">${rows.join('')}</table>`,

@@ -1,7 +1,9 @@
 // Plain text for terminals and the text part of emails: one block per notification, most severe
-// first, labels aligned.
+// first, labels aligned. Top contributors follow as one line per dimension, without their links: three
+// Langfuse addresses of a few hundred characters would bury the line (the HTML part, Slack and the
+// webhook body carry them).
 import type { Notification } from '../core/notification.js';
-import { bySeverity, countSummary, notificationText } from './text.js';
+import { bySeverity, contributorText, countSummary, notificationText } from './text.js';
 
 const LABEL_WIDTH = 'Threshold: '.length;
 
@@ -12,7 +14,8 @@ export function renderNotificationPlain(n: Notification): string {
     const value = (line.href ?? line.value).replace(/\n/g, `\n  ${' '.repeat(LABEL_WIDTH)}`);
     return `  ${label}${value}`;
   });
-  return [view.title, ...lines].join('\n');
+  const contributors = view.contributors.map((line) => `  ${line.label}: ${contributorText(line)}`);
+  return [view.title, ...lines, ...contributors].join('\n');
 }
 
 /** Several notifications start with a line counting them by severity. */

@@ -4,7 +4,7 @@
 // Rocket.Chat) ignore `verbatim` and notify everyone for a bare `@here`, `@channel`, `@all` or
 // `@everyone`: a zero-width joiner after the `@` breaks those, and reads the same.
 import type { Notification } from '../core/notification.js';
-import { bySeverity, comparison, countSummary, notificationText, title, type NotificationText } from './text.js';
+import { bySeverity, comparison, countSummary, notificationText, title, type ContributorLine, type NotificationText } from './text.js';
 
 export const SLACK_LIMITS = { blocks: 50, sectionChars: 3000, headerChars: 150 } as const;
 
@@ -87,13 +87,58 @@ function detailLines(view: NotificationText): string {
     .join('\n');
 }
 
+/** "*Top models:* <url|gpt-4o> $40.00 (65%, +$30.00 on $10.00), …" */
+function contributorMrkdwn(line: ContributorLine, withLinks: boolean): string {
+  const value =
+    line.unavailable !== undefined
+      ? escapeSlack(line.unavailable)
+      : line.items
+          .map((item) => {
+            const name = escapeSlack(item.name);
+            return `${withLinks && item.href !== undefined ? link(item.href, name) : name} ${escapeSlack(item.figures)}`;
+          })
+          .join(', ');
+  return `*${line.label}:* ${value}`;
+}
+
+/**
+ * A notification's section: its facts (clipped as ever), then its top contributors in the room
+ * Slack's 3,000 characters leave, so a cut takes contributors, never the alert's facts. A line that
+ * doesn't fit with its links goes without them; the first that doesn't fit at all and those after
+ * it are named in a last line instead.
+ */
+function sectionText(facts: string, view: NotificationText): string {
+  const limit = SLACK_LIMITS.sectionChars;
+  const clipped = clipMrkdwn(facts, limit);
+  const shown: string[] = [];
+  let length = clipped.length;
+  for (const line of view.contributors) {
+    const fitting = [contributorMrkdwn(line, true), contributorMrkdwn(line, false)].find((text) => length + 1 + text.length <= limit);
+    if (fitting === undefined) break;
+    shown.push(fitting);
+    length += 1 + fitting.length;
+  }
+  // the note naming the lines left out needs room too: give up shown lines, last first, until it fits
+  while (shown.length < view.contributors.length) {
+    const note = `_…left out to fit Slack: ${view.contributors
+      .slice(shown.length)
+      .map((line) => line.label)
+      .join(', ')}_`;
+    if (length + 1 + note.length <= limit) return [clipped, ...shown, note].join('\n');
+    const last = shown.pop();
+    if (last === undefined) return clipped;
+    length -= 1 + last.length;
+  }
+  return [clipped, ...shown].join('\n');
+}
+
 function oneLine(n: Notification): string {
   const compared = comparison(n);
   return compared === null ? title(n) : `${title(n)} (${compared})`;
 }
 
 /**
- * One notification: a header naming it and a section with its facts. Several: a header counting
+ * One notification: a header naming it and a section with its facts and top contributors. Several: a header counting
  * them by severity, then one section each, most severe first; past Slack's 50 blocks the rest are
  * counted in a last "…and N more" section.
  */
@@ -105,7 +150,7 @@ export function renderSlack(notifications: readonly Notification[]): SlackMessag
     const view = notificationText(first);
     return {
       text: escapeSlack(`${marker(first)} ${oneLine(first)}`),
-      blocks: [header(`${marker(first)} ${view.title}`), section(detailLines(view))],
+      blocks: [header(`${marker(first)} ${view.title}`), section(sectionText(detailLines(view), view))],
     };
   }
   const summary = `${sorted.length} spend alerts: ${countSummary(sorted)}`;
@@ -114,7 +159,7 @@ export function renderSlack(notifications: readonly Notification[]): SlackMessag
   const blocks: SlackBlock[] = [header(summary)];
   for (const n of shown) {
     const view = notificationText(n);
-    blocks.push(section(`*${escapeSlack(`${marker(n)} ${view.title}`)}*\n${detailLines(view)}`));
+    blocks.push(section(sectionText(`*${escapeSlack(`${marker(n)} ${view.title}`)}*\n${detailLines(view)}`, view)));
   }
   const hidden = sorted.slice(shown.length);
   if (hidden.length > 0) {

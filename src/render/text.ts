@@ -3,7 +3,8 @@
 // values here. Values derived from traced data already show their control characters escaped
 // (`\x1b`) and are bounded in length, so no medium can be handed a line break, a terminal escape
 // sequence or a megabyte-long model name.
-import type { Notification, NotificationWindow } from '../core/notification.js';
+import type { GroupByField } from '../core/alert.js';
+import type { Contributor, MissingContributors, Notification, NotificationWindow } from '../core/notification.js';
 import { ruleKind } from '../core/rules/index.js';
 import type { NotificationFact } from '../core/rules/rule.js';
 import { wallClock } from '../core/time/zone.js';
@@ -18,11 +19,33 @@ export interface TextLine {
   readonly href?: string;
 }
 
+/** One of a dimension's top contributors as people read it: "gpt-4o $40.00 (65%, +$30.00 on $10.00)". */
+export interface ContributorItem {
+  /** the value: control characters escaped, bounded; "(none)" for the group Langfuse reports as null */
+  readonly name: string;
+  /** "$40.00 (65%, +$30.00 on $10.00)" */
+  readonly figures: string;
+  /** Langfuse's list filtered to the value; absent when there is none or it is no http(s) address */
+  readonly href?: string;
+}
+
+/** "Top models: …" — one line per dimension, under the alert's facts. */
+export interface ContributorLine {
+  /** "Top models", "Top trace names" */
+  readonly label: string;
+  /** most spend first; empty when `unavailable` */
+  readonly items: readonly ContributorItem[];
+  /** "not available (<reason>)": the dimension could not be worked out in time */
+  readonly unavailable?: string;
+}
+
 export interface NotificationText {
   readonly notification: Notification;
   /** "CRITICAL FIRING: daily-budget", "[TEST] WARNING FIRING: spend-alerts" */
   readonly title: string;
   readonly lines: readonly TextLine[];
+  /** why it fired: the top contributors by dimension, then the dimensions missing from them */
+  readonly contributors: readonly ContributorLine[];
 }
 
 const MAX_DATA_CHARS = 200;
@@ -152,7 +175,55 @@ export function notificationText(n: Notification): NotificationText {
   if (n.langfuseUrl !== '') {
     lines.push({ label: 'Langfuse', value: 'Open in Langfuse', href: cleanLine(n.langfuseUrl, 2000) });
   }
-  return { notification: n, title: title(n), lines };
+  return { notification: n, title: title(n), lines, contributors: contributorLines(n.contributors ?? [], n.contributorsMissing ?? []) };
+}
+
+const DIMENSION_WORDS: Readonly<Record<GroupByField, string>> = {
+  model: 'models',
+  traceName: 'trace names',
+  userId: 'users',
+  environment: 'environments',
+  release: 'releases',
+};
+
+// A list line stays readable with three values on it; the link and the webhook body carry the whole value.
+const MAX_CONTRIBUTOR_CHARS = 80;
+// Longer addresses (a long hostile value, encoded twice) would be cut into a broken link; the value is shown without one.
+const MAX_URL_CHARS = 2000;
+
+/** Contributors grouped by dimension in the order given (the alert's `explain`), then the dimensions left out. */
+function contributorLines(contributors: readonly Contributor[], missing: readonly MissingContributors[]): ContributorLine[] {
+  const byDimension = new Map<GroupByField, ContributorItem[]>();
+  for (const contributor of contributors) {
+    const items = byDimension.get(contributor.dimension) ?? [];
+    items.push(contributorItem(contributor));
+    byDimension.set(contributor.dimension, items);
+  }
+  const lines: ContributorLine[] = [...byDimension].map(([dimension, items]) => ({ label: `Top ${DIMENSION_WORDS[dimension]}`, items }));
+  for (const { dimension, reason } of missing) {
+    lines.push({ label: `Top ${DIMENSION_WORDS[dimension]}`, items: [], unavailable: `not available (${cleanLine(reason)})` });
+  }
+  return lines;
+}
+
+/**
+ * The compact form: name, spend, then in brackets its share of the series' spend and how it moved
+ * against its baseline — "+$30.00 on $10.00" (up $30 on a $10 baseline), "new" when it spent
+ * nothing there, nothing without a baseline window.
+ */
+function contributorItem(c: Contributor): ContributorItem {
+  const name = c.value === null ? '(none)' : cleanLine(c.value, MAX_CONTRIBUTOR_CHARS);
+  let movement = '';
+  if (c.baseline === 0) movement = ', new';
+  else if (c.baseline !== null && c.change !== null) movement = `, ${c.change >= 0 ? '+' : ''}${formatUsd(c.change)} on ${formatUsd(c.baseline)}`;
+  const figures = `${formatUsd(c.spend)} (${formatPercent(c.share)}${movement})`;
+  const linkable = c.url !== null && c.url.length <= MAX_URL_CHARS && /^https?:\/\//i.test(c.url);
+  return linkable ? { name, figures, href: escapeControls(c.url) } : { name, figures };
+}
+
+/** "gpt-4o $40.00 (65%, +$30.00 on $10.00), (none) $2.00 (3%)" or "not available (…)": the line's text without links. */
+export function contributorText(line: ContributorLine): string {
+  return line.unavailable ?? line.items.map((item) => `${item.name} ${item.figures}`).join(', ');
 }
 
 // made on first use, like the other formats

@@ -1,6 +1,6 @@
 // The webhook body of PRODUCT.md, key for key and in its documented order, so receivers and
 // signature checks see exactly what the README shows.
-import type { Notification, NotificationKind, NotificationStatus } from '../core/notification.js';
+import type { Contributor, MissingContributors, Notification, NotificationKind, NotificationStatus } from '../core/notification.js';
 import type { Severity } from '../core/alert.js';
 
 export interface WebhookBody {
@@ -28,6 +28,10 @@ export interface WebhookBody {
   /** perTrace only */
   readonly trace?: { readonly id: string; readonly name: string | null; readonly userId: string | null };
   readonly traceUrl?: string | null;
+  /** firing threshold, relative and forecast notifications: the top contributors; every other body: [] */
+  readonly contributors: readonly Contributor[];
+  /** only when some `explain` dimensions could not be worked out */
+  readonly contributorsMissing?: readonly MissingContributors[];
   readonly message?: string;
   readonly test?: true;
   /** present when a retried notification arrives late: when it was first due */
@@ -54,6 +58,19 @@ export function webhookBody(n: Notification): WebhookBody {
     evaluatedAt: n.evaluatedAt,
     langfuseUrl: n.langfuseUrl,
     ...(n.trace ? { trace: { id: n.trace.id, name: n.trace.name, userId: n.trace.userId }, traceUrl: n.traceUrl ?? null } : {}),
+    // built key by key: the documented keys in their order, whatever else a stored notification carries
+    contributors: (n.contributors ?? []).map((c) => ({
+      dimension: c.dimension,
+      value: c.value,
+      spend: c.spend,
+      share: c.share,
+      baseline: c.baseline,
+      change: c.change,
+      url: c.url,
+    })),
+    ...(n.contributorsMissing?.length
+      ? { contributorsMissing: n.contributorsMissing.map((m) => ({ dimension: m.dimension, reason: m.reason })) }
+      : {}),
     ...(n.message === undefined ? {} : { message: n.message }),
     ...(n.test ? { test: true as const } : {}),
     ...(n.delayedSince === undefined ? {} : { delayedSince: n.delayedSince }),

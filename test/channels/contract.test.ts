@@ -12,7 +12,7 @@ import { formatUsd } from '../../src/render/money.js';
 import { createRedactor, REDACTED } from '../../src/util/redact.js';
 import { startHttpReceiver } from '../support/http-receiver.js';
 import { startSmtpServer } from '../support/smtp.js';
-import { context, firing, recordingSleep, resolved } from './fixtures.js';
+import { context, explained, firing, recordingSleep, resolved } from './fixtures.js';
 
 interface Peer {
   readonly config: ChannelConfig;
@@ -232,6 +232,15 @@ describe.each(registered)('$type channel contract', ({ type, definition }) => {
     expect(everything).toMatch(/warning/i);
     expect(everything).toMatch(/firing/i);
     expect(everything).toMatch(/resolved/i);
+  });
+
+  it("delivers a firing notification's top contributors, and says which could not be worked out", async () => {
+    const channel = await channelFor();
+    expect(await deliver(channel, [explained], recordingSleep())).toEqual([{ notificationId: explained.id, ok: true }]);
+    const everything = peer.received().join('\n');
+    for (const fact of ['gpt-4o', 'claude-3', 'research_agent', peer.money(40), peer.money(2.5), 'Langfuse requests until 13:40']) {
+      expect(everything).toContain(fact);
+    }
   });
 
   it('reports a transient failure (5xx, 4xx SMTP, EAGAIN) as retryable', async () => {

@@ -4,7 +4,7 @@ import { deliver } from '../../src/channels/deliver.js';
 import { createEmailChannel, type EmailChannelOptions } from '../../src/channels/email.js';
 import { startTlsPolicy } from '../../src/util/smtp-tls.js';
 import { startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from '../support/smtp.js';
-import { context, firing, notification, recordingSleep, relative, resolved } from './fixtures.js';
+import { GPT_4O_URL, context, explained, firing, hostileContributors, notification, recordingSleep, relative, resolved } from './fixtures.js';
 
 const credentials = { user: 'alerts@example.com', pass: 'smtp-p4ss:w/rd@secret' };
 
@@ -82,6 +82,41 @@ describe('email channel', () => {
     expect(mail?.parsed.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(mail?.parsed.html).not.toContain('<script>');
     expect(mail?.raw).not.toMatch(/^Bcc:/im);
+  });
+
+  it('lists the top contributors in both parts, linked in the HTML', async () => {
+    const { server, channel } = await setup();
+    await channel.send([explained], AbortSignal.timeout(10_000));
+    const parsed = server.messages[0]?.parsed;
+    expect(parsed?.subject).toBe('[CRITICAL] daily-budget: $61.25 > $50.00');
+    expect(parsed?.text).toContain(
+      [
+        '  Langfuse:  https://cloud.langfuse.com/project/proj-1',
+        '  Top models: gpt-4o $40.00 (65.3%, +$30.00 on $10.00), claude-3 $12.00 (19.6%, new), (none) $2.50 (4.1%, -$1.50 on $4.00)',
+        '  Top trace names: research_agent $61.25 (100%)',
+        '  Top users: not available (the request budget admits no more Langfuse requests until 13:40)',
+        '',
+      ].join('\n'),
+    );
+    expect(parsed?.html).toContain(`<a href="${GPT_4O_URL.replace('&', '&amp;')}">gpt-4o</a> $40.00 (65.3%, +$30.00 on $10.00)`);
+    expect(parsed?.html).toContain('>research_agent</a> $61.25 (100%)</td>');
+  });
+
+  it('keeps hostile contributor values inert in the HTML, the text and the headers', async () => {
+    const { server, channel } = await setup();
+    await channel.send([hostileContributors], AbortSignal.timeout(10_000));
+    const [mail] = server.messages;
+    expect(mail?.to).toEqual(['finance@example.com', 'ops@example.com']);
+    const names = mail?.parsed.headers.map(([name]) => name.toLowerCase()) ?? [];
+    expect(names).not.toContain('bcc');
+    expect(mail?.raw).not.toMatch(/^Bcc:/im);
+    expect(mail?.parsed.subject).toBe('[CRITICAL] daily-budget: $61.25 > $50.00');
+    const html = mail?.parsed.html ?? '';
+    expect(html).toContain('>&lt;img src=x onerror=alert(1)&gt;</a> $10.00 (16.3%)');
+    expect(html).toContain('>@channel &lt;!here&gt;</a>');
+    expect(html).toContain('>*bold* &lt;/script&gt;</a>');
+    expect(html).not.toMatch(/<img|<\/script|<!here/);
+    expect(mail?.parsed.text).toContain('  Top releases: gpt\\x0d\\x0aBcc: x@evil.example $7.00 (11.4%)\n');
   });
 
   it('retries greylisting (451) and delivers, through deliver()', async () => {

@@ -58,6 +58,47 @@ export const systemNotice = notification({
   message: 'Langfuse unreachable for 3 evaluations',
 });
 
+// Links in the Langfuse UI's format (filter `column;type;;any of;value`, encoded twice; the window as
+// epoch milliseconds): a model goes to the observations list, anything else to the traces list.
+const DATE_RANGE = 'dateRange=1795496400000-1795546800000';
+const LIST = 'https://cloud.langfuse.com/project/proj-1';
+export const GPT_4O_URL = `${LIST}/observations?filter=model%3BstringOptions%3B%3Bany%20of%3Bgpt-4o%2CprovidedModelName%3BstringOptions%3B%3Bany%20of%3Bgpt-4o&${DATE_RANGE}`;
+export const CLAUDE_URL = `${LIST}/observations?filter=model%3BstringOptions%3B%3Bany%20of%3Bclaude-3%2CprovidedModelName%3BstringOptions%3B%3Bany%20of%3Bclaude-3&${DATE_RANGE}`;
+export const RESEARCH_URL = `${LIST}/traces?filter=traceName%3BstringOptions%3B%3Bany%20of%3Bresearch_agent&${DATE_RANGE}`;
+
+/** A firing threshold notification explained by model and trace name; its users could not be worked out. */
+export const explained = notification({
+  id: 'daily-budget||2026-11-24|critical|firing',
+  contributors: [
+    { dimension: 'model', value: 'gpt-4o', spend: 40, share: 0.653, baseline: 10, change: 30, url: GPT_4O_URL },
+    { dimension: 'model', value: 'claude-3', spend: 12, share: 0.196, baseline: 0, change: 12, url: CLAUDE_URL },
+    { dimension: 'model', value: null, spend: 2.5, share: 0.041, baseline: 4, change: -1.5, url: null },
+    { dimension: 'traceName', value: 'research_agent', spend: 61.25, share: 1, baseline: null, change: null, url: RESEARCH_URL },
+  ],
+  contributorsMissing: [{ dimension: 'userId', reason: 'the request budget admits no more Langfuse requests until 13:40' }],
+});
+
+/** Contributor values that try to mention, link, format, break out of HTML and add a mail header. */
+export const HOSTILE_VALUES = {
+  model: '<img src=x onerror=alert(1)>',
+  traceName: '@channel <!here>',
+  userId: '*bold* </script>',
+  release: 'gpt\r\nBcc: x@evil.example',
+} as const;
+
+export const hostileContributors = notification({
+  id: 'daily-budget||2026-11-24|critical|firing',
+  contributors: Object.entries(HOSTILE_VALUES).map(([dimension, value], index) => ({
+    dimension: dimension as keyof typeof HOSTILE_VALUES,
+    value,
+    spend: 10 - index,
+    share: (10 - index) / 61.25,
+    baseline: null,
+    change: null,
+    url: `${LIST}/observations?filter=${index}&${DATE_RANGE}`,
+  })),
+});
+
 /** A stdout that keeps what was written. */
 export function memoryStdout(): { stream: Writable; output: () => string } {
   const chunks: string[] = [];

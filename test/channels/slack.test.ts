@@ -5,7 +5,7 @@ import { createSlackChannel } from '../../src/channels/slack.js';
 import { SLACK_LIMITS, renderSlack, type SlackMessage } from '../../src/render/slack.js';
 import type { Notification } from '../../src/core/notification.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
-import { context, firing, notification, recordingSleep, resolved } from './fixtures.js';
+import { CLAUDE_URL, GPT_4O_URL, RESEARCH_URL, context, explained, firing, hostileContributors, notification, recordingSleep, resolved } from './fixtures.js';
 
 const hookPath = '/services/T0SLACKTEST/B0SLACKTEST/slackSecretToken123';
 
@@ -84,6 +84,67 @@ describe('slack channel', () => {
     expect(all.match(/<[^>]*>/g)).toEqual(['<https://cloud.langfuse.com/project/proj-1|Open in Langfuse>']);
     for (const block of message.blocks) {
       if (block.type === 'section') expect(block.text.verbatim).toBe(true);
+    }
+  });
+
+  it('lists the top contributors under the facts, each value linked to Langfuse', async () => {
+    await channel().send([explained], AbortSignal.timeout(5_000));
+    const lines = (posted().blocks[1]?.text.text ?? '').split('\n');
+    expect(lines.slice(0, 4).map((line) => line.split(':*')[0])).toEqual(['*Spend', '*Threshold', '*Window', '*Langfuse']);
+    // Slack escapes & in an address too
+    const [gpt, claude, research] = [GPT_4O_URL, CLAUDE_URL, RESEARCH_URL].map((url) => url.replace('&', '&amp;'));
+    expect(lines.slice(4)).toEqual([
+      `*Top models:* <${gpt}|gpt-4o> $40.00 (65.3%, +$30.00 on $10.00), <${claude}|claude-3> $12.00 (19.6%, new), (none) $2.50 (4.1%, -$1.50 on $4.00)`,
+      `*Top trace names:* <${research}|research_agent> $61.25 (100%)`,
+      '*Top users:* not available (the request budget admits no more Langfuse requests until 13:40)',
+    ]);
+  });
+
+  it('escapes mentions, links and markup in contributor values', async () => {
+    await channel().send([hostileContributors], AbortSignal.timeout(5_000));
+    const all = texts(posted()).join('\n');
+    expect(all).toContain('|&lt;img src=x onerror=alert(1)&gt;> $10.00 (16.3%)');
+    expect(all).toContain('|@\u200dchannel &lt;!here&gt;> $9.00 (14.7%)');
+    expect(all).toContain('|*bold* &lt;/script&gt;> $8.00 (13.1%)');
+    expect(all).toContain('|gpt\\x0d\\x0aBcc: x@evil.example> $7.00 (11.4%)');
+    expect(all).not.toMatch(/<!|<@|<img|<\/script|@channel/);
+    // the only links are ours: the project and the four contributor lists
+    expect(all.match(/<[^|>]*\|/g)).toEqual([
+      '<https://cloud.langfuse.com/project/proj-1|',
+      ...[0, 1, 2, 3].map((index) => `<https://cloud.langfuse.com/project/proj-1/observations?filter=${index}&amp;dateRange=1795496400000-1795546800000|`),
+    ]);
+  });
+
+  it('keeps 30 notifications with long contributor values within 50 blocks and 3,000 characters, facts whole', async () => {
+    const dimensions = ['model', 'traceName', 'userId', 'environment', 'release'] as const;
+    const many = Array.from({ length: 30 }, (_, index) =>
+      notification({
+        id: `n${index}`,
+        alert: `alert-${index}`,
+        contributors: dimensions.flatMap((dimension) =>
+          [1, 2, 3].map((rank) => ({
+            dimension,
+            value: `${dimension}-${rank}-${'x'.repeat(200)}`.slice(0, 200),
+            spend: 10,
+            share: 0.16,
+            baseline: 5,
+            change: 5,
+            url: `https://cloud.langfuse.com/project/proj-1/traces?filter=${'y'.repeat(300)}`,
+          })),
+        ),
+      }),
+    );
+    await channel().send(many, AbortSignal.timeout(5_000));
+    const message = posted();
+    expect(message.blocks).toHaveLength(31);
+    for (const block of message.blocks) {
+      const limit = block.type === 'header' ? SLACK_LIMITS.headerChars : SLACK_LIMITS.sectionChars;
+      expect(block.text.text.length).toBeLessThanOrEqual(limit);
+    }
+    for (const block of message.blocks.slice(1)) {
+      expect(block.text.text).toContain('\n*Spend:* $61.25\n*Threshold:* $50.00\n');
+      expect(block.text.text).toContain('\n*Langfuse:* <https://cloud.langfuse.com/project/proj-1|Open in Langfuse>\n*Top models:* ');
+      expect(block.text.text).toMatch(/\n_…left out to fit Slack: [a-z ,]+_$/i);
     }
   });
 

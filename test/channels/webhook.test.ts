@@ -4,7 +4,7 @@ import { deliver } from '../../src/channels/deliver.js';
 import { createWebhookChannel, signBody } from '../../src/channels/webhook.js';
 import { verifySignature } from '../support/webhook-signature.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
-import { context, firing, notification, recordingSleep, resolved, systemNotice } from './fixtures.js';
+import { CLAUDE_URL, GPT_4O_URL, RESEARCH_URL, context, explained, firing, hostileContributors, notification, recordingSleep, resolved, systemNotice } from './fixtures.js';
 
 const secret = 'whsec-test-signing-secret';
 
@@ -58,6 +58,7 @@ describe('webhook channel', () => {
       currency: 'USD',
       evaluatedAt: '2026-11-24T15:04:05.000Z',
       langfuseUrl: 'https://cloud.langfuse.com/project/abc',
+      contributors: [],
     };
     expect(request?.json).toEqual(expected);
     // same keys in the same order: the raw body is exactly the documented document
@@ -74,9 +75,31 @@ describe('webhook channel', () => {
     expect(bodies[1]).not.toHaveProperty('message');
     expect(bodies[1]).not.toHaveProperty('test');
     expect(bodies[2]).toMatchObject({ kind: 'system', alert: 'spend-alerts', message: 'Langfuse unreachable for 3 evaluations' });
-    expect(Object.keys(bodies[2] ?? {}).slice(-2)).toEqual(['langfuseUrl', 'message']);
-    expect(Object.keys(bodies[3] ?? {}).slice(-3)).toEqual(['langfuseUrl', 'message', 'test']);
+    expect(Object.keys(bodies[2] ?? {}).slice(-3)).toEqual(['langfuseUrl', 'contributors', 'message']);
+    expect(Object.keys(bodies[3] ?? {}).slice(-4)).toEqual(['langfuseUrl', 'contributors', 'message', 'test']);
     expect(bodies[3]?.test).toBe(true);
+  });
+
+  it('carries the top contributors of a firing notification, and contributors: [] on a resolved one', async () => {
+    await channel().send([explained, resolved, hostileContributors], AbortSignal.timeout(5_000));
+    const [fired, resolvedBody, hostile] = receiver.requests.map((r) => r.json as Record<string, unknown>);
+    expect(fired?.contributors).toEqual([
+      { dimension: 'model', value: 'gpt-4o', spend: 40, share: 0.653, baseline: 10, change: 30, url: GPT_4O_URL },
+      { dimension: 'model', value: 'claude-3', spend: 12, share: 0.196, baseline: 0, change: 12, url: CLAUDE_URL },
+      { dimension: 'model', value: null, spend: 2.5, share: 0.041, baseline: 4, change: -1.5, url: null },
+      { dimension: 'traceName', value: 'research_agent', spend: 61.25, share: 1, baseline: null, change: null, url: RESEARCH_URL },
+    ]);
+    expect(fired?.contributorsMissing).toEqual([{ dimension: 'userId', reason: 'the request budget admits no more Langfuse requests until 13:40' }]);
+    expect(Object.keys(fired ?? {}).slice(-3)).toEqual(['langfuseUrl', 'contributors', 'contributorsMissing']);
+    expect(resolvedBody?.contributors).toEqual([]);
+    expect(resolvedBody).not.toHaveProperty('contributorsMissing');
+    // JSON carries a value as it is; a receiver escapes for its own medium
+    expect((hostile?.contributors as Array<{ value: string }>).map((c) => c.value)).toEqual([
+      '<img src=x onerror=alert(1)>',
+      '@channel <!here>',
+      '*bold* </script>',
+      'gpt\r\nBcc: x@evil.example',
+    ]);
   });
 
   it('signs the raw body with the secret, verifiable by a receiver', async () => {

@@ -4,11 +4,23 @@ import { formatUsd } from '../../src/render/money.js';
 import { renderPlain } from '../../src/render/plain.js';
 import { clipMrkdwn, escapeSlack, renderSlack } from '../../src/render/slack.js';
 import { bySeverity, cleanLine, countSummary, notificationText, formatWindow } from '../../src/render/text.js';
+import type { Contributor } from '../../src/core/notification.js';
 import { webhookBody } from '../../src/render/webhook.js';
 import { createLogger } from '../../src/log/logger.js';
 import { terminalSafe } from '../../src/util/terminal.js';
 import { PassThrough } from 'node:stream';
-import { firing, notification, relative, resolved, systemNotice } from '../channels/fixtures.js';
+import {
+  CLAUDE_URL,
+  GPT_4O_URL,
+  RESEARCH_URL,
+  explained,
+  firing,
+  hostileContributors,
+  notification,
+  relative,
+  resolved,
+  systemNotice,
+} from '../channels/fixtures.js';
 
 describe('formatUsd', () => {
   it('shows two decimals with thousands separators', () => {
@@ -221,9 +233,205 @@ describe('webhook body', () => {
       'currency',
       'evaluatedAt',
       'langfuseUrl',
+      'contributors',
     ]);
     expect(Object.keys(webhookBody(firing).window)).toEqual(['type', 'from', 'to', 'timezone']);
     expect(webhookBody(relative)).toMatchObject({ version: '1', currency: 'USD', kind: 'relative', baseline: 20, factor: 2 });
     expect(webhookBody(notification({ test: true, message: 'hi' }))).toMatchObject({ test: true, message: 'hi' });
+  });
+});
+
+function contributor(overrides: Partial<Contributor> = {}): Contributor {
+  return { dimension: 'model', value: 'gpt-4o', spend: 40, share: 0.5, baseline: null, change: null, url: null, ...overrides };
+}
+
+describe('top contributors in the text model', () => {
+  it('lists them by dimension in the given order, then the dimensions left out', () => {
+    expect(notificationText(explained).contributors).toEqual([
+      {
+        label: 'Top models',
+        items: [
+          { name: 'gpt-4o', figures: '$40.00 (65.3%, +$30.00 on $10.00)', href: GPT_4O_URL },
+          { name: 'claude-3', figures: '$12.00 (19.6%, new)', href: CLAUDE_URL },
+          { name: '(none)', figures: '$2.50 (4.1%, -$1.50 on $4.00)' },
+        ],
+      },
+      { label: 'Top trace names', items: [{ name: 'research_agent', figures: '$61.25 (100%)', href: RESEARCH_URL }] },
+      { label: 'Top users', items: [], unavailable: 'not available (the request budget admits no more Langfuse requests until 13:40)' },
+    ]);
+    expect(notificationText(firing).contributors).toEqual([]);
+  });
+
+  it('names every dimension in words', () => {
+    const dimensions = ['release', 'environment', 'userId', 'traceName', 'model'] as const;
+    const labels = notificationText(notification({ contributors: dimensions.map((dimension) => contributor({ dimension })) })).contributors;
+    expect(labels.map((line) => line.label)).toEqual(['Top releases', 'Top environments', 'Top users', 'Top trace names', 'Top models']);
+  });
+
+  it('bounds and escapes a value, and links only short http(s) addresses', () => {
+    const [line] = notificationText(
+      notification({
+        contributors: [
+          contributor({ value: `gpt\n${'m'.repeat(300)}`, url: 'javascript:alert(1)' }),
+          contributor({ value: 'long-link', url: `https://lf.example/${'a'.repeat(2_000)}` }),
+          contributor({ value: 'ok', url: 'HTTPS://lf.example/x' }),
+        ],
+      }),
+    ).contributors;
+    const [hostile, longLink, ok] = line?.items ?? [];
+    expect(hostile?.name).toBe(`gpt\\x0a${'m'.repeat(72)}…`);
+    expect(hostile).not.toHaveProperty('href');
+    expect(longLink).toEqual({ name: 'long-link', figures: '$40.00 (50%)' });
+    expect(ok?.href).toBe('HTTPS://lf.example/x');
+  });
+
+  it('shows a spend that fell, and no change at all', () => {
+    const [line] = notificationText(
+      notification({
+        contributors: [
+          contributor({ spend: 0.004, share: 0.0001, baseline: 0.01, change: -0.006 }),
+          contributor({ value: 'same', spend: 5, share: 0.25, baseline: 5, change: 0 }),
+        ],
+      }),
+    ).contributors;
+    expect(line?.items.map((item) => item.figures)).toEqual(['$0.004 (0%, -$0.006 on $0.01)', '$5.00 (25%, +$0.00 on $5.00)']);
+  });
+});
+
+describe('top contributors in plain text (console, check --dry-run, the email text part)', () => {
+  it('adds one line per dimension under the facts, without the links', () => {
+    expect(renderPlain([explained])).toBe(
+      [
+        'CRITICAL FIRING: daily-budget',
+        '  Spend:     $61.25',
+        '  Threshold: $50.00',
+        '  Window:    day, 2026-11-24 00:00 – 14:00 America/New_York',
+        '  Langfuse:  https://cloud.langfuse.com/project/proj-1',
+        '  Top models: gpt-4o $40.00 (65.3%, +$30.00 on $10.00), claude-3 $12.00 (19.6%, new), (none) $2.50 (4.1%, -$1.50 on $4.00)',
+        '  Top trace names: research_agent $61.25 (100%)',
+        '  Top users: not available (the request budget admits no more Langfuse requests until 13:40)',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps a hostile value on its line', () => {
+    const lines = renderPlain([hostileContributors]).split('\n');
+    expect(lines).toContain('  Top releases: gpt\\x0d\\x0aBcc: x@evil.example $7.00 (11.4%)');
+    expect(lines).toHaveLength(9);
+  });
+});
+
+describe('top contributors in email', () => {
+  it('adds a row per dimension with each value linked', () => {
+    const { html, text, subject } = renderEmail([explained]);
+    expect(html).toContain(
+      `<th align="left" style="padding:2px 12px 2px 0;vertical-align:top">Top models</th><td style="padding:2px 0"><a href="${GPT_4O_URL.replace('&', '&amp;')}">gpt-4o</a> $40.00 (65.3%, +$30.00 on $10.00), <a href="${CLAUDE_URL.replace('&', '&amp;')}">claude-3</a> $12.00 (19.6%, new), (none) $2.50 (4.1%, -$1.50 on $4.00)</td>`,
+    );
+    expect(html).toContain('<td style="padding:2px 0">not available (the request budget admits no more Langfuse requests until 13:40)</td>');
+    expect(text).toContain('  Top trace names: research_agent $61.25 (100%)\n');
+    expect(subject).toBe('[CRITICAL] daily-budget: $61.25 > $50.00');
+  });
+
+  it('escapes hostile values in the HTML and keeps them out of the subject', () => {
+    const { html, subject } = renderEmail([hostileContributors]);
+    expect(html).toContain('>&lt;img src=x onerror=alert(1)&gt;</a> $10.00 (16.3%)');
+    expect(html).toContain('>*bold* &lt;/script&gt;</a>');
+    expect(html).toContain('>gpt\\x0d\\x0aBcc: x@evil.example</a>');
+    expect(html).not.toMatch(/<img|<\/script|<!here/);
+    expect(subject).toBe('[CRITICAL] daily-budget: $61.25 > $50.00');
+  });
+});
+
+describe('top contributors in Slack', () => {
+  const sectionOf = (n: Parameters<typeof renderSlack>[0][number]) => renderSlack([n]).blocks[1]?.text.text ?? '';
+
+  it('lists them under the facts, each value linked', () => {
+    expect(sectionOf(explained)).toBe(
+      [
+        '*Spend:* $61.25',
+        '*Threshold:* $50.00',
+        '*Window:* day, 2026-11-24 00:00 – 14:00 America/New_York',
+        '*Langfuse:* <https://cloud.langfuse.com/project/proj-1|Open in Langfuse>',
+        `*Top models:* <${GPT_4O_URL.replace('&', '&amp;')}|gpt-4o> $40.00 (65.3%, +$30.00 on $10.00), <${CLAUDE_URL.replace('&', '&amp;')}|claude-3> $12.00 (19.6%, new), (none) $2.50 (4.1%, -$1.50 on $4.00)`,
+        `*Top trace names:* <${RESEARCH_URL.replace('&', '&amp;')}|research_agent> $61.25 (100%)`,
+        '*Top users:* not available (the request budget admits no more Langfuse requests until 13:40)',
+      ].join('\n'),
+    );
+  });
+
+  it('drops the links of a line that does not fit with them', () => {
+    const long = (value: string) => contributor({ value, url: `https://lf.example/${value}/${'a'.repeat(1_200)}` });
+    const section = sectionOf(notification({ contributors: [long('a'), long('b'), long('c')] }));
+    expect(section.length).toBeLessThanOrEqual(3_000);
+    expect(section.endsWith('\n*Top models:* a $40.00 (50%), b $40.00 (50%), c $40.00 (50%)')).toBe(true);
+    expect(section).not.toContain('lf.example');
+  });
+
+  it('cuts contributor lines, never the facts, and names the lines left out', () => {
+    const note = '<'.repeat(660);
+    const facts = sectionOf(notification({ message: note }));
+    const wide = (dimension: Contributor['dimension']) =>
+      [1, 2, 3].map((rank) => contributor({ dimension, value: `${dimension}-${rank}-${'v'.repeat(70)}` }));
+    const section = sectionOf(notification({ message: note, contributors: [...wide('model'), ...wide('userId'), ...wide('release')] }));
+    expect(facts.length).toBeGreaterThan(2_800);
+    expect(facts).toContain('*Langfuse:* <https://cloud.langfuse.com/project/proj-1|Open in Langfuse>');
+    expect(section).toBe(`${facts}\n_…left out to fit Slack: Top models, Top users, Top releases_`);
+  });
+
+  it('keeps 30 notifications with 5 dimensions of 3 long values each within 50 blocks and 3,000 characters a section', () => {
+    const dimensions = ['model', 'traceName', 'userId', 'environment', 'release'] as const;
+    const many = Array.from({ length: 30 }, (_, index) =>
+      notification({
+        id: `n${index}`,
+        alert: `alert-${index}`,
+        contributors: dimensions.flatMap((dimension) =>
+          [1, 2, 3].map((rank) => {
+            const value = `${dimension}-${rank}-${'<&>'.repeat(66)}`.slice(0, 200);
+            return contributor({ dimension, value, url: `https://lf.example/project/p/traces?filter=${encodeURIComponent(encodeURIComponent(value))}` });
+          }),
+        ),
+      }),
+    );
+    const message = renderSlack(many);
+    expect(message.blocks).toHaveLength(31);
+    for (const [index, block] of message.blocks.slice(1).entries()) {
+      const text = block.text.text;
+      expect(text.length).toBeLessThanOrEqual(3_000);
+      // the alert's facts whole
+      expect(text.startsWith(`*🔴 CRITICAL FIRING: alert-${index}*\n*Spend:* $61.25\n*Threshold:* $50.00\n*Window:* day,`)).toBe(true);
+      expect(text).toContain('\n*Langfuse:* <https://cloud.langfuse.com/project/proj-1|Open in Langfuse>\n');
+      // no half link, no raw < or > from the data
+      expect(text.replace(/<https:\/\/[^<>|]+\|[^<>]*>/g, '')).not.toMatch(/[<>]/);
+      // lines shown in explain order, the rest named
+      const shown = text.split('\n').filter((line) => line.startsWith('*Top '));
+      expect(shown.length).toBeGreaterThan(0);
+      expect(shown.length).toBeLessThan(5);
+      const labels = ['Top models', 'Top trace names', 'Top users', 'Top environments', 'Top releases'];
+      expect(shown.map((line) => line.slice(1, line.indexOf(':*')))).toEqual(labels.slice(0, shown.length));
+      expect(text.endsWith(`\n_…left out to fit Slack: ${labels.slice(shown.length).join(', ')}_`)).toBe(true);
+    }
+  });
+});
+
+describe('top contributors in the webhook body', () => {
+  it('lists each contributor with exactly the documented keys, in order', () => {
+    const body = webhookBody(
+      notification({
+        contributors: [{ ...contributor({ url: GPT_4O_URL }), extra: 'not documented' } as Contributor],
+      }),
+    );
+    expect(body.contributors).toEqual([{ dimension: 'model', value: 'gpt-4o', spend: 40, share: 0.5, baseline: null, change: null, url: GPT_4O_URL }]);
+    expect(Object.keys(body.contributors[0] ?? {})).toEqual(['dimension', 'value', 'spend', 'share', 'baseline', 'change', 'url']);
+    expect(Object.keys(webhookBody(explained)).slice(-3)).toEqual(['langfuseUrl', 'contributors', 'contributorsMissing']);
+    expect(webhookBody(explained).contributorsMissing).toEqual([
+      { dimension: 'userId', reason: 'the request budget admits no more Langfuse requests until 13:40' },
+    ]);
+  });
+
+  it('has contributors: [] in every other body, and contributorsMissing only when some are missing', () => {
+    for (const n of [firing, resolved, systemNotice, notification({ test: true, message: 'hi' }), notification({ contributors: [], contributorsMissing: [] })]) {
+      expect(webhookBody(n).contributors).toEqual([]);
+      expect(webhookBody(n)).not.toHaveProperty('contributorsMissing');
+    }
   });
 });
