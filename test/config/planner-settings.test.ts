@@ -22,5 +22,13 @@ alerts:
   expect(settings.timezone).toBe('Asia/Kolkata');
   const now = new Date('2026-06-10T12:15:00Z');
   expect(settings.retention(now)).toEqual(alertQueries(config.alerts, now, 'Asia/Kolkata'));
-  expect(settings.retention(now).map((q) => q.shape)).toEqual([{ kind: 'total' }, { kind: 'topN', by: 'userId', n: 3 }]);
+  // a's own total, then the explain dimensions riding along over the window and the previous one; b's top users
+  expect(settings.retention(now).map((q) => q.shape)).toEqual([
+    { kind: 'total' },
+    { kind: 'groups', by: 'model' },
+    { kind: 'groups', by: 'traceName' },
+    { kind: 'groups', by: 'model' },
+    { kind: 'groups', by: 'traceName' },
+    { kind: 'topN', by: 'userId', n: 3 },
+  ]);
 });

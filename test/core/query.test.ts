@@ -66,12 +66,36 @@ describe('alert queries', () => {
 
   it('are each alert’s current range, then its baselines oldest first, alert after alert', () => {
     const now = new Date('2026-11-24T15:00:00Z');
-    const queries = alertQueries([alert({ name: 'a' }), alert({ name: 'b', threshold: undefined, relative: { factor: 2, baseline: 2 } })], now, 'UTC');
+    const queries = alertQueries(
+      [alert({ name: 'a', explain: [] }), alert({ name: 'b', threshold: undefined, relative: { factor: 2, baseline: 2 }, explain: [] })],
+      now,
+      'UTC',
+    );
     expect(queries.map((q) => [q.from.toISOString(), q.to.toISOString()])).toEqual([
       ['2026-11-24T00:00:00.000Z', '2026-11-24T15:00:00.000Z'],
       ['2026-11-24T00:00:00.000Z', '2026-11-24T15:00:00.000Z'],
       ['2026-11-22T00:00:00.000Z', '2026-11-22T15:00:00.000Z'],
       ['2026-11-23T00:00:00.000Z', '2026-11-23T15:00:00.000Z'],
+    ]);
+  });
+
+  it('then the explain dimensions that ride along: per dimension, over the window and the previous one to the same point', () => {
+    const now = new Date('2026-11-24T15:00:00Z');
+    const day = (date: string) => [`${date}T00:00:00.000Z`, `${date}T15:00:00.000Z`];
+    const plain = alertQueries([alert({ name: 'a' })], now, 'UTC');
+    // userId isn't among them: a firing series asks for its top users apart
+    expect(plain.map((q) => [q.shape, q.from.toISOString(), q.to.toISOString()])).toEqual([
+      [TOTAL, ...day('2026-11-24')],
+      [{ kind: 'groups', by: 'model' }, ...day('2026-11-24')],
+      [{ kind: 'groups', by: 'traceName' }, ...day('2026-11-24')],
+      [{ kind: 'groups', by: 'model' }, ...day('2026-11-23')],
+      [{ kind: 'groups', by: 'traceName' }, ...day('2026-11-23')],
+    ]);
+    // a grouped alert's series are cut from pairs of its field and the dimension
+    const grouped = alertQueries([alert({ name: 'g', groupBy: 'model', explain: ['traceName', 'environment'] })], now, 'UTC');
+    expect(grouped.map((q) => q.shape).slice(1, 3)).toEqual([
+      { kind: 'pairs', within: 'model', by: 'traceName' },
+      { kind: 'pairs', within: 'model', by: 'environment' },
     ]);
   });
 });

@@ -46,8 +46,8 @@ const DAY: FakeObservation[] = [
 describe('top contributors', () => {
   test('a firing threshold lists the top 3 per dimension with spend, share, baseline, change and a link', async () => {
     harness = await startHarness(alertYaml('threshold: 50'), DAY);
-    const report = await harness.check(NOW);
-    const [body] = report.planned.map((p) => p.notification as unknown as Body);
+    await harness.check(NOW);
+    const [body] = bodies(harness);
     expect(body!.status).toBe('firing');
     expect(body!.contributors.map(row)).toEqual([
       ['model', 'gpt-4o', 40, 8, 32],
@@ -77,7 +77,8 @@ describe('top contributors', () => {
     expect((await harness.check(NOW)).planned[0]!.notification.contributors!.map((c) => c.value)).toEqual(['research_agent', 'chat', 'summarize']);
     await harness.close();
     harness = await startHarness(alertYaml('threshold: 50\n    explain: []'), DAY);
-    expect((await harness.check(NOW)).planned[0]!.notification.contributors).toEqual([]);
+    await harness.check(NOW);
+    expect(bodies(harness)[0]!.contributors).toEqual([]);
   });
 
   test('nothing fires: no Langfuse request more than without contributors', async () => {
@@ -177,5 +178,25 @@ describe('top contributors', () => {
     expect(n.contributorsMissing).toEqual([{ dimension: 'userId', reason: 'the Langfuse request budget admits no more requests in this evaluation' }]);
     expect(harness.fake.requests).toHaveLength(2);
     expect(harness.webhook.requests).toHaveLength(1);
+  });
+
+  test('a hostile model name among the contributors stays text in Slack and email and exact in the webhook body', async () => {
+    const hostile = '<img src=x onerror=alert(1)> <!channel> @here *bold*\nBcc: victim@example.com';
+    const data = [spend(hoursAgo(3), 40, { model: hostile, traceName: 'chat' }), spend(hoursAgo(2), 20, { model: 'gpt-4o', traceName: 'chat' })];
+    harness = await startHarness(alertYaml('threshold: 50\n    explain: [model]'), data);
+    await harness.check(NOW);
+    expect(bodies(harness)[0]!.contributors.map((c) => c.value)).toEqual([hostile, 'gpt-4o']);
+
+    const slack = harness.slack.requests[0]!.body;
+    expect(slack).not.toContain('<img');
+    expect(slack).not.toContain('<!channel>');
+    expect(slack).toContain('&lt;img src=x onerror=alert(1)&gt;');
+
+    const mail = harness.smtp.messages[0]!;
+    expect(mail.parsed.html).not.toContain('<img');
+    expect(mail.parsed.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    // the value's line break can't start a header: no Bcc line anywhere in the message's head
+    expect(mail.raw.split(/\r?\n\r?\n/)[0]).not.toMatch(/^Bcc:/im);
+    expect(mail.raw).not.toMatch(/^Bcc: victim/im);
   });
 });

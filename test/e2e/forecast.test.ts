@@ -16,6 +16,7 @@ alerts:
   - name: daily-forecast
     window: day
     forecast: { threshold: 150 }
+    explain: []
     channels: [slack-ops, finance-mail, automation]
 `;
 
@@ -67,7 +68,8 @@ describe('a forecast alert', () => {
     await harness.close();
 
     // the hourly profile of the 7 previous days costs nothing of its own: a relative alert with the
-    // same baseline and filter set sends as many requests
+    // same baseline and filter set sends as many requests (both without contributors, whose
+    // baselines differ: test/e2e/contributors.test.ts counts what they cost)
     harness = await startHarness(yaml.replace('forecast: { threshold: 150 }', 'relative: { factor: 2, baseline: 7 }'), [...history(), ...today(120)]);
     await harness.check(AT_14);
     const relativeCold = metricsSince(harness, 0);
