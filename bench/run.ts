@@ -7,6 +7,7 @@
 //   (d) an idle daemon's memory
 //   (e) `validate` with 10,000 alerts: wall time
 //   (f) a cold start under Hobby's request budget; the memory a cold fetch of the longest lookback needs
+//   (g) forecasts and top contributors: what they cost in requests, with and without `explain`
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -25,6 +26,7 @@ import { WaitingForHistory } from '../src/core/query.js';
 import { bundle } from '../scripts/build.js';
 import { statusMb } from './proc-status.js';
 import { spend } from '../test/support/observations.js';
+import { startHarness } from '../test/support/harness.js';
 import {
   COLD_START_ALERTS,
   coldStartSpend,
@@ -501,6 +503,84 @@ async function coldStartUnderBudget(): Promise<void> {
   );
 }
 
+/** (g) */
+async function forecastsAndContributors(): Promise<void> {
+  const start = Date.parse('2026-06-10T00:00:00Z');
+  const HOUR_MS = 3_600_000;
+  const models = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5', 'o3', 'llama-3'];
+  const traceNames = ['chat', 'research_agent', 'summarize', 'classify', 'draft', 'review'];
+  // 8 days of business-hours spend (20 generations an hour, 5 models × 6 trace names × 40 users);
+  // on the last day one research agent runs away from 10:00 on, so every alert below fires that day
+  const observations: FakeObservation[] = [];
+  for (let hour = 0; hour < 8 * 24; hour++) {
+    const local = hour % 24;
+    const busy = local >= 8 && local < 19;
+    for (let i = 0; i < (busy ? 20 : 2); i++) {
+      const n = hour * 20 + i;
+      observations.push(
+        spend(new Date(start - 7 * 24 * HOUR_MS + hour * HOUR_MS + i * 170_000 + 5_000), 0.05 + (n % 9) / 50, {
+          model: models[n % models.length]!,
+          traceName: traceNames[n % traceNames.length]!,
+          userId: `user-${n % 40}`,
+        }),
+      );
+    }
+    if (hour >= 7 * 24 + 10 && hour < 7 * 24 + 19) {
+      for (let i = 0; i < 10; i++) observations.push(spend(new Date(start + (hour - 7 * 24) * HOUR_MS + i * 300_000), 2, { model: 'o3', traceName: 'research_agent', userId: 'user-runaway' }));
+    }
+  }
+  const config = (explain: string) => `
+alerts:
+  - { name: daily-budget, window: day, threshold: { budget: 120, steps: [50, 80, 100] }${explain}, channels: [automation] }
+  - { name: daily-forecast, window: day, forecast: { threshold: 100, baseline: 7 }${explain}, channels: [automation] }
+  - { name: month-forecast, window: month, forecast: { threshold: 400, baseline: 1, minElapsed: 0 }${explain}, channels: [automation] }
+  - { name: daily-spike, window: day, relative: { factor: 2, baseline: 7 }, minSpend: 5${explain}, channels: [automation] }
+  - { name: model-budget, window: 24h, groupBy: model, threshold: 25${explain}, channels: [automation] }
+`;
+  const day = async (explain: string) => {
+    const harness = await startHarness(config(explain), observations);
+    try {
+      const counts: number[] = [];
+      const walls: number[] = [];
+      let firing = 0;
+      for (let tick = 0; tick < 96; tick++) {
+        const before = harness.fake.requests.length;
+        const began = performance.now();
+        const report = await harness.check(new Date(start + tick * 15 * 60_000));
+        walls.push(performance.now() - began);
+        counts.push(harness.fake.requests.length - before);
+        firing += report.planned.filter((p) => p.notification.status === 'firing').length;
+      }
+      return { counts, walls, firing, sent: harness.webhook.requests.length };
+    } finally {
+      await harness.close();
+    }
+  };
+  const sum = (counts: readonly number[]): number => counts.reduce((a, b) => a + b, 0);
+  const off = await day(', explain: []');
+  const on = await day('');
+  // the first two checks fill the cold cache; nothing fires before 10:00 (check 41)
+  const cold = (counts: readonly number[]): number => sum(counts.slice(0, 2));
+  const quiet = (counts: readonly number[]): number => sum(counts.slice(2, 40));
+  row('(g) cold start (first 2 checks): requests with contributors vs without', `${cold(on.counts)} vs ${cold(off.counts)}`);
+  row(
+    '(g) warm, nothing firing (checks 3–40): requests with contributors vs without',
+    `${quiet(on.counts)} vs ${quiet(off.counts)}`,
+    'equal',
+    quiet(on.counts) === quiet(off.counts),
+  );
+  const perFiring = (sum(on.counts) - cold(on.counts) - (sum(off.counts) - cold(off.counts))) / Math.max(1, on.firing);
+  row('(g) extra requests per firing notification (userId top-N and per-user series)', `${fmt(perFiring, 1)} (${on.firing} firing)`, '≤ 4', perFiring <= 4);
+  row('(g) wall time per check (median; busiest)', `${fmt(median(on.walls))} ms; ${fmt(Math.max(...on.walls))} ms (without contributors: ${fmt(median(off.walls))} ms; ${fmt(Math.max(...off.walls))} ms)`);
+  notes.push(
+    '(g) Five alerts (budget steps, a day and a month forecast, a relative spike, a 24h budget per model), checked every 15 minutes over one UTC day ' +
+      'through the engine (test/support/harness.ts: the fake Langfuse, the planner, a webhook receiver), from an empty state directory, over 8 days of ' +
+      'business-hours spend (5 models, 6 trace names, 40 users) with a runaway research agent from 10:00. Once with the default explain ' +
+      '([model, traceName, userId]), once with explain: []. The cold start costs more with contributors: model × trace name ' +
+      'rows over the lookbacks fill more pages of 1,000 rows.',
+  );
+}
+
 const STEPS = {
   a: ['(a) requests', requests],
   b: ['(b) 1,000 alerts', thousandAlerts],
@@ -508,6 +588,7 @@ const STEPS = {
   d: ['(d) idle daemon', idleDaemon],
   e: ['(e) validate with 10,000 alerts', largeValidate],
   f: ['(f) cold start under a budget', coldStartUnderBudget],
+  g: ['(g) forecasts and contributors', forecastsAndContributors],
 } as const;
 // `npm run bench -- b d` runs only those; docs/benchmarks.md is written only by a full run
 const chosen = process.argv.slice(2);

@@ -131,12 +131,39 @@ export function topUsersQuery(filters: AlertFilters, ranges: ExplainRanges): Spe
   return { filters, shape: { kind: 'topN', by: 'userId', n: TOP_CONTRIBUTORS }, from: ranges.current.from, to: ranges.current.to };
 }
 
+/** Up to this many baseline ranges, the listed users' baselines are one ranked query per range; beyond, one hourly series per user. */
+export const RANKED_BASELINES = 3;
+
+/** The queries for the listed users' spend over each baseline range, and how to read their answers. */
+export interface UsersBaselines {
+  readonly queries: SpendQuery[];
+  /** per baseline range, each listed user's spend */
+  read(answers: readonly SpendReading[]): Map<string | null, number>[];
+}
+
 /**
- * Each listed user's spend over each baseline range (user-major): Langfuse groups by userId only as
- * a top-N, so each user is a filter set of its own — one hourly series per user.
+ * The listed users' spend over each baseline range. Langfuse groups by userId only as a top-N, so
+ * either one top-N per range, filtered to the users (exact, not cached: 1 request per range), or
+ * one hourly series per user (a filter set each, cached like the rest): whichever sends fewer.
  */
-export function usersBaselineQueries(filters: AlertFilters, users: readonly string[], ranges: ExplainRanges): SpendQuery[] {
-  return users.flatMap((userId) => ranges.baselines.map((range): SpendQuery => ({ filters: { ...filters, userId }, shape: TOTAL, from: range.from, to: range.to })));
+export function usersBaselines(filters: AlertFilters, users: readonly string[], ranges: ExplainRanges): UsersBaselines {
+  const count = ranges.baselines.length;
+  if (users.length === 0) return { queries: [], read: () => ranges.baselines.map(() => new Map()) };
+  if (count <= RANKED_BASELINES) {
+    return {
+      queries: ranges.baselines.map((range) => ({
+        filters: { ...filters, userId: [...users] },
+        shape: { kind: 'topN', by: 'userId', n: users.length },
+        from: range.from,
+        to: range.to,
+      })),
+      read: (answers) => answers.map((answer) => new Map(users.map((user) => [user, answer.byGroup?.get(user) ?? 0]))),
+    };
+  }
+  return {
+    queries: users.flatMap((userId) => ranges.baselines.map((range): SpendQuery => ({ filters: { ...filters, userId }, shape: TOTAL, from: range.from, to: range.to }))),
+    read: (answers) => ranges.baselines.map((_, r) => new Map(users.map((user, u) => [user, answers[u * count + r]?.total ?? 0]))),
+  };
 }
 
 /** A series of a groupBy-userId alert (one user): its own breakdown by `dims`, per range, current first. */

@@ -13,7 +13,8 @@ import {
   sharedDimensions,
   topUsersQuery,
   userSeriesQueries,
-  usersBaselineQueries,
+  usersBaselines,
+  type UsersBaselines,
   type ExplainRanges,
   type SeriesBreakdown,
 } from '../core/explain.js';
@@ -59,7 +60,7 @@ interface Target {
   readonly explain: AlertExplain;
   readonly series: SeriesEvaluation;
   readonly topUsers?: Pending;
-  usersBaseline?: Pending;
+  usersBaseline?: Pending & { readonly plan: UsersBaselines };
   /** groupBy userId: the user's own breakdown by every explain dimension */
   readonly userSeries?: Pending;
 }
@@ -103,9 +104,12 @@ export async function explainFiring(
   for (const target of targets) {
     const users = target.topUsers && topUsersOf(target.topUsers);
     const filters = seriesFilters(target.evaluated.alert, target.series);
-    if (users && filters) target.usersBaseline = { queries: usersBaselineQueries(filters, users.filter((u): u is string => u !== null), target.explain.ranges) };
+    if (users && filters) {
+      const plan = usersBaselines(filters, users.filter((u): u is string => u !== null), target.explain.ranges);
+      target.usersBaseline = { queries: plan.queries, plan };
+    }
   }
-  await readRound(source, targets.map((t) => t.usersBaseline).filter((p): p is Pending => p !== undefined), at, signal);
+  await readRound(source, targets.flatMap((t) => (t.usersBaseline ? [t.usersBaseline] : [])), at, signal);
 
   const explained = new Map<SeriesEvaluation, SeriesEvaluation>();
   for (const target of targets) {
@@ -184,15 +188,10 @@ function breakdownsOf(target: Target, describe: (error: unknown) => string): { b
     else {
       const users = topUsersOf(target.topUsers) ?? [];
       const listed = new Map([...(top.readings[0]!.byGroup ?? [])].filter(([user]) => users.includes(user)));
-      const named = users.filter((user): user is string => user !== null);
-      const before = named.length > 0 ? outcome(target.usersBaseline?.answers) : { ok: true as const, readings: [] };
+      const baseline = target.usersBaseline!;
+      const before = outcome(baseline.queries.length > 0 ? baseline.answers : []);
       if (!before.ok) miss('userId', before.reason);
-      else {
-        // usersBaselineQueries: per named user, its total over each baseline range
-        const ranges = explain.ranges.baselines.length;
-        const baselines = Array.from({ length: ranges }, (_, r) => new Map(named.map((user, u) => [user, before.readings[u * ranges + r]!.total] as const)));
-        breakdowns.set('userId', { current: listed, baselines, noBaseline: new Set([null]) });
-      }
+      else breakdowns.set('userId', { current: listed, baselines: baseline.plan.read(before.readings), noBaseline: new Set([null]) });
     }
   }
   return { breakdowns, missing: missing.sort((a, b) => explainOf(alert).indexOf(a.dimension) - explainOf(alert).indexOf(b.dimension)) };
