@@ -19,6 +19,9 @@ import type { Dimension } from './keys.js';
 import { floorTo, HOUR, MINUTE } from './time.js';
 import { FetchedView, RecordView } from './views.js';
 
+/** The most rows a request may be sized for: a page of ROW_LIMIT rows may have been cut short, and is asked for again from its last bucket. */
+const PAGE_ROWS = ROW_LIMIT - 1;
+
 /** After this many rounds, whatever can't be cut is asked for exactly; the round after that is the last. */
 const UPGRADE_ROUNDS = 2;
 export const LAST_ROUND = UPGRADE_ROUNDS + 1;
@@ -129,7 +132,7 @@ function upgradeWindow(evaluation: Evaluation, set: FilterSet, start: number, ex
   for (let hour = start + HOUR; extend && hour < evaluation.tailFrom && hour + HOUR <= evaluation.closedBefore; hour += HOUR) {
     if (claimed.has(hour) || set.dimsAt(hour).length !== dims.length || cutState(evaluation, set, dims, hour) === 'cut') break;
     rows += minuteRows(evaluation, set, dims, hour);
-    if (rows > ROW_LIMIT) break;
+    if (rows > PAGE_ROWS) break;
     hours.push(hour);
   }
   return hours;
@@ -189,7 +192,7 @@ function mergeable(evaluation: Evaluation, set: FilterSet, older: { from: number
 
 /** ms of hour buckets that fit in a page: a row per hour and group combination, as many combinations as the cache has seen. */
 function pageSpan(evaluation: Evaluation, set: FilterSet, dims: readonly Dimension[]): number {
-  return Math.max(1, Math.floor(ROW_LIMIT / evaluation.groupCombinations(set, dims))) * HOUR;
+  return Math.max(1, Math.floor(PAGE_ROWS / evaluation.groupCombinations(set, dims))) * HOUR;
 }
 
 /** The stretch in requests of a page each, from its newest hours: those an allowance serves first. */
