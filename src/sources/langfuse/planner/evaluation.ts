@@ -2,7 +2,7 @@
 // Langfuse ranks those), each window split into whole hours and edge spans, and what is known of
 // every hour, from the history cache or from this evaluation's requests. Planning reads it;
 // executing adds to it; assembling answers and committing the cache read it.
-import { WaitingForHistory, type RankedField, type SpendQuery, type SpendResult } from '../../../core/query.js';
+import { WaitingForHistory, type SpendQuery, type SpendResult } from '../../../core/query.js';
 import type { MetricsApiVersion } from '../client.js';
 import type { HistoryCache } from './cache.js';
 import type { Groups } from './groups.js';
@@ -60,8 +60,6 @@ export interface QueryWindow {
 /** Top-N queries asking for the same thing share one request. */
 export interface TopNQuery {
   readonly query: SpendQuery;
-  /** the field Langfuse ranks */
-  readonly by: RankedField;
   readonly indices: number[];
   /** set once its request is answered or failed */
   result?: SpendResult;
@@ -145,7 +143,7 @@ export class Evaluation {
     const { shape } = query;
     if (shape.kind === 'topN') {
       const id = JSON.stringify([key, query.from.getTime(), query.to.getTime(), shape.by, shape.n, shape.labels ?? []]);
-      const entry = this.topN.get(id) ?? { query, by: shape.by, indices: [] };
+      const entry = this.topN.get(id) ?? { query, indices: [] };
       entry.indices.push(index);
       this.topN.set(id, entry);
       return;
