@@ -6,7 +6,7 @@ import { WaitingForHistory, type SpendQuery, type SpendResult } from '../../../c
 import type { MetricsApiVersion } from '../client.js';
 import type { HistoryCache } from './cache.js';
 import type { Groups } from './groups.js';
-import { filterKey, type Dimension } from './keys.js';
+import { dimensionFields, dimensionOf, filterKey, type Dimension } from './keys.js';
 import { floorTo, HOUR } from './time.js';
 import { FetchedView, RecordView, type FetchedHour, type HourView } from './views.js';
 
@@ -71,6 +71,7 @@ export class FilterSet {
   /** per dimension, the first hour any alert or query of this set needs */
   readonly keepFrom = new Map<Dimension, number>();
   readonly fetched = new Map<number, FetchedHour>();
+  /** per exact range (rangeKey), the groups of each dimension asked for it */
   readonly exact = new Map<string, Map<Dimension, Groups>>();
   /** per dimension and hour, what is known (null: nothing); cleared whenever a request adds to it */
   readonly views = new Map<Dimension, Map<number, HourView | null>>();
@@ -150,7 +151,7 @@ export class Evaluation {
     }
     let set = this.sets.get(key);
     if (!set) this.sets.set(key, (set = new FilterSet(key, query.filters)));
-    const dim: Dimension = shape.kind === 'groups' ? shape.by : '';
+    const dim = dimensionOf(shape);
     const from = query.from.getTime();
     const to = query.to.getTime();
     if (from < to) set.need(dim, from);
@@ -177,10 +178,30 @@ export class Evaluation {
     return record ? new RecordView(record) : undefined;
   }
 
-  /** The largest number of groups the cache has seen for the dimensions, multiplied: rows per bucket. */
+  /**
+   * Rows per bucket of a request for the dimensions: one per combination of the values of their
+   * fields, each field's count the largest number of groups the cache has seen. A pair seen
+   * counts its combinations as seen (fewer than its fields' counts multiplied), and a field
+   * already counted with a pair isn't counted again.
+   */
   groupCombinations(set: FilterSet, dims: readonly Dimension[]): number {
-    return dims.reduce((product, dim) => product * Math.max(1, this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
+    const seen = (dim: Dimension): number => this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key));
+    const counted = new Set<Dimension>();
+    let product = 1;
+    for (const dim of pairsFirst(dims)) {
+      const fields = dimensionFields(dim).filter((field) => !counted.has(field));
+      if (fields.length === 0) continue;
+      const pair = fields.length === 2 ? seen(dim) : 0;
+      product *= pair > 0 ? pair : fields.reduce((count, field) => count * Math.max(1, seen(field) || seen(dim)), 1);
+      for (const field of fields) counted.add(field);
+    }
+    return product;
   }
+}
+
+/** Pairs before single fields: their counts are the closer ones. */
+function pairsFirst(dims: readonly Dimension[]): Dimension[] {
+  return [...dims].sort((a, b) => dimensionFields(b).length - dimensionFields(a).length);
 }
 
 /** The window [from, to) as whole hours and the spans at its edges. */

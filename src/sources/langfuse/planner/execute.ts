@@ -61,7 +61,7 @@ export function recordAnswer(set: FilterSet, request: SpendRequest, buckets: rea
     set.exact.set(rangeKey(request.from, request.to), buckets[0]?.groups ?? new Map());
     return;
   }
-  const dims = new Set<Dimension>(['', ...request.fields]);
+  const dims = new Set<Dimension>(['', ...request.dims]);
   for (let hour = request.from; hour < request.to; hour += HOUR) {
     const previous = set.fetched.get(hour);
     if (previous?.granularity === 'minute' && request.granularity === 'hour') continue;

@@ -4,7 +4,9 @@
 // cut (window edges inside hours known only in hour buckets, edges between minutes).
 //
 // - Queries with the same filters share requests. Their windows are cut locally from hourly
-//   buckets; several groupBy fields come from one request (each row counts for every field).
+//   buckets; several groupBy fields come from one request (each row counts for every field), and
+//   so do pairs of them (a series' contributors): a request asks for the fields its dimensions
+//   are made of, and its rows are hours × combined values.
 // - Closed hours come from the history cache. Each evaluation fetches the hours still open (and
 //   any not cached yet) in minute buckets.
 // - A window edge inside an hour (now − 24 h, yesterday at now's time, midnight in Asia/Kolkata)
@@ -67,7 +69,7 @@ export function planRequests(evaluation: Evaluation, round: number): RequestRoun
 function planFilterSet(evaluation: Evaluation, set: FilterSet, round: number, joined: JoinedWindow[]): SeriesRequest[] {
   const requests: SeriesRequest[] = [];
   const upgrades = new Map<number, boolean>();
-  const exact = new Map<string, { from: number; to: number; fields: Set<Dimension> }>();
+  const exact = new Map<string, { from: number; to: number; dims: Set<Dimension> }>();
   set.windows.forEach((original, position) => {
     let window = original;
     for (let i = 0; i < window.spans.length; i++) {
@@ -88,8 +90,9 @@ function planFilterSet(evaluation: Evaluation, set: FilterSet, round: number, jo
         window = joinNeighbour(window, i);
         range = window.spans[Math.min(i, window.spans.length - 1)]!;
       }
-      const entry = exact.get(rangeKey(range.from, range.to)) ?? { from: range.from, to: range.to, fields: new Set<Dimension>() };
-      entry.fields.add(window.dim);
+      const entry = exact.get(rangeKey(range.from, range.to)) ?? { from: range.from, to: range.to, dims: new Set<Dimension>() };
+      // every dimension the set needs there: one whose hour isn't known yet would ask again next round
+      for (const dim of set.dimsAt(hour)) entry.dims.add(dim);
       exact.set(rangeKey(range.from, range.to), entry);
     }
     if (window !== original) joined.push({ set, position, window });
@@ -112,7 +115,7 @@ function planFilterSet(evaluation: Evaluation, set: FilterSet, round: number, jo
   // in minutes when it is still open (the tail) or when an edge falls inside it (above), and
   // is cached cut at the usual offsets either way; nothing else is asked twice.
   requests.push(...missing(evaluation, set, claimed));
-  for (const { from, to, fields } of exact.values()) requests.push(seriesRequest(set, from, to, null, [...fields]));
+  for (const { from, to, dims } of exact.values()) requests.push(seriesRequest(set, from, to, null, [...dims]));
   return requests;
 }
 
@@ -204,8 +207,8 @@ function hourChunks(evaluation: Evaluation, set: FilterSet, from: number, to: nu
 }
 
 function seriesRequest(set: FilterSet, from: number, to: number, granularity: SpendRequest['granularity'], dims: readonly Dimension[]): SeriesRequest {
-  const fields = dims.filter((dim): dim is Exclude<Dimension, ''> => dim !== '');
-  return { set, request: { filters: set.filters, fields, from, to, granularity } };
+  const filled = dims.filter((dim): dim is Exclude<Dimension, ''> => dim !== '');
+  return { set, request: { filters: set.filters, dims: filled, from, to, granularity } };
 }
 
 /**
