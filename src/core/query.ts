@@ -1,6 +1,6 @@
 // What the evaluation core needs from Langfuse, and nothing more: the cost over one time range,
-// as a total, split by one field, or the top spenders of one field. A planner can answer many of
-// these from fewer requests.
+// as a total, split by one field or by the pairs of values of two, or the top spenders of one
+// field. A planner can answer many of these from fewer requests.
 import { isMetadataGroupBy, metadataKey, type AlertConfig, type AlertFilters, type GroupByField } from './alert.js';
 import { RULES } from './rules/index.js';
 import type { RuleKind } from './rules/rule.js';

@@ -3,7 +3,7 @@
 // reads through the planner.
 import { groupField, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../../src/core/query.js';
 import type { LangfuseClient } from '../../src/sources/langfuse/client.js';
-import { costQuery, dimensionFor, labelColumns, readingFromRows } from '../../src/sources/langfuse/spend-source.js';
+import { costQuery, readingFromRows } from '../../src/sources/langfuse/spend-source.js';
 import { mapLimit } from '../../src/util/concurrency.js';
 
 /** One request per query: exact and simple; the planner builds on it. */
@@ -24,9 +24,8 @@ export class LangfuseSpendSource implements SpendSource {
 
   async spend(query: SpendQuery, signal?: AbortSignal): Promise<SpendReading> {
     // An empty window (a day at its very first instant) has no spend; Langfuse would refuse from > to.
-    const field = groupField(query.shape);
-    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: field ? new Map() : null };
+    if (query.to.getTime() <= query.from.getTime()) return { total: 0, byGroup: groupField(query.shape) ? new Map() : null };
     const { rows, version } = await this.client.metrics((v) => costQuery(query, v), signal);
-    return readingFromRows(rows, field ? dimensionFor(field, version) : null, labelColumns(query.shape, version));
+    return readingFromRows(rows, query.shape, version);
   }
 }

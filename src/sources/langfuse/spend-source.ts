@@ -1,7 +1,7 @@
 // Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers (the
 // planner's building blocks; test/support/langfuse-spend-source.ts sends one request per query with them).
 import type { AlertFilters, GroupByField } from '../../config/schema.js';
-import { groupField, type QueryShape, type RankedField, type SpendQuery, type SpendReading } from '../../core/query.js';
+import { pairKey, type QueryShape, type RankedField, type SpendQuery, type SpendReading } from '../../core/query.js';
 import { LangfuseError, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
 
 export const COST_COLUMN = 'sum_totalCost';
@@ -57,6 +57,10 @@ export function costQuery(query: SpendQuery, version: MetricsApiVersion): Metric
   };
   const { shape } = query;
   if (shape.kind === 'total') return { ...base, dimensions: [] };
+  if (shape.kind === 'pairs') {
+    // one row per combination of the two values
+    return { ...base, dimensions: [{ field: dimensionFor(shape.within, version) }, { field: dimensionFor(shape.by, version) }], config: { row_limit: ROW_LIMIT } };
+  }
   const dimensions = [{ field: dimensionFor(shape.by, version) }];
   if (shape.kind === 'topN') {
     // the labels (a trace's name and user) come along as dimensions: one row per ranked value
@@ -75,34 +79,45 @@ export function parseCost(value: unknown): number {
 }
 
 /** A top-N's label fields with the columns Langfuse answers them in. */
-export function labelColumns(shape: QueryShape, version: MetricsApiVersion): Array<readonly [GroupByField, string]> {
+function labelColumns(shape: QueryShape, version: MetricsApiVersion): Array<readonly [GroupByField, string]> {
   return shape.kind === 'topN' ? (shape.labels ?? []).map((label) => [label, dimensionFor(label, version)] as const) : [];
 }
 
-/** `labels`: a top-N's label fields and their columns; each group keeps the first non-null value of each. */
-export function readingFromRows(
-  rows: readonly MetricsRow[],
-  field: string | null,
-  labels: ReadonlyArray<readonly [string, string]> = [],
-): SpendReading {
-  if (field === null) {
+/** A row's value in a dimension column: Langfuse's null (or a missing column) is the null group. */
+export function groupValue(row: MetricsRow, column: string): string | null {
+  const raw = row[column];
+  return raw === null || raw === undefined ? null : String(raw);
+}
+
+/** How a shape's rows are keyed into groups, in `version`'s columns: by a field's value, or by a pair's `pairKey`. */
+function groupKeyOf(shape: Exclude<QueryShape, { kind: 'total' }>, version: MetricsApiVersion): (row: MetricsRow) => string | null {
+  if (shape.kind === 'pairs') {
+    const within = dimensionFor(shape.within, version);
+    const by = dimensionFor(shape.by, version);
+    return (row) => pairKey(groupValue(row, within), groupValue(row, by));
+  }
+  const column = dimensionFor(shape.by, version);
+  return (row) => groupValue(row, column);
+}
+
+/** The reading of the rows Langfuse answered `costQuery` with; a top-N's groups keep the first non-null value of each label. */
+export function readingFromRows(rows: readonly MetricsRow[], shape: QueryShape, version: MetricsApiVersion): SpendReading {
+  if (shape.kind === 'total') {
     return { total: rows.reduce((sum, row) => sum + parseCost(row[COST_COLUMN]), 0), byGroup: null };
   }
+  const keyOf = groupKeyOf(shape, version);
+  const labels = labelColumns(shape, version);
   const byGroup = new Map<string | null, number>();
   const labelled = new Map<string | null, Record<string, string | null>>();
   let total = 0;
   for (const row of rows) {
-    const raw = row[field];
-    const key = raw === null || raw === undefined ? null : String(raw);
+    const key = keyOf(row);
     const cost = parseCost(row[COST_COLUMN]);
     byGroup.set(key, (byGroup.get(key) ?? 0) + cost);
     total += cost;
     if (labels.length === 0) continue;
     const values = labelled.get(key) ?? {};
-    for (const [label, column] of labels) {
-      const value = row[column];
-      if (values[label] == null) values[label] = value === null || value === undefined ? null : String(value);
-    }
+    for (const [label, column] of labels) values[label] ??= groupValue(row, column);
     labelled.set(key, values);
   }
   return labels.length === 0 ? { total, byGroup } : { total, byGroup, labels: labelled };

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, onTestFinished, test } from 'vitest';
 import { LangfuseClient, LangfuseError } from '../../../src/sources/langfuse/client.js';
 import { LangfuseSpendSource } from '../../support/langfuse-spend-source.js';
-import { TOTAL } from '../../../src/core/query.js';
+import { pairKey, TOTAL } from '../../../src/core/query.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../../tools/fake-langfuse/server.js';
 import { spend } from '../../support/observations.js';
 
@@ -67,6 +67,27 @@ describe('queries', () => {
     expect(reading.byGroup?.size).toBe(151);
     expect(reading.byGroup?.get(null)).toBe(2);
     expect(fake.requests[0]!.query).toMatchObject({ dimensions: [{ field: 'providedModelName' }], config: { row_limit: 1000 } });
+  });
+
+  test('a pairs query asks for both fields at once and keys each pair of values, null kept, by pairKey', async () => {
+    const { fake, source } = await setup([
+      spend('2026-11-24T10:00:00Z', 1, { model: 'gpt-4o', traceName: 'chat' }),
+      spend('2026-11-24T11:00:00Z', 2, { model: 'gpt-4o', traceName: 'chat' }),
+      spend('2026-11-24T12:00:00Z', 4, { model: 'gpt-4o', traceName: '["a",null]' }),
+      spend('2026-11-24T13:00:00Z', 8, { model: null, traceName: 'chat' }),
+    ]);
+    const reading = await source.spend({ from: FROM, to: TO, filters: {}, shape: { kind: 'pairs', within: 'model', by: 'traceName' } });
+    expect(reading.total).toBe(15);
+    // v2's root row of every trace: no model, no cost
+    expect(reading.byGroup).toEqual(
+      new Map([
+        [pairKey('gpt-4o', 'chat'), 3],
+        [pairKey('gpt-4o', '["a",null]'), 4],
+        [pairKey(null, 'chat'), 8],
+        [pairKey(null, '["a",null]'), 0],
+      ]),
+    );
+    expect(fake.requests[0]!.query).toMatchObject({ dimensions: [{ field: 'providedModelName' }, { field: 'traceName' }], config: { row_limit: 1000 } });
   });
 
   test('groupBy userId uses the top-N form v2 demands', async () => {
@@ -256,12 +277,16 @@ describe('v1 fallback (self-hosted Langfuse v3)', () => {
     expect(warnings[0]).toContain('metadata');
     const byRelease = await source.spend({ from: FROM, to: TO, filters: { release: '1.0' }, shape: { kind: 'groups', by: 'release' } });
     expect(byRelease.byGroup?.get('1.0')).toBe(3);
+    const pairs = await source.spend({ from: FROM, to: TO, filters: {}, shape: { kind: 'pairs', within: 'release', by: 'model' } });
+    expect(pairs.byGroup).toEqual(new Map([[pairKey('1.0', 'gpt-4o'), 3], [pairKey(null, 'x'), 0]]));
+    expect(fake.requests[3]!.query).toMatchObject({ dimensions: [{ field: 'traceRelease' }, { field: 'providedModelName' }] });
     expect(fake.requests.map((r) => r.path)).toEqual([
       '/api/public/v2/metrics',
       '/api/public/metrics',
       '/api/public/metrics',
+      '/api/public/metrics',
     ]);
-    expect(fake.requests.map((r) => r.status)).toEqual([404, 200, 200]);
+    expect(fake.requests.map((r) => r.status)).toEqual([404, 200, 200, 200]);
   });
 
   test('concurrent queries that all meet v2\'s 404 all succeed on v1', async () => {

@@ -2,11 +2,11 @@
 // Langfuse ranks those), each window split into whole hours and edge spans, and what is known of
 // every hour, from the history cache or from this evaluation's requests. Planning reads it;
 // executing adds to it; assembling answers and committing the cache read it.
-import { WaitingForHistory, type RankedField, type SpendQuery, type SpendResult } from '../../../core/query.js';
+import { WaitingForHistory, type SpendQuery, type SpendResult } from '../../../core/query.js';
 import type { MetricsApiVersion } from '../client.js';
 import type { HistoryCache } from './cache.js';
 import type { Groups } from './groups.js';
-import { filterKey, type Dimension } from './keys.js';
+import { dimensionFields, dimensionOf, filterKey, type Dimension } from './keys.js';
 import { floorTo, HOUR } from './time.js';
 import { FetchedView, RecordView, type FetchedHour, type HourView } from './views.js';
 
@@ -60,8 +60,6 @@ export interface QueryWindow {
 /** Top-N queries asking for the same thing share one request. */
 export interface TopNQuery {
   readonly query: SpendQuery;
-  /** the field Langfuse ranks */
-  readonly by: RankedField;
   readonly indices: number[];
   /** set once its request is answered or failed */
   result?: SpendResult;
@@ -73,6 +71,7 @@ export class FilterSet {
   /** per dimension, the first hour any alert or query of this set needs */
   readonly keepFrom = new Map<Dimension, number>();
   readonly fetched = new Map<number, FetchedHour>();
+  /** per exact range (rangeKey), the groups of each dimension asked for it */
   readonly exact = new Map<string, Map<Dimension, Groups>>();
   /** per dimension and hour, what is known (null: nothing); cleared whenever a request adds to it */
   readonly views = new Map<Dimension, Map<number, HourView | null>>();
@@ -145,14 +144,14 @@ export class Evaluation {
     const { shape } = query;
     if (shape.kind === 'topN') {
       const id = JSON.stringify([key, query.from.getTime(), query.to.getTime(), shape.by, shape.n, shape.labels ?? []]);
-      const entry = this.topN.get(id) ?? { query, by: shape.by, indices: [] };
+      const entry = this.topN.get(id) ?? { query, indices: [] };
       entry.indices.push(index);
       this.topN.set(id, entry);
       return;
     }
     let set = this.sets.get(key);
     if (!set) this.sets.set(key, (set = new FilterSet(key, query.filters)));
-    const dim: Dimension = shape.kind === 'groups' ? shape.by : '';
+    const dim = dimensionOf(shape);
     const from = query.from.getTime();
     const to = query.to.getTime();
     if (from < to) set.need(dim, from);
@@ -179,10 +178,30 @@ export class Evaluation {
     return record ? new RecordView(record) : undefined;
   }
 
-  /** The largest number of groups the cache has seen for the dimensions, multiplied: rows per bucket. */
+  /**
+   * Rows per bucket of a request for the dimensions: one per combination of the values of their
+   * fields, each field's count the largest number of groups the cache has seen. A pair seen
+   * counts its combinations as seen (fewer than its fields' counts multiplied), and a field
+   * already counted with a pair isn't counted again.
+   */
   groupCombinations(set: FilterSet, dims: readonly Dimension[]): number {
-    return dims.reduce((product, dim) => product * Math.max(1, this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key))), 1);
+    const seen = (dim: Dimension): number => this.cache.maxGroups(cacheEntryKey(this.version, dim, set.key));
+    const counted = new Set<Dimension>();
+    let product = 1;
+    for (const dim of pairsFirst(dims)) {
+      const fields = dimensionFields(dim).filter((field) => !counted.has(field));
+      if (fields.length === 0) continue;
+      const pair = fields.length === 2 ? seen(dim) : 0;
+      product *= pair > 0 ? pair : fields.reduce((count, field) => count * Math.max(1, seen(field) || seen(dim)), 1);
+      for (const field of fields) counted.add(field);
+    }
+    return product;
   }
+}
+
+/** Pairs before single fields: their counts are the closer ones. */
+function pairsFirst(dims: readonly Dimension[]): Dimension[] {
+  return [...dims].sort((a, b) => dimensionFields(b).length - dimensionFields(a).length);
 }
 
 /** The window [from, to) as whole hours and the spans at its edges. */

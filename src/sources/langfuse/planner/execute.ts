@@ -2,7 +2,7 @@
 // (the evaluation's allowance, a stop at Langfuse's first 429) and their answers are added to the
 // evaluation, for the next round's planning and for the answers.
 import { mapLimit } from '../../../util/concurrency.js';
-import { costQuery, dimensionFor, labelColumns, readingFromRows } from '../spend-source.js';
+import { costQuery, readingFromRows } from '../spend-source.js';
 import { AllowanceSpent, fetchSpend, type Bucket, type RequestGate, type SpendRequest } from './fetch.js';
 import { rangeKey, WAITING, type Evaluation, type FilterSet, type TopNQuery } from './evaluation.js';
 import type { Dimension } from './keys.js';
@@ -47,7 +47,7 @@ async function send(evaluation: Evaluation, gate: RequestGate, planned: PlannedR
 async function sendTopN(evaluation: Evaluation, gate: RequestGate, topN: TopNQuery): Promise<void> {
   try {
     const { rows, version } = await gate.metrics((v) => costQuery(topN.query, v));
-    topN.result = { status: 'fulfilled', value: readingFromRows(rows, dimensionFor(topN.by, version), labelColumns(topN.query.shape, version)) };
+    topN.result = { status: 'fulfilled', value: readingFromRows(rows, topN.query.shape, version) };
   } catch (reason) {
     if (reason instanceof AllowanceSpent) evaluation.capped = true;
     topN.result = { status: 'rejected', reason: reason instanceof AllowanceSpent ? WAITING : reason };
@@ -61,7 +61,7 @@ export function recordAnswer(set: FilterSet, request: SpendRequest, buckets: rea
     set.exact.set(rangeKey(request.from, request.to), buckets[0]?.groups ?? new Map());
     return;
   }
-  const dims = new Set<Dimension>(['', ...request.fields]);
+  const dims = new Set<Dimension>(['', ...request.dims]);
   for (let hour = request.from; hour < request.to; hour += HOUR) {
     const previous = set.fetched.get(hour);
     if (previous?.granularity === 'minute' && request.granularity === 'hour') continue;

@@ -1,12 +1,14 @@
 // The planner's requests: spend of one filter set over a stretch, in minute or hour buckets (or
-// as one exact range), split by several groupBy fields at once, each row added to every field's
-// groups. Time series are paged: v2 returns at most `row_limit` rows and keeps the oldest, so a
-// full page is cut before its last bucket and the rest asked for again from there.
+// as one exact range), split by several groupBy fields at once, each row added to the groups of
+// every dimension they make up (each field's, each pair's). Time series are paged: v2 returns at
+// most `row_limit` rows and keeps the oldest, so a full page is cut before its last bucket and the
+// rest asked for again from there.
 import type { AlertFilters, GroupByField } from '../../../config/schema.js';
+import { pairKey } from '../../../core/query.js';
 import { LangfuseError, type LangfuseClient, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from '../client.js';
-import { COST_COLUMN, dimensionFor, langfuseFilters, parseCost } from '../spend-source.js';
-import type { Dimension } from './keys.js';
-import type { Groups } from './groups.js';
+import { COST_COLUMN, dimensionFor, groupValue, langfuseFilters, parseCost } from '../spend-source.js';
+import { dimensionFields, type Dimension } from './keys.js';
+import type { GroupKey, Groups } from './groups.js';
 import { floorTo, HOUR } from './time.js';
 
 /** The most rows v2 returns for one query. */
@@ -17,8 +19,8 @@ export type Granularity = 'minute' | 'hour';
 
 export interface SpendRequest {
   readonly filters: AlertFilters;
-  /** the groupBy fields asked for together; the total always comes along */
-  readonly fields: readonly GroupByField[];
+  /** the dimensions filled together, from the groupBy fields they are made of (`requestFields`); the total always comes along */
+  readonly dims: readonly Exclude<Dimension, ''>[];
   /** [from, to) in ms */
   readonly from: number;
   readonly to: number;
@@ -115,7 +117,7 @@ function buildQuery(request: SpendRequest, from: number, version: MetricsApiVers
       { measure: 'totalCost', aggregation: 'sum' },
       { measure: 'count', aggregation: 'count' },
     ],
-    dimensions: request.fields.map((field) => ({ field: dimensionFor(field, version) })),
+    dimensions: requestFields(request).map((field) => ({ field: dimensionFor(field, version) })),
     filters: langfuseFilters(request.filters, version),
     fromTimestamp: new Date(from).toISOString(),
     // Langfuse includes both ends; ranges here exclude their end.
@@ -127,31 +129,36 @@ function buildQuery(request: SpendRequest, from: number, version: MetricsApiVers
   return { ...base, timeDimension: { granularity: request.granularity }, orderBy: [{ field: 'time_dimension', direction: 'asc' }] };
 }
 
+/** The groupBy fields a request asks Langfuse for: those its dimensions are made of, each once. */
+export function requestFields(request: Pick<SpendRequest, 'dims'>): GroupByField[] {
+  return [...new Set(request.dims.flatMap(dimensionFields))];
+}
+
 function bucketsOf(rows: readonly MetricsRow[], request: SpendRequest, from: number, version: MetricsApiVersion): Bucket[] {
   const byStart = new Map<number, Bucket>();
-  const columns = request.fields.map((field) => [field, dimensionFor(field, version)] as const);
+  const keyOf = request.dims.map((dim) => [dim, rowKey(dim, version)] as const);
+  const emptyGroups = (): Map<Dimension, Groups> => new Map([['', new Map()], ...request.dims.map((dim): [Dimension, Groups] => [dim, new Map()])]);
   for (const row of rows) {
     const start = request.granularity === null ? from : bucketStart(row['time_dimension']);
     let bucket = byStart.get(start);
-    if (!bucket) {
-      bucket = { start, count: 0, groups: new Map([['', new Map()], ...columns.map(([field]): [Dimension, Groups] => [field, new Map()])]) };
-      byStart.set(start, bucket);
-    }
+    if (!bucket) byStart.set(start, (bucket = { start, count: 0, groups: emptyGroups() }));
     const count = parseCount(row[COUNT_COLUMN]);
     // Without dimensions Langfuse always answers one row, also for an empty range.
-    if (request.fields.length === 0 && count === 0 && row[COST_COLUMN] === null) continue;
+    if (request.dims.length === 0 && count === 0 && row[COST_COLUMN] === null) continue;
     const cost = parseCost(row[COST_COLUMN]);
     bucket.count += count;
     add(bucket.groups.get('')!, null, cost);
-    for (const [field, column] of columns) {
-      const raw = row[column];
-      add(bucket.groups.get(field)!, raw === null || raw === undefined ? null : String(raw), cost);
-    }
+    for (const [dim, key] of keyOf) add(bucket.groups.get(dim)!, key(row), cost);
   }
-  if (request.granularity === null && byStart.size === 0) {
-    byStart.set(from, { start: from, count: 0, groups: new Map([['', new Map()], ...request.fields.map((f): [Dimension, Groups] => [f, new Map()])]) });
-  }
+  if (request.granularity === null && byStart.size === 0) byStart.set(from, { start: from, count: 0, groups: emptyGroups() });
   return [...byStart.values()].sort((a, b) => a.start - b.start);
+}
+
+/** A row's group in a dimension, in `version`'s columns: its field's value, or its pair's `pairKey` (a field paired with itself too). */
+function rowKey(dim: Exclude<Dimension, ''>, version: MetricsApiVersion): (row: MetricsRow) => GroupKey {
+  const columns = dim.split('>').map((field) => dimensionFor(field as GroupByField, version));
+  if (columns.length === 1) return (row) => groupValue(row, columns[0]!);
+  return (row) => pairKey(groupValue(row, columns[0]!), groupValue(row, columns[1]!));
 }
 
 function add(groups: Groups, key: string | null, cost: number): void {

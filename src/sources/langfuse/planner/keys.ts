@@ -1,9 +1,31 @@
 // Identities the planner shares requests and cache entries by: two alerts whose filters mean the
 // same thing are one filter set, however their YAML spells them.
 import type { AlertFilters, GroupByField } from '../../../config/schema.js';
+import type { QueryShape } from '../../../core/query.js';
 
-/** A groupBy field, or '' for the total of an alert without groupBy. */
-export type Dimension = GroupByField | '';
+/**
+ * A groupBy field; a pair of them (`within>by`, groups keyed by `pairKey`); or '' for the total of
+ * an alert without groupBy. A request fills every dimension of the fields it asks for.
+ */
+export type Dimension = GroupByField | PairDimension | '';
+type PairDimension = `${GroupByField}>${GroupByField}`;
+
+/** The dimension a query that isn't a top-N reads. */
+export function dimensionOf(shape: Exclude<QueryShape, { kind: 'topN' }>): Dimension {
+  switch (shape.kind) {
+    case 'total':
+      return '';
+    case 'groups':
+      return shape.by;
+    case 'pairs':
+      return `${shape.within}>${shape.by}`;
+  }
+}
+
+/** The groupBy fields a dimension is made of, each once: none for the total, a pair's two (within, by). */
+export function dimensionFields(dim: Dimension): GroupByField[] {
+  return dim === '' ? [] : [...new Set(dim.split('>') as GroupByField[])];
+}
 
 const LIST_KEYS = ['environment', 'traceName', 'model', 'userId', 'release', 'tags'] as const;
 

@@ -4,7 +4,9 @@
 // cut (window edges inside hours known only in hour buckets, edges between minutes).
 //
 // - Queries with the same filters share requests. Their windows are cut locally from hourly
-//   buckets; several groupBy fields come from one request (each row counts for every field).
+//   buckets; several groupBy fields come from one request (each row counts for every field), and
+//   so do pairs of them (a series' contributors): a request asks for the fields its dimensions
+//   are made of, and its rows are hours × combined values.
 // - Closed hours come from the history cache. Each evaluation fetches the hours still open (and
 //   any not cached yet) in minute buckets.
 // - A window edge inside an hour (now − 24 h, yesterday at now's time, midnight in Asia/Kolkata)
@@ -18,6 +20,9 @@ import { rangeKey, type Evaluation, type FilterSet, type QueryWindow, type Span,
 import type { Dimension } from './keys.js';
 import { floorTo, HOUR, MINUTE } from './time.js';
 import { FetchedView, RecordView } from './views.js';
+
+/** The most rows a request may be sized for: a page of ROW_LIMIT rows may have been cut short, and is asked for again from its last bucket. */
+const PAGE_ROWS = ROW_LIMIT - 1;
 
 /** After this many rounds, whatever can't be cut is asked for exactly; the round after that is the last. */
 const UPGRADE_ROUNDS = 2;
@@ -64,7 +69,7 @@ export function planRequests(evaluation: Evaluation, round: number): RequestRoun
 function planFilterSet(evaluation: Evaluation, set: FilterSet, round: number, joined: JoinedWindow[]): SeriesRequest[] {
   const requests: SeriesRequest[] = [];
   const upgrades = new Map<number, boolean>();
-  const exact = new Map<string, { from: number; to: number; fields: Set<Dimension> }>();
+  const exact = new Map<string, { from: number; to: number; dims: Set<Dimension> }>();
   set.windows.forEach((original, position) => {
     let window = original;
     for (let i = 0; i < window.spans.length; i++) {
@@ -85,8 +90,9 @@ function planFilterSet(evaluation: Evaluation, set: FilterSet, round: number, jo
         window = joinNeighbour(window, i);
         range = window.spans[Math.min(i, window.spans.length - 1)]!;
       }
-      const entry = exact.get(rangeKey(range.from, range.to)) ?? { from: range.from, to: range.to, fields: new Set<Dimension>() };
-      entry.fields.add(window.dim);
+      const entry = exact.get(rangeKey(range.from, range.to)) ?? { from: range.from, to: range.to, dims: new Set<Dimension>() };
+      // every dimension the set needs there: one whose hour isn't known yet would ask again next round
+      for (const dim of set.dimsAt(hour)) entry.dims.add(dim);
       exact.set(rangeKey(range.from, range.to), entry);
     }
     if (window !== original) joined.push({ set, position, window });
@@ -109,7 +115,7 @@ function planFilterSet(evaluation: Evaluation, set: FilterSet, round: number, jo
   // in minutes when it is still open (the tail) or when an edge falls inside it (above), and
   // is cached cut at the usual offsets either way; nothing else is asked twice.
   requests.push(...missing(evaluation, set, claimed));
-  for (const { from, to, fields } of exact.values()) requests.push(seriesRequest(set, from, to, null, [...fields]));
+  for (const { from, to, dims } of exact.values()) requests.push(seriesRequest(set, from, to, null, [...dims]));
   return requests;
 }
 
@@ -129,7 +135,7 @@ function upgradeWindow(evaluation: Evaluation, set: FilterSet, start: number, ex
   for (let hour = start + HOUR; extend && hour < evaluation.tailFrom && hour + HOUR <= evaluation.closedBefore; hour += HOUR) {
     if (claimed.has(hour) || set.dimsAt(hour).length !== dims.length || cutState(evaluation, set, dims, hour) === 'cut') break;
     rows += minuteRows(evaluation, set, dims, hour);
-    if (rows > ROW_LIMIT) break;
+    if (rows > PAGE_ROWS) break;
     hours.push(hour);
   }
   return hours;
@@ -192,7 +198,7 @@ function mergeable(evaluation: Evaluation, set: FilterSet, older: { from: number
 
 /** ms of hour buckets that fit in a page: a row per hour and group combination, as many combinations as the cache has seen. */
 function pageSpan(evaluation: Evaluation, set: FilterSet, dims: readonly Dimension[]): number {
-  return Math.max(1, Math.floor(ROW_LIMIT / evaluation.groupCombinations(set, dims))) * HOUR;
+  return Math.max(1, Math.floor(PAGE_ROWS / evaluation.groupCombinations(set, dims))) * HOUR;
 }
 
 /** The stretch in requests of a page each, from its newest hours: those an allowance serves first. */
@@ -204,8 +210,8 @@ function hourChunks(evaluation: Evaluation, set: FilterSet, from: number, to: nu
 }
 
 function seriesRequest(set: FilterSet, from: number, to: number, granularity: SpendRequest['granularity'], dims: readonly Dimension[]): SeriesRequest {
-  const fields = dims.filter((dim): dim is Exclude<Dimension, ''> => dim !== '');
-  return { set, request: { filters: set.filters, fields, from, to, granularity } };
+  const filled = dims.filter((dim): dim is Exclude<Dimension, ''> => dim !== '');
+  return { set, request: { filters: set.filters, dims: filled, from, to, granularity } };
 }
 
 /**

@@ -1,7 +1,7 @@
 // What the planner needs to know besides an evaluation's queries. The caller derives it from the
 // configuration; the planner never sees the configuration itself.
 import type { SpendQuery } from '../../../core/query.js';
-import { filterKey, type Dimension } from './keys.js';
+import { dimensionOf, filterKey, type Dimension } from './keys.js';
 import type { Lookbacks } from './evaluation.js';
 import { floorTo, HOUR } from './time.js';
 
@@ -26,7 +26,7 @@ export function lookbacksAt(settings: Pick<PlannerSettings, 'retention'>, now: D
     // A top-N query is answered by Langfuse as a whole, never from the cache.
     if (query.shape.kind === 'topN') continue;
     const filters = filterKey(query.filters);
-    const dim: Dimension = query.shape.kind === 'groups' ? query.shape.by : '';
+    const dim = dimensionOf(query.shape);
     const id = `${dim}|${filters}`;
     const from = query.from.getTime();
     const known = earliest.get(id);

@@ -26,10 +26,10 @@ export function countRequests(evaluation: Evaluation, allowance: number): number
   return count;
 }
 
-/** Records the request as answered with some spend, in one group per field, in every minute it covers. */
+/** Records the request as answered with some spend, in one group per dimension, in every minute it covers. */
 function presumeAnswered(set: FilterSet, request: SpendRequest): void {
   set.views.clear();
-  const dims: Dimension[] = ['', ...request.fields];
+  const dims: Dimension[] = ['', ...request.dims];
   const someSpend = new Map(dims.map((dim): [Dimension, Groups] => [dim, new Map([[null, 0]])]));
   if (request.granularity === null) {
     set.exact.set(rangeKey(request.from, request.to), someSpend);
@@ -60,7 +60,7 @@ const MAX_COLD_EVALUATIONS = 500;
  * The cold start of every retained query at `now` (on the minute, as evaluations run), simulated
  * on an empty cache: evaluations, each sending what `allowance` lets it, follow one another until
  * one is no longer capped, or one caches nothing new (then it never completes). Like
- * countRequests, it assumes spend in every minute, one group per field and one page per request.
+ * countRequests, it assumes spend in every minute, one group per dimension and one page per request.
  * A first evaluation whose edges are all on the hour (cold on the hour, or at the tick of a
  * schedule in whole hours) sends one hour-bucket request per filter set and the minute-level tail,
  * however sparse the spend: then the figure is exact while each takes one page (hours × groups

@@ -1,9 +1,10 @@
-// The planner never changes a number: for every window, zone and grouping, its readings equal the
-// unplanned source's (one request per query), evaluation after evaluation, with the history cache
-// filling up in between.
+// The planner never changes a number: for every window, zone and grouping (pairs of fields, a
+// series' contributors, among them), its readings equal the unplanned source's (one request per
+// query), evaluation after evaluation, with the history cache filling up in between.
 import { afterEach, describe, expect, test } from 'vitest';
 import type { FakeObservation } from '../../../../tools/fake-langfuse/server.js';
 import { alertQueries } from '../../../../src/core/alert-queries.js';
+import type { SpendQuery } from '../../../../src/core/query.js';
 import { wallClock, zonedInstant } from '../../../../src/core/time/zone.js';
 import { spend } from '../../../support/observations.js';
 import { expectSameResults, plannerFixture, randomSpend, type PlannerFixture } from './support.js';
@@ -46,18 +47,51 @@ function edgeSpend(nows: readonly Date[], timezone: string): FakeObservation[] {
   });
 }
 
+/**
+ * Trace names and models that JSON, pair keys and group keys could trip over, null among them,
+ * at random instants: a pair's values must come back exactly as Langfuse sent them.
+ */
+function awkwardSpend(from: string, to: string, count: number, seed: number): FakeObservation[] {
+  const names = ['["chat",null]', 'a>b', 'quote " and \\ backslash', '<!here> & <b>', 'null', ' ', 'émoji 💸'];
+  const models = ['gpt-4o', null, '["gpt-4o","x"]', 'model>traceName'];
+  return randomSpend(from, to, count, seed).map((observation, i) => ({
+    ...observation,
+    traceName: i % 11 === 0 ? null : names[i % names.length]!,
+    providedModelName: models[i % models.length]!,
+    release: i % 3 === 0 ? null : `v${i % 2}`,
+  }));
+}
+
+/**
+ * The alerts' queries with, on the same filter sets and ranges, the contributors a firing series
+ * would ask for: per groupBy series its trace names (and releases, mostly null), per total its
+ * environments' models.
+ */
+function withPairs(queries: readonly SpendQuery[]): SpendQuery[] {
+  return queries.flatMap((query): SpendQuery[] => {
+    const { shape } = query;
+    if (shape.kind === 'groups') {
+      return [query, { ...query, shape: { kind: 'pairs', within: shape.by, by: 'traceName' } }, { ...query, shape: { kind: 'pairs', within: shape.by, by: 'release' } }];
+    }
+    if (shape.kind === 'total') return [query, { ...query, shape: { kind: 'pairs', within: 'environment', by: 'model' } }];
+    return [query];
+  });
+}
+
 async function expectAgreement(timezone: string, nows: readonly Date[], observations: FakeObservation[]): Promise<void> {
-  fixture = await plannerFixture(`timezone: ${timezone}\n${ALERTS}`, [...observations, ...edgeSpend(nows, timezone)]);
+  const from = new Date(nows[0]!.getTime() - 10 * 86_400_000).toISOString();
+  const awkward = awkwardSpend(from, nows[nows.length - 1]!.toISOString(), 400, 7);
+  fixture = await plannerFixture(`timezone: ${timezone}\n${ALERTS}`, [...observations, ...awkward, ...edgeSpend(nows, timezone)]);
   const planned = fixture.planned();
   for (const now of nows) {
-    const queries = alertQueries(fixture.config.alerts, now, timezone);
+    const queries = withPairs(alertQueries(fixture.config.alerts, now, timezone));
     const [mine, theirs] = [await planned.spendAll(queries), await fixture.naive.spendAll(queries)];
     expectSameResults(queries, mine, theirs, `${timezone} at ${now.toISOString()}`);
   }
   // Restarted on the cache the evaluations left: still the same numbers.
   const restarted = fixture.planned();
   const last = nows[nows.length - 1]!;
-  const queries = alertQueries(fixture.config.alerts, last, timezone);
+  const queries = withPairs(alertQueries(fixture.config.alerts, last, timezone));
   expectSameResults(queries, await restarted.spendAll(queries), await fixture.naive.spendAll(queries), `${timezone} at ${last.toISOString()}, restarted`);
 }
 

@@ -8,7 +8,7 @@ import { HistoryCache } from '../../../../src/sources/langfuse/planner/cache.js'
 import { commitToCache } from '../../../../src/sources/langfuse/planner/commit.js';
 import { cacheEntryKey, Evaluation, type FilterSet } from '../../../../src/sources/langfuse/planner/evaluation.js';
 import { recordAnswer } from '../../../../src/sources/langfuse/planner/execute.js';
-import type { Bucket, SpendRequest } from '../../../../src/sources/langfuse/planner/fetch.js';
+import { requestFields, type Bucket, type SpendRequest } from '../../../../src/sources/langfuse/planner/fetch.js';
 import { filterKey, type Dimension } from '../../../../src/sources/langfuse/planner/keys.js';
 import { planRequests, type PlannedRequest } from '../../../../src/sources/langfuse/planner/plan.js';
 import { lookbacksAt } from '../../../../src/sources/langfuse/planner/settings.js';
@@ -17,6 +17,7 @@ const HOUR = 3_600_000;
 const at = (iso: string): number => Date.parse(iso);
 const PRODUCTION: AlertFilters = { environment: 'production' };
 const MODEL: QueryShape = { kind: 'groups', by: 'model' };
+const MODEL_TRACES: QueryShape = { kind: 'pairs', within: 'model', by: 'traceName' };
 
 function query(filters: AlertFilters, shape: QueryShape, from: string, to: string): SpendQuery {
   return { filters, shape, from: new Date(from), to: new Date(to) };
@@ -33,12 +34,12 @@ function evaluation(queries: readonly SpendQuery[], now: string, cache = History
   });
 }
 
-/** Requests as [filters, granularity, from, to, fields], or ['top-N', from, to] */
+/** Requests as [filters, granularity, from, to, dims], or ['top-N', from, to] */
 function describeRequests(requests: readonly PlannedRequest[]): unknown[] {
   return requests.map((planned) =>
     'topN' in planned
       ? ['top-N', planned.topN.query.from.toISOString(), planned.topN.query.to.toISOString()]
-      : [planned.set.key, planned.request.granularity, new Date(planned.request.from).toISOString(), new Date(planned.request.to).toISOString(), planned.request.fields],
+      : [planned.set.key, planned.request.granularity, new Date(planned.request.from).toISOString(), new Date(planned.request.to).toISOString(), planned.request.dims],
   );
 }
 
@@ -48,7 +49,7 @@ function buckets(request: SpendRequest, usd: number, value = 'gpt-4o'): Bucket[]
   const result: Bucket[] = [];
   for (let start = request.from; start < request.to; start += step) {
     const groups = new Map<Dimension, Map<string | null, number>>([['', new Map([[null, usd]])]]);
-    for (const field of request.fields) groups.set(field, new Map([[value, usd]]));
+    for (const dim of request.dims) groups.set(dim, new Map([[value, usd]]));
     result.push({ start, count: 1, groups });
   }
   return result;
@@ -79,12 +80,35 @@ describe('planning', () => {
     expect(joined).toEqual([]);
   });
 
+  test('a pair of fields is a dimension of its own: the same requests, asking for the fields it is made of too', () => {
+    const withPairs = evaluation([...queries, query({}, MODEL_TRACES, '2026-06-09T12:00:00Z', '2026-06-10T12:00:00Z')], '2026-06-10T12:00:00Z');
+    const { requests } = planRequests(withPairs, 1);
+    expect(describeRequests(requests)).toEqual([
+      ['top-N', '2026-06-09T12:00:00.000Z', '2026-06-10T12:00:00.000Z'],
+      ['{}', 'minute', '2026-06-10T06:00:00.000Z', '2026-06-10T12:00:00.000Z', ['model', 'model>traceName']],
+      [filterKey(PRODUCTION), 'minute', '2026-06-10T06:00:00.000Z', '2026-06-10T12:00:00.000Z', []],
+      [filterKey(PRODUCTION), 'hour', '2026-06-10T00:00:00.000Z', '2026-06-10T06:00:00.000Z', []],
+      ['{}', 'hour', '2026-06-09T12:00:00.000Z', '2026-06-10T06:00:00.000Z', ['model', 'model>traceName']],
+    ]);
+    expect(seriesRequests(requests).map(({ request }) => requestFields(request))).toEqual([['model', 'traceName'], [], [], ['model', 'traceName']]);
+  });
+
   test('is pure: planning again plans the same, and nothing is recorded or capped', () => {
     const cold = evaluation(queries, '2026-06-10T12:00:00Z');
     const first = describeRequests(planRequests(cold, 1).requests);
     expect(describeRequests(planRequests(cold, 1).requests)).toEqual(first);
     expect([...cold.sets.values()].every((set) => set.fetched.size === 0 && set.exact.size === 0)).toBe(true);
     expect(cold.capped).toBe(false);
+  });
+
+  test('an edge between minutes is asked for exactly with every dimension the filter set needs in its hour', () => {
+    const warm = evaluation(
+      [query({}, TOTAL, '2026-06-10T08:30:00.500Z', '2026-06-10T12:00:00Z'), query({}, MODEL_TRACES, '2026-06-10T06:00:00Z', '2026-06-10T12:00:00Z')],
+      '2026-06-10T12:00:00Z',
+    );
+    for (const { set, request } of seriesRequests(planRequests(warm, 1).requests)) recordAnswer(set, request, buckets(request, 1));
+    // the pair's window has no edge there, but a later request for it would have to ask the range again
+    expect(describeRequests(planRequests(warm, 3).requests)).toEqual([['{}', null, '2026-06-10T08:30:00.500Z', '2026-06-10T09:00:00.000Z', ['model>traceName']]]);
   });
 
   test('a 1 ms edge is asked for joined to its neighbouring hour; the plan says so and leaves the window as it was', () => {
@@ -132,14 +156,48 @@ describe('assembling answers and committing the cache', () => {
   });
 });
 
+describe('rows per bucket', () => {
+  /** A cache whose entries of the unfiltered set saw these numbers of groups in one hour. */
+  function cacheSeeing(groups: Partial<Record<Dimension, number>>): HistoryCache {
+    const cache = HistoryCache.inMemory();
+    for (const [dim, count] of Object.entries(groups) as Array<[Dimension, number]>) {
+      const slice = new Map(Array.from({ length: count }, (_, i): [string, number] => [`value-${i}`, 1]));
+      cache.put(cacheEntryKey('v2', dim, '{}'), at('2026-06-10T08:00:00Z'), { count, cuts: [0], slices: [slice] });
+    }
+    return cache;
+  }
+  const combinations = (cache: HistoryCache, dims: readonly Dimension[]): number => {
+    const warm = evaluation([query({}, TOTAL, '2026-06-10T00:00:00Z', '2026-06-10T12:00:00Z')], '2026-06-10T12:00:00Z', cache);
+    return warm.groupCombinations(warm.sets.get('{}')!, dims);
+  };
+
+  test('fields multiply; a pair seen counts its own combinations, and its fields are not counted again', () => {
+    const cache = cacheSeeing({ model: 4, traceName: 3, environment: 2, 'model>traceName': 5 });
+    expect(combinations(cache, ['', 'model', 'traceName'])).toBe(12);
+    expect(combinations(cache, ['', 'model', 'model>traceName'])).toBe(5);
+    expect(combinations(cache, ['', 'environment', 'model', 'model>traceName'])).toBe(10);
+    // a second pair sharing a field adds only its other field
+    expect(combinations(cache, ['model>traceName', 'model>environment'])).toBe(10);
+  });
+
+  test('a pair not seen yet counts as its fields multiplied, or as the pair where a field was not seen alone', () => {
+    expect(combinations(cacheSeeing({ model: 4, traceName: 3 }), ['model', 'model>traceName'])).toBe(12);
+    expect(combinations(cacheSeeing({ model: 4, 'environment>traceName': 6 }), ['model', 'environment>traceName', 'model>traceName'])).toBe(24);
+    // environment was seen only in its pair with model: at most that many values
+    expect(combinations(cacheSeeing({ traceName: 3, 'model>environment': 7 }), ['model>traceName', 'model>environment'])).toBe(21);
+    expect(combinations(cacheSeeing({}), ['', 'model>traceName'])).toBe(1);
+  });
+});
+
 describe('retention', () => {
-  test('keeps each filter set and field from its earliest query on; a top-N is never cached', () => {
+  test('keeps each filter set and field (or pair of fields) from its earliest query on; a top-N is never cached', () => {
     const lookbacks = lookbacksAt(
       {
         retention: () => [
           query({}, TOTAL, '2026-06-10T00:00:00Z', '2026-06-10T12:00:00Z'),
           query({}, TOTAL, '2026-06-03T00:00:00Z', '2026-06-03T12:00:00Z'),
           query({}, MODEL, '2026-06-09T12:30:00Z', '2026-06-10T12:00:00Z'),
+          query({}, MODEL_TRACES, '2026-06-08T00:00:00Z', '2026-06-10T12:00:00Z'),
           query(PRODUCTION, { kind: 'topN', by: 'userId', n: 5 }, '2026-06-01T00:00:00Z', '2026-06-10T12:00:00Z'),
         ],
       },
@@ -150,6 +208,7 @@ describe('retention', () => {
       needs: [
         { filters: '{}', dim: '', from: at('2026-06-03T00:00:00Z') },
         { filters: '{}', dim: 'model', from: at('2026-06-09T12:30:00Z') },
+        { filters: '{}', dim: 'model>traceName', from: at('2026-06-08T00:00:00Z') },
       ],
     });
   });

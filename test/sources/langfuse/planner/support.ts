@@ -26,7 +26,8 @@ export interface PlannerFixture {
   readonly naive: LangfuseSpendSource;
   readonly log: Logger;
   readonly logs: () => string;
-  planned(options?: { readOnly?: boolean; budget?: RequestQuota; client?: LangfuseClient }): PlannedSpendSource;
+  /** `retention`: the queries the cache keeps, instead of the alerts' (pairs queries are no alert's) */
+  planned(options?: { readOnly?: boolean; budget?: RequestQuota; client?: LangfuseClient; retention?: (now: Date) => SpendQuery[] }): PlannedSpendSource;
   /** metrics requests the fake received since `since` (an index into fake.requests) */
   metricsRequests(since?: number): number;
   close(): Promise<void>;
@@ -60,7 +61,7 @@ export async function plannerFixture(alertsYaml: string, observations: readonly 
         client: options.client ?? clientFor(fake),
         stateDir,
         project: langfuseIdentity(fake.url, KEYS.publicKey),
-        settings: plannerSettings(config),
+        settings: { ...plannerSettings(config), ...(options.retention && { retention: options.retention }) },
         log,
         readOnly: options.readOnly ?? false,
         budget: options.budget,
