@@ -199,4 +199,28 @@ describe('top contributors', () => {
     expect(mail.raw.split(/\r?\n\r?\n/)[0]).not.toMatch(/^Bcc:/im);
     expect(mail.raw).not.toMatch(/^Bcc: victim/im);
   });
+
+  test('a series of a grouped alert lists what spent most within it, cut from its own hourly requests', async () => {
+    harness = await startHarness(alertYaml('threshold: 35\n    groupBy: model\n    explain: [traceName, userId]'), DAY);
+    const before = harness.fake.requests.length;
+    const planned = (await harness.check(NOW)).planned;
+    // only gpt-4o ($40) is over $35; its trace names and users, not claude-3's
+    expect(planned.map((p) => p.notification.group)).toEqual([{ model: 'gpt-4o' }]);
+    const contributors = planned[0]!.notification.contributors!;
+    expect(contributors.map((c) => [c.dimension, c.value, c.spend, c.baseline, c.change])).toEqual([
+      ['traceName', 'research_agent', 30, 0, 30],
+      ['traceName', 'chat', 10, 8, 2],
+      ['userId', 'u-dave', 30, 0, 30],
+      ['userId', 'u-erin', 10, 8, 2],
+    ]);
+    expect(contributors[1]!.share).toBe(0.25);
+    // the link narrows to the series' model too, so it opens the observations list
+    const url = new URL(contributors[0]!.url!);
+    expect(url.pathname).toBe(`/project/${harness.fake.projectId}/observations`);
+    expect(url.searchParams.get('filter')).toContain('model;stringOptions;;any of;gpt-4o');
+    expect(url.searchParams.get('filter')).toContain('traceName;stringOptions;;any of;research_agent');
+    // the pairs came with the alert's own request: the trace names cost nothing, the users 2 (top-N, then their day before)
+    const sent = harness.fake.requests.slice(before).map((r) => (r.query as { dimensions?: { field: string }[] }).dimensions?.map((d) => d.field));
+    expect(sent.filter((dims) => dims?.includes('traceName'))).toHaveLength(sent.length - 2);
+  });
 });

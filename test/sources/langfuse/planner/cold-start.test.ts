@@ -88,7 +88,7 @@ describe('a cold start under a request budget', () => {
 schedule: "*/15 * * * *"
 langfuse: { requestBudget: { perDay: 10 } }
 alerts:
-  - { name: models-week, window: 7d, groupBy: model, relative: { factor: 2, baseline: 3 }, channels: [terminal] }
+  - { name: models-week, window: 7d, groupBy: model, relative: { factor: 2, baseline: 3 }, explain: [], channels: [terminal] }
 `;
     // Lately only gpt-4o: the hours cached first suggest one group, and the history's requests are sized for that.
     const lately = Date.parse('2026-06-09T00:00:00Z');

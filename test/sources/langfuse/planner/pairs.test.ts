@@ -22,9 +22,9 @@ afterEach(async () => {
 const ALERTS = `
 schedule: "*/15 * * * *"
 alerts:
-  - { name: models, window: 24h, groupBy: model, threshold: 1, channels: [terminal] }
-  - { name: today, window: day, threshold: 1, channels: [terminal] }
-  - { name: prod-week, window: 7d, threshold: 1, filters: { environment: production }, channels: [terminal] }
+  - { name: models, window: 24h, groupBy: model, threshold: 1, explain: [], channels: [terminal] }
+  - { name: today, window: day, threshold: 1, explain: [], channels: [terminal] }
+  - { name: prod-week, window: 7d, threshold: 1, filters: { environment: production }, explain: [], channels: [terminal] }
 `;
 
 /** With every groupBy query, its series' trace names: the same filters and range, per pair (value, trace name). */

@@ -105,8 +105,9 @@ export function expectSameResults(queries: readonly SpendQuery[], planned: reado
   });
 }
 
+/** null before a group named "null", which String() alone can't tell apart */
 function byKey(a: string | null, b: string | null): number {
-  return String(a).localeCompare(String(b));
+  return String(a).localeCompare(String(b)) || Number(a !== null) - Number(b !== null);
 }
 
 /** A deterministic pseudo-random sequence, the sample data's. */
