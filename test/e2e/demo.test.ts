@@ -66,7 +66,7 @@ alerts:
 
 // The sample's one runaway trace lies inside today (UTC) and before now, whatever the hour: the
 // bundled perTrace alert names it just after midnight and just before the next one.
-test.each(['2026-12-02T00:05:00Z', '2026-12-02T23:55:00Z', '2026-12-31T23:55:00Z'])('at %s the bundled perTrace alert names the runaway trace, with its user and link, and the month forecast fires', async (at) => {
+test.each(['2026-12-02T00:05:00Z', '2026-12-02T23:55:00Z', '2026-12-31T23:55:00Z'])('at %s the bundled perTrace alert names the runaway trace, with its user and link, and the month forecast fires, saying what drove it', async (at) => {
   let stdout = '';
   const out = new PassThrough().on('data', (c: Buffer) => (stdout += c.toString()));
   const code = await main(['demo'], { stdout: out, stderr: new PassThrough().resume(), env: {}, cwd: dir }, () => new Date(at));
@@ -81,5 +81,10 @@ test.each(['2026-12-02T00:05:00Z', '2026-12-02T23:55:00Z', '2026-12-31T23:55:00Z
   const forecast = stdout.split('WARNING FIRING: monthly-forecast').slice(1);
   expect(forecast).toHaveLength(1);
   expect(forecast[0]).toMatch(/Forecast: +\$[\d,]+\.\d\d for the whole month/);
+  // what drove it: three lists of contributors, the runaway agent's model and user among them
+  const explained = forecast[0]!.split('\n\n')[0]!;
+  expect(explained).toMatch(/Top models: claude-sonnet-4-5-20250929 \$[\d,.]+ \(\d/);
+  expect(explained).toMatch(/Top trace names: \S+ \$[\d,.]+ \(\d/);
+  expect(explained).toMatch(/Top users: .*user-07 \$/);
   expect(stdout).toContain('Evaluating again, as the next scheduled run would: 0 new notification(s)');
 });
