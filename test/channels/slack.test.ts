@@ -6,6 +6,7 @@ import { SLACK_LIMITS, renderSlack, type SlackMessage } from '../../src/render/s
 import type { Notification } from '../../src/core/notification.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
 import { CLAUDE_URL, GPT_4O_URL, RESEARCH_URL, context, explained, firing, hostileContributors, notification, recordingSleep, resolved } from './fixtures.js';
+import { everyDimension } from '../support/contributors.js';
 
 const hookPath = '/services/T0SLACKTEST/B0SLACKTEST/slackSecretToken123';
 
@@ -116,21 +117,13 @@ describe('slack channel', () => {
   });
 
   it('keeps 30 notifications with long contributor values within 50 blocks and 3,000 characters, facts whole', async () => {
-    const dimensions = ['model', 'traceName', 'userId', 'environment', 'release'] as const;
     const many = Array.from({ length: 30 }, (_, index) =>
       notification({
         id: `n${index}`,
         alert: `alert-${index}`,
-        contributors: dimensions.flatMap((dimension) =>
-          [1, 2, 3].map((rank) => ({
-            dimension,
-            value: `${dimension}-${rank}-${'x'.repeat(200)}`.slice(0, 200),
-            spend: 10,
-            share: 0.16,
-            baseline: 5,
-            change: 5,
-            url: `https://cloud.langfuse.com/project/proj-1/traces?filter=${'y'.repeat(300)}`,
-          })),
+        contributors: everyDimension(
+          (dimension, rank) => `${dimension}-${rank}-${'x'.repeat(200)}`.slice(0, 200),
+          () => `https://cloud.langfuse.com/project/proj-1/traces?filter=${'y'.repeat(300)}`,
         ),
       }),
     );

@@ -6,6 +6,7 @@ import { clipMrkdwn, escapeSlack, renderSlack } from '../../src/render/slack.js'
 import { bySeverity, cleanLine, countSummary, notificationText, formatWindow } from '../../src/render/text.js';
 import type { Contributor } from '../../src/core/notification.js';
 import { webhookBody } from '../../src/render/webhook.js';
+import { everyDimension } from '../support/contributors.js';
 import { createLogger } from '../../src/log/logger.js';
 import { terminalSafe } from '../../src/util/terminal.js';
 import { PassThrough } from 'node:stream';
@@ -379,16 +380,13 @@ describe('top contributors in Slack', () => {
   });
 
   it('keeps 30 notifications with 5 dimensions of 3 long values each within 50 blocks and 3,000 characters a section', () => {
-    const dimensions = ['model', 'traceName', 'userId', 'environment', 'release'] as const;
     const many = Array.from({ length: 30 }, (_, index) =>
       notification({
         id: `n${index}`,
         alert: `alert-${index}`,
-        contributors: dimensions.flatMap((dimension) =>
-          [1, 2, 3].map((rank) => {
-            const value = `${dimension}-${rank}-${'<&>'.repeat(66)}`.slice(0, 200);
-            return contributor({ dimension, value, url: `https://lf.example/project/p/traces?filter=${encodeURIComponent(encodeURIComponent(value))}` });
-          }),
+        contributors: everyDimension(
+          (dimension, rank) => `${dimension}-${rank}-${'<&>'.repeat(66)}`.slice(0, 200),
+          (value) => `https://lf.example/project/p/traces?filter=${encodeURIComponent(encodeURIComponent(value))}`,
         ),
       }),
     );

@@ -41,3 +41,27 @@ export function spendSpread(from: Date | string, to: Date | string, usd: number,
   const step = (new Date(to).getTime() - start) / count;
   return Array.from({ length: count }, (_, i) => spend(new Date(start + step * i), usd / count, fields));
 }
+
+/** One generation with every field spelled out (ids chosen by the test): the fake's own tests build their data from it. */
+export function generation(id: string, startTime: string, fields: Partial<FakeObservation> = {}): FakeObservation {
+  return {
+    id,
+    traceId: `tr-${id}`,
+    type: 'GENERATION',
+    startTime,
+    traceName: 'chat',
+    userId: 'user-1',
+    sessionId: null,
+    environment: 'production',
+    tags: [],
+    release: null,
+    traceMetadata: {},
+    providedModelName: 'gpt-4o',
+    inputCost: 1,
+    outputCost: 2,
+    totalCost: 3,
+    inputTokens: 100,
+    outputTokens: 20,
+    ...fields,
+  };
+}

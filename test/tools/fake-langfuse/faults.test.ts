@@ -2,27 +2,8 @@
 // without the v2 endpoint, the request log, and changing data.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { startFakeLangfuse, type FakeLangfuse, type FakeLangfuseOptions, type FakeObservation } from '../../../tools/fake-langfuse/server.js';
+import { generation } from '../../support/observations.js';
 
-const observation = (id: string, startTime: string, fields: Partial<FakeObservation> = {}): FakeObservation => ({
-  id,
-  traceId: `tr-${id}`,
-  type: 'GENERATION',
-  startTime,
-  traceName: 'chat',
-  userId: 'user-1',
-  sessionId: null,
-  environment: 'production',
-  tags: [],
-  release: null,
-  traceMetadata: {},
-  providedModelName: 'gpt-4o',
-  inputCost: 1,
-  outputCost: 2,
-  totalCost: 3,
-  inputTokens: 100,
-  outputTokens: 20,
-  ...fields,
-});
 
 const QUERY = {
   view: 'observations',
@@ -38,7 +19,7 @@ const QUERY = {
 let fake: FakeLangfuse;
 
 async function start(options: Partial<FakeLangfuseOptions> = {}): Promise<void> {
-  fake = await startFakeLangfuse({ observations: [observation('a', '2026-11-25T10:00:00Z')], ...options });
+  fake = await startFakeLangfuse({ observations: [generation('a', '2026-11-25T10:00:00Z')], ...options });
 }
 
 afterEach(async () => {
@@ -74,8 +55,8 @@ describe('without faults', () => {
   });
 
   test('serves the data it is given, replaced or added to', async () => {
-    fake.setObservations([observation('b', '2026-11-25T11:00:00Z', { totalCost: 5 })]);
-    fake.addObservations([observation('c', '2026-11-25T11:30:00Z', { totalCost: 0.25 })]);
+    fake.setObservations([generation('b', '2026-11-25T11:00:00Z', { totalCost: 5 })]);
+    fake.addObservations([generation('c', '2026-11-25T11:30:00Z', { totalCost: 0.25 })]);
     const body = (await (await metrics()).json()) as { data: Array<{ sum_totalCost: number }> };
     expect(body.data[0]?.sum_totalCost).toBe(5.25);
   });

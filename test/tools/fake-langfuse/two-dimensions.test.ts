@@ -3,26 +3,10 @@
 // integers as strings when asked, and v2's 100-row default unless `row_limit` says otherwise.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../../tools/fake-langfuse/server.js';
+import { generation as observation } from '../../support/observations.js';
 
-const generation = (id: string, traceId: string, traceName: string, startTime: string, model: string | null, totalCost: number): FakeObservation => ({
-  id,
-  traceId,
-  type: 'GENERATION',
-  startTime,
-  traceName,
-  userId: 'user-1',
-  sessionId: null,
-  environment: 'production',
-  tags: [],
-  release: null,
-  traceMetadata: {},
-  providedModelName: model,
-  inputCost: totalCost / 2,
-  outputCost: totalCost / 2,
-  totalCost,
-  inputTokens: 10,
-  outputTokens: 10,
-});
+const generation = (id: string, traceId: string, traceName: string, startTime: string, model: string | null, totalCost: number): FakeObservation =>
+  observation(id, startTime, { traceId, traceName, providedModelName: model, inputCost: totalCost / 2, outputCost: totalCost / 2, totalCost, inputTokens: 10, outputTokens: 10 });
 
 const OBSERVATIONS: FakeObservation[] = [
   generation('a', 't1', 'chat', '2026-11-25T00:10:00Z', 'gpt-4o', 1),
