@@ -96,8 +96,8 @@ export class Daemon {
   private deferred: { since: Date; kind: Refusal; retryAt: Date } | null = null;
   /** for the status page: each alert's latest evaluation by this process */
   private readonly outcomes = new Map<string, AlertOutcome>();
-  /** for the status page: per series (seriesStateKey), what its latest firing notification said fired it */
-  private readonly explained = new Map<string, Explained>();
+  /** for the status page: per alert, per series (seriesStateKey), what its latest firing notification said fired it */
+  private readonly explained = new Map<string, ReadonlyMap<string, Explained>>();
 
   constructor(private readonly options: DaemonOptions) {
     this.metrics = options.metrics ?? new DaemonMetrics();
@@ -216,6 +216,7 @@ export class Daemon {
     const names = new Set(next.config.alerts.map((alert) => alert.name));
     this.metrics.retainAlerts(names);
     for (const name of this.outcomes.keys()) if (!names.has(name)) this.outcomes.delete(name);
+    for (const name of this.explained.keys()) if (!names.has(name)) this.explained.delete(name);
     this.scheduler?.setSchedule(scheduleOf(next.config), next.config.timezone);
     if (this.inFlight === current) this.retired.push(current);
     else await current.close();
@@ -381,7 +382,7 @@ export class Daemon {
       outcomes: this.outcomes,
       channels: [...generation.channels].map(([name, channel]) => ({ name, type: channel.type })),
       state,
-      explained: this.explained,
+      explained: new Map([...this.explained.values()].flatMap((bySeries) => [...bySeries])),
       daily: dailySpend(await generation.projectSpend(), now, config.timezone, CHART_DAYS),
       readiness: this.readiness().reason,
       redact: generation.redact,
@@ -393,12 +394,16 @@ export class Daemon {
     const at = now.toISOString();
     for (const { alert, series } of report.evaluations) {
       this.outcomes.set(alert.name, { at, series });
+      // contributors come with a series' firing notification only; they stand while it keeps firing
+      const before = this.explained.get(alert.name);
+      const kept = new Map<string, Explained>();
       for (const s of series) {
         const key = seriesStateKey(s.alert, s.seriesKey);
-        // contributors come with a series' firing notification only; they stand while it keeps firing
-        if (s.contributors !== undefined) this.explained.set(key, { contributors: s.contributors, contributorsMissing: s.contributorsMissing ?? [] });
-        else if (s.breach === null) this.explained.delete(key);
+        const earlier = before?.get(key);
+        if (s.contributors !== undefined) kept.set(key, { contributors: s.contributors, contributorsMissing: s.contributorsMissing ?? [] });
+        else if (s.breach !== null && earlier !== undefined) kept.set(key, earlier);
       }
+      this.explained.set(alert.name, kept);
     }
     for (const failure of report.alertFailures) this.outcomes.set(failure.alert, { at, error: failure.error });
   }

@@ -107,6 +107,15 @@ describe('the status page of run', () => {
     for (const secret of Object.values(SECRETS)) expect(html).not.toContain(secret);
   }, 60_000);
 
+  test('a series that keeps firing keeps the contributors its notification listed, at later evaluations that notify nothing', async () => {
+    await writeFile(join(dir, 'alerts.yaml'), ALERTS.replace('schedule: "0 0 1 1 *"', 'schedule: "*/2 * * * * *"'));
+    const port = await run();
+    const [first, second] = await daemon!.waitForLogs(isEvaluation, 2, 'two evaluations', 30_000);
+    expect([first!['notificationsSent'], second!['notificationsSent']]).toEqual([1, 0]);
+    const html = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(html).toMatch(/<section id="firing">[\s\S]*<h3>daily<\/h3>[\s\S]*Top models: <a href="[^"]+">&lt;img src=x/);
+  }, 60_000);
+
   test('--no-ui and SPEND_ALERTS_UI=off turn it off: / is not found, the other endpoints answer', async () => {
     for (const [args, env] of [
       [['--no-ui'], {}],
