@@ -1,7 +1,8 @@
 // `spend-alerts run` as an object: a configuration generation (config, channels, Langfuse client,
 // logger), a scheduler that decides what to evaluate when, the HTTP endpoints (the status page
-// among them) and a watcher on the config file. State lives in the StateStore only: it is read before every evaluation and written
-// by the engine's tick, so a reload or a restart continues exactly where the last evaluation left off.
+// among them) and a watcher on the config file. State lives in the StateStore only: it is read
+// before every evaluation and written by the engine's tick, so a reload or a restart continues
+// exactly where the last evaluation left off; the page's memory of evaluations is only for show.
 import type { Channel } from '../channels/channel.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import type { AlertConfig, Config } from '../config/schema.js';
