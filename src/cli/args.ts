@@ -37,8 +37,10 @@ const OPTIONS = {
   'state-dir': { type: 'string', placeholder: 'DIR', env: 'SPEND_ALERTS_STATE_DIR', default: './.spend-alerts', help: 'state directory' },
   'log-level': { type: 'string', placeholder: 'LEVEL', env: 'LOG_LEVEL', default: 'info', help: 'debug | info | warn | error' },
   'log-format': { type: 'string', placeholder: 'FORMAT', env: 'LOG_FORMAT', default: 'json', help: 'json | pretty' },
-  port: { type: 'string', placeholder: 'PORT', env: 'PORT', default: '9464', help: 'HTTP port for /healthz, /readyz, /metrics' },
+  port: { type: 'string', placeholder: 'PORT', env: 'PORT', default: '9464', help: 'HTTP port for the status page, /healthz, /readyz, /metrics' },
   host: { type: 'string', placeholder: 'HOST', env: 'HOST', defaultText: 'all interfaces', help: 'address the port is bound to' },
+  // a switch, turned off: the variable's value is `off` (or `on`), not a flag's presence
+  'no-ui': { type: 'boolean', help: 'no status page at / (env SPEND_ALERTS_UI=off does the same; the page has no authentication)' },
   'dry-run': { type: 'boolean', help: 'print what would be sent; send nothing; only the request budget is written' },
   alert: { type: 'string', multiple: true, placeholder: 'NAME', help: 'evaluate only this alert (repeatable)' },
   channel: { type: 'string', multiple: true, placeholder: 'NAME', help: 'only this channel (repeatable)' },
@@ -58,7 +60,7 @@ interface CommandSpec {
 }
 
 export const COMMANDS = {
-  run: { summary: 'the daemon: evaluates every alert on its schedule until SIGTERM/SIGINT', options: ['port', 'host'] },
+  run: { summary: 'the daemon: evaluates every alert on its schedule until SIGTERM/SIGINT', options: ['port', 'host', 'no-ui'] },
   check: { summary: 'one evaluation of every alert (or --alert NAME), delivers, records state, exits', options: ['dry-run', 'alert'] },
   validate: { summary: 'checks alerts.yaml and the environment without network calls', options: [] },
   'test-notify': { summary: 'sends a clearly marked test notification to every channel (or --channel NAME)', options: ['channel'] },
@@ -81,6 +83,8 @@ export interface CliOptions {
   readonly port: number;
   /** run: the address the port is bound to; undefined binds all interfaces (as a container wants) */
   readonly host: string | undefined;
+  /** run: serve the status page at / (neither --no-ui nor SPEND_ALERTS_UI=off) */
+  readonly ui: boolean;
   readonly dryRun: boolean;
   readonly alerts: readonly string[];
   readonly channels: readonly string[];
@@ -219,6 +223,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       logFormat: oneOf(setting('log-format'), LOG_FORMATS),
       port: accepted.has('port') ? portNumber(setting('port')) : Number(OPTIONS.port.default),
       host: accepted.has('host') ? hostAddress(setting('host')) : undefined,
+      ui: accepted.has('no-ui') && !values.has('no-ui') && uiSwitch(env.SPEND_ALERTS_UI),
       dryRun: values.has('dry-run'),
       alerts: values.get('alert') ?? [],
       channels: values.get('channel') ?? [],
@@ -242,6 +247,13 @@ function oneOf<T extends string>({ value, origin }: { value: string | undefined;
 function portNumber({ value = '', origin }: { value: string | undefined; origin: string }): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new UsageError(`${origin} must be a port number, got ${quoted(value)}`);
   return Number(value);
+}
+
+/** SPEND_ALERTS_UI: `off` turns the status page off; `on` or unset leaves it on. */
+function uiSwitch(value: string | undefined): boolean {
+  if (value === undefined || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new UsageError(`SPEND_ALERTS_UI must be one of on, off, got ${quoted(value)}`);
 }
 
 /** An IP address or a host name (resolved when the daemon binds); undefined: all interfaces. */

@@ -7,7 +7,10 @@ import { RULE_KEYS } from './rules/index.js';
 import type { Notification } from './notification.js';
 import { isRecord } from './record.js';
 
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
+
+/** How many evaluations the state remembers (the status page lists them). */
+export const EVALUATIONS_KEPT = 20;
 
 /**
  * What a series notifies once per period: a severity, or for budget steps (threshold { budget,
@@ -98,7 +101,8 @@ export interface State {
   readonly version: typeof STATE_VERSION;
   readonly series: Readonly<Record<string, SeriesState>>;
   readonly outbox: Readonly<Record<string, OutboxEntry>>;
-  readonly lastEvaluation: EvaluationRecord | null;
+  /** the last EVALUATIONS_KEPT evaluations, newest first */
+  readonly evaluations: readonly EvaluationRecord[];
   /** resolved once from GET /api/public/projects, for links; keyed by base URL + public key */
   readonly projects: Readonly<Record<string, string>>;
   readonly langfuse: PeerHealth;
@@ -116,7 +120,7 @@ export function emptyState(): State {
     version: STATE_VERSION,
     series: {},
     outbox: {},
-    lastEvaluation: null,
+    evaluations: [],
     projects: {},
     langfuse: HEALTHY,
     channels: {},
@@ -239,7 +243,7 @@ const stateSchema = z.strictObject({
   version: z.literal(STATE_VERSION),
   series: z.record(z.string(), seriesStateSchema),
   outbox: z.record(z.string(), outboxEntrySchema),
-  lastEvaluation: z.nullable(evaluationRecordSchema),
+  evaluations: z.array(evaluationRecordSchema),
   projects: z.record(z.string(), z.string()),
   langfuse: z.strictObject(peerHealthFields),
   channels: z.record(z.string(), z.strictObject(peerHealthFields)),
@@ -280,6 +284,12 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
     if (!isRecord(langfuse)) return data;
     const { blockedUntil: _dropped, ...health } = langfuse;
     return { ...data, langfuse: health };
+  },
+  /** 2 → 3: the last evaluation becomes the first of the evaluations kept (the status page lists them). */
+  (data) => {
+    if (!('lastEvaluation' in data)) return data;
+    const { lastEvaluation, ...rest } = data;
+    return { ...rest, evaluations: lastEvaluation === null ? [] : [lastEvaluation] };
   },
 ];
 

@@ -1,7 +1,8 @@
 // `spend-alerts run` as an object: a configuration generation (config, channels, Langfuse client,
-// logger), a scheduler that decides what to evaluate when, the HTTP endpoints and a watcher on the
-// config file. State lives in the StateStore only: it is read before every evaluation and written
-// by the engine's tick, so a reload or a restart continues exactly where the last evaluation left off.
+// logger), a scheduler that decides what to evaluate when, the HTTP endpoints (the status page
+// among them) and a watcher on the config file. State lives in the StateStore only: it is read
+// before every evaluation and written by the engine's tick, so a reload or a restart continues
+// exactly where the last evaluation left off; the page's memory of evaluations is only for show.
 import type { Channel } from '../channels/channel.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import type { AlertConfig, Config } from '../config/schema.js';
@@ -10,6 +11,9 @@ import type { Logger } from '../log/logger.js';
 import { tick, type CheckPolicy, type CheckReport } from '../engine/worker.js';
 import type { Admission, QuotaSnapshot, Refusal } from '../sources/langfuse/planner/index.js';
 import type { SpendSource } from '../core/query.js';
+import { dailySpend, type HourSlices } from '../core/daily-spend.js';
+import { seriesStateKey } from '../core/ledger.js';
+import { renderStatusPage, type AlertOutcome, type Explained } from '../render/status-page.js';
 import type { StateStore } from '../storage/state-store.js';
 import type { StartTimer } from '../util/deadline.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
@@ -29,6 +33,8 @@ export interface Generation {
   /** what the request budget has spent and allows */
   readonly budget: (now: Date) => QuotaSnapshot;
   readonly policy: Partial<CheckPolicy>;
+  /** the project's spend per closed hour the history cache holds, for the status page (no request) */
+  readonly projectSpend: () => Promise<ReadonlyMap<number, HourSlices>>;
   /** the Langfuse project link for notifications, possibly resolving (and recording) the project id */
   readonly langfuseUrl: (store: StateStore) => Promise<string>;
   /** releases the channels' connections */
@@ -46,6 +52,8 @@ export interface DaemonOptions {
   readonly store: StateStore;
   readonly port: number;
   readonly host?: string;
+  /** serve the status page at /; default true */
+  readonly ui?: boolean;
   readonly clock: () => Date;
   /** reload when the config file changes; default true */
   readonly watch?: boolean;
@@ -66,6 +74,8 @@ const CANCEL_WAIT_MS = 5_000;
 const DEFAULT_MIN_READY_WINDOW_MS = 5 * 60_000;
 /** /readyz allows this many of the most frequent schedule's longest gaps without a success */
 const READY_WINDOW_INTERVALS = 3;
+/** the status page's chart: days of spend */
+const CHART_DAYS = 30;
 
 export class Daemon {
   readonly metrics: DaemonMetrics;
@@ -85,6 +95,10 @@ export class Daemon {
   private degraded: string[] = [];
   /** the request budget's deferrals since the last evaluation it admitted: the first one's time, and the latest */
   private deferred: { since: Date; kind: Refusal; retryAt: Date } | null = null;
+  /** for the status page: each alert's latest evaluation by this process */
+  private readonly outcomes = new Map<string, AlertOutcome>();
+  /** for the status page: per alert, per series (seriesStateKey), what its latest firing notification said fired it */
+  private readonly explained = new Map<string, ReadonlyMap<string, Explained>>();
 
   constructor(private readonly options: DaemonOptions) {
     this.metrics = options.metrics ?? new DaemonMetrics();
@@ -127,6 +141,7 @@ export class Daemon {
         handlers: {
           readiness: () => this.readiness(),
           metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.text() }),
+          ...((this.options.ui ?? true) && { page: () => this.statusPage() }),
         },
       });
     } catch (error) {
@@ -154,7 +169,7 @@ export class Daemon {
         timezone: generation.config.timezone,
         stateDir: this.options.store.dir,
       },
-      `spend-alerts run: ${generation.config.alerts.length} alert(s), /healthz /readyz /metrics on port ${this.http.port}`,
+      `spend-alerts run: ${generation.config.alerts.length} alert(s), ${(this.options.ui ?? true) ? 'the status page at /, ' : ''}/healthz /readyz /metrics on port ${this.http.port}`,
     );
   }
 
@@ -199,7 +214,10 @@ export class Daemon {
     }
     this.generation = next;
     this.metrics.reload(true);
-    this.metrics.retainAlerts(new Set(next.config.alerts.map((alert) => alert.name)));
+    const names = new Set(next.config.alerts.map((alert) => alert.name));
+    this.metrics.retainAlerts(names);
+    for (const name of this.outcomes.keys()) if (!names.has(name)) this.outcomes.delete(name);
+    for (const name of this.explained.keys()) if (!names.has(name)) this.explained.delete(name);
     this.scheduler?.setSchedule(scheduleOf(next.config), next.config.timezone);
     if (this.inFlight === current) this.retired.push(current);
     else await current.close();
@@ -334,6 +352,7 @@ export class Daemon {
       this.metrics.evaluation(report, report.ms / 1000, report.finishedAt);
       this.metrics.budget(generation.budget(report.finishedAt));
       this.recordOutcome(report, report.finishedAt);
+      this.rememberForPage(report, now);
     } catch (error) {
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();
@@ -345,6 +364,49 @@ export class Daemon {
       this.inFlight = undefined;
       await this.closeRetired();
     }
+  }
+
+  /**
+   * The status page from what this process holds: the configuration, the alerts' latest
+   * evaluations, the state as stored, and the history cache's hours. It sends no Langfuse request.
+   */
+  private async statusPage(): Promise<string> {
+    const generation = this.generation;
+    if (generation === undefined) throw new Error('no configuration loaded');
+    const { config } = generation;
+    const now = this.options.clock();
+    const state = await this.options.store.load();
+    return renderStatusPage({
+      now,
+      timezone: config.timezone,
+      alerts: config.alerts,
+      outcomes: this.outcomes,
+      channels: [...generation.channels].map(([name, channel]) => ({ name, type: channel.type })),
+      state,
+      explained: new Map([...this.explained.values()].flatMap((bySeries) => [...bySeries])),
+      daily: dailySpend(await generation.projectSpend(), now, config.timezone, CHART_DAYS),
+      readiness: this.readiness().reason,
+      redact: generation.redact,
+    });
+  }
+
+  /** What the status page shows of an evaluation: each alert's series or failure, and the contributors of series that fired. */
+  private rememberForPage(report: CheckReport, now: Date): void {
+    const at = now.toISOString();
+    for (const { alert, series } of report.evaluations) {
+      this.outcomes.set(alert.name, { at, series });
+      // contributors come with a series' firing notification only; they stand while it keeps firing
+      const before = this.explained.get(alert.name);
+      const kept = new Map<string, Explained>();
+      for (const s of series) {
+        const key = seriesStateKey(s.alert, s.seriesKey);
+        const earlier = before?.get(key);
+        if (s.contributors !== undefined) kept.set(key, { contributors: s.contributors, contributorsMissing: s.contributorsMissing ?? [] });
+        else if (s.breach !== null && earlier !== undefined) kept.set(key, earlier);
+      }
+      this.explained.set(alert.name, kept);
+    }
+    for (const failure of report.alertFailures) this.outcomes.set(failure.alert, { at, error: failure.error });
   }
 
   private recordOutcome(report: CheckReport, finished: Date): void {

@@ -1,5 +1,6 @@
-// The daemon's HTTP face: /healthz (the process answers), /readyz (it is doing its job) and
-// /metrics (Prometheus text). Nothing else, and only GET/HEAD: it may be reachable from a cluster.
+// The daemon's HTTP face: the status page at / (unless turned off), /healthz (the process
+// answers), /readyz (it is doing its job) and /metrics (Prometheus text). Nothing else, and only
+// GET/HEAD: it may be reachable from a cluster, and it has no authentication of its own.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,7 +13,20 @@ export interface Readiness {
 export interface HttpHandlers {
   readiness(): Readiness;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** the status page's HTML; absent: no page (`--no-ui`), / is not found */
+  page?(): Promise<string>;
 }
+
+/**
+ * The page runs nothing and loads nothing: should a value ever slip through its escaping, the
+ * browser still refuses scripts, external requests and frames.
+ */
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
 
 export interface HttpServer {
   readonly port: number;
@@ -57,6 +71,10 @@ async function answer(req: IncomingMessage, res: ServerResponse, handlers: HttpH
   }
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   switch (path) {
+    case '/':
+      if (handlers.page === undefined) break;
+      send(res, 200, await handlers.page(), PAGE_HEADERS);
+      return;
     case '/healthz':
       // answering at all is the proof: the event loop is turning
       send(res, 200, 'ok\n');
@@ -71,9 +89,8 @@ async function answer(req: IncomingMessage, res: ServerResponse, handlers: HttpH
       send(res, 200, metrics.body, { 'content-type': metrics.contentType });
       return;
     }
-    default:
-      send(res, 404, 'not found: try /healthz, /readyz or /metrics\n');
   }
+  send(res, 404, `not found: try ${handlers.page === undefined ? '' : '/, '}/healthz, /readyz or /metrics\n`);
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {

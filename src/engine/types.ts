@@ -65,7 +65,7 @@ export interface TickDeps {
   readonly langfuseRequests?: () => number;
   readonly log: Logger;
   /**
-   * Every error string passes this before it is logged, stored in the state (lastEvaluation,
+   * Every error string passes this before it is logged, stored in the state (evaluations,
    * Langfuse and channel health, the outbox) or reported: the state is an output too.
    */
   readonly redact: (text: string) => string;

@@ -192,7 +192,7 @@ const MAX_CONTRIBUTOR_CHARS = 80;
 const MAX_URL_CHARS = 2000;
 
 /** Contributors grouped by dimension in the order given (the alert's `explain`), then the dimensions left out. */
-function contributorLines(contributors: readonly Contributor[], missing: readonly MissingContributors[]): ContributorLine[] {
+export function contributorLines(contributors: readonly Contributor[], missing: readonly MissingContributors[]): ContributorLine[] {
   const byDimension = new Map<GroupByField, ContributorItem[]>();
   for (const contributor of contributors) {
     const items = byDimension.get(contributor.dimension) ?? [];

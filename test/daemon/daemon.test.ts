@@ -120,7 +120,7 @@ test('shutdown cancels an evaluation that outlives the grace period, and records
   expect(logText).toMatch(/did not finish within 0 s: cancelling it/);
   expect(logText).toMatch(/"msg":"stopped"/);
   const state = await store.load();
-  expect(state.lastEvaluation).toMatchObject({ ok: false, alertsEvaluated: 0 });
+  expect(state.evaluations[0]).toMatchObject({ ok: false, alertsEvaluated: 0 });
   expect(receiver.requests).toHaveLength(0);
 });
 

@@ -26,7 +26,7 @@ describe('stopping', () => {
     expect(f.hooks()).toHaveLength(1);
     const saved = await f.state();
     expect(saved.series['budget|']?.notified).toEqual(['critical']);
-    expect(saved.lastEvaluation?.ok).toBe(true);
+    expect(saved.evaluations[0]?.ok).toBe(true);
     expect(saved.outbox).toEqual({});
   }, 30_000);
 

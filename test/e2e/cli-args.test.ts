@@ -65,6 +65,12 @@ describe('help', () => {
     expect(viaHelp.stdout).not.toContain('--port');
     expect(viaHelp.stdout).not.toContain('--channel');
   });
+
+  test('help run names the switch that turns the status page off, and its variable', async () => {
+    const { code, stdout } = await inProcess(['help', 'run']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ {2}--no-ui {14}no status page at \/ \(env SPEND_ALERTS_UI=off does the same; the page has no authentication\)$/m);
+  });
 });
 
 describe('usage errors exit 2 with one plain line that says what to change', () => {
@@ -108,6 +114,7 @@ describe('usage errors exit 2 with one plain line that says what to change', () 
     [{ LOG_FORMAT: 'xml' }, ['validate'], 'LOG_FORMAT must be one of json, pretty, got "xml"'],
     [{ PORT: 'abc' }, ['run'], 'PORT must be a port number, got "abc"'],
     [{ HOST: 'bad_host!' }, ['run'], 'HOST must be an IP address or a host name, got "bad_host!"'],
+    [{ SPEND_ALERTS_UI: 'false' }, ['run'], 'SPEND_ALERTS_UI must be one of on, off, got "false"'],
   ])('a bad variable is named: %j', async (env, args, message) => {
     const { code, stderr } = await ('LOG_LEVEL' in env ? cli : inProcess)(args, env);
     expect(code).toBe(2);

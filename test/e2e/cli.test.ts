@@ -486,8 +486,8 @@ describe('test-notify', () => {
 test('status hides credentials a state file written by an older version may hold', async () => {
   expect((await cli(['check', '--state-dir', 'state'])).code).toBe(0);
   const file = join(dir, 'state', 'state.json');
-  const state = JSON.parse(await readFile(file, 'utf8')) as { lastEvaluation: { errors: string[] } };
-  state.lastEvaluation.errors = ['old: HTTP 401: Authorization: Basic cGstbGYtb2xkOnNrLWxmLW9sZA== from https://bob:hunter22@proxy.example.com'];
+  const state = JSON.parse(await readFile(file, 'utf8')) as { evaluations: Array<{ errors: string[] }> };
+  state.evaluations[0]!.errors = ['old: HTTP 401: Authorization: Basic cGstbGYtb2xkOnNrLWxmLW9sZA== from https://bob:hunter22@proxy.example.com'];
   await writeFile(file, JSON.stringify(state));
   const status = await cli(['status', '--state-dir', 'state']);
   expect(status.stdout).toContain('error: old: HTTP 401: Authorization: Basic [REDACTED] from https://bob:[REDACTED]@proxy.example.com');

@@ -239,6 +239,6 @@ describe('channel faults', () => {
     const report = await harness.check(NOW, undefined, { dryRun: true });
     expect(report.pendingByChannel.get('automation')?.map((n) => n.alert)).toEqual(['daily-budget']);
     expect(harness.webhook.requests).toHaveLength(0);
-    expect(await harness.store.load()).toMatchObject({ outbox: {}, series: {}, lastEvaluation: null });
+    expect(await harness.store.load()).toMatchObject({ outbox: {}, series: {}, evaluations: [] });
   });
 });

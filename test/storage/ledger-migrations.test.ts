@@ -45,3 +45,14 @@ test('a version 1 file (with the Langfuse pause that the request quota now keeps
   // a version 1 file of the wrong shape is still refused by the schema after its migration
   expect(() => parseState(JSON.stringify({ ...v1, langfuse: 'down' }))).toThrow('the state file is not of the expected shape: langfuse: expected object');
 });
+
+test('a version 2 file (one last evaluation) reads with that evaluation as the only one kept', () => {
+  const { version: _current, evaluations: _none, ...rest } = emptyState();
+  const last = { at: '2026-11-25T15:00:00.000Z', ok: false, alertsEvaluated: 3, firing: 1, notificationsSent: 0, errors: ['slack: HTTP 500'] };
+  expect(parseState(JSON.stringify({ version: 2, ...rest, lastEvaluation: last }))).toEqual({ ...emptyState(), evaluations: [last] });
+  expect(parseState(JSON.stringify({ version: 2, ...rest, lastEvaluation: null }))).toEqual(emptyState());
+  // an evaluation of the wrong shape is still refused after its migration
+  expect(() => parseState(JSON.stringify({ version: 2, ...rest, lastEvaluation: 'yesterday' }))).toThrow(
+    'the state file is not of the expected shape: evaluations.0: expected object',
+  );
+});

@@ -43,7 +43,7 @@ export interface RunFixture {
   get(port: number, path: string): Promise<{ status: number; body: string }>;
   /** resolves once /healthz answers (the server starts before the first evaluation) */
   listening(port: number): Promise<void>;
-  state(): Promise<{ series: Record<string, { notified: string[] }>; outbox: object; lastEvaluation: { ok: boolean } | null }>;
+  state(): Promise<{ series: Record<string, { notified: string[] }>; outbox: object; evaluations: Array<{ ok: boolean }> }>;
   /** webhook requests received */
   hooks(): Array<{ json: unknown }>;
 }

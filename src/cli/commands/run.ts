@@ -32,6 +32,7 @@ export async function buildGeneration(
     admit,
     budget,
     policy: checkPolicy(config),
+    projectSpend: () => source.cachedProjectSpend(),
     langfuseUrl: (store) => resolveLangfuseUrl(client, config, store, log, true),
     close: () => closeChannels(channels),
   };
@@ -52,6 +53,7 @@ export async function runCommand(options: CliOptions, io: Io, _startedAt: Date, 
     }),
     port: options.port,
     host: options.host,
+    ui: options.ui,
     clock,
   });
 

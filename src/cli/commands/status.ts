@@ -39,7 +39,7 @@ export async function statusCommand(options: CliOptions, io: Io, now: Date): Pro
 /** `pausedUntil`: the pause Langfuse asked for (kept by the request quota), shown among the problems. */
 export function describeState(state: State, file: string, now: Date, pausedUntil: Date | null = null): string {
   const lines: string[] = [`State: ${file}`];
-  const last = state.lastEvaluation;
+  const last = state.evaluations[0];
   if (!last) {
     lines.push('Last evaluation: never');
   } else {

@@ -2,7 +2,7 @@
 // escalation), Langfuse's and the channels' health, the outbox with its claims and expiry. The
 // engine reads the ledger, calls these under the state lock, writes what they return, logs their
 // events and makes their deliveries; nothing here does I/O or reads a clock.
-import { pruneRemovedAlerts, type State } from '../ledger.js';
+import { EVALUATIONS_KEPT, pruneRemovedAlerts, type State } from '../ledger.js';
 import { decideChannelHealth, decideLangfuseHealth, type LangfuseHealth } from './health.js';
 import { planNotifications } from './notifications.js';
 import { addToOutbox, claimDue, expireUndeliverable } from './outbox.js';
@@ -79,7 +79,7 @@ export function decideAfterDelivery(
   return { ledger: due.state, deliveries: due.deliveries, planned: health.notices, events: due.events };
 }
 
-/** What `status` and /readyz read of the last evaluation. */
+/** What `status`, /readyz and the status page read of an evaluation. */
 export interface EvaluationSummary {
   readonly ok: boolean;
   readonly alertsEvaluated: number;
@@ -88,8 +88,9 @@ export interface EvaluationSummary {
   readonly errors: readonly string[];
 }
 
+/** Puts the evaluation first among those kept, forgetting the oldest beyond EVALUATIONS_KEPT. */
 export function recordEvaluation(ledger: State, summary: EvaluationSummary, now: Date): State {
-  return { ...ledger, lastEvaluation: { at: now.toISOString(), ...summary } };
+  return { ...ledger, evaluations: [{ at: now.toISOString(), ...summary }, ...ledger.evaluations].slice(0, EVALUATIONS_KEPT) };
 }
 
 /**

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { alertSchema, type AlertConfig } from '../../../src/config/schema.js';
 import type { SeriesEvaluation } from '../../../src/core/series.js';
-import { emptyState, type State } from '../../../src/core/ledger.js';
+import { emptyState, EVALUATIONS_KEPT, type State } from '../../../src/core/ledger.js';
 import { decide, decideAfterDelivery, recordEvaluation, type DecideContext, type EvaluatedAlert } from '../../../src/core/decide/index.js';
 import { recordOutcome } from '../../../src/core/decide/outbox.js';
 
@@ -236,5 +236,13 @@ describe('after delivery: channel health', () => {
 
 test('recordEvaluation stamps the summary with now', () => {
   const summary = { ok: true, alertsEvaluated: 1, firing: 0, notificationsSent: 0, errors: [] };
-  expect(recordEvaluation(emptyState(), summary, NOW).lastEvaluation).toEqual({ at: NOW.toISOString(), ...summary });
+  expect(recordEvaluation(emptyState(), summary, NOW).evaluations).toEqual([{ at: NOW.toISOString(), ...summary }]);
+});
+
+test('recordEvaluation keeps the last EVALUATIONS_KEPT evaluations, newest first', () => {
+  const summary = (firing: number) => ({ ok: true, alertsEvaluated: 1, firing, notificationsSent: 0, errors: [] });
+  let ledger = emptyState();
+  for (let i = 0; i < EVALUATIONS_KEPT + 3; i += 1) ledger = recordEvaluation(ledger, summary(i), new Date(NOW.getTime() + i * 60_000));
+  expect(ledger.evaluations).toHaveLength(EVALUATIONS_KEPT);
+  expect(ledger.evaluations.map((e) => e.firing)).toEqual(Array.from({ length: EVALUATIONS_KEPT }, (_, i) => EVALUATIONS_KEPT + 2 - i));
 });

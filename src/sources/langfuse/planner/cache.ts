@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { memoryStorage } from '../../../storage/memory.js';
 import { StateDirError, StoredValueError, type Codec, type Storage } from '../../../storage/storage.js';
-import type { GroupKey, Groups } from './groups.js';
+import type { HourSlices } from '../../../core/daily-spend.js';
+import { totalOf, type GroupKey, type Groups } from './groups.js';
 
 export const CACHE_FILE = 'langfuse-cache.json';
 export const CACHE_VERSION = 1;
@@ -125,6 +126,15 @@ export class HistoryCache {
 
   get(entry: string, hour: number): HourRecord | undefined {
     return this.entries.get(entry)?.get(hour);
+  }
+
+  /** The cached hours of the entry, each as its slices' spend (a groupBy field's slices summed over its groups). */
+  hourSlices(entry: string): Map<number, HourSlices> {
+    const hours = new Map<number, HourSlices>();
+    for (const [hour, record] of this.entries.get(entry) ?? []) {
+      hours.set(hour, { cuts: record.cuts, spend: 'totals' in record ? record.totals : record.slices.map(totalOf) });
+    }
+    return hours;
   }
 
   /** The largest number of groups any cached hour of the entry had: sizes requests before they are sent. */

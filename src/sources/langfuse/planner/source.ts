@@ -7,6 +7,8 @@
 // what every alert needs now (top-N queries, the open hours) first, then history newest first.
 // A cold start thus fills the history over several evaluations; an alert whose ranges aren't
 // all known yet is answered with WaitingForHistory, the others are evaluated.
+import { GROUP_BY_FIELDS } from '../../../core/alert.js';
+import type { HourSlices } from '../../../core/daily-spend.js';
 import { WaitingForHistory, type SpendQuery, type SpendResult, type SpendSource } from '../../../core/query.js';
 import type { Logger } from '../../../log/logger.js';
 import type { LangfuseClient, LangfuseError } from '../client.js';
@@ -15,7 +17,8 @@ import { assembleAnswers } from './assemble.js';
 import type { HistoryCache } from './cache.js';
 import { commitToCache } from './commit.js';
 import { scheduleCuts } from './cuts.js';
-import { Evaluation, WAITING, type Lookbacks } from './evaluation.js';
+import { cacheEntryKey, Evaluation, WAITING, type Lookbacks } from './evaluation.js';
+import { filterKey } from './keys.js';
 import { executeEvaluation } from './execute.js';
 import { RequestGate } from './fetch.js';
 import { lookbacksAt, type PlannerSettings } from './settings.js';
@@ -111,6 +114,25 @@ export class PlannedSpendSource implements SpendSource {
     }
     await this.options.onUsage?.(this.last);
     return results;
+  }
+
+  /**
+   * The project's whole spend per closed hour, as far as the history cache holds it, for the status
+   * page: never a request. That is the unfiltered filter set's hours — its total where an alert
+   * without filters or groupBy keeps them, else a groupBy field's groups summed (every observation
+   * is in exactly one group of a field). Empty until the first evaluation loaded the cache.
+   */
+  async cachedProjectSpend(): Promise<ReadonlyMap<number, HourSlices>> {
+    const hours = new Map<number, HourSlices>();
+    if (this.cache === null) return hours;
+    const cache = await this.cache;
+    const unfiltered = filterKey({});
+    for (const dim of ['', ...GROUP_BY_FIELDS] as const) {
+      for (const [hour, slices] of cache.hourSlices(cacheEntryKey(this.options.client.apiVersion, dim, unfiltered))) {
+        if (!hours.has(hour)) hours.set(hour, slices);
+      }
+    }
+    return hours;
   }
 
   /**

@@ -176,9 +176,9 @@ describe('check under hobby, cold', () => {
     expect(first.stdout).toMatch(/^waiting for history: all-day, all-24h, .*chat-12h \(about 2 more evaluations\)$/m);
     const state = JSON.parse(await readFile(join(dir!, 'state', 'state.json'), 'utf8')) as {
       series: Record<string, unknown>;
-      lastEvaluation: { ok: boolean; errors: string[] };
+      evaluations: Array<{ ok: boolean; errors: string[] }>;
     };
-    expect(state.lastEvaluation).toMatchObject({ ok: true, errors: [] });
+    expect(state.evaluations[0]).toMatchObject({ ok: true, errors: [] });
     expect(Object.keys(state.series)).toEqual([]);
 
     const later: Array<{ code: number; stdout: string; requests: number }> = [];
