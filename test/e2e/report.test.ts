@@ -68,7 +68,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function report(args: string[], options: { alerts?: string; timezone?: string; langfuse?: string } = {}) {
+async function report(args: string[], options: { alerts?: string; timezone?: string; langfuse?: string; tty?: boolean; env?: Record<string, string> } = {}) {
   dir = await mkdtemp(join(tmpdir(), 'spend-alerts-report-'));
   const config = [
     options.langfuse ?? '',
@@ -79,9 +79,9 @@ async function report(args: string[], options: { alerts?: string; timezone?: str
   await writeFile(join(dir, 'alerts.yaml'), config);
   let stdout = '';
   let stderr = '';
-  const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const out = Object.assign(new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString())), { isTTY: options.tty ?? false });
   const err = new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const env = { LANGFUSE_BASE_URL: fake.url, LANGFUSE_PUBLIC_KEY: SECRETS.publicKey, LANGFUSE_SECRET_KEY: SECRETS.secretKey, LOG_LEVEL: 'warn' };
+  const env = { LANGFUSE_BASE_URL: fake.url, LANGFUSE_PUBLIC_KEY: SECRETS.publicKey, LANGFUSE_SECRET_KEY: SECRETS.secretKey, LOG_LEVEL: 'warn', ...options.env };
   const before = fake.requests.length;
   const code = await main(['report', ...args], { stdout: out, stderr: err, env, cwd: dir }, () => NOW);
   const metrics = fake.requests.slice(before).filter((r) => /\/metrics\/?$/.test(r.path)).length;
@@ -209,6 +209,16 @@ describe('report --format table', () => {
     expect(run.stdout).toMatch(/Daily {2}[▁▂▃▄▅▆▇█]{8}$/m);
     expect(run.stdout).toContain('chat\\x1b[2J');
     expect(run.stdout).not.toContain('\x1b');
+  });
+
+  test('colour on a TTY unless NO_COLOR is set; traced escape sequences stay escaped either way', async () => {
+    const tty = await report([], { alerts: ROLLING_ONLY, tty: true });
+    const noColor = await report([], { alerts: ROLLING_ONLY, tty: true, env: { NO_COLOR: '1' } });
+    await Promise.all([tty.cleanup(), noColor.cleanup()]);
+    expect(tty.stdout).toContain('\x1b[1mTop users\x1b[0m');
+    expect(tty.stdout).toContain('chat\\x1b[2J');
+    expect(noColor.stdout).not.toContain('\x1b');
+    expect(noColor.stdout).toContain('chat\\x1b[2J');
   });
 });
 

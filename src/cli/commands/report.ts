@@ -70,10 +70,12 @@ export async function reportCommand(options: CliOptions, io: Io, startedAt: Date
   const report = buildReport(ranges, answers, entries, top, config.timezone);
   io.stderr.write(`report: ${requests} Langfuse request${requests === 1 ? '' : 's'}\n`);
 
-  const colour = output === undefined && (io.stdout as { isTTY?: boolean }).isTTY === true && !io.env.NO_COLOR;
-  const text = render(report, format, colour);
+  const terminal = output === undefined && (io.stdout as { isTTY?: boolean }).isTTY === true;
+  const text = render(report, format, terminal && !io.env.NO_COLOR);
   if (output === undefined) {
-    io.stdout.write(format === 'table' ? terminalSafe(text) : text);
+    // The table escapes traced values itself (its colour codes are ours); a csv or html file keeps
+    // the data as it is, but a terminal showing one must not obey an escape sequence in it.
+    io.stdout.write(terminal && format !== 'table' ? terminalSafe(text) : text);
   } else {
     const file = resolve(io.cwd, output);
     await writeFile(file, text);
