@@ -60,7 +60,6 @@ alerts:
 `;
 
 let fake: FakeLangfuse;
-let dir: string;
 beforeAll(async () => {
   fake = await startFakeLangfuse({ observations: OBSERVATIONS, publicKey: SECRETS.publicKey, secretKey: SECRETS.secretKey });
 });
@@ -68,8 +67,8 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function report(args: string[], options: { alerts?: string; timezone?: string; langfuse?: string; tty?: boolean; env?: Record<string, string> } = {}) {
-  dir = await mkdtemp(join(tmpdir(), 'spend-alerts-report-'));
+async function report(args: string[], options: { alerts?: string; timezone?: string; langfuse?: string; tty?: boolean; env?: Record<string, string>; dir?: string } = {}) {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'spend-alerts-report-')));
   const config = [
     options.langfuse ?? '',
     `timezone: ${options.timezone ?? 'UTC'}`,
@@ -257,6 +256,21 @@ describe('report refusals', () => {
     expect(run.stdout).toBe('');
     expect(run.metrics).toBe(0);
     expect(run.stderr).toContain('report: needs 7 requests; the budget admits 5\n');
+  });
+
+  test('a budget partly spent by an earlier report: refused until the hour has room again, in the configured zone', async () => {
+    const setup = { langfuse: 'langfuse:\n  requestBudget: { perHour: 10 }', alerts: ROLLING_ONLY, timezone: 'Asia/Kolkata' };
+    const first = await report(['--format', 'json', '--window', 'day'], setup);
+    const second = await report(['--format', 'json', '--window', 'day'], { ...setup, dir: first.dir });
+    await first.cleanup();
+    expect(first.code).toBe(0);
+    expect(first.metrics).toBe(7);
+    expect(second.code).toBe(1);
+    expect(second.metrics).toBe(0);
+    expect(second.stdout).toBe('');
+    // 7 of 10 used in the minute 10:17–10:18 UTC: 7 more fit once that minute is out of the last
+    // hour, at 11:18 UTC = 16:48 in Kolkata
+    expect(second.stderr).toMatch(/report: needs 7 requests; the budget admits 3 until 16:48 \(/);
   });
 });
 

@@ -53,7 +53,7 @@ export async function reportCommand(options: CliOptions, io: Io, startedAt: Date
     // window; a report asked for by hand is refused instead of spending the budget at once.
     if (!admission.ok || needs > headroom) {
       const until = admission.ok ? '' : ` until ${localTime(admission.retryAt, config.timezone)} (${admission.reason})`;
-      throw new RuntimeError(`report: needs ${needs} requests; the budget admits ${admission.ok ? headroom : 0}${until}`);
+      throw new RuntimeError(`report: needs ${needs} requests; the budget admits ${headroom}${until}`);
     }
   }
 
