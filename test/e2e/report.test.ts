@@ -240,6 +240,20 @@ describe('report --format html', () => {
   });
 });
 
+describe('help report', () => {
+  test('lists every option of report with its default', async () => {
+    let stdout = '';
+    const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const code = await main(['help', 'report'], { stdout: out, stderr: new PassThrough().resume(), env: {}, cwd: tmpdir() });
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: spend-alerts report \[options\]$/m);
+    expect(stdout).toMatch(/^ {2}--window WINDOW {6}7d \| 30d .*\(default 7d\)$/m);
+    expect(stdout).toMatch(/^ {2}--top N {14}.*\(default 10\)$/m);
+    expect(stdout).toMatch(/^ {2}--format FORMAT {6}table \| json \| csv \| html \(default table\)$/m);
+    expect(stdout).toMatch(/^ {2}--output FILE {8}.*\(default stdout\)$/m);
+  });
+});
+
 describe('report refusals', () => {
   test('a bad --window is a usage error (exit 2)', async () => {
     const run = await report(['--window', '2d']);
@@ -247,6 +261,13 @@ describe('report refusals', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--window must be one of 7d, 30d, day, week, month, got "2d"');
     expect(run.metrics).toBe(0);
+  });
+
+  test('--top must be a whole number from 1 to 1000 (exit 2)', async () => {
+    const run = await report(['--top', '0']);
+    await run.cleanup();
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--top must be a whole number from 1 to 1000, got "0"');
   });
 
   test('a request budget that can\'t admit the report: exit 1, nothing sent, the spec\'s message', async () => {
