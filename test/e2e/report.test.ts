@@ -240,6 +240,22 @@ describe('report --format html', () => {
   });
 });
 
+describe('report and a 429', () => {
+  test('Langfuse asking to wait fails the report (exit 1) and refuses the next one without a request until then', async () => {
+    fake.inject({ kind: 'status', status: 429, retryAfter: 3600, path: '/api/public/v2/metrics' });
+    const first = await report(['--format', 'json'], { alerts: ROLLING_ONLY });
+    const second = await report(['--format', 'json'], { alerts: ROLLING_ONLY, dir: first.dir });
+    await first.cleanup();
+    expect(first.code).toBe(1);
+    expect(first.stdout).toBe('');
+    expect(first.stderr).toContain('report: Langfuse could not be read: Langfuse rate limit reached (HTTP 429');
+    expect(second.code).toBe(1);
+    expect(second.metrics).toBe(0);
+    // an hour after 10:17 UTC
+    expect(second.stderr).toContain('report: needs 7 requests; the budget admits 0 until 11:17 (Langfuse asked to wait (HTTP 429) until 2026-12-02T11:17:00.000Z)');
+  });
+});
+
 describe('help report', () => {
   test('lists every option of report with its default', async () => {
     let stdout = '';

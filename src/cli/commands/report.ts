@@ -15,6 +15,7 @@ import { renderReportHtml } from '../../render/report/html.js';
 import { renderReportJson } from '../../render/report/json.js';
 import { renderReportTable } from '../../render/report/table.js';
 import { describeError } from '../../engine/requests.js';
+import { LangfuseError } from '../../sources/langfuse/client.js';
 import { readReport, reportRequestBound } from '../../sources/langfuse/report-source.js';
 import { terminalSafe } from '../../util/terminal.js';
 import type { CliOptions } from '../args.js';
@@ -44,23 +45,26 @@ export async function reportCommand(options: CliOptions, io: Io, startedAt: Date
   const perRange = budgets.map(({ evaluated, ranges: needed }) => [needed.current, ...needed.baselines].map((range) => alertRangeQueries(evaluated, range)));
   const budgetQueries: SpendQuery[] = perRange.flat(2);
 
+  // Asked even without a configured budget: a pause Langfuse asked for (a 429) refuses the report too.
   await langfuse.quota.refresh(now);
-  if (langfuse.quota.limited(now)) {
-    const needs = reportRequestBound(ranges) + (await langfuse.source.estimate(budgetQueries));
-    const admission = langfuse.quota.admit(needs, now);
-    const headroom = langfuse.quota.headroom(now);
-    // The daemon lets an evaluation bigger than a whole limit run once nothing else is in its
-    // window; a report asked for by hand is refused instead of spending the budget at once.
-    if (!admission.ok || needs > headroom) {
-      const until = admission.ok ? '' : ` until ${localTime(admission.retryAt, config.timezone)} (${admission.reason})`;
-      throw new RuntimeError(`report: needs ${needs} requests; the budget admits ${headroom}${until}`);
-    }
+  const needs = reportRequestBound(ranges) + (await langfuse.source.estimate(budgetQueries));
+  const admission = langfuse.quota.admit(needs, now);
+  const headroom = langfuse.quota.headroom(now);
+  // The daemon lets an evaluation bigger than a whole limit run once nothing else is in its
+  // window; a report asked for by hand is refused instead of spending the budget at once.
+  if (!admission.ok || needs > headroom) {
+    const until = admission.ok ? '' : ` until ${localTime(admission.retryAt, config.timezone)} (${admission.reason})`;
+    // while Langfuse asked to wait nothing is admitted, whatever the limits leave
+    const admits = !admission.ok && admission.kind === 'rate-limited' ? 0 : headroom;
+    throw new RuntimeError(`report: needs ${needs} requests; the budget admits ${admits}${until}`);
   }
 
   let answers;
   try {
     answers = await readReport(langfuse.client, ranges, top);
   } catch (error) {
+    // as the planner does: later commands (and the daemon) wait as long as Langfuse asked
+    if (error instanceof LangfuseError && error.kind === 'rate-limited') await langfuse.quota.rateLimited(error.retryAfterSeconds, now);
     throw new RuntimeError(`report: Langfuse could not be read: ${redact(describeError(error))}`);
   } finally {
     // the planner records its own requests; these are the report's
