@@ -144,17 +144,15 @@ export function buildReport(
  */
 function dailyCosts(ranges: ReportRanges, answers: ReportAnswers): Array<{ date: string; cost: number }> {
   const costs = ranges.days.map((day) => ({ date: day.date, cost: 0 }));
-  const dayAt = (instant: number): number => {
-    const index = ranges.days.findIndex((day) => instant >= day.from.getTime() && instant < day.to.getTime());
-    return index === -1 ? (instant < ranges.current.from.getTime() ? 0 : costs.length - 1) : index;
-  };
+  // the days are contiguous from the window's start, and every bucket's spend lies in the window
+  const dayAt = (instant: number): number => ranges.days.findIndex((day) => instant < day.to.getTime());
   const splits = new Map(ranges.offHourMidnights.map((midnight) => [Math.floor(midnight.getTime() / HOUR) * HOUR, midnight.getTime()]));
   for (const [hour, cost] of answers.hourly) {
     if (cost === 0) continue;
     // the bucket's spend lies within the window: from its start or the window's, whichever is later
     const start = Math.max(hour, ranges.current.from.getTime());
     const midnight = splits.get(hour);
-    if (midnight === undefined || midnight <= start) {
+    if (midnight === undefined) {
       costs[dayAt(start)]!.cost += cost;
       continue;
     }

@@ -67,10 +67,14 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function report(args: string[], options: { alerts?: string; timezone?: string; langfuse?: string; tty?: boolean; env?: Record<string, string>; dir?: string } = {}) {
+async function report(
+  args: string[],
+  options: { alerts?: string; timezone?: string; langfuseYaml?: string; tty?: boolean; env?: Record<string, string>; dir?: string; server?: FakeLangfuse; now?: Date } = {},
+) {
+  const server = options.server ?? fake;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'spend-alerts-report-')));
   const config = [
-    options.langfuse ?? '',
+    options.langfuseYaml ?? '',
     `timezone: ${options.timezone ?? 'UTC'}`,
     'channels:\n  terminal:\n    type: console',
     options.alerts ?? ALERTS,
@@ -80,10 +84,10 @@ async function report(args: string[], options: { alerts?: string; timezone?: str
   let stderr = '';
   const out = Object.assign(new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString())), { isTTY: options.tty ?? false });
   const err = new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const env = { LANGFUSE_BASE_URL: fake.url, LANGFUSE_PUBLIC_KEY: SECRETS.publicKey, LANGFUSE_SECRET_KEY: SECRETS.secretKey, LOG_LEVEL: 'warn', ...options.env };
-  const before = fake.requests.length;
-  const code = await main(['report', ...args], { stdout: out, stderr: err, env, cwd: dir }, () => NOW);
-  const metrics = fake.requests.slice(before).filter((r) => /\/metrics\/?$/.test(r.path)).length;
+  const env = { LANGFUSE_BASE_URL: server.url, LANGFUSE_PUBLIC_KEY: SECRETS.publicKey, LANGFUSE_SECRET_KEY: SECRETS.secretKey, LOG_LEVEL: 'warn', ...options.env };
+  const before = server.requests.length;
+  const code = await main(['report', ...args], { stdout: out, stderr: err, env, cwd: dir }, () => options.now ?? NOW);
+  const metrics = server.requests.slice(before).filter((r) => /\/metrics\/?$/.test(r.path)).length;
   const cleanup = () => rm(dir, { recursive: true, force: true });
   return { code, stdout, stderr, metrics, dir, cleanup };
 }
@@ -159,6 +163,49 @@ describe('report --format json', () => {
     // seven, and one for the one local midnight (18:30 UTC) whose hour holds spend
     expect(run.metrics).toBe(8);
     expect(run.stderr).toContain('report: 8 Langfuse requests');
+  });
+
+  test('week: Monday to now, compared with last week to the same point', async () => {
+    const run = await report(['--format', 'json', '--window', 'week'], { alerts: ROLLING_ONLY });
+    await run.cleanup();
+    expect(run.code).toBe(0);
+    const json = JSON.parse(run.stdout) as ReportJson;
+    // Wednesday 2026-12-02 10:17: the week began Monday 11-30; last week's Monday to Wednesday 10:17 held the $3 of 11-25 09:00
+    expect(json.window.from).toBe('2026-11-30T00:00:00.000Z');
+    expect(json.daily).toEqual([
+      { date: '2026-11-30', cost: 0 },
+      { date: '2026-12-01', cost: 0 },
+      { date: '2026-12-02', cost: 4 },
+    ]);
+    expect(json.total).toBe(4);
+    expect(json.previousTotal).toBe(3);
+  });
+
+  test('Asia/Kolkata, a window that begins inside the hour holding a local midnight: only its own part of that hour counts', async () => {
+    // the window is 11-27 18:05 UTC (23:35 in Kolkata) … 12-04 18:05 UTC; local midnight 11-28 00:00 is 18:30 UTC
+    const other = await startFakeLangfuse({
+      observations: [
+        generation('2026-11-27T18:02:00Z', 0.05, [1, 1], {}), // before the window, in the same UTC hour
+        generation('2026-11-27T18:20:00Z', 0.2, [1, 1], {}), // 23:50 on 11-27
+        generation('2026-11-27T18:40:00Z', 0.3, [1, 1], {}), // 00:10 on 11-28
+      ],
+      publicKey: SECRETS.publicKey,
+      secretKey: SECRETS.secretKey,
+    });
+    try {
+      const run = await report(['--format', 'json'], { timezone: 'Asia/Kolkata', alerts: ROLLING_ONLY, server: other, now: new Date('2026-12-04T18:05:00Z') });
+      await run.cleanup();
+      expect(run.code).toBe(0);
+      const json = JSON.parse(run.stdout) as ReportJson;
+      expect(json.daily.slice(0, 2)).toEqual([
+        { date: '2026-11-27', cost: 0.2 },
+        { date: '2026-11-28', cost: 0.3 },
+      ]);
+      near(json.total, 0.5);
+      expect(json.daily).toHaveLength(8);
+    } finally {
+      await other.close();
+    }
   });
 
   test('30d on a cold cache costs 7 requests for its own sections, printed on stderr', async () => {
@@ -287,7 +334,7 @@ describe('report refusals', () => {
   });
 
   test('a request budget that can\'t admit the report: exit 1, nothing sent, the spec\'s message', async () => {
-    const run = await report(['--format', 'json'], { langfuse: 'langfuse:\n  requestBudget: { perHour: 5 }', alerts: ROLLING_ONLY });
+    const run = await report(['--format', 'json'], { langfuseYaml: 'langfuse:\n  requestBudget: { perHour: 5 }', alerts: ROLLING_ONLY });
     await run.cleanup();
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
@@ -296,7 +343,7 @@ describe('report refusals', () => {
   });
 
   test('a budget partly spent by an earlier report: refused until the hour has room again, in the configured zone', async () => {
-    const setup = { langfuse: 'langfuse:\n  requestBudget: { perHour: 10 }', alerts: ROLLING_ONLY, timezone: 'Asia/Kolkata' };
+    const setup = { langfuseYaml: 'langfuse:\n  requestBudget: { perHour: 10 }', alerts: ROLLING_ONLY, timezone: 'Asia/Kolkata' };
     const first = await report(['--format', 'json', '--window', 'day'], setup);
     const second = await report(['--format', 'json', '--window', 'day'], { ...setup, dir: first.dir });
     await first.cleanup();

@@ -83,7 +83,8 @@ export async function readReport(client: LangfuseClient, ranges: ReportRanges, t
   const beforeMidnight = new Map<number, number>();
   await Promise.all(
     midnightsToSplit(ranges, hourly).map(async (midnight) => {
-      const range = { from: new Date(Math.floor(midnight.getTime() / HOUR) * HOUR), to: midnight };
+      // the window may begin inside that hour too
+      const range = { from: new Date(Math.max(Math.floor(midnight.getTime() / HOUR) * HOUR, current.from.getTime())), to: midnight };
       const { rows: answer } = await rows(() => ({ ...base(range), metrics: [COST], dimensions: [] }));
       beforeMidnight.set(midnight.getTime(), answer.reduce((sum, row) => sum + parseCost(row[COST_COLUMN]), 0));
     }),
