@@ -88,6 +88,8 @@ function table(id: string, headers: readonly string[], rows: ReadonlyArray<reado
 }
 
 const usd = (value: number): string => escapeHtml(formatUsd(value));
+/** 91,884,348 */
+const tokenCount = (value: number): string => value.toLocaleString('en-US');
 
 export function renderReportHtml(report: Report): string {
   const { window } = report;
@@ -110,7 +112,7 @@ ${dailyChart(report.daily)}
 ${table('daily', ['Date', 'Cost'], report.daily.map((day) => [escapeHtml(day.date), usd(day.cost)]), money)}
 <h2>By model</h2>
 ${modelChart(report.byModel)}
-${table('by-model', ['Model', 'Cost', 'Input tokens', 'Output tokens'], report.byModel.map((m) => [text(m.model), usd(m.cost), String(m.inputTokens), String(m.outputTokens)]), new Set([1, 2, 3]))}
+${table('by-model', ['Model', 'Cost', 'Input tokens', 'Output tokens'], report.byModel.map((m) => [text(m.model), usd(m.cost), tokenCount(m.inputTokens), tokenCount(m.outputTokens)]), new Set([1, 2, 3]))}
 <h2>By trace name</h2>
 ${table('by-trace-name', ['Trace name', 'Cost'], report.byTraceName.map((r) => [text(r.traceName), usd(r.cost)]), money)}
 <h2>By environment</h2>
