@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { evaluateAlert, neededRanges } from '../../core/evaluate.js';
-import { alertRangeQueries, alertReading, type SpendQuery, type SpendReading } from '../../core/query.js';
+import { alertRangeQueries, alertReading, WaitingForHistory, type SpendQuery, type SpendReading } from '../../core/query.js';
 import { budgetAlert, budgetEntries, buildReport, reportRanges, type BudgetEntry, type Report, type ReportFormat } from '../../core/report.js';
 import type { AlertConfig } from '../../core/alert.js';
 import { wallClock } from '../../core/time/zone.js';
@@ -18,6 +18,7 @@ import { describeError } from '../../engine/requests.js';
 import { LangfuseError } from '../../sources/langfuse/client.js';
 import { readReport, reportRequestBound } from '../../sources/langfuse/report-source.js';
 import { terminalSafe } from '../../util/terminal.js';
+import { cleanLine } from '../../render/text.js';
 import type { CliOptions } from '../args.js';
 import type { CommandOutcome } from '../outcome.js';
 import { buildLangfuse, logConfigWarnings, prepare, RuntimeError, type Io } from '../compose.js';
@@ -70,9 +71,13 @@ export async function reportCommand(options: CliOptions, io: Io, startedAt: Date
     // the planner records its own requests; these are the report's
     await langfuse.quota.record(requests, now);
   }
-  const entries = await readBudgets(budgets, perRange, budgetQueries, langfuse.source, now, config.timezone, (message) => log.warn({}, redact(message)));
+  const { entries, unread, waiting } = await readBudgets(budgets, perRange, budgetQueries, langfuse.source, now, config.timezone);
   const report = buildReport(ranges, answers, entries, top, config.timezone);
   io.stderr.write(`report: ${requests} Langfuse request${requests === 1 ? '' : 's'}\n`);
+  // The rest of the report stands; a budget that couldn't be read is a failure (exit 1), one
+  // waiting for the history a request budget lets in over several runs is not.
+  for (const line of unread) io.stderr.write(`spend-alerts: report: budget not read: ${cleanLine(redact(line), 1_000)}\n`);
+  if (waiting.length > 0) io.stderr.write(`report: budgets left out until their history is fetched (run it again later): ${cleanLine(waiting.join(', '))}\n`);
 
   const terminal = output === undefined && (io.stdout as { isTTY?: boolean }).isTTY === true;
   const text = render(report, format, terminal && !io.env.NO_COLOR);
@@ -85,7 +90,7 @@ export async function reportCommand(options: CliOptions, io: Io, startedAt: Date
     await writeFile(file, text);
     io.stderr.write(terminalSafe(`report: written to ${file}\n`));
   }
-  return 'ok';
+  return unread.length > 0 ? 'failed' : 'ok';
 }
 
 /** 13:40 in the zone */
@@ -114,8 +119,9 @@ interface BudgetRead {
 
 /**
  * Each budget alert's series from one spendAll (the planner shares requests between them). An
- * alert whose ranges couldn't be read (or wait for history under the request budget) has no entry,
- * and a warning says so.
+ * alert whose ranges couldn't be read has no entry and is named in `unread` with why; one whose
+ * history the request budget lets in only over several runs (a cold start) has none either, and is
+ * named in `waiting`.
  */
 async function readBudgets(
   budgets: readonly BudgetRead[],
@@ -124,18 +130,20 @@ async function readBudgets(
   source: { spendAll(queries: readonly SpendQuery[], signal?: AbortSignal, at?: Date): Promise<PromiseSettledResult<SpendReading>[]> },
   now: Date,
   timezone: string,
-  warn: (message: string) => void,
-): Promise<BudgetEntry[]> {
-  if (queries.length === 0) return [];
-  const results = await source.spendAll(queries, undefined, now);
+): Promise<{ entries: BudgetEntry[]; unread: string[]; waiting: string[] }> {
   const entries: BudgetEntry[] = [];
+  const unread: string[] = [];
+  const waiting: string[] = [];
+  if (queries.length === 0) return { entries, unread, waiting };
+  const results = await source.spendAll(queries, undefined, now);
   let next = 0;
   budgets.forEach(({ alert, evaluated }, index) => {
     const ranges = perRange[index]!;
     const mine = results.slice(next, (next += ranges.reduce((sum, range) => sum + range.length, 0)));
     const failed = mine.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) {
-      warn(`report: budget of alert ${alert.name} not read: ${describeError(failed.reason)}`);
+      if (failed.reason instanceof WaitingForHistory) waiting.push(alert.name);
+      else unread.push(`${alert.name}: ${describeError(failed.reason)}`);
       return;
     }
     const answers = mine.map((result) => (result as PromiseFulfilledResult<SpendReading>).value);
@@ -146,5 +154,5 @@ async function readBudgets(
       baselines.some((reading) => (reading.byGroup === null ? reading.total : (reading.byGroup.get(group) ?? 0)) > 0);
     entries.push(...budgetEntries(alert, series, (s) => hasHistory(s.groupValue)));
   });
-  return entries;
+  return { entries, unread, waiting };
 }
