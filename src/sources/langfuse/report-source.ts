@@ -15,7 +15,7 @@ import type { TimeRange } from '../../core/query.js';
 import type { LangfuseClient, MetricsApiVersion, MetricsQuery, MetricsRow } from './client.js';
 import { COST_COLUMN, dimensionFor, groupValue, parseCost } from './spend-source.js';
 
-/** Hour buckets of a 31-day month and one more for a window that starts inside an hour. */
+/** One page holds every hour bucket of the longest window: a 31-day month with a DST change is 745, `30d` 721. */
 const HOURLY_ROW_LIMIT = 1000;
 const COST = { measure: 'totalCost', aggregation: 'sum' } as const;
 const HOUR = 3_600_000;
