@@ -8,6 +8,7 @@
 //   (e) `validate` with 10,000 alerts: wall time
 //   (f) a cold start under Hobby's request budget; the memory a cold fetch of the longest lookback needs
 //   (g) forecasts and top contributors: what they cost in requests, with and without `explain`
+//   (h) `report --window 30d`: requests and wall time on a cold cache, in UTC and in Asia/Kolkata
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -24,6 +25,8 @@ import { plannerSettings } from '../src/config/planner-settings.js';
 import { alertQueries } from '../src/core/alert-queries.js';
 import { WaitingForHistory } from '../src/core/query.js';
 import { bundle } from '../scripts/build.js';
+import { main } from '../src/cli/main.js';
+import { PassThrough } from 'node:stream';
 import { statusMb } from './proc-status.js';
 import { spend } from '../test/support/observations.js';
 import { startHarness } from '../test/support/harness.js';
@@ -581,6 +584,56 @@ alerts:
   );
 }
 
+/** (h) */
+async function report30d(): Promise<void> {
+  const now = Date.parse('2026-06-30T10:17:00Z');
+  const HOUR_MS = 3_600_000;
+  const models = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5', 'o3', 'llama-3'];
+  // 62 days (the window and the span before it) of round-the-clock spend, 6 generations an hour
+  const observations: FakeObservation[] = [];
+  for (let hour = 0; hour < 62 * 24; hour++) {
+    for (let i = 0; i < 6; i++) {
+      const n = hour * 6 + i;
+      observations.push(
+        spend(new Date(now - 62 * 24 * HOUR_MS + hour * HOUR_MS + i * 600_000), 0.02 + (n % 7) / 100, {
+          model: models[n % models.length]!,
+          traceName: `agent-${n % 12}`,
+          userId: `user-${n % 60}`,
+        }),
+      );
+    }
+  }
+  const budgets = `
+alerts:
+  - { name: daily-budget, window: day, threshold: 50, channels: [terminal] }
+  - { name: month-forecast, window: month, forecast: { threshold: 400 }, channels: [terminal] }
+`;
+  const noBudgets = `
+alerts:
+  - { name: rolling, window: 24h, threshold: 50, channels: [terminal] }
+`;
+  const run = (timezone: string, alerts: string) =>
+    withFake(observations, async (fake, dir) => {
+      await writeFile(join(dir, 'alerts.yaml'), `timezone: ${timezone}\n${CONSOLE_CHANNEL}${alerts}`);
+      const began = performance.now();
+      const code = await main(['report', '--window', '30d', '--format', 'json'], { stdout: new PassThrough().resume(), stderr: new PassThrough().resume(), env: env(fake), cwd: dir }, () => new Date(now));
+      if (code !== 0) throw new Error(`report exited ${code}`);
+      return { requests: fake.requests.filter((r) => /\/metrics\/?$/.test(r.path)).length, ms: performance.now() - began };
+    });
+  const utc = await run('UTC', noBudgets);
+  const kolkata = await run('Asia/Kolkata', noBudgets);
+  const withBudgets = await run('UTC', budgets);
+  row('(h) report --window 30d, cold: requests for its own sections (UTC)', `${utc.requests} in ${fmt(utc.ms)} ms`, '≤ 7', utc.requests <= 7);
+  row('(h) the same in Asia/Kolkata (midnight at :30 UTC)', `${kolkata.requests} in ${fmt(kolkata.ms)} ms`, '≤ 7', kolkata.requests <= 7);
+  row('(h) the same with a day budget and a month forecast (UTC)', `${withBudgets.requests} in ${fmt(withBudgets.ms)} ms`);
+  notes.push(
+    '(h) `report --window 30d --format json` run in-process (src/cli/main.ts) against the fake Langfuse from an empty state directory, ' +
+      'over 62 days of round-the-clock spend (6 generations an hour, 5 models, 12 trace names, 60 users). Langfuse buckets by UTC hour: ' +
+      'in Asia/Kolkata each local midnight inside the window whose hour holds spend costs one request more (its hour before the midnight). ' +
+      'Budgets are evaluated through the planner, which fetches their baselines (7 days; 7 months for the month forecast).',
+  );
+}
+
 const STEPS = {
   a: ['(a) requests', requests],
   b: ['(b) 1,000 alerts', thousandAlerts],
@@ -589,6 +642,7 @@ const STEPS = {
   e: ['(e) validate with 10,000 alerts', largeValidate],
   f: ['(f) cold start under a budget', coldStartUnderBudget],
   g: ['(g) forecasts and contributors', forecastsAndContributors],
+  h: ['(h) report --window 30d', report30d],
 } as const;
 // `npm run bench -- b d` runs only those; docs/benchmarks.md is written only by a full run
 const chosen = process.argv.slice(2);

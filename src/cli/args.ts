@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../config/suggest.js';
 import type { LogFormat, LogLevel } from '../log/logger.js';
+import { DEFAULT_TOP, MAX_TOP, REPORT_FORMATS, REPORT_WINDOWS, type ReportFormat, type ReportWindow } from '../core/report.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -44,6 +45,10 @@ const OPTIONS = {
   'dry-run': { type: 'boolean', help: 'print what would be sent; send nothing; only the request budget is written' },
   alert: { type: 'string', multiple: true, placeholder: 'NAME', help: 'evaluate only this alert (repeatable)' },
   channel: { type: 'string', multiple: true, placeholder: 'NAME', help: 'only this channel (repeatable)' },
+  window: { type: 'string', placeholder: 'WINDOW', default: '7d', help: '7d | 30d (up to now) | day | week | month (to date)' },
+  top: { type: 'string', placeholder: 'N', default: String(DEFAULT_TOP), help: `entries per list, daily and budgets whole (1–${MAX_TOP})` },
+  format: { type: 'string', placeholder: 'FORMAT', default: 'table', help: 'table | json | csv | html' },
+  output: { type: 'string', placeholder: 'FILE', defaultText: 'stdout', help: 'write the report to FILE' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
   version: { type: 'boolean', short: 'v', help: 'the version' },
 } as const satisfies Record<string, OptionSpec>;
@@ -66,6 +71,7 @@ export const COMMANDS = {
   'test-notify': { summary: 'sends a clearly marked test notification to every channel (or --channel NAME)', options: ['channel'] },
   demo: { summary: 'the whole pipeline against bundled sample data, no Langfuse account needed', options: [] },
   status: { summary: 'what the state directory knows', options: [] },
+  report: { summary: 'what was spent and on what: totals, daily trend, models, traces, users, budgets', options: ['window', 'top', 'format', 'output'] },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -88,6 +94,8 @@ export interface CliOptions {
   readonly dryRun: boolean;
   readonly alerts: readonly string[];
   readonly channels: readonly string[];
+  /** report: its window, list length, format and file (undefined: stdout) */
+  readonly report: { readonly window: ReportWindow; readonly top: number; readonly format: ReportFormat; readonly output: string | undefined };
 }
 
 const EXIT_CODES = 'Exit codes: 0 success (alerts firing is success), 1 runtime failure after retries, 2 invalid configuration or usage.';
@@ -227,6 +235,12 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       dryRun: values.has('dry-run'),
       alerts: values.get('alert') ?? [],
       channels: values.get('channel') ?? [],
+      report: {
+        window: oneOf(setting('window'), REPORT_WINDOWS),
+        top: topCount(setting('top')),
+        format: oneOf(setting('format'), REPORT_FORMATS),
+        output: values.get('output')?.[0],
+      },
     },
   };
 }
@@ -242,6 +256,11 @@ function oneOf<T extends string>({ value, origin }: { value: string | undefined;
     throw new UsageError(`${origin} must be one of ${allowed.join(', ')}, got ${quoted(value ?? '')}`);
   }
   return value as T;
+}
+
+function topCount({ value = '', origin }: { value: string | undefined; origin: string }): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_TOP) throw new UsageError(`${origin} must be a whole number from 1 to ${MAX_TOP}, got ${quoted(value)}`, 'report');
+  return Number(value);
 }
 
 function portNumber({ value = '', origin }: { value: string | undefined; origin: string }): number {

@@ -8,7 +8,7 @@ import { firesPerDay } from '../config/cron.js';
 import type { AlertConfig, Config } from '../config/schema.js';
 import { LangfuseClient, langfuseIdentity, type RequestEvent } from '../sources/langfuse/client.js';
 import type { CheckPolicy } from '../engine/worker.js';
-import { createSpendSource, openRequestQuota, type Admission, type QuotaSnapshot, type PlannedSpendSource } from '../sources/langfuse/planner/index.js';
+import { createSpendSource, openRequestQuota, type Admission, type QuotaSnapshot, type PlannedSpendSource, type RequestQuota } from '../sources/langfuse/planner/index.js';
 import { plannerSettings } from '../config/planner-settings.js';
 import { alertQueries } from '../core/alert-queries.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -88,6 +88,8 @@ export interface Langfuse {
   admit(alerts: readonly AlertConfig[], now: Date): Promise<Admission>;
   /** what the budget has spent and allows, for /metrics */
   budget(now: Date): QuotaSnapshot;
+  /** the request budget itself, for a command that sends requests of its own besides the planner's (report) */
+  readonly quota: RequestQuota;
 }
 
 export async function buildLangfuse(config: Config, log: Logger, options: LangfuseOptions): Promise<Langfuse> {
@@ -124,6 +126,7 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
       return budget.admit(budget.limited(now) ? await source.estimate(alertQueries([...alerts], now, config.timezone)) : 0, now);
     },
     budget: (now) => budget.snapshot(now),
+    quota: budget,
   };
 }
 

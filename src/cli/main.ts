@@ -29,6 +29,7 @@ const commands: Record<CommandName, () => Promise<Command>> = {
   'test-notify': async () => (await import('./commands/test-notify.js')).testNotifyCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
 };
 
 export async function main(argv: readonly string[], io: Io, clock: () => Date = () => new Date()): Promise<number> {

@@ -1,0 +1,27 @@
+// Runs `spend-alerts report` against the demo's sample data (the Langfuse-compatible server of
+// `spend-alerts demo`, on 127.0.0.1) with the demo's alerts: what the README's report section shows.
+//   npx tsx scripts/report-on-demo.ts [report options…]
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.js';
+import { sampleObservations } from '../src/demo/sample-data.js';
+import { startDemoLangfuse } from '../src/demo/server.js';
+import { packageFile } from '../src/util/package-file.js';
+
+const keys = { publicKey: 'pk-lf-demo', secretKey: 'sk-lf-demo' };
+const now = new Date();
+const langfuse = await startDemoLangfuse({
+  observations: sampleObservations(now),
+  ...keys,
+  project: { id: 'demo', name: 'demo', organization: { id: 'demo-org', name: 'Demo Org' } },
+});
+const dir = await mkdtemp(join(tmpdir(), 'spend-alerts-report-demo-'));
+try {
+  await writeFile(join(dir, 'alerts.yaml'), await readFile(packageFile('demo/alerts.yaml'), 'utf8'));
+  const env = { ...process.env, LANGFUSE_BASE_URL: langfuse.url, LANGFUSE_PUBLIC_KEY: keys.publicKey, LANGFUSE_SECRET_KEY: keys.secretKey };
+  process.exitCode = await main(['report', ...process.argv.slice(2)], { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
+} finally {
+  await langfuse.close();
+  await rm(dir, { recursive: true, force: true });
+}
