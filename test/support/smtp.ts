@@ -17,7 +17,13 @@ function der(tag: number, content: Buffer): Buffer {
 }
 const sequence = (...parts: Buffer[]) => der(0x30, Buffer.concat(parts));
 const set = (...parts: Buffer[]) => der(0x31, Buffer.concat(parts));
-const integer = (bytes: Buffer) => der(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/** A non-negative DER INTEGER: minimal, so leading zero bytes go (a random serial starts with 0x00 one time in 256, and X509Certificate refuses that padding) and one comes back before a high bit. */
+export function derInteger(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
+  const minimal = bytes.subarray(start);
+  return der(0x02, (minimal[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
+}
 const utcTime = (date: Date) => der(0x17, Buffer.from(`${date.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`));
 
 function oid(dotted: string): Buffer {
@@ -45,8 +51,8 @@ export function generateSelfSignedCert(): TestCertificate {
   const altNames = sequence(der(0x82, Buffer.from('localhost')), der(0x87, Buffer.from([127, 0, 0, 1])));
   const now = Date.now();
   const tbs = sequence(
-    der(0xa0, integer(Buffer.from([2]))),
-    integer(randomBytes(8)),
+    der(0xa0, derInteger(Buffer.from([2]))),
+    derInteger(randomBytes(8)),
     ecdsaWithSha256,
     name,
     sequence(utcTime(new Date(now - 3_600_000)), utcTime(new Date(now + 86_400_000))),
