@@ -554,7 +554,7 @@ alerts:
         counts.push(harness.fake.requests.length - before);
         firing += report.planned.filter((p) => p.notification.status === 'firing').length;
       }
-      return { counts, walls, firing, sent: harness.webhook.requests.length };
+      return { counts, walls, firing };
     } finally {
       await harness.close();
     }
@@ -565,6 +565,7 @@ alerts:
   // the first two checks fill the cold cache; nothing fires before 10:00 (check 41)
   const cold = (counts: readonly number[]): number => sum(counts.slice(0, 2));
   const quiet = (counts: readonly number[]): number => sum(counts.slice(2, 40));
+  row('(g) a day of 96 checks from cold: requests with contributors vs without', `${fmt(sum(on.counts))} vs ${fmt(sum(off.counts))}`);
   row('(g) cold start (first 2 checks): requests with contributors vs without', `${cold(on.counts)} vs ${cold(off.counts)}`);
   row(
     '(g) warm, nothing firing (checks 3–40): requests with contributors vs without',
