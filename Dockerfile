@@ -26,6 +26,8 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && ln -s /app/dist/cli/bin.js /usr/local/bin/spend-alerts
 COPY --from=build /src/dist ./dist
 COPY demo/alerts.yaml ./demo/alerts.yaml
+# the digest chart's font: the image has no system fonts (src/render/chart-png.ts)
+COPY assets/fonts ./assets/fonts
 # uid 1000 is "node" in the official image; numeric, so runAsNonRoot can verify it
 USER 1000:1000
 # Node's compile cache (kept per user, hence after USER), filled by one demo run: the real pipeline

@@ -6,9 +6,10 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from '../scripts/build.js';
+import { bundle, ENTRY_POINTS } from '../scripts/build.js';
 import { REPO } from './support/cli-process.js';
 import { startForwardProxy } from './support/forward-proxy.js';
+import { barCount, darkPixels, decodePng } from './support/png.js';
 import { startSmtpServer } from './support/smtp.js';
 
 const run = promisify(execFile);
@@ -17,7 +18,7 @@ let outdir: string;
 beforeAll(async () => {
   // inside the repository, as dist/ is: the bundle finds package.json by walking up
   outdir = await mkdtemp(join(REPO, '.build-test-'));
-  await bundle({ entryPoints: ['src/cli/bin.ts'], outdir });
+  await bundle({ entryPoints: ENTRY_POINTS, outdir });
 }, 60_000);
 
 afterAll(async () => {
@@ -118,5 +119,13 @@ describe('the bundled command line', () => {
   it('logs for humans through pino-pretty, which stays outside the bundle', async () => {
     const { stderr } = await cli(['demo', '--log-format', 'pretty', '--log-level', 'debug']);
     expect(stderr).toMatch(/^\[[0-9-]+ [0-9:.]+ [+-]\d{4}\] DEBUG: langfuse projects → 200 in \d+ ms$/m);
+  }, 60_000);
+
+  it('draws the digest chart with resvg from node_modules and the font found from the bundle', async () => {
+    const { stdout } = await run(process.execPath, [join(outdir, 'cli/render-check.js')], { cwd: outdir, encoding: 'buffer' });
+    const image = decodePng(stdout);
+    // 30 sample days, one of them at $0
+    expect(barCount(image)).toBe(29);
+    expect(darkPixels(image)).toBeGreaterThan(300);
   }, 60_000);
 });

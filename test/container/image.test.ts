@@ -1,7 +1,8 @@
 // The real image, built from the Dockerfile with podman (see /scripts/container and the deploy
 // docs): validate and check in it, then `run` against the fake Langfuse over the host network —
 // healthy, non-root, delivering, stopping with exit 0 and its state in the /data volume, and not
-// repeating the alert after a restart on the same volume.
+// repeating the alert after a restart on the same volume. And the digest's trend chart drawn in the
+// image, which has no system fonts: a PNG that decodes, with its bars and its labels.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
 import { freePort, REPO, spend } from '../support/cli-process.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver.js';
+import { barCount, darkPixels, decodePng } from '../support/png.js';
 
 const PODMAN = join(REPO, 'scripts/container/podman.sh');
 const BASE_IMAGE = 'localhost/node:24-slim';
@@ -166,6 +168,28 @@ describe('the container image', () => {
     expect(accepted.length, validate.stderr).toBeGreaterThanOrEqual(2);
     expect(accepted.some((line) => line.includes('/app/dist/cli/bin.js')), validate.stderr).toBe(true);
     expect(validate.stderr).not.toMatch(/rejected|Cannot create cache directory/);
+  });
+
+  test('draws the digest chart with its labels, from the font it ships (no system fonts in the image)', async () => {
+    // every font file on the image's disk (as root: uid 1000 may not read /root)
+    const fonts = await podmanOk('run', '--rm', '--user', '0', '--entrypoint', 'find', IMAGE, '/', '-xdev', '(', '-name', '*.ttf', '-o', '-name', '*.otf', '-o', '-name', '*.ttc', ')', '-print');
+    expect(fonts.trim().split('\n')).toEqual(['/app/assets/fonts/Inter-Regular.ttf']);
+    const png = await new Promise<Buffer>((resolve, reject) => {
+      execFile(
+        PODMAN,
+        ['run', '--rm', '--read-only', '--entrypoint', 'node', IMAGE, '/app/dist/cli/render-check.js'],
+        { encoding: 'buffer', maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
+        (error, stdout, stderr) => (error ? reject(new Error(`render-check failed: ${error.message}\n${stderr.toString()}`)) : resolve(stdout)),
+      );
+    });
+    const image = decodePng(png);
+    expect([image.width, image.height]).toEqual([600, 200]);
+    // render-check's 30 sample days, one of them at $0
+    expect(barCount(image)).toBe(29);
+    const band = image.height / 8;
+    // the max label above the bars, the dates below them
+    expect(darkPixels(image, 0, band)).toBeGreaterThan(50);
+    expect(darkPixels(image, image.height - band, image.height)).toBeGreaterThan(100);
   });
 
   test('runs validate and check', async () => {
