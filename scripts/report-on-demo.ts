@@ -1,6 +1,8 @@
-// Runs `spend-alerts report` against the demo's sample data (the Langfuse-compatible server of
-// `spend-alerts demo`, on 127.0.0.1) with the demo's alerts: what the README's report section shows.
+// Runs `spend-alerts report` (or `digest`) against the demo's sample data (the Langfuse-compatible
+// server of `spend-alerts demo`, on 127.0.0.1) with the demo's alerts and a weekly digest to its
+// terminal channel: what the README's report and digest sections show.
 //   npx tsx scripts/report-on-demo.ts [report options…]
+//   npx tsx scripts/report-on-demo.ts digest [digest options…]
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +20,12 @@ const langfuse = await startDemoLangfuse({
 });
 const dir = await mkdtemp(join(tmpdir(), 'spend-alerts-report-demo-'));
 try {
-  await writeFile(join(dir, 'alerts.yaml'), await readFile(packageFile('demo/alerts.yaml'), 'utf8'));
+  const digest = '\ndigests:\n  - { name: weekly, schedule: "0 9 * * 1", window: 7d, channels: [terminal], top: 3 }\n';
+  await writeFile(join(dir, 'alerts.yaml'), (await readFile(packageFile('demo/alerts.yaml'), 'utf8')) + digest);
   const env = { ...process.env, LANGFUSE_BASE_URL: langfuse.url, LANGFUSE_PUBLIC_KEY: keys.publicKey, LANGFUSE_SECRET_KEY: keys.secretKey };
-  process.exitCode = await main(['report', ...process.argv.slice(2)], { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
+  const [first, ...rest] = process.argv.slice(2);
+  const argv = first === 'digest' ? ['digest', ...rest] : ['report', ...process.argv.slice(2)];
+  process.exitCode = await main(argv, { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
 } finally {
   await langfuse.close();
   await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 // Prints notifications for people watching a terminal: the demo, dry runs, debugging.
 import * as z from 'zod/mini';
+import { isDigest } from '../core/digest.js';
+import { renderDigestPlain } from '../render/digest.js';
 import { renderPlain } from '../render/plain.js';
 import { describe } from '../core/schema-parts.js';
 import { terminalSafe } from '../util/terminal.js';
@@ -26,7 +28,9 @@ export function createConsoleChannel(name: string, _config: ConsoleChannelConfig
     async send(notifications, signal) {
       if (signal.aborted) throw new DeliveryError('console: cancelled', true);
       if (notifications.length === 0) return;
-      const text = terminalSafe(`${renderPlain(notifications)}\n\n`);
+      const [first] = notifications;
+      const rendered = notifications.length === 1 && first !== undefined && isDigest(first) ? renderDigestPlain(first) : renderPlain(notifications);
+      const text = terminalSafe(`${rendered}\n\n`);
       await new Promise<void>((resolve, reject) => {
         // a blocked pipe may never call back; shutdown must not wait for it
         const onAbort = () => reject(new DeliveryError('console: cancelled', true));

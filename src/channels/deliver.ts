@@ -1,6 +1,7 @@
 // The one place that decides how hard to try: every send through every channel goes through
 // deliver(), so retry, backoff, Retry-After and redaction behave the same for Slack, email and
 // webhooks. Channels only talk to their peer and classify its answer.
+import { isDigest } from '../core/digest.js';
 import type { Notification } from '../core/notification.js';
 import { retryDelayMs, sleep as realSleep } from '../util/backoff.js';
 import { abortReason, untilAborted } from '../util/deadline.js';
@@ -121,8 +122,14 @@ function notSent(signal: AbortSignal): string {
   return reason === 'cancelled' ? 'cancelled before delivery' : `not sent: ${reason}`;
 }
 
+/** A batching channel's messages: the alerts together, each digest on its own (a digest is never batched with alerts). */
+function batchesOf(notifications: readonly Notification[]): Notification[][] {
+  const alerts = notifications.filter((n) => !isDigest(n));
+  return [...(alerts.length === 0 ? [] : [alerts]), ...notifications.filter(isDigest).map((digest) => [digest])];
+}
+
 /**
- * Sends `notifications` through `channel` — in one message for channels that batch, one by one
+ * Sends `notifications` through `channel` — in one message for channels that batch (a digest in one of its own), one by one
  * otherwise — retrying retryable failures with exponential backoff and full jitter. Never
  * throws; returns one outcome per notification, in input order.
  */
@@ -133,7 +140,7 @@ export async function deliver(
 ): Promise<DeliveryOutcome[]> {
   const signal = options.signal ?? new AbortController().signal;
   const redact = options.redact ?? ((text: string) => text);
-  const batches = channel.batches ? (notifications.length === 0 ? [] : [notifications]) : notifications.map((n) => [n]);
+  const batches = channel.batches ? batchesOf(notifications) : notifications.map((n) => [n]);
   const outcomes: DeliveryOutcome[] = [];
   // a peer that asked to wait gets none of the other batches either: they would ask it again now
   let askedToWaitSeconds: number | undefined;
@@ -165,5 +172,7 @@ export async function deliver(
     outcomes.push(...sent);
     await options.onSent?.(sent);
   }
-  return outcomes;
+  // a digest's own message may have been sent after alerts that came after it
+  const position = new Map(notifications.map((n, index) => [n.id, index]));
+  return outcomes.sort((a, b) => position.get(a.notificationId)! - position.get(b.notificationId)!);
 }

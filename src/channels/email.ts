@@ -6,6 +6,9 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Transporter } from 'nodemailer';
 import * as z from 'zod/mini';
+import { isDigest } from '../core/digest.js';
+import type { Report } from '../core/report.js';
+import { renderDigestEmail, TREND_CONTENT_ID } from '../render/digest.js';
 import { renderEmail } from '../render/email.js';
 import { isCertificateErrorCode } from '../util/http.js';
 import { startTlsPolicy } from '../util/smtp-tls.js';
@@ -50,6 +53,11 @@ export interface EmailChannelOptions {
    * in tests. Production setups trust extra CAs through NODE_EXTRA_CA_CERTS instead.
    */
   readonly tls?: ConnectionOptions;
+  /**
+   * The daily trend of a digest's report as a PNG, attached inline (Content-ID `trend`) and shown
+   * by the HTML part. Without it the HTML part keeps the report's SVG chart.
+   */
+  readonly trendPng?: (report: Report) => Buffer | Promise<Buffer>;
 }
 
 // Failures of the connection rather than of the message: the same message can go through later.
@@ -125,7 +133,11 @@ export function createEmailChannel(
     batches: true,
     async send(notifications, signal) {
       if (notifications.length === 0) return;
-      const content = renderEmail(notifications);
+      // deliver() sends a digest alone: it is never batched with alerts
+      const [first] = notifications;
+      const digest = notifications.length === 1 && first !== undefined && isDigest(first) ? first : undefined;
+      const png = digest === undefined ? undefined : await options.trendPng?.(digest.digest.report);
+      const content = digest === undefined ? renderEmail(notifications) : renderDigestEmail(digest, png === undefined ? {} : { png });
       try {
         await (await open()).sendMail({
           from: config.from,
@@ -133,6 +145,7 @@ export function createEmailChannel(
           subject: content.subject,
           text: content.text,
           html: content.html,
+          ...(png === undefined ? {} : { attachments: [{ filename: 'trend.png', content: png, contentType: 'image/png', cid: TREND_CONTENT_ID, contentDisposition: 'inline' as const }] }),
           // RFC 3834: vacation responders and ticket systems must not answer an alert
           headers: { 'Auto-Submitted': 'auto-generated' },
           signal,
@@ -170,5 +183,8 @@ export const emailChannel = defineChannel({
   describe: (config) =>
     `email → ${config.to.join(', ')} via ${hostOf(config.smtpUrl, config.smtpUrl.startsWith('smtps:') ? '465' : '587')}`,
   check: plainTextSmtp,
-  create: (name, config, deps) => createEmailChannel(name, config, deps),
+  // the digest's trend as a PNG, drawn by resvg with the bundled font; resvg's native binary is
+  // loaded only when a digest is sent, so that alert evaluations don't pay for it
+  create: (name, config, deps) =>
+    createEmailChannel(name, config, deps, { trendPng: async (report) => (await import('../render/chart-png.js')).renderTrendPng(report.daily) }),
 });

@@ -1,5 +1,7 @@
 // Slack incoming webhook: one message per evaluation listing every notification.
 import * as z from 'zod/mini';
+import { isDigest } from '../core/digest.js';
+import { renderSlackDigest } from '../render/digest.js';
 import { renderSlack } from '../render/slack.js';
 import { httpRequest } from '../util/http.js';
 import { hostOf } from '../util/redact.js';
@@ -24,7 +26,9 @@ export function createSlackChannel(name: string, config: SlackChannelConfig, dep
     batches: true,
     async send(notifications, signal) {
       if (notifications.length === 0) return;
-      const message = renderSlack(notifications);
+      // deliver() sends a digest alone: it is never batched with alerts
+      const [first] = notifications;
+      const message = notifications.length === 1 && first !== undefined && isDigest(first) ? renderSlackDigest(first) : renderSlack(notifications);
       const result = await httpRequest({
         method: 'POST',
         url: config.webhookUrl,

@@ -2,6 +2,8 @@
 // it came from us and is fresh.
 import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
+import { isDigest } from '../core/digest.js';
+import { digestWebhookBody } from '../render/digest.js';
 import { webhookBody } from '../render/webhook.js';
 import { httpRequest } from '../util/http.js';
 import { createRedactor, hostOf } from '../util/redact.js';
@@ -40,7 +42,7 @@ export function createWebhookChannel(name: string, config: WebhookChannelConfig,
     batches: false,
     async send(notifications, signal) {
       for (const notification of notifications) {
-        const body = JSON.stringify(webhookBody(notification));
+        const body = JSON.stringify(isDigest(notification) ? digestWebhookBody(notification) : webhookBody(notification));
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (config.secret !== undefined) {
           const timestamp = Math.floor(deps.clock().getTime() / 1000);

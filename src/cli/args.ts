@@ -49,6 +49,7 @@ const OPTIONS = {
   top: { type: 'string', placeholder: 'N', default: String(DEFAULT_TOP), help: `entries per list, daily and budgets whole (1–${MAX_TOP})` },
   format: { type: 'string', placeholder: 'FORMAT', default: 'table', help: 'table | json | csv | html' },
   output: { type: 'string', placeholder: 'FILE', defaultText: 'stdout', help: 'write the report to FILE' },
+  name: { type: 'string', placeholder: 'NAME', defaultText: 'every digest', help: 'only the digest of this name' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
   version: { type: 'boolean', short: 'v', help: 'the version' },
 } as const satisfies Record<string, OptionSpec>;
@@ -72,6 +73,7 @@ export const COMMANDS = {
   demo: { summary: 'the whole pipeline against bundled sample data, no Langfuse account needed', options: [] },
   status: { summary: 'what the state directory knows', options: [] },
   report: { summary: 'what was spent and on what: totals, daily trend, models, traces, users, budgets', options: ['window', 'top', 'format', 'output'] },
+  digest: { summary: "sends every digest (or --name NAME) now, without touching its schedule's record", options: ['name', 'dry-run'] },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -96,6 +98,8 @@ export interface CliOptions {
   readonly channels: readonly string[];
   /** report: its window, list length, format and file (undefined: stdout) */
   readonly report: { readonly window: ReportWindow; readonly top: number; readonly format: ReportFormat; readonly output: string | undefined };
+  /** digest: the one digest to send; undefined: every digest */
+  readonly digestName: string | undefined;
 }
 
 const EXIT_CODES = 'Exit codes: 0 success (alerts firing is success), 1 runtime failure after retries, 2 invalid configuration or usage.';
@@ -241,6 +245,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
         format: oneOf(setting('format'), REPORT_FORMATS),
         output: values.get('output')?.[0],
       },
+      digestName: values.get('name')?.[0],
     },
   };
 }

@@ -32,20 +32,53 @@ function alertsOf(document: unknown): [number, Fields][] {
   });
 }
 
+function digestsOf(document: unknown): [number, Fields][] {
+  const digests = asRecord(document)?.['digests'];
+  if (!Array.isArray(digests)) return [];
+  return digests.flatMap((digest, index): [number, Fields][] => {
+    const entry = asRecord(digest);
+    return entry ? [[index, entry]] : [];
+  });
+}
+
 const has = (entry: Fields, key: string): boolean => entry[key] !== undefined;
 
 export const unknownChannels: CrossCheck = (document) => {
   const defined = Object.keys(asRecord(asRecord(document)?.['channels']) ?? {});
   const isDefined = new Set(defined);
   const known = defined.length > 0 ? `defined: ${defined.join(', ')}` : 'no channels are defined';
-  return alertsOf(document).flatMap(([index, alert]) => {
-    const channels = alert['channels'];
+  const named = [
+    ...alertsOf(document).map(([index, alert]) => ['alerts', index, alert] as const),
+    ...digestsOf(document).map(([index, digest]) => ['digests', index, digest] as const),
+  ];
+  return named.flatMap(([list, index, entry]) => {
+    const channels = entry['channels'];
     if (!Array.isArray(channels)) return [];
     return channels.flatMap((name, position): Finding[] =>
       typeof name === 'string' && !isDefined.has(name)
-        ? [{ level: 'error', path: ['alerts', index, 'channels', position], message: `unknown channel "${name}" (${known})` }]
+        ? [{ level: 'error', path: [list, index, 'channels', position], message: `unknown channel "${name}" (${known})` }]
         : [],
     );
+  });
+};
+
+export const duplicateDigestNames: CrossCheck = (document) => {
+  const first = new Map<string, number>();
+  return digestsOf(document).flatMap(([index, digest]): Finding[] => {
+    const name = digest['name'];
+    if (typeof name !== 'string') return [];
+    const earlier = first.get(name);
+    if (earlier === undefined) {
+      first.set(name, index);
+      return [];
+    }
+    return [
+      {
+        level: 'error',
+        path: ['digests', index, 'name'],
+        message: `duplicate digest name "${name}" (${formatPath(['digests', earlier])} has it too); names must be unique`,
+      },
+    ];
   });
 };
 
@@ -93,6 +126,7 @@ export const invalidSchedules: CrossCheck = (document) => {
   const schedules: [ConfigPath, unknown][] = [
     [['schedule'], asRecord(document)?.['schedule']],
     ...alertsOf(document).map(([index, alert]): [ConfigPath, unknown] => [['alerts', index, 'schedule'], alert['schedule']]),
+    ...digestsOf(document).map(([index, digest]): [ConfigPath, unknown] => [['digests', index, 'schedule'], digest['schedule']]),
   ];
   return schedules.flatMap(([path, schedule]): Finding[] => {
     const problem = typeof schedule === 'string' ? cronProblem(schedule) : undefined;
@@ -287,6 +321,7 @@ export const credentialsInBaseUrl: CrossCheck = (document) => {
 export const CROSS_CHECKS: readonly CrossCheck[] = [
   unknownChannels,
   duplicateAlertNames,
+  duplicateDigestNames,
   invalidTimeZone,
   invalidSchedules,
   rollingWindowLimit,

@@ -14,6 +14,7 @@ import type { AlertConfig as CoreAlertConfig, AlertFilters as CoreAlertFilters }
 import { asRecord, isRecord } from '../core/record.js';
 import { describe, httpUrl, nonEmpty, usd } from '../core/schema-parts.js';
 import { orList, RULE_KEYS_TEXT, RULES } from '../core/rules/index.js';
+import { MAX_TOP, REPORT_WINDOWS } from '../core/report.js';
 
 // zod/mini starts without messages ("Invalid input"); the loader retells most issues itself, and
 // uses zod's English text for the rest.
@@ -220,6 +221,24 @@ export const checkedAlertSchema = alertSchema.check(
   }, { when: (payload) => isRecord(payload.value) }),
 );
 
+export const digestSchema = describe(
+  z.strictObject({
+    name: describe(
+      z.string().check(z.regex(ALERT_NAME_PATTERN, 'may only contain a-z, 0-9, "-", "_" and "."')),
+      'Unique among digests; in the notification id (digest|<name>|<scheduled time>).',
+    ),
+    schedule: describe(z.string(), 'Cron expression in `timezone`: when the digest is sent.'),
+    window: describe(
+      z._default(z.enum(REPORT_WINDOWS), '7d'),
+      '7d or 30d end at the scheduled time; day, week or month: the last complete period before it.',
+    ),
+    channels: describe(z.array(nonEmpty()).check(z.minLength(1)), 'Names of channels under `channels`.'),
+    top: describe(z._default(z.int().check(z.minimum(1), z.maximum(MAX_TOP)), 5), 'How many models, traces and users each list shows.'),
+  }),
+  'A spend report sent on a schedule: total and change, the daily trend, top models, traces and users, every budget.',
+);
+export type DigestConfig = z.infer<typeof digestSchema>;
+
 export const configSchema = z.strictObject({
   langfuse: langfuseSchema,
   timezone: describe(
@@ -235,6 +254,7 @@ export const configSchema = z.strictObject({
     'Name → channel.',
   ),
   alerts: z.array(checkedAlertSchema).check(z.minLength(1)),
+  digests: describe(z._default(z.array(digestSchema), []), 'Spend reports sent on a schedule, each its own message.'),
   degradedAfter: describe(
     z._default(z.int().check(z.minimum(1)), 3),
     'Consecutive failed evaluations (Langfuse, or one channel) before a "monitoring degraded" or "channel failing" notice.',

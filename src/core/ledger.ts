@@ -7,7 +7,7 @@ import { RULE_KEYS } from './rules/index.js';
 import type { Notification } from './notification.js';
 import { isRecord } from './record.js';
 
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 /** How many evaluations the state remembers (the status page lists them). */
 export const EVALUATIONS_KEPT = 20;
@@ -111,6 +111,8 @@ export interface State {
   readonly finalized: Readonly<Record<string, string>>;
   /** the daemon's last deferral by the request budget; absent until there was one */
   readonly lastDeferral?: Deferral;
+  /** per digest name: the last scheduled time (ISO) it was sent for, so each is sent once */
+  readonly digests: Readonly<Record<string, string>>;
 }
 
 export const HEALTHY: PeerHealth = { failures: 0, since: null, lastError: null, noticeSent: false };
@@ -125,6 +127,7 @@ export function emptyState(): State {
     langfuse: HEALTHY,
     channels: {},
     finalized: {},
+    digests: {},
   };
 }
 
@@ -179,13 +182,29 @@ const pendingDeliverySchema = z.strictObject({
   claimedBy: z.optional(z.string()),
   claimedUntil: z.optional(isoString),
 });
+const nullableName = z.nullable(z.string());
+const reportSchema = z.strictObject({
+  window: z.strictObject({ from: isoString, to: isoString, timezone: z.string() }),
+  currency: z.literal('USD'),
+  total: z.number(),
+  previousTotal: z.number(),
+  daily: z.array(z.strictObject({ date: z.string(), cost: z.number() })),
+  byModel: z.array(z.strictObject({ model: nullableName, cost: z.number(), inputTokens: z.number(), outputTokens: z.number() })),
+  byTraceName: z.array(z.strictObject({ traceName: nullableName, cost: z.number() })),
+  byEnvironment: z.array(z.strictObject({ environment: nullableName, cost: z.number() })),
+  topTraces: z.array(z.strictObject({ traceId: z.string(), traceName: nullableName, userId: nullableName, cost: z.number() })),
+  topUsers: z.array(z.strictObject({ userId: nullableName, cost: z.number() })),
+  budgets: z.array(
+    z.strictObject({ alert: z.string(), group, window: z.string(), spend: z.number(), threshold: z.number(), forecast: z.nullable(z.number()) }),
+  ),
+});
 const notificationWindowSchema = z.strictObject({ type: z.string(), from: isoString, to: isoString, timezone: z.string() });
 const notificationSchema = z.strictObject({
   id: z.string(),
   status: z.enum(['firing', 'resolved']),
   severity: z.enum(SEVERITIES),
   alert: z.string(),
-  kind: z.enum([...RULE_KEYS, 'system']),
+  kind: z.enum([...RULE_KEYS, 'system', 'digest']),
   group,
   window: notificationWindowSchema,
   value: z.number(),
@@ -216,6 +235,7 @@ const notificationSchema = z.strictObject({
   contributorsMissing: z.optional(z.array(z.strictObject({ dimension: z.enum(GROUP_BY_FIELDS), reason: z.string() }))),
   message: z.optional(z.string()),
   test: z.optional(z.boolean()),
+  digest: z.optional(z.strictObject({ name: z.string(), scheduledFor: isoString, report: reportSchema })),
   delayedSince: z.optional(isoString),
 });
 const outboxEntrySchema = z.strictObject({
@@ -249,6 +269,7 @@ const stateSchema = z.strictObject({
   channels: z.record(z.string(), z.strictObject(peerHealthFields)),
   finalized: z.record(z.string(), isoString),
   lastDeferral: z.optional(deferralSchema),
+  digests: z.record(z.string(), isoString),
 });
 
 /** The schema and the State type describe the same file: a change to one that isn't made to the other fails to compile. */
@@ -291,6 +312,8 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
     const { lastEvaluation, ...rest } = data;
     return { ...rest, evaluations: lastEvaluation === null ? [] : [lastEvaluation] };
   },
+  /** 3 → 4: digests record the last scheduled time each was sent for; none was sent before. */
+  (data) => ({ ...data, digests: {} }),
 ];
 
 /** Brings `data` of `version` up to the version the migrations end at; older than the first one, or newer, is refused. */

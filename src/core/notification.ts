@@ -3,10 +3,11 @@
 import type { GroupByField, Severity } from './alert.js';
 import { isProjectUrl } from './langfuse-links.js';
 import type { RuleKey } from './rules/index.js';
+import type { DigestPayload } from './digest.js';
 
 export type NotificationStatus = 'firing' | 'resolved';
-/** the rule kind of an alert's notification; `system` for the worker's own notices */
-export type NotificationKind = RuleKey | 'system';
+/** the rule kind of an alert's notification; `system` for the worker's own notices; `digest` for a scheduled report */
+export type NotificationKind = RuleKey | 'system' | 'digest';
 
 export interface NotificationWindow {
   /** the alert's window as configured: day | week | month | 24h | 7d … */
@@ -91,6 +92,8 @@ export interface Notification {
   readonly message?: string;
   /** set by test-notify: rendered with a clear TEST marker */
   readonly test?: boolean;
+  /** digests only: the digest's name, its scheduled time and the report */
+  readonly digest?: DigestPayload;
   /** set when it arrives late (retried past one schedule interval): when it was first due */
   readonly delayedSince?: string;
 }

@@ -69,6 +69,11 @@ export function reportRanges(window: ReportWindow, now: Date, timezone: string):
   const spec = parseWindow(window);
   const current = currentWindow(spec, now, timezone);
   const previous = spec.kind === 'calendar' ? baselineWindows(spec, now, timezone, 1)[0]! : { from: new Date(current.from.getTime() - spec.ms), to: current.from };
+  return rangesOf(current, previous, timezone);
+}
+
+/** The report's ranges for a window and the span it is compared with, its local dates worked out in `timezone`. */
+export function rangesOf(current: TimeRange, previous: TimeRange, timezone: string): ReportRanges {
   const days: ReportDay[] = [];
   const offHourMidnights: Date[] = [];
   let local = wallClock(current.from, timezone);

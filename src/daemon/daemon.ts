@@ -19,7 +19,9 @@ import type { StartTimer } from '../util/deadline.js';
 import { startHttpServer, type HttpServer, type Readiness } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import { watchConfigFile, type ConfigWatcher } from './reload/watch.js';
-import { Scheduler, type StartCron } from './scheduler.js';
+import { latestRun, nodeCron, Scheduler, type CronTask, type StartCron } from './scheduler.js';
+import { sendDigest } from '../engine/digest.js';
+import type { ReportLangfuse } from '../engine/report.js';
 
 /** Everything built from one version of alerts.yaml. */
 export interface Generation {
@@ -28,6 +30,8 @@ export interface Generation {
   readonly redact: (text: string) => string;
   readonly channels: ReadonlyMap<string, Channel>;
   readonly source: SpendSource;
+  /** what a digest's report is read with */
+  readonly report: ReportLangfuse;
   /** whether the request budget lets these alerts be evaluated now */
   readonly admit: (alerts: readonly AlertConfig[], now: Date) => Promise<Admission>;
   /** what the request budget has spent and allows */
@@ -97,6 +101,10 @@ export class Daemon {
   private deferred: { since: Date; kind: Refusal; retryAt: Date } | null = null;
   /** for the status page: each alert's latest evaluation by this process */
   private readonly outcomes = new Map<string, AlertOutcome>();
+  /** one cron task per digest, firing its sends */
+  private digestTasks: CronTask[] = [];
+  /** digests are sent one after the other, each for the scheduled time it was queued with */
+  private digestQueue: Promise<void> = Promise.resolve();
   /** for the status page: per alert, per series (seriesStateKey), what its latest firing notification said fired it */
   private readonly explained = new Map<string, ReadonlyMap<string, Explained>>();
 
@@ -161,10 +169,13 @@ export class Daemon {
       }
     }
     scheduler.start();
+    this.scheduleDigests(generation);
+    await this.catchUpDigests(generation);
     generation.log.info(
       {
         port: this.http.port,
         alerts: generation.config.alerts.length,
+        digests: generation.config.digests.map((digest) => digest.name),
         ...describeSchedules(scheduler.nextRuns()),
         timezone: generation.config.timezone,
         stateDir: this.options.store.dir,
@@ -219,6 +230,7 @@ export class Daemon {
     for (const name of this.outcomes.keys()) if (!names.has(name)) this.outcomes.delete(name);
     for (const name of this.explained.keys()) if (!names.has(name)) this.explained.delete(name);
     this.scheduler?.setSchedule(scheduleOf(next.config), next.config.timezone);
+    this.scheduleDigests(next);
     if (this.inFlight === current) this.retired.push(current);
     else await current.close();
     next.log.info(
@@ -286,6 +298,7 @@ export class Daemon {
     this.watcher?.close();
     const scheduler = this.scheduler;
     scheduler?.stop();
+    this.stopDigests();
     if (scheduler?.busy) {
       const graceMs = this.options.shutdownGraceMs ?? DEFAULT_GRACE_MS;
       log?.info({ reason, graceMs }, `${reason}: stopping after the evaluation in flight (at most ${Math.round(graceMs / 1000)} s)`);
@@ -299,6 +312,11 @@ export class Daemon {
       log?.info({ reason }, `${reason}: stopping`);
     }
     await this.reloading;
+    if (!(await settlesWithin(this.digestQueue, this.options.shutdownGraceMs ?? DEFAULT_GRACE_MS))) {
+      log?.warn({ reason }, 'the digest in flight did not finish in time: cancelling it');
+      this.abort.abort(new Error(`stopped (${reason})`));
+      await settlesWithin(this.digestQueue, CANCEL_WAIT_MS);
+    }
     await this.http?.close();
     await Promise.all([...this.retired, ...(this.generation ? [this.generation] : [])].map((g) => g.close()));
     this.retired = [];
@@ -363,6 +381,80 @@ export class Daemon {
     } finally {
       this.inFlight = undefined;
       await this.closeRetired();
+    }
+  }
+
+  /** Resolves when no digest is being sent or queued (tests wait for it). */
+  digestsIdle(): Promise<void> {
+    return this.digestQueue;
+  }
+
+  /** A cron task per digest of `generation`, replacing those of the previous one. */
+  private scheduleDigests(generation: Generation): void {
+    this.stopDigests();
+    const startCron = this.options.startCron ?? nodeCron;
+    const { config, log } = generation;
+    this.digestTasks = config.digests.map((digest) => startCron(digest.schedule, config.timezone, (moment) => this.queueDigest(digest.name, moment, false), log));
+    for (const task of this.digestTasks) task.start();
+  }
+
+  private stopDigests(): void {
+    for (const task of this.digestTasks) task.destroy();
+    this.digestTasks = [];
+  }
+
+  /**
+   * After downtime, the latest scheduled time missed since a digest's last one is sent, once,
+   * marked late; the times before it are not. A digest never sent has missed nothing.
+   */
+  private async catchUpDigests(generation: Generation): Promise<void> {
+    const { digests } = await this.options.store.load();
+    const now = this.options.clock();
+    generation.config.digests.forEach((digest, index) => {
+      const lastSent = digests[digest.name];
+      if (lastSent === undefined) return;
+      const missed = latestRun(this.digestTasks[index]!, now, new Date(lastSent));
+      if (missed !== null) this.queueDigest(digest.name, missed, true);
+    });
+  }
+
+  private queueDigest(name: string, scheduledFor: Date, late: boolean): void {
+    this.digestQueue = this.digestQueue.then(() => this.runDigest(name, scheduledFor, late));
+  }
+
+  /** One digest for one scheduled time with the current configuration. Never rejects. */
+  private async runDigest(name: string, scheduledFor: Date, late: boolean): Promise<void> {
+    const generation = this.generation;
+    const digest = generation?.config.digests.find((d) => d.name === name);
+    if (generation === undefined || digest === undefined || this.stopping !== undefined) return;
+    const { log } = generation;
+    try {
+      const outcome = await sendDigest(
+        {
+          config: generation.config,
+          langfuse: generation.report,
+          channels: generation.channels,
+          store: this.options.store,
+          langfuseUrl: () => generation.langfuseUrl(this.options.store),
+          log,
+          redact: generation.redact,
+          policy: generation.policy,
+          clock: this.options.clock,
+          signal: this.abort.signal,
+          ...(this.options.startTimer === undefined ? {} : { startTimer: this.options.startTimer }),
+        },
+        digest,
+        { scheduledFor, late, record: true },
+      );
+      if (outcome.kind === 'sent') {
+        log.info(
+          { event: 'digest', digest: name, scheduledFor: scheduledFor.toISOString(), late, delivered: outcome.delivered, failed: outcome.failed.map((f) => f.channel) },
+          `digest ${name} for ${scheduledFor.toISOString()}${late ? ' (late)' : ''}: sent to ${outcome.delivered.length} channel(s), ${outcome.failed.length} failed`,
+        );
+      }
+    } catch (error) {
+      const message = generation.redact(error instanceof Error ? error.message : String(error));
+      log.error({ event: 'digest', digest: name, scheduledFor: scheduledFor.toISOString(), err: message }, `digest ${name} for ${scheduledFor.toISOString()} not sent: ${message}`);
     }
   }
 

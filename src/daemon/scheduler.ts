@@ -169,6 +169,22 @@ export class Scheduler {
   }
 }
 
+/** The longest a scheduled time missed during downtime is looked for: longer than any month. */
+export const CATCH_UP_MS = 32 * 24 * 3_600_000;
+
+/**
+ * The latest moment at or before `now`, and after `after`, that `task` fires at (at most
+ * CATCH_UP_MS back), or null. Looked for minute by minute with the task's own calendar, so a
+ * schedule with seconds is found on its minutes only.
+ */
+export function latestRun(task: CronTask, now: Date, after: Date): Date | null {
+  const earliest = Math.max(after.getTime() + 1, now.getTime() - CATCH_UP_MS);
+  for (let at = Math.floor(now.getTime() / 60_000) * 60_000; at >= earliest; at -= 60_000) {
+    if (task.match(new Date(at))) return new Date(at);
+  }
+  return null;
+}
+
 /** node-cron's own messages (a tick missed while the event loop was blocked) into our log. */
 function cronLogger(log: Logger): { info(m: string): void; warn(m: string): void; error(m: string | Error): void; debug(m: string | Error): void } {
   const text = (message: string | Error): string => (message instanceof Error ? message.message : message);

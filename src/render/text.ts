@@ -156,7 +156,8 @@ export function notificationText(n: Notification): NotificationText {
   if (n.delayedSince !== undefined) {
     lines.push({ label: 'Delayed', value: `first due ${formatInstant(n.delayedSince, n.window.timezone)}; delivery was retried` });
   }
-  if (n.kind === 'system') {
+  // a digest has its own renderers (src/render/digest.ts); here it is a message sent at a time
+  if (n.kind === 'system' || n.kind === 'digest') {
     lines.push({ label: 'At', value: formatInstant(n.evaluatedAt, n.window.timezone) });
   } else {
     const group = groupLabel(n.group);

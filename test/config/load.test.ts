@@ -45,6 +45,7 @@ describe('loadConfig: valid files', () => {
       'runaway-traces',
       'top-users',
     ]);
+    expect(config.digests).toEqual([{ name: 'weekly-summary', schedule: '0 9 * * 1', window: 'week', top: 5, channels: ['slack-ops', 'finance-mail'] }]);
   });
 
   it('applies the defaults of everything left out, including the langfuse block', async () => {
@@ -58,6 +59,7 @@ describe('loadConfig: valid files', () => {
       alerts: [
         { name: 'daily', window: 'day', threshold: 10, sendResolved: true, resolveBelow: 0.9, top: 20, channels: ['ops'] },
       ],
+      digests: [],
     });
   });
 

@@ -1,7 +1,7 @@
 // The scheduler's queue: one batch at a time, what falls due meanwhile merged into the next one.
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Logger } from '../../src/log/logger.js';
-import { Scheduler, type CronTask, type StartCron } from '../../src/daemon/scheduler.js';
+import { latestRun, nodeCron, Scheduler, type CronTask, type StartCron } from '../../src/daemon/scheduler.js';
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -157,6 +157,25 @@ describe('Scheduler', () => {
     ]);
     scheduler.stop();
     expect(cron.started()).toBe(0);
+  });
+});
+
+describe('latestRun', () => {
+  test('finds the latest time a schedule fired at or before now and after the last one sent, in its zone, within 32 days', () => {
+    const mondays = nodeCron('0 9 * * 1', 'Europe/Berlin', () => {}, quiet);
+    const yearly = nodeCron('0 0 1 1 *', 'UTC', () => {}, quiet);
+    try {
+      const now = new Date('2026-12-02T10:00:00.000Z');
+      // Monday 2026-11-30 09:00 in Berlin
+      expect(latestRun(mondays, now, new Date('2026-11-01T00:00:00.000Z'))?.toISOString()).toBe('2026-11-30T08:00:00.000Z');
+      expect(latestRun(mondays, now, new Date('2026-11-30T08:00:00.000Z'))).toBeNull();
+      expect(latestRun(mondays, new Date('2026-11-30T08:00:00.000Z'), new Date('2026-11-23T08:00:00.000Z'))?.toISOString()).toBe('2026-11-30T08:00:00.000Z');
+      // a yearly schedule last fired months ago: older than the look-back, not caught up
+      expect(latestRun(yearly, now, new Date('2025-01-01T00:00:00.000Z'))).toBeNull();
+    } finally {
+      mondays.destroy();
+      yearly.destroy();
+    }
   });
 });
 

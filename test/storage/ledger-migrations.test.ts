@@ -56,3 +56,10 @@ test('a version 2 file (one last evaluation) reads with that evaluation as the o
     'the state file is not of the expected shape: evaluations.0: expected object',
   );
 });
+
+test('a version 3 file (before digests) reads with no digest sent yet', () => {
+  const { version: _current, digests: _none, ...rest } = emptyState();
+  expect(parseState(JSON.stringify({ version: 3, ...rest }))).toEqual({ ...emptyState(), digests: {} });
+  // and a digest record that isn't a time is refused
+  expect(() => parseState(JSON.stringify({ ...emptyState(), digests: { weekly: 7 } }))).toThrow('the state file is not of the expected shape: digests.*: expected string');
+});

@@ -21,7 +21,7 @@ export async function buildGeneration(
   onRequest: (event: RequestEvent) => void,
   clock: () => Date,
 ): Promise<Generation> {
-  const { client, source, admit, budget } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest, transport: io.transport, clock });
+  const { client, source, admit, budget, quota } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest, transport: io.transport, clock });
   const channels = buildChannels(config, Object.keys(config.channels), io, clock);
   return {
     config,
@@ -29,6 +29,7 @@ export async function buildGeneration(
     redact,
     channels,
     source,
+    report: { client, source, quota },
     admit,
     budget,
     policy: checkPolicy(config),

@@ -53,9 +53,13 @@ export function addToOutbox(
   return { ...state, outbox };
 }
 
-/** 24 h after the notification's period ended; a rolling window's period ends when it is decided. */
+/**
+ * 24 h after the notification's period ended; a rolling window's period ends when it is decided, a
+ * digest's at its scheduled time.
+ */
 function expiryOf(notification: Notification, now: Date, context: ExpiryContext): string | null {
   if (notification.kind === 'system') return null;
+  if (notification.digest !== undefined) return new Date(Date.parse(notification.digest.scheduledFor) + context.expireAfterMs).toISOString();
   const spec = parseWindow(notification.window.type);
   const end = spec.kind === 'calendar' ? nextPeriodStart(spec, new Date(notification.window.from), context.timezone) : now;
   return new Date(end.getTime() + context.expireAfterMs).toISOString();

@@ -91,8 +91,24 @@ const usd = (value: number): string => escapeHtml(formatUsd(value));
 /** 91,884,348 */
 const tokenCount = (value: number): string => value.toLocaleString('en-US');
 
-export function renderReportHtml(report: Report): string {
+export interface ReportHtmlOptions {
+  /** the page's heading; default "LLM spend" */
+  readonly heading?: string;
+  /** lines under the heading (a digest sent late says so), HTML-escaped here */
+  readonly notes?: readonly string[];
+  /**
+   * an image of the daily trend to show instead of the inline SVG chart (`cid:trend` in an email,
+   * whose clients mostly drop inline SVG); the file stays self-contained without it
+   */
+  readonly trendImageSrc?: string;
+}
+
+export function renderReportHtml(report: Report, options: ReportHtmlOptions = {}): string {
   const { window } = report;
+  const trend =
+    options.trendImageSrc === undefined
+      ? dailyChart(report.daily)
+      : `<img id="trend" src="${escapeHtml(options.trendImageSrc)}" alt="Daily spend" width="900" style="max-width:100%;height:auto">`;
   const money = new Set([1]);
   return `<!DOCTYPE html>
 <html lang="en">
@@ -103,12 +119,12 @@ export function renderReportHtml(report: Report): string {
 <style>${CSS}</style>
 </head>
 <body>
-<h1>LLM spend</h1>
-<p class="muted">${escapeHtml(window.from)} – ${escapeHtml(window.to)}, dates in ${text(window.timezone)}</p>
+<h1>${escapeHtml(options.heading ?? 'LLM spend')}</h1>
+${(options.notes ?? []).map((note) => `<p><strong>${escapeHtml(note)}</strong></p>\n`).join('')}<p class="muted">${escapeHtml(window.from)} – ${escapeHtml(window.to)}, dates in ${text(window.timezone)}</p>
 <section id="total" data-testid="total"><div class="total">${usd(report.total)}</div>
 <p class="muted">previous span ${usd(report.previousTotal)} (${escapeHtml(change(report.total, report.previousTotal))})</p></section>
 <h2>Daily</h2>
-${dailyChart(report.daily)}
+${trend}
 ${table('daily', ['Date', 'Cost'], report.daily.map((day) => [escapeHtml(day.date), usd(day.cost)]), money)}
 <h2>By model</h2>
 ${modelChart(report.byModel)}

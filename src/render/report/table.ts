@@ -34,7 +34,8 @@ function row(name: string, cost: string, width = TABLE_WIDTH): string {
   return `  ${truncate(cleanLine(name), room).padEnd(room)}${cost.padStart(COST_WIDTH)}`;
 }
 
-function change(total: number, previous: number): string {
+/** "+12.3%", "new spend", "no change": the total against the span before */
+export function changeText(total: number, previous: number): string {
   if (previous <= 0) return total > 0 ? 'new spend' : 'no change';
   const percent = ((total - previous) / previous) * 100;
   return `${percent >= 0 ? '+' : ''}${percent.toFixed(1)}%`;
@@ -47,7 +48,7 @@ export function renderReportTable(report: Report, options: TableOptions): string
   const heading = (title: string) => out.push('', bold(title));
   out.push(bold(`LLM spend ${report.window.from} – ${report.window.to}`), dim(`dates in ${cleanLine(report.window.timezone, 40)}`));
   out.push(row('Total', formatUsd(report.total)));
-  out.push(row(`Previous span (${change(report.total, report.previousTotal)})`, formatUsd(report.previousTotal)));
+  out.push(row(`Previous span (${changeText(report.total, report.previousTotal)})`, formatUsd(report.previousTotal)));
 
   heading(`Daily  ${sparkline(report.daily.map((day) => day.cost))}`);
   const maxDay = Math.max(0, ...report.daily.map((day) => day.cost));

@@ -50,7 +50,7 @@ const tokens = (value: unknown): number => {
   return Number.isFinite(number) ? number : 0;
 };
 
-export async function readReport(client: LangfuseClient, ranges: ReportRanges, top: number, signal?: AbortSignal): Promise<ReportAnswers> {
+export async function readReport(client: Pick<LangfuseClient, 'metrics'>, ranges: ReportRanges, top: number, signal?: AbortSignal): Promise<ReportAnswers> {
   const { current, previous } = ranges;
   const rows = async (build: (version: MetricsApiVersion) => MetricsQuery) => client.metrics(build, signal);
   const named = (field: GroupByField) => async () => {
