@@ -1,6 +1,8 @@
-// Runs `spend-alerts report` against the demo's sample data (the Langfuse-compatible server of
-// `spend-alerts demo`, on 127.0.0.1) with the demo's alerts: what the README's report section shows.
+// Runs `spend-alerts report` (or `backtest`) against the demo's sample data (the Langfuse-compatible
+// server of `spend-alerts demo`, on 127.0.0.1) with the demo's alerts: what the README's report and
+// backtest sections show.
 //   npx tsx scripts/report-on-demo.ts [report options…]
+//   npx tsx scripts/report-on-demo.ts backtest --days 14 [backtest options…]
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +22,8 @@ const dir = await mkdtemp(join(tmpdir(), 'spend-alerts-report-demo-'));
 try {
   await writeFile(join(dir, 'alerts.yaml'), await readFile(packageFile('demo/alerts.yaml'), 'utf8'));
   const env = { ...process.env, LANGFUSE_BASE_URL: langfuse.url, LANGFUSE_PUBLIC_KEY: keys.publicKey, LANGFUSE_SECRET_KEY: keys.secretKey };
-  process.exitCode = await main(['report', ...process.argv.slice(2)], { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
+  const args = process.argv[2] === 'backtest' ? process.argv.slice(2) : ['report', ...process.argv.slice(2)];
+  process.exitCode = await main(args, { stdout: process.stdout, stderr: process.stderr, env, cwd: dir });
 } finally {
   await langfuse.close();
   await rm(dir, { recursive: true, force: true });

@@ -30,6 +30,7 @@ const commands: Record<CommandName, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
+  backtest: async () => (await import('./commands/backtest.js')).backtestCommand,
 };
 
 export async function main(argv: readonly string[], io: Io, clock: () => Date = () => new Date()): Promise<number> {
