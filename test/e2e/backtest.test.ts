@@ -64,6 +64,12 @@ const RUNAWAY = `
     filters: { traceName: research_agent }
     channels: [hook]
 `;
+const DAY_FORECAST = `
+  - name: day-forecast
+    window: day
+    forecast: { threshold: 1000 }
+    channels: [hook]
+`;
 const NOISY = `
   - name: hourly
     window: 1h
@@ -140,6 +146,16 @@ describe('backtest', () => {
     expect(long.code).toBe(0);
     expect((JSON.parse(long.stdout) as Entry[]).map((e) => e.at.slice(0, 10))).toEqual(PLANTED_DAYS);
     expect(long.metrics).toBeLessThanOrEqual(short.metrics + 2);
+  });
+
+  test('a forecast\'s day ends cost nothing more: its final check reads its hourly profile from the cache', async () => {
+    // Each day's final check reads 7 baseline days hour by hour; measured a millisecond past each
+    // hour, every one overhanging into an hour it has no minute buckets of would be a request of its own.
+    const run = await backtest(['--days', '10', '--json'], [DAY_FORECAST]);
+    await run.cleanup();
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([]);
+    expect(run.metrics).toBeLessThanOrEqual(4);
   });
 
   test('the history cache the first backtest filled serves a later one', async () => {
