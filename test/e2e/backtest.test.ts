@@ -17,6 +17,7 @@ import { spend } from '../support/observations.js';
 // The lag margin (15 minutes) leaves 10:02 complete: the replay ends at 10:00.
 const NOW = new Date('2026-12-02T10:17:00.000Z');
 const PLANTED_DAYS = ['2026-11-24', '2026-11-27', '2026-11-30'];
+const HOSTILE_MODEL = 'gpt\x1b[2J\nspend-alerts: fake line';
 
 const OBSERVATIONS: FakeObservation[] = [
   // $10 every morning: under the day budget of $50
@@ -27,6 +28,8 @@ const OBSERVATIONS: FakeObservation[] = [
   spend('2026-11-25T12:10:00Z', 30, { environment: 'staging' }),
   spend('2026-11-28T08:30:00Z', 25, { environment: 'staging' }),
   spend('2026-11-28T09:10:00Z', 10, { environment: 'staging' }),
+  // a model named to clear the screen and forge a line: $3 at night, under every budget but its own
+  spend('2026-11-23T02:00:00Z', 3, { model: HOSTILE_MODEL, environment: 'batch' }),
   // a runaway agent's trace
   { ...spend('2026-11-26T03:15:00Z', 12, { traceName: 'research_agent', userId: 'u-7' }), traceId: 'loop-1' },
 ];
@@ -68,6 +71,14 @@ const DAY_FORECAST = `
   - name: day-forecast
     window: day
     forecast: { threshold: 1000 }
+    channels: [hook]
+`;
+const BY_MODEL = `
+  - name: batch-models
+    window: day
+    groupBy: model
+    threshold: 2
+    filters: { environment: batch }
     channels: [hook]
 `;
 const NOISY = `
@@ -216,6 +227,16 @@ describe('backtest', () => {
     expect(of('never')).toMatch(/^never\s+0 notifications — silent: it never fired in 10 days/);
     // not a terminal: no progress bar
     expect(run.stderr).not.toContain('\r');
+  });
+
+  test('a traced model name is shown inert: its control characters escaped, on one line', async () => {
+    const text = await backtest(['--days', '10'], [BY_MODEL]);
+    const json = await backtest(['--days', '10', '--json'], [BY_MODEL], { dir: text.dir });
+    await text.cleanup();
+    expect(text.stdout).toContain('  2026-11-23 03:00  critical firing  $3.00 > $2.00  model=gpt\\x1b[2J\\x0aspend-alerts: fake line\n');
+    expect(text.stdout).not.toContain('\x1b');
+    expect(text.stdout).not.toMatch(/^spend-alerts: fake line/m);
+    expect((JSON.parse(json.stdout) as Entry[]).map((e) => e.group)).toEqual([{ model: HOSTILE_MODEL }]);
   });
 
   test('a progress bar on a terminal\'s stderr only, never with --json', async () => {
