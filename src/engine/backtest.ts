@@ -14,7 +14,7 @@ import type { AlertConfig, Config } from '../config/schema.js';
 import { alertQueries } from '../core/alert-queries.js';
 import { neededRanges } from '../core/evaluate.js';
 import type { Notification } from '../core/notification.js';
-import { alertRangeQueries, type QueryShape, type SpendQuery, type SpendReading, type SpendResult, type SpendSource, type TimeRange } from '../core/query.js';
+import { alertRangeQueries, type QueryShape, type SpendQuery, type SpendReading, type SpendResult, type SpendSource } from '../core/query.js';
 import { wallClock } from '../core/time/zone.js';
 import type { Logger } from '../log/logger.js';
 import type { LangfuseClient } from '../sources/langfuse/client.js';
@@ -34,19 +34,17 @@ export interface BacktestNotification {
 }
 
 export interface BacktestResult {
-  readonly instants: readonly Date[];
   readonly notifications: readonly BacktestNotification[];
   /** what could not be read at the first instant that failed, where the replay stopped */
   readonly failures: readonly string[];
 }
 
 /**
- * What the replay reads: the instants, the history over the whole range (per alert read, from the
- * first instant's earliest range to the last instant) and the top-N reads ranked over that range.
+ * What the replay reads: the instants, the history (every read from the first instant's earliest
+ * range to the last instant) and the top-N reads ranked over that range.
  */
 export interface BacktestPlan {
   readonly instants: readonly Date[];
-  readonly range: TimeRange;
   readonly history: readonly SpendQuery[];
   readonly ranked: readonly RankedRead[];
 }
@@ -99,8 +97,7 @@ export function planBacktest(alerts: readonly AlertConfig[], configured: readonl
       ranked.set(key, { query: whole, floor });
     }
   }
-  const from = new Date(Math.min(...[...history, ...[...ranked.values()].map((read) => read.query)].map((query) => query.from.getTime())));
-  return { instants, range: { from, to }, history, ranked: [...ranked.values()] };
+  return { instants, history, ranked: [...ranked.values()] };
 }
 
 /** An upper bound of the requests the replay sends, given what the planner says its history reads cost. */
@@ -126,13 +123,13 @@ export interface BacktestDeps {
 
 export async function runBacktest(deps: BacktestDeps): Promise<BacktestResult> {
   const { plan, config } = deps;
-  const to = plan.range.to;
+  const to = plan.instants.at(-1)!;
   // The history and the rankings at once (the planner shares requests between them), read as of
   // the wall clock: every hour up to the last instant is closed then and goes into the cache.
   const rankedQueries = plan.ranked.map((read) => read.query);
   const first = await deps.planner.spendAll([...plan.history, ...rankedQueries], undefined, deps.readAt);
   const refused = first.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (refused) return { instants: plan.instants, notifications: [], failures: [deps.redact(describeError(refused.reason))] };
+  if (refused) return { notifications: [], failures: [deps.redact(describeError(refused.reason))] };
   const rankings = first.slice(plan.history.length).map((result) => (result as PromiseFulfilledResult<SpendReading>).value);
 
   const rankedHistory = new Map<string, RankedHistory>();
@@ -180,7 +177,7 @@ export async function runBacktest(deps: BacktestDeps): Promise<BacktestResult> {
     for (const { notification } of report.planned) if (notification.kind !== 'system') notifications.push({ at, notification });
     deps.onProgress?.(index + 1, plan.instants.length);
   }
-  return { instants: plan.instants, notifications, failures: [...failures] };
+  return { notifications, failures: [...failures] };
 }
 
 /** A channel that accepts everything and sends nothing. */
