@@ -9,6 +9,7 @@
 //   (f) a cold start under Hobby's request budget; the memory a cold fetch of the longest lookback needs
 //   (g) forecasts and top contributors: what they cost in requests, with and without `explain`
 //   (h) `report --window 30d`: requests and wall time on a cold cache, in UTC and in Asia/Kolkata
+//   (i) `backtest --days 30`: requests and wall time on a cold cache
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -585,12 +586,10 @@ alerts:
   );
 }
 
-/** (h) */
-async function report30d(): Promise<void> {
-  const now = Date.parse('2026-06-30T10:17:00Z');
+/** 62 days up to `now` of round-the-clock spend, 6 generations an hour: 5 models, 12 trace names, 60 users. */
+function roundTheClock(now: number): FakeObservation[] {
   const HOUR_MS = 3_600_000;
   const models = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4-5', 'o3', 'llama-3'];
-  // 62 days (the window and the span before it) of round-the-clock spend, 6 generations an hour
   const observations: FakeObservation[] = [];
   for (let hour = 0; hour < 62 * 24; hour++) {
     for (let i = 0; i < 6; i++) {
@@ -604,6 +603,14 @@ async function report30d(): Promise<void> {
       );
     }
   }
+  return observations;
+}
+
+/** (h) */
+async function report30d(): Promise<void> {
+  const now = Date.parse('2026-06-30T10:17:00Z');
+  // the window and the span before it
+  const observations = roundTheClock(now);
   const budgets = `
 alerts:
   - { name: daily-budget, window: day, threshold: 50, channels: [terminal] }
@@ -635,6 +642,40 @@ alerts:
   );
 }
 
+/** (i) */
+async function backtest30d(): Promise<void> {
+  const now = Date.parse('2026-06-30T10:17:00Z');
+  const observations = roundTheClock(now);
+  const alerts = `
+alerts:
+  - { name: daily-budget, window: day, threshold: 20, channels: [terminal] }
+  - { name: daily-spike, window: day, relative: { factor: 2, baseline: 7 }, channels: [terminal] }
+  - { name: model-24h, window: 24h, groupBy: model, threshold: 5, channels: [terminal] }
+  - { name: month-forecast, window: month, forecast: { threshold: 400 }, channels: [terminal] }
+  - { name: heavy-users, window: 24h, groupBy: userId, top: 5, threshold: 1, channels: [terminal] }
+  - { name: runaway, window: 24h, perTrace: { threshold: 0.07 }, channels: [terminal] }
+`;
+  const result = await withFake(observations, async (fake, dir) => {
+    await writeFile(join(dir, 'alerts.yaml'), `timezone: UTC\n${CONSOLE_CHANNEL}${alerts}`);
+    let stdout = '';
+    let stderr = '';
+    const out = new PassThrough().on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const err = new PassThrough().on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const began = performance.now();
+    const code = await main(['backtest', '--days', '30', '--json'], { stdout: out, stderr: err, env: env(fake), cwd: dir }, () => new Date(now));
+    if (code !== 0) throw new Error(`backtest exited ${code}: ${stderr}`);
+    const notifications = (JSON.parse(stdout) as unknown[]).length;
+    return { requests: fake.requests.filter((r) => /\/metrics\/?$/.test(r.path)).length, ms: performance.now() - began, notifications };
+  });
+  row('(i) backtest --days 30, cold: requests and wall time (720 hours, 6 alerts)', `${result.requests} in ${fmt(result.ms)} ms`);
+  notes.push(
+    `(i) \`backtest --days 30 --json\` run in-process against the fake Langfuse from an empty state directory, over the data of (h), ` +
+      `with a day budget, a day spike, a 24h model budget, a month forecast, the top 5 users and runaway traces (${result.notifications} notifications). ` +
+      'The history comes in one planner evaluation; the top users and traces are ranked once over the range and each read hourly ' +
+      '(one request per user, and per trace that spent over its threshold); every replayed hour is answered from the cache.',
+  );
+}
+
 const STEPS = {
   a: ['(a) requests', requests],
   b: ['(b) 1,000 alerts', thousandAlerts],
@@ -644,6 +685,7 @@ const STEPS = {
   f: ['(f) cold start under a budget', coldStartUnderBudget],
   g: ['(g) forecasts and contributors', forecastsAndContributors],
   h: ['(h) report --window 30d', report30d],
+  i: ['(i) backtest --days 30', backtest30d],
 } as const;
 // `npm run bench -- b d` runs only those; docs/benchmarks.md is written only by a full run
 const chosen = process.argv.slice(2);

@@ -33,6 +33,9 @@ interface OptionSpec {
   readonly help: string;
 }
 
+/** The longest replay `backtest --days` takes. */
+export const MAX_BACKTEST_DAYS = 90;
+
 const OPTIONS = {
   config: { type: 'string', placeholder: 'FILE', env: 'SPEND_ALERTS_CONFIG', default: './alerts.yaml', help: 'alerts file' },
   'state-dir': { type: 'string', placeholder: 'DIR', env: 'SPEND_ALERTS_STATE_DIR', default: './.spend-alerts', help: 'state directory' },
@@ -50,6 +53,8 @@ const OPTIONS = {
   format: { type: 'string', placeholder: 'FORMAT', default: 'table', help: 'table | json | csv | html' },
   output: { type: 'string', placeholder: 'FILE', defaultText: 'stdout', help: 'write the report to FILE' },
   name: { type: 'string', placeholder: 'NAME', defaultText: 'every digest', help: 'only the digest of this name' },
+  days: { type: 'string', placeholder: 'N', help: `replay the past N days (1–${MAX_BACKTEST_DAYS}; required)` },
+  json: { type: 'boolean', help: 'one JSON entry per notification on stdout' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
   version: { type: 'boolean', short: 'v', help: 'the version' },
 } as const satisfies Record<string, OptionSpec>;
@@ -74,6 +79,10 @@ export const COMMANDS = {
   status: { summary: 'what the state directory knows', options: [] },
   report: { summary: 'what was spent and on what: totals, daily trend, models, traces, users, budgets', options: ['window', 'top', 'format', 'output'] },
   digest: { summary: "sends every digest (or --name NAME) now, without touching its schedule's record", options: ['name', 'dry-run'] },
+  backtest: {
+    summary: 'replays the alerts hourly over the past days: what they would have sent, and when; sends nothing',
+    options: ['days', 'alert', 'json'],
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -100,6 +109,8 @@ export interface CliOptions {
   readonly report: { readonly window: ReportWindow; readonly top: number; readonly format: ReportFormat; readonly output: string | undefined };
   /** digest: the one digest to send; undefined: every digest */
   readonly digestName: string | undefined;
+  /** backtest: how many days to replay (checked: present and 1–90 for backtest, else 0), and its output */
+  readonly backtest: { readonly days: number; readonly json: boolean };
 }
 
 const EXIT_CODES = 'Exit codes: 0 success (alerts firing is success), 1 runtime failure after retries, 2 invalid configuration or usage.';
@@ -246,6 +257,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
         output: values.get('output')?.[0],
       },
       digestName: values.get('name')?.[0],
+      backtest: { days: accepted.has('days') ? backtestDays(values.get('days')?.[0]) : 0, json: values.has('json') },
     },
   };
 }
@@ -265,6 +277,14 @@ function oneOf<T extends string>({ value, origin }: { value: string | undefined;
 
 function topCount({ value = '', origin }: { value: string | undefined; origin: string }): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_TOP) throw new UsageError(`${origin} must be a whole number from 1 to ${MAX_TOP}, got ${quoted(value)}`, 'report');
+  return Number(value);
+}
+
+function backtestDays(value: string | undefined): number {
+  if (value === undefined) throw new UsageError(`backtest needs --days N (1–${MAX_BACKTEST_DAYS})`, 'backtest');
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_BACKTEST_DAYS) {
+    throw new UsageError(`--days must be a whole number from 1 to ${MAX_BACKTEST_DAYS}, got ${quoted(value)}`, 'backtest');
+  }
   return Number(value);
 }
 

@@ -79,6 +79,8 @@ export interface LangfuseOptions {
   readonly transport: Transport | undefined;
   /** the wall clock, for the client's own bookkeeping (when to try the v2 API again) */
   readonly clock: () => Date;
+  /** backtest: its whole cost is admitted before it starts, so no evaluation is cut to the budget's burst */
+  readonly admittedInWhole?: boolean;
 }
 
 export interface Langfuse {
@@ -116,6 +118,7 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     log,
     readOnly: options.readOnly,
     budget,
+    admittedInWhole: options.admittedInWhole ?? false,
   });
   return {
     client,

@@ -31,6 +31,7 @@ const commands: Record<CommandName, () => Promise<Command>> = {
   status: async () => (await import('./commands/status.js')).statusCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
   digest: async () => (await import('./commands/digest.js')).digestCommand,
+  backtest: async () => (await import('./commands/backtest.js')).backtestCommand,
 };
 
 export async function main(argv: readonly string[], io: Io, clock: () => Date = () => new Date()): Promise<number> {

@@ -48,10 +48,16 @@ export function alertRequests(
   return requests;
 }
 
-/** The ranges of the period that ends right after `justBefore`, measured to its very end. */
+/**
+ * The ranges of the period that ends right after `justBefore`, measured to its very end: those
+ * measured to `justBefore`'s point (the current one, baselines to the same point) end a millisecond
+ * short of a minute and are extended by it. Ranges that end where they are whole anyway (a
+ * forecast's hourly profile) are left alone: extended, each would overhang into the next hour and
+ * need a request of its own.
+ */
 function closedPeriodRanges(alert: AlertConfig, justBefore: Date, timezone: string): NeededRanges {
   const ranges = neededRanges(alert, justBefore, timezone);
-  const extend = (r: { from: Date; to: Date }) => ({ from: r.from, to: new Date(r.to.getTime() + 1) });
+  const extend = (r: { from: Date; to: Date }) => (r.to.getTime() % 60_000 === 59_999 ? { from: r.from, to: new Date(r.to.getTime() + 1) } : r);
   return { current: extend(ranges.current), baselines: ranges.baselines.map(extend) };
 }
 

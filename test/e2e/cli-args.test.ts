@@ -90,7 +90,7 @@ describe('usage errors exit 2 with one plain line that says what to change', () 
   test.each([
     [['chek'], 'unknown command "chek" (did you mean "check"?)'],
     [['help', 'stauts'], 'unknown command "stauts" (did you mean "status"?)'],
-    [['frobnicate'], 'unknown command "frobnicate" (commands: run, check, validate, test-notify, demo, status, report, digest)'],
+    [['frobnicate'], 'unknown command "frobnicate" (commands: run, check, validate, test-notify, demo, status, report, digest, backtest)'],
     [['check', '--x'], 'unknown option --x for check (options: --dry-run, --alert, --config, --state-dir, --log-level, --log-format, --help, --version)'],
     [['check', '--dryrun'], 'unknown option --dryrun for check (did you mean "--dry-run"?)'],
     [['check', '--port', '9000'], '--port is an option of run, not of check'],

@@ -28,10 +28,15 @@ export interface SpendSourceOptions {
   readonly readOnly: boolean;
   /** told every request sent and every 429 met, and asked whether Langfuse said to wait (see openRequestQuota) */
   readonly budget?: RequestQuota;
+  /**
+   * A command whose whole cost the budget admitted beforehand (backtest): its evaluations aren't cut
+   * to the budget's burst, so its history comes in at once rather than over several runs.
+   */
+  readonly admittedInWhole?: boolean;
 }
 
 export function createSpendSource(options: SpendSourceOptions): PlannedSpendSource {
-  const { client, stateDir, project, settings, log, readOnly, budget } = options;
+  const { client, stateDir, project, settings, log, readOnly, budget, admittedInWhole } = options;
   return new PlannedSpendSource({
     client,
     settings,
@@ -45,7 +50,7 @@ export function createSpendSource(options: SpendSourceOptions): PlannedSpendSour
     },
     ...(budget && {
       onUsage: (usage: EvaluationUsage) => recordUsage(budget, usage, log),
-      allowance: (now: Date) => budget.burst(now),
+      allowance: (now: Date) => (admittedInWhole ? Infinity : budget.burst(now)),
       headroom: (now: Date) => budget.headroom(now),
       pausedUntil: (now: Date) => budget.pausedUntil(now),
     }),
