@@ -6,6 +6,8 @@ import { coldStartCost, type ColdStartCost } from '../sources/langfuse/planner/s
 import { plannerSettings } from '../config/planner-settings.js';
 import { alertShape } from '../core/query.js';
 import { explainOf, requestsPerFiringSeries } from '../core/explain.js';
+import { digestRanges } from '../core/digest.js';
+import { reportRequestBound } from '../sources/langfuse/report-source.js';
 import type { GroupByField } from '../core/alert.js';
 import { plannedCost, scheduleStretch, type PlannedCost, type Stretch } from '../sources/langfuse/planner/estimate.js';
 import { formatUsd } from '../render/money.js';
@@ -62,6 +64,8 @@ export interface ConfigSummary {
   readonly requests: PlannedCost;
   /** the most requests a firing series costs for its top contributors, over all alerts (0: none) */
   readonly contributorRequests: number;
+  /** digests: their reports' own requests on the busiest day (their budgets' alerts read through the planner besides) */
+  readonly digests: { readonly count: number; readonly requestsPerDay: number };
   /** `hobby (100 a day)`; null without langfuse.requestBudget */
   readonly budget: string | null;
   /** how the budget stretches the schedule; null when it fits */
@@ -114,6 +118,13 @@ export function summarizeConfig(config: Config, now?: Date): ConfigSummary {
     requestsPerDay: requests.perDay,
     requests,
     contributorRequests: Math.max(0, ...config.alerts.map(requestsPerFiringSeries)),
+    digests: {
+      count: config.digests.length,
+      requestsPerDay: config.digests.reduce(
+        (sum, digest) => sum + evaluationsPerDay(digest.schedule) * reportRequestBound(digestRanges(digest.window, now ?? new Date(), config.timezone)),
+        0,
+      ),
+    },
     budget,
     stretch,
     coldStart,
@@ -280,6 +291,12 @@ export function formatSummary(summary: ConfigSummary): string {
       ? [
           `  top contributors (explain): nothing unless a series fires, then up to ${summary.contributorRequests} per firing series ` +
             '(userId: its top-N and an hourly series per listed user); model, traceName, environment and release ride along the requests above',
+        ]
+      : []),
+    ...(summary.digests.count > 0
+      ? [
+          `  digests: up to ${count(summary.digests.requestsPerDay)} requests a day for their reports ` +
+            `(${summary.digests.count} digest${summary.digests.count === 1 ? '' : 's'}, on the busiest day), plus their budgets' alerts through the planner`,
         ]
       : []),
     `  one request per alert window would be ${count(requests.unplannedPerDay)} a day; ` +

@@ -184,3 +184,29 @@ describe('firesPerDay', () => {
     expect(firesPerDay('@daily')).toBe(1);
   });
 });
+
+describe('what digests cost', () => {
+  const digests = (timezone: string) => `
+timezone: ${timezone}
+channels: { terminal: { type: console } }
+alerts:
+  - { name: daily, window: day, threshold: 10, channels: [terminal] }
+digests:
+  - { name: morning, schedule: "0 9 * * *", window: day, channels: [terminal] }
+  - { name: hourly-week, schedule: "0 * * * *", window: 7d, channels: [terminal] }
+`;
+  const summarize = async (timezone: string) =>
+    summarizeConfig((await loadConfig({ path: 'alerts.yaml', text: digests(timezone), env: ENV, needs: 'all' })).config, new Date('2026-06-10T12:00:00Z'));
+
+  it('counts each report’s own requests on the busiest day: 7 a report where midnight is on the hour', async () => {
+    const summary = await summarize('Europe/Berlin');
+    // once a day a day report (7), 24 times a day a 7-day report (7)
+    expect(summary.digests).toEqual({ count: 2, requestsPerDay: 7 + 24 * 7 });
+    expect(formatSummary(summary)).toContain('digests: up to 175 requests a day for their reports (2 digests, on the busiest day)');
+  });
+
+  it('adds a request per local midnight inside a UTC hour (Asia/Kolkata)', async () => {
+    // a day report crosses no midnight inside it; a 7-day one 7 (its first day is partial)
+    expect((await summarize('Asia/Kolkata')).digests).toEqual({ count: 2, requestsPerDay: 7 + 24 * (7 + 7) });
+  });
+});
