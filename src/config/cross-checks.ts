@@ -62,25 +62,7 @@ export const unknownChannels: CrossCheck = (document) => {
   });
 };
 
-export const duplicateDigestNames: CrossCheck = (document) => {
-  const first = new Map<string, number>();
-  return digestsOf(document).flatMap(([index, digest]): Finding[] => {
-    const name = digest['name'];
-    if (typeof name !== 'string') return [];
-    const earlier = first.get(name);
-    if (earlier === undefined) {
-      first.set(name, index);
-      return [];
-    }
-    return [
-      {
-        level: 'error',
-        path: ['digests', index, 'name'],
-        message: `duplicate digest name "${name}" (${formatPath(['digests', earlier])} has it too); names must be unique`,
-      },
-    ];
-  });
-};
+export const duplicateDigestNames: CrossCheck = (document) => duplicateNames('digests', digestsOf(document), 'digest');
 
 export const unknownSystemChannels: CrossCheck = (document) => {
   const defined = Object.keys(asRecord(asRecord(document)?.['channels']) ?? {});
@@ -94,10 +76,13 @@ export const unknownSystemChannels: CrossCheck = (document) => {
   );
 };
 
-export const duplicateAlertNames: CrossCheck = (document) => {
+export const duplicateAlertNames: CrossCheck = (document) => duplicateNames('alerts', alertsOf(document), 'alert');
+
+/** A located error for each entry of a list whose `name` an earlier entry already has. */
+function duplicateNames(list: 'alerts' | 'digests', entries: readonly [number, Fields][], what: string): Finding[] {
   const first = new Map<string, number>();
-  return alertsOf(document).flatMap(([index, alert]): Finding[] => {
-    const name = alert['name'];
+  return entries.flatMap(([index, entry]): Finding[] => {
+    const name = entry['name'];
     if (typeof name !== 'string') return [];
     const earlier = first.get(name);
     if (earlier === undefined) {
@@ -107,12 +92,12 @@ export const duplicateAlertNames: CrossCheck = (document) => {
     return [
       {
         level: 'error',
-        path: ['alerts', index, 'name'],
-        message: `duplicate alert name "${name}" (${formatPath(['alerts', earlier])} has it too); names must be unique`,
+        path: [list, index, 'name'],
+        message: `duplicate ${what} name "${name}" (${formatPath([list, earlier])} has it too); names must be unique`,
       },
     ];
   });
-};
+}
 
 export const invalidTimeZone: CrossCheck = (document) => {
   const timezone = asRecord(document)?.['timezone'];

@@ -4,9 +4,9 @@
 // replayed over HTTP against the test fake and the demo server, loaded with that recording's data.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startDemoLangfuse, type DemoLangfuse } from '../../src/demo/server.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
-import { INSIGHT_PROJECT, insightObservations, replayRecorded, type InsightObservation } from '../support/insight-recording.js';
+import type { DemoLangfuse } from '../../src/demo/server.js';
+import type { FakeLangfuse } from '../../tools/fake-langfuse/server.js';
+import { insightObservations, replayRecorded, type InsightObservation, startRecordingServers } from '../support/insight-recording.js';
 import type { RecordedCase } from '../support/langfuse-dataset.js';
 
 const recording = JSON.parse(readFileSync(new URL('../fixtures/langfuse/insight-metadata.json', import.meta.url), 'utf8')) as {
@@ -17,7 +17,6 @@ const recording = JSON.parse(readFileSync(new URL('../fixtures/langfuse/insight-
 const observations = insightObservations(recording.observations);
 
 const [publicKey, secretKey] = recording.cases[0]!.auth!.split(':') as [string, string];
-const project = INSIGHT_PROJECT;
 
 type Row = Record<string, unknown>;
 
@@ -36,13 +35,11 @@ function costs(body: unknown): Row[] {
 describe('metadata filters, as a real Langfuse answered them', () => {
   let fake: FakeLangfuse;
   let demo: DemoLangfuse;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    fake = await startFakeLangfuse({ observations, publicKey, secretKey, projectId: project.id, projectName: project.name, organization: project.organization });
-    demo = await startDemoLangfuse({ observations, publicKey, secretKey, project });
+    ({ fake, demo, close } = await startRecordingServers(observations, { publicKey, secretKey }));
   });
-  afterAll(async () => {
-    await Promise.all([fake.close(), demo.close()]);
-  });
+  afterAll(() => close());
 
   test('the fixture holds the metadata cases: a value with spend, hourly, none, and combined with none of', () => {
     expect(recording.cases.map((c) => c.name.split('.')[0])).toEqual(['n40', 'n41', 'n42', 'n43', 'n43b', 'n48']);

@@ -5,9 +5,9 @@
 // (token sums per model, the unpriced model's tokens with cost 0); the demo those the product sends.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startDemoLangfuse, type DemoLangfuse } from '../../src/demo/server.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
-import { INSIGHT_PROJECT, insightObservations, replayRecorded, type InsightObservation } from '../support/insight-recording.js';
+import type { DemoLangfuse } from '../../src/demo/server.js';
+import type { FakeLangfuse } from '../../tools/fake-langfuse/server.js';
+import { insightObservations, replayRecorded, type InsightObservation, startRecordingServers } from '../support/insight-recording.js';
 
 interface Case {
   name: string;
@@ -24,7 +24,6 @@ const recording = JSON.parse(readFileSync(new URL('../fixtures/langfuse/cases-in
 };
 const [publicKey, secretKey] = recording.cases[0]!.auth.split(':') as [string, string];
 const observations = insightObservations(recording.observations_flat);
-const project = INSIGHT_PROJECT;
 
 /** rows keyed by model (their order among equal first metrics isn't fixed), costs within 1e-9 */
 function byModel(body: unknown): Record<string, Record<string, unknown>> {
@@ -40,14 +39,12 @@ function byModel(body: unknown): Record<string, Record<string, unknown>> {
 describe('the recorded token cases', () => {
   let fake: FakeLangfuse;
   let demo: DemoLangfuse;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = await startFakeLangfuse({ observations, publicKey, secretKey, projectId: project.id, projectName: project.name, organization: project.organization });
-    demo = await startDemoLangfuse({ observations, publicKey, secretKey, project });
+    ({ fake, demo, close } = await startRecordingServers(observations, { publicKey, secretKey }));
   });
-  afterAll(async () => {
-    await Promise.all([fake.close(), demo.close()]);
-  });
+  afterAll(() => close());
 
   test('are the three the report relies on, with the unpriced model at cost 0', () => {
     expect(recording.cases.map((c) => c.name)).toEqual([

@@ -6,9 +6,9 @@
 // alike and refuses the invalid ones with a 400.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startDemoLangfuse, type DemoLangfuse } from '../../src/demo/server.js';
-import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
-import { INSIGHT_PROJECT, insightObservations, replayRecorded, type InsightObservation } from '../support/insight-recording.js';
+import type { DemoLangfuse } from '../../src/demo/server.js';
+import type { FakeLangfuse } from '../../tools/fake-langfuse/server.js';
+import { insightObservations, replayRecorded, type InsightObservation, startRecordingServers } from '../support/insight-recording.js';
 
 interface Case {
   name: string;
@@ -25,7 +25,6 @@ const recording = JSON.parse(readFileSync(new URL('../fixtures/langfuse/cases-in
 };
 const [publicKey, secretKey] = recording.cases[0]!.auth.split(':') as [string, string];
 const metricsCases = recording.cases.filter((c) => c.path === '/api/public/v2/metrics');
-const project = INSIGHT_PROJECT;
 
 const observations = insightObservations(recording.observations_flat);
 
@@ -42,14 +41,12 @@ function near(actual: unknown, expected: unknown): unknown {
 describe('the recorded top-N cases', () => {
   let fake: FakeLangfuse;
   let demo: DemoLangfuse;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = await startFakeLangfuse({ observations, publicKey, secretKey, projectId: project.id, projectName: project.name, organization: project.organization });
-    demo = await startDemoLangfuse({ observations, publicKey, secretKey, project });
+    ({ fake, demo, close } = await startRecordingServers(observations, { publicKey, secretKey }));
   });
-  afterAll(async () => {
-    await Promise.all([fake.close(), demo.close()]);
-  });
+  afterAll(() => close());
 
   test('are the ones the perTrace rule relies on', () => {
     const names = metricsCases.map((c) => c.name);

@@ -1,7 +1,8 @@
 // The second Langfuse recording (cases-insight.json, 2026-12-02, project `local-project`), as the
 // contract tests that replay parts of it need it: its generations with the cost Langfuse gave them,
 // the project it answered for, and one recorded request sent again over HTTP.
-import type { FakeObservation } from '../../tools/fake-langfuse/server.js';
+import { startFakeLangfuse, type FakeLangfuse, type FakeObservation } from '../../tools/fake-langfuse/server.js';
+import { startDemoLangfuse, type DemoLangfuse } from '../../src/demo/server.js';
 
 /** One generation of the recording's data set (`observations_flat`), reduced to what the fakes need. */
 export interface InsightObservation {
@@ -24,6 +25,17 @@ export interface InsightObservation {
 }
 
 export const INSIGHT_PROJECT = { id: 'local-project', name: 'spend-alerts', organization: { id: 'local-org', name: 'Local' } };
+
+/** Both Langfuse-compatible servers the recordings hold to (the test fake and the demo's), serving `observations` for the recording's keys and project. */
+export async function startRecordingServers(
+  observations: FakeObservation[],
+  keys: { publicKey: string; secretKey: string },
+): Promise<{ fake: FakeLangfuse; demo: DemoLangfuse; close: () => Promise<void> }> {
+  const project = INSIGHT_PROJECT;
+  const fake = await startFakeLangfuse({ observations, ...keys, projectId: project.id, projectName: project.name, organization: project.organization });
+  const demo = await startDemoLangfuse({ observations, ...keys, project });
+  return { fake, demo, close: async () => void (await Promise.all([fake.close(), demo.close()])) };
+}
 
 /** The generations as Langfuse priced them (expectedCost: its costDetails or its built-in price). */
 export function insightObservations(recorded: readonly InsightObservation[]): FakeObservation[] {
