@@ -43,6 +43,7 @@ describe('loadConfig: valid files', () => {
       'model-budget',
       'agent-budget',
       'runaway-traces',
+      'unpriced-models',
       'top-users',
     ]);
     expect(config.digests).toEqual([{ name: 'weekly-summary', schedule: '0 9 * * 1', window: 'week', top: 5, channels: ['slack-ops', 'finance-mail'] }]);
