@@ -217,7 +217,8 @@ function describeRule(alert: AlertConfig): string {
   let rule = kind.describe(config, alert, formatUsd);
   if (alert.minSpend !== undefined) rule += `; silent below ${formatUsd(alert.minSpend)}`;
   const shape = alertShape(alert);
-  if (shape.kind === 'topN') rule += shape.by === 'traceId' ? `; checks the top ${shape.n} traces` : `; per ${shape.by}, top ${shape.n}`;
+  // (an unpriced alert's description already says what it reads)
+  if (shape.kind === 'topN' && !shape.tokens) rule += shape.by === 'traceId' ? `; checks the top ${shape.n} traces` : `; per ${shape.by}, top ${shape.n}`;
   else if (shape.kind === 'groups') rule += `; per ${shape.by}`;
   else if (alert.groupBy !== undefined && alert.values !== undefined) {
     const sets = alert.values.length === 1 ? 'one filter set' : `${alert.values.length} filter sets`;
@@ -276,6 +277,7 @@ export function formatSummary(summary: ConfigSummary): string {
     `${requests.filterSets} filter ${requests.filterSets === 1 ? 'set' : 'sets'}`,
     ...(requests.topN > 0 ? [`${requests.topN} top-N userId ${requests.topN === 1 ? 'query' : 'queries'}`] : []),
     ...(requests.topTraces > 0 ? [`${requests.topTraces} top-N trace ${requests.topTraces === 1 ? 'query' : 'queries'} (perTrace)`] : []),
+    ...(requests.topModels > 0 ? [`${requests.topModels} ${requests.topModels === 1 ? 'query' : 'queries'} of models and tokens (unpriced)`] : []),
   ].join(', ');
   lines.push(
     '',

@@ -153,7 +153,7 @@ export const topWithoutUserId: CrossCheck = (document) =>
 
 /**
  * `explain`: distinct dimensions; the alert's own groupBy is left out (each series is one of its
- * values); a rule whose notifications list no contributors (perTrace) takes none.
+ * values); a rule whose notifications list no contributors (perTrace, unpriced) takes none.
  */
 export const explainDimensions: CrossCheck = (document) =>
   alertsOf(document).flatMap(([index, alert]): Finding[] => {
@@ -162,7 +162,7 @@ export const explainDimensions: CrossCheck = (document) =>
     const at = (...path: (string | number)[]): ConfigPath => ['alerts', index, 'explain', ...path];
     const none = RULES.find((rule) => has(alert, rule.key) && rule.contributorBaseline === 'none');
     if (none && explain.length > 0) {
-      return [{ level: 'error', path: at(), message: `${none.key} notifications name their trace and list no contributors; remove explain` }];
+      return [{ level: 'error', path: at(), message: `${none.key} notifications list no contributors; remove explain` }];
     }
     const seen = new Map<unknown, number>();
     return explain.flatMap((dimension, position): Finding[] => {

@@ -60,7 +60,8 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
   const by: AlertGroupBy | RankedField | undefined = alert.groupBy ?? (shape.kind === 'topN' ? shape.by : undefined);
   const once = rule.kind.lifecycle === 'once';
   const evaluateSeries = (groupValue: string | null, value: number, history: () => readonly number[]): SeriesEvaluation => {
-    const { levels, baseline, lowest, steps, projection } = comparison.levelsOf(history, value);
+    const tokens = readings.current.tokens?.get(groupValue);
+    const { levels, baseline, lowest, steps, projection, breach } = comparison.levelsOf(history, value, { groupValue, tokens });
     const floorMet = alert.minSpend === undefined || value >= alert.minSpend;
     const labels = readings.current.labels?.get(groupValue);
     const evaluation: SeriesEvaluation = {
@@ -70,8 +71,9 @@ export function evaluateAlert(alert: AlertConfig, readings: AlertReadings, ctx: 
       groupValue,
       seriesKey: seriesKey(by, groupValue),
       ...(labels ? { labels } : {}),
+      ...(tokens ? { tokens } : {}),
       value,
-      breach: floorMet ? highestCrossed(levels, value) : null,
+      breach: breach !== undefined ? breach : floorMet ? highestCrossed(levels, value) : null,
       levels,
       baseline,
       factor,

@@ -208,7 +208,7 @@ const notificationSchema = z.strictObject({
   group,
   window: notificationWindowSchema,
   value: z.number(),
-  threshold: z.number(),
+  threshold: z.nullable(z.number()),
   baseline: z.nullable(z.number()),
   factor: z.nullable(z.number()),
   step: z.optional(z.number()),
@@ -219,6 +219,7 @@ const notificationSchema = z.strictObject({
   langfuseUrl: z.string(),
   trace: z.optional(z.strictObject({ id: z.string(), name: z.nullable(z.string()), userId: z.nullable(z.string()) })),
   traceUrl: z.optional(z.nullable(z.string())),
+  tokens: z.optional(z.strictObject({ input: z.number(), output: z.number(), total: z.number() })),
   contributors: z.optional(
     z.array(
       z.strictObject({

@@ -2,6 +2,7 @@
 // webhook channel adds only `version` and `currency`.
 import type { GroupByField, Severity } from './alert.js';
 import { isProjectUrl } from './langfuse-links.js';
+import type { TokenUsage } from './query.js';
 import type { RuleKey } from './rules/index.js';
 import type { DigestPayload } from './digest.js';
 
@@ -68,8 +69,8 @@ export interface Notification {
   readonly window: NotificationWindow;
   /** USD */
   readonly value: number;
-  /** USD: the level the value was compared with (relative: factor × baseline) */
-  readonly threshold: number;
+  /** USD: the level the value was compared with (relative: factor × baseline); null when the rule compares no spend (unpriced) */
+  readonly threshold: number | null;
   readonly baseline: number | null;
   readonly factor: number | null;
   /** budget steps: the step crossed, a percent of the budget (`threshold` is its amount) */
@@ -84,11 +85,13 @@ export interface Notification {
   readonly trace?: NotificationTrace;
   /** perTrace: `<langfuseUrl>/traces/<traceId>`; null when the project id isn't known */
   readonly traceUrl?: string | null;
+  /** unpriced: the model's tokens in the window */
+  readonly tokens?: TokenUsage;
   /** firing threshold, relative and forecast notifications: the top contributors, by dimension in `explain` order, most spend first */
   readonly contributors?: readonly Contributor[];
   /** dimensions of `explain` left out of `contributors` (the request budget, a failed request) */
   readonly contributorsMissing?: readonly MissingContributors[];
-  /** system notices and test notifications */
+  /** system notices and test notifications; unpriced: what to add to alerts.yaml */
   readonly message?: string;
   /** set by test-notify: rendered with a clear TEST marker */
   readonly test?: boolean;

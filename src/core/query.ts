@@ -25,7 +25,14 @@ export type QueryShape =
   | { readonly kind: 'groups'; readonly by: GroupByField }
   /** per pair of values of two fields: `byGroup` keyed by `pairKey(within value, by value)` (a series' contributors) */
   | { readonly kind: 'pairs'; readonly within: GroupByField; readonly by: GroupByField }
-  | { readonly kind: 'topN'; readonly by: RankedField; readonly n: number; readonly labels?: readonly GroupByField[] };
+  | {
+      readonly kind: 'topN';
+      readonly by: RankedField;
+      readonly n: number;
+      readonly labels?: readonly GroupByField[];
+      /** also the input and output tokens of each ranked value (unpriced: tokens without cost) */
+      readonly tokens?: boolean;
+    };
 
 export const TOTAL: QueryShape = { kind: 'total' };
 
@@ -121,6 +128,15 @@ export interface SpendReading {
   readonly byGroup: ReadonlyMap<string | null, number> | null;
   /** a top-N with `labels`: per group, the value of each label field (null where Langfuse has none) */
   readonly labels?: ReadonlyMap<string | null, Readonly<Record<string, string | null>>>;
+  /** a top-N with `tokens`: per group, its tokens */
+  readonly tokens?: ReadonlyMap<string | null, TokenUsage>;
+}
+
+/** Tokens of a ranked value over the range: what Langfuse sums as inputTokens and outputTokens. */
+export interface TokenUsage {
+  readonly input: number;
+  readonly output: number;
+  readonly total: number;
 }
 
 export type SpendResult = PromiseSettledResult<SpendReading>;

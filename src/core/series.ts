@@ -1,7 +1,7 @@
 // The result of evaluating one series (an alert, or an alert and one groupBy value) at `now`.
 // Pure data: the notification planner turns it, together with state, into notifications.
 import type { AlertGroupBy, Severity } from './alert.js';
-import type { RankedField } from './query.js';
+import type { RankedField, TokenUsage } from './query.js';
 import type { RuleKey } from './rules/index.js';
 import type { Contributor, MissingContributors, NotificationWindow } from './notification.js';
 import type { BudgetStep, Projection } from './rules/rule.js';
@@ -17,6 +17,8 @@ export interface SeriesEvaluation {
   readonly seriesKey: string;
   /** a top-N with labels (perTrace): the series' trace name and user, as Langfuse reported them */
   readonly labels?: Readonly<Record<string, string | null>>;
+  /** a rule whose shape reads tokens (unpriced): the series' tokens in the window */
+  readonly tokens?: TokenUsage;
   /** USD spent in the window up to now */
   readonly value: number;
   /** the highest level crossed now (after minSpend), or null */

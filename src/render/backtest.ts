@@ -25,7 +25,7 @@ export function renderBacktestJson(replayed: readonly ReplayedNotification[]): s
     status: n.status,
     at: at.toISOString(),
     value: cleanUsd(n.value),
-    threshold: cleanUsd(n.threshold),
+    threshold: n.threshold === null ? null : cleanUsd(n.threshold),
     ...(n.step === undefined ? {} : { step: n.step }),
     ...(n.forecast === undefined ? {} : { forecast: cleanUsd(n.forecast) }),
   }));

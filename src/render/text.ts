@@ -80,9 +80,10 @@ export function groupLabel(group: Readonly<Record<string, string | null>>): stri
   return entries.map(([key, value]) => `${cleanLine(key, 40)}=${value === null ? '(none)' : cleanLine(value)}`).join(', ');
 }
 
-/** "$61.25 > $50.00" while firing, "$40.00 ≤ $50.00" once resolved; null for system notices. */
+/** "$61.25 > $50.00" while firing, "$40.00 ≤ $50.00" once resolved, "12,345 tokens, $0.00" without a threshold; null for system notices. */
 export function comparison(n: Notification): string | null {
   if (n.kind === 'system') return null;
+  if (n.threshold === null) return n.tokens ? `${formatCount(n.tokens.total)} tokens, ${formatUsd(n.value)}` : formatUsd(n.value);
   if (n.forecast !== undefined && n.status === 'firing') return `${formatUsd(n.forecast)} projected > ${formatUsd(n.threshold)}`;
   return `${formatUsd(n.value)} ${n.status === 'firing' ? '>' : '≤'} ${formatUsd(n.threshold)}`;
 }
@@ -126,16 +127,21 @@ let percentFormat: Intl.NumberFormat | undefined;
 const formatPercent = (share: number): string =>
   (percentFormat ??= new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 })).format(share);
 
+let countFormat: Intl.NumberFormat | undefined;
+export const formatCount = (count: number): string => (countFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })).format(count);
+
 function formatFact(fact: NotificationFact, n: Notification): string {
   const value =
-    fact.unit === 'usd'
+    fact.unit === 'count'
+      ? formatCount(fact.value)
+      : fact.unit === 'usd'
       ? formatUsd(fact.value)
       : fact.unit === 'factor'
         ? formatFactor(fact.value)
         : fact.unit === 'percent'
           ? formatPercent(fact.value)
           : formatTimeOfDay(fact.value, n.evaluatedAt, n.window.timezone);
-  const lead = fact.lead === undefined ? '' : `${fact.lead.replace('{threshold}', formatUsd(n.threshold))} `;
+  const lead = fact.lead === undefined ? '' : `${fact.lead.replace('{threshold}', n.threshold === null ? '' : formatUsd(n.threshold))} `;
   return `${lead}${value}${fact.tail === undefined ? '' : ` ${fact.tail}`}`;
 }
 
@@ -167,8 +173,8 @@ export function notificationText(n: Notification): NotificationText {
       lines.push({ label: 'User', value: n.trace.userId === null ? '(no user)' : cleanLine(n.trace.userId, 200) });
     }
     lines.push({ label: 'Spend', value: formatUsd(n.value) });
-    lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
-    if (n.step !== undefined) lines.push({ label: 'Step', value: stepText(n.step, n.threshold) });
+    if (n.threshold !== null) lines.push({ label: 'Threshold', value: formatUsd(n.threshold) });
+    if (n.step !== undefined && n.threshold !== null) lines.push({ label: 'Step', value: stepText(n.step, n.threshold) });
     for (const fact of ruleKind(n.kind).notificationFacts(n)) lines.push({ label: fact.label, value: formatFact(fact, n) });
     lines.push({ label: 'Window', value: formatWindow(n.window) });
   }

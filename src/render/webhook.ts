@@ -13,7 +13,8 @@ export interface WebhookBody {
   readonly group: Readonly<Record<string, string | null>>;
   readonly window: { readonly type: string; readonly from: string; readonly to: string; readonly timezone: string };
   readonly value: number;
-  readonly threshold: number;
+  /** null when the rule compares no spend (unpriced) */
+  readonly threshold: number | null;
   readonly baseline: number | null;
   readonly factor: number | null;
   /** budget steps: the step, a percent of the budget */
@@ -28,6 +29,8 @@ export interface WebhookBody {
   /** perTrace only */
   readonly trace?: { readonly id: string; readonly name: string | null; readonly userId: string | null };
   readonly traceUrl?: string | null;
+  /** unpriced only: the model's tokens in the window */
+  readonly tokens?: { readonly input: number; readonly output: number; readonly total: number };
   /** firing threshold, relative and forecast notifications: the top contributors; every other body: [] */
   readonly contributors: readonly Contributor[];
   /** only when some `explain` dimensions could not be worked out */
@@ -58,6 +61,7 @@ export function webhookBody(n: Notification): WebhookBody {
     evaluatedAt: n.evaluatedAt,
     langfuseUrl: n.langfuseUrl,
     ...(n.trace ? { trace: { id: n.trace.id, name: n.trace.name, userId: n.trace.userId }, traceUrl: n.traceUrl ?? null } : {}),
+    ...(n.tokens ? { tokens: { input: n.tokens.input, output: n.tokens.output, total: n.tokens.total } } : {}),
     // built key by key: the documented keys in their order, whatever else a stored notification carries
     contributors: (n.contributors ?? []).map((c) => ({
       dimension: c.dimension,

@@ -89,33 +89,34 @@ describe('summarizeConfig', () => {
       rule: 'critical when spend > $30.00; per metadata.agent_type: auditor, writer (2 filter sets)',
     });
     // Five filter sets (none; userId customer-acme; model-budget's; agent_type auditor; agent_type writer),
-    // one top-N users query and one top-N traces query (perTrace), every quarter hour; the hourly
-    // monthly-budget shares the unfiltered request.
+    // one top-N users query, one top-N traces query (perTrace) and one query of models and tokens
+    // (unpriced), every quarter hour; the hourly monthly-budget shares the unfiltered request.
     expect(summary.requests).toEqual({
-      perEvaluation: 7,
-      perDay: 96 * 7,
-      busiestHour: 28,
+      perEvaluation: 8,
+      perDay: 96 * 8,
+      busiestHour: 32,
       evaluationsPerDay: 96,
       filterSets: 5,
       topN: 1,
       topTraces: 1,
+      topModels: 1,
       metadataFilterSets: 2,
       metadataPerDay: 96 * 2,
       // monthly-forecast reads its month and, of each of the 3 previous months, 744 hours and the part to now
-      unplannedPerDay: 96 + 24 + 24 + 96 + 768 + 96 * (1 + 3 * 745) + 96 + 96 * 2 + 96 + 96,
+      unplannedPerDay: 96 + 24 + 24 + 96 + 768 + 96 * (1 + 3 * 745) + 96 + 96 * 2 + 96 + 96 + 96,
     });
-    expect(summary.requestsPerDay).toBe(672);
+    expect(summary.requestsPerDay).toBe(768);
     expect(summary.budget).toBe('core (100 an hour)');
   });
 
   it('says how a request budget that is too small stretches the schedule', async () => {
     const config = await onHobby();
     const hobby = summarizeConfig(config);
-    expect(hobby.stretch).toEqual({ factor: 672 / 80, everyMinutes: 15, stretchedMinutes: 126 });
+    expect(hobby.stretch).toEqual({ factor: 768 / 80, everyMinutes: 15, stretchedMinutes: 144 });
     expect(hobby.warnings).toEqual([
-      'langfuse.requestBudget hobby (100 a day) is too small for these alerts on their schedule: they need up to 672 Langfuse requests ' +
-        'a day and 28 in the busiest hour (with the history cache warm). To stay within it the worker will evaluate about every ' +
-        "2.1 hours instead of every 15 minutes (8.4× less often, on the schedule's ticks) and log each evaluation it skips; " +
+      'langfuse.requestBudget hobby (100 a day) is too small for these alerts on their schedule: they need up to 768 Langfuse requests ' +
+        'a day and 32 in the busiest hour (with the history cache warm). To stay within it the worker will evaluate about every ' +
+        "2.4 hours instead of every 15 minutes (9.6× less often, on the schedule's ticks) and log each evaluation it skips; " +
         'set the budget to your plan or schedule less often',
     ]);
 
@@ -124,7 +125,7 @@ describe('summarizeConfig', () => {
     expect(core.warnings).toEqual([]);
 
     const hourly = summarizeConfig({ ...config, langfuse: { ...config.langfuse, requestBudget: { perHour: 10 } } });
-    expect(hourly.stretch).toEqual({ factor: 3.5, everyMinutes: 15, stretchedMinutes: 52.5 });
+    expect(hourly.stretch).toEqual({ factor: 4, everyMinutes: 15, stretchedMinutes: 60 });
     expect(hourly.budget).toBe('10 an hour');
   });
 
@@ -133,7 +134,7 @@ describe('summarizeConfig', () => {
     const cloud = summarizeConfig(withoutBudget(await example()));
     expect(cloud.budget).toBeNull();
     expect(cloud.warnings).toHaveLength(1);
-    expect(cloud.warnings[0]).toMatch(/Hobby plan allows 100 Metrics API requests a day; these alerts need up to 672, more than that/);
+    expect(cloud.warnings[0]).toMatch(/Hobby plan allows 100 Metrics API requests a day; these alerts need up to 768, more than that/);
     expect(cloud.warnings[0]).toMatch(/set langfuse\.requestBudget to your plan/);
 
     const selfHosted = summarizeConfig(withoutBudget(await example({ LANGFUSE_BASE_URL: 'https://langfuse.internal.example.com' })));
@@ -155,19 +156,22 @@ describe('summarizeConfig', () => {
 
   it('formats a text summary that carries no credentials', async () => {
     const text = formatSummary(summarizeConfig(await onHobby()));
-    expect(text).toContain('Alerts (10):');
+    expect(text).toContain('Alerts (11):');
     expect(text).toContain('  runaway-traces: 24h (rolling), critical when spend > $10.00 in one trace; checks the top 20 traces');
+    expect(text).toContain(
+      '  unpriced-models: day (calendar), warning when a model has > 1,000 tokens and no cost in the window; one request of models and their tokens per evaluation',
+    );
     expect(text).toContain('  agent-budget: day (calendar), critical when spend > $30.00; per metadata.agent_type: auditor, writer (2 filter sets)');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');
     expect(text).toContain('    schedule: 0 * * * * (its own), 24 evaluations a day');
     expect(text).toContain('  finance-mail  email → finance@example.com, cfo@example.com via smtp.example.com:587');
     expect(text).toContain(
-      'Langfuse requests (history cache warm): up to 7 per evaluation (5 filter sets, 1 top-N userId query, 1 top-N trace query (perTrace)), up to 672 a day (busiest day)',
+      'Langfuse requests (history cache warm): up to 8 per evaluation (5 filter sets, 1 top-N userId query, 1 top-N trace query (perTrace), 1 query of models and tokens (unpriced)), up to 768 a day (busiest day)',
     );
     expect(text).toContain('  metadata values (groupBy metadata.<key>, a filter set each): 2 of those filter sets, up to 192 of those requests a day');
-    expect(text).toContain('one request per alert window would be 216,144 a day');
+    expect(text).toContain('one request per alert window would be 216,240 a day');
     expect(text).toContain('Request budget: hobby (100 a day)');
-    expect(text).toContain('8.4× less often');
+    expect(text).toContain('9.6× less often');
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {
       expect(text).not.toContain(secret);
     }

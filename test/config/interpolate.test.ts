@@ -196,7 +196,7 @@ describe('interpolation', () => {
     const text = readFileSync(fixture('minimal.yaml'), 'utf8').replace('threshold: 10', 'treshold: ${BUDGET}');
     const error = await configError(loadConfig({ path: 'alerts.yaml', text, env: LANGFUSE_ENV, needs: 'all' }));
     expect(error.format().split('\n')).toEqual([
-      'alerts.yaml:5:5 alerts[0]: needs a rule: threshold, relative, forecast or perTrace',
+      'alerts.yaml:5:5 alerts[0]: needs a rule: threshold, relative, forecast, perTrace or unpriced',
       'alerts.yaml:7:5 alerts[0].treshold: unknown key "treshold" (did you mean "threshold"?)',
       'alerts.yaml:7:15 alerts[0].treshold: environment variable BUDGET is not set',
     ]);

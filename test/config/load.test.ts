@@ -43,6 +43,7 @@ describe('loadConfig: valid files', () => {
       'model-budget',
       'agent-budget',
       'runaway-traces',
+      'unpriced-models',
       'top-users',
     ]);
     expect(config.digests).toEqual([{ name: 'weekly-summary', schedule: '0 9 * * 1', window: 'week', top: 5, channels: ['slack-ops', 'finance-mail'] }]);
@@ -199,7 +200,7 @@ describe('loadConfig: errors, each with file, line, column and path', () => {
   it('checks that every alert has exactly one rule and sensible levels', async () => {
     const error = await configError(loadFixture('rule-checks.yaml'));
     expect(error.issues.map((issue) => [issue.line, issue.path, issue.message])).toEqual([
-      [5, 'alerts[0]', 'needs a rule: threshold, relative, forecast or perTrace'],
+      [5, 'alerts[0]', 'needs a rule: threshold, relative, forecast, perTrace or unpriced'],
       [11, 'alerts[1].relative', 'an alert has exactly one rule: keep threshold or relative, not both'],
       [15, 'alerts[2].threshold.warning', 'warning (60) must be less than critical (50)'],
       [19, 'alerts[3].threshold', 'needs warning, critical or both'],

@@ -2,7 +2,7 @@
 // series, period and dedup level (a severity, or a budget step: `warning@80`); escalation notifies
 // again; rolling windows resolve. Pure.
 import type { AlertConfig, Severity } from '../alert.js';
-import { ruleOf } from '../rules/index.js';
+import { ruleKind, ruleOf } from '../rules/index.js';
 import { alertShape } from '../query.js';
 import type { SeriesEvaluation } from '../series.js';
 import { seriesStateKey, type DedupLevel, type SeriesState } from '../ledger.js';
@@ -111,6 +111,7 @@ export function planNotifications(input: PlanInput): Plan {
     const { severity, step } = parseLevel(level);
     // a step's threshold is its amount: the one crossed, or (resolved) the highest sent
     const stepAmount = step === null ? undefined : (evaluation.steps?.find((s) => s.percent === step)?.amount ?? evaluation.step?.amount);
+    const message = status === 'firing' ? ruleKind(evaluation.kind).notificationMessage?.(evaluation) : undefined;
     notifications.push({
       channels: alert.channels,
       notification: {
@@ -123,7 +124,10 @@ export function planNotifications(input: PlanInput): Plan {
         window: evaluation.window,
         // what people and receivers read (webhook bodies, the outbox in the state): no float noise
         value: cleanUsd(evaluation.value),
-        threshold: cleanUsd(stepAmount ?? evaluation.projection?.threshold ?? evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
+        // a series read with its tokens (unpriced) fires on tokens without cost, not over a USD level
+        threshold: evaluation.tokens
+          ? null
+          : cleanUsd(stepAmount ?? evaluation.projection?.threshold ?? evaluation.levels[severity] ?? lowestLevel(evaluation) ?? 0),
         baseline: evaluation.baseline === null ? null : cleanUsd(evaluation.baseline),
         factor: evaluation.factor,
         ...(step === null ? {} : { step }),
@@ -137,6 +141,8 @@ export function planNotifications(input: PlanInput): Plan {
         evaluatedAt: nowIso,
         langfuseUrl: input.langfuseUrl,
         ...(evaluation.groupBy === 'traceId' && evaluation.groupValue !== null ? traceFields(evaluation, evaluation.groupValue, input.langfuseUrl) : {}),
+        ...(evaluation.tokens ? { tokens: evaluation.tokens } : {}),
+        ...(message === undefined ? {} : { message }),
         // why it fired: only a firing notification says (a resolved one has recovered)
         ...(status === 'firing' && evaluation.contributors ? { contributors: evaluation.contributors } : {}),
         ...(status === 'firing' && evaluation.contributorsMissing?.length ? { contributorsMissing: evaluation.contributorsMissing } : {}),

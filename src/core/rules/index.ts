@@ -7,8 +7,9 @@ import { perTrace } from './perTrace.js';
 import { relative } from './relative.js';
 import type { RuleKind } from './rule.js';
 import { threshold } from './threshold.js';
+import { unpriced } from './unpriced.js';
 
-export const RULES = [threshold, relative, forecast, perTrace] as const;
+export const RULES = [threshold, relative, forecast, perTrace, unpriced] as const;
 
 type Registered = (typeof RULES)[number];
 export type RuleKey = Registered['key'];

@@ -5,7 +5,8 @@
 import type * as z from 'zod/mini';
 import type { AlertFields, Severity } from '../alert.js';
 import type { Notification } from '../notification.js';
-import type { QueryShape, TimeRange } from '../query.js';
+import type { QueryShape, TimeRange, TokenUsage } from '../query.js';
+import type { SeriesEvaluation } from '../series.js';
 import type { WindowSpec } from '../time/windows.js';
 
 export type Levels = Partial<Record<Severity, number>>;
@@ -32,6 +33,11 @@ export interface SeriesLevels {
   readonly steps?: readonly BudgetStep[];
   /** forecast alerts once past minElapsed: the projection the levels were derived from (it goes into the notification) */
   readonly projection?: Projection;
+  /**
+   * A rule that fires on something other than spend over a level (unpriced: tokens without cost)
+   * says here whether the series breaches; its `levels` stay empty, and minSpend doesn't apply.
+   */
+  readonly breach?: Severity | null;
 }
 
 /** A forecast: the window's projected total, from the spend so far and the share usually spent by now. */
@@ -59,17 +65,25 @@ export interface Comparison {
   /**
    * The levels of one series. `history` gives its spend over each of `earlierRanges(…)`, oldest
    * first; it is only worked out when called, which a rule with fixed levels never does. `value`:
-   * the series' spend in the window (a forecast projects it).
+   * the series' spend in the window (a forecast projects it); `series`: its group value, and its
+   * tokens when the rule's shape reads them.
    */
-  levelsOf(history: () => readonly number[], value?: number): SeriesLevels;
+  levelsOf(history: () => readonly number[], value?: number, series?: SeriesRead): SeriesLevels;
+}
+
+/** What was read of one series besides its spend. */
+export interface SeriesRead {
+  /** null: the group Langfuse reports as null (no model) */
+  readonly groupValue: string | null;
+  readonly tokens?: TokenUsage;
 }
 
 /** A line the notification text shows for this kind, after Spend and Threshold. */
 export interface NotificationFact {
   readonly label: string;
   readonly value: number;
-  /** how the value reads: `$12.50`, `2.5×`, `41%`, or (an instant, epoch ms) `19:40 Europe/Berlin` in the notification's zone */
-  readonly unit: 'usd' | 'factor' | 'percent' | 'instant';
+  /** how the value reads: `$12.50`, `2.5×`, `41%`, `12,345` (a count), or (an instant, epoch ms) `19:40 Europe/Berlin` in the notification's zone */
+  readonly unit: 'usd' | 'factor' | 'percent' | 'instant' | 'count';
   /** words before the value; `{threshold}` reads as the notification's threshold in USD */
   readonly lead?: string;
   /** words after the value */
@@ -124,6 +138,8 @@ export interface RuleKind<Key extends string = string, Config = unknown> {
    * window measured to the same point; `none`: the kind lists no contributors (perTrace names its trace).
    */
   readonly contributorBaseline?: 'earlier' | 'previous' | 'none';
+  /** a firing notification's `message`: what to do about it (unpriced: add the model's price) */
+  notificationMessage?(evaluation: SeriesEvaluation): string;
 }
 
 /** `levels` with their lowest, worked out once. */

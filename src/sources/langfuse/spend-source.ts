@@ -1,7 +1,7 @@
 // Translates the core's SpendQuery into Langfuse metrics queries, and rows back into numbers (the
 // planner's building blocks; test/support/langfuse-spend-source.ts sends one request per query with them).
 import type { AlertFilters, GroupByField } from '../../config/schema.js';
-import { pairKey, type QueryShape, type RankedField, type SpendQuery, type SpendReading } from '../../core/query.js';
+import { pairKey, type QueryShape, type RankedField, type SpendQuery, type SpendReading, type TokenUsage } from '../../core/query.js';
 import { LangfuseError, type MetricsApiVersion, type MetricsQuery, type MetricsRow } from './client.js';
 
 export const COST_COLUMN = 'sum_totalCost';
@@ -65,10 +65,22 @@ export function costQuery(query: SpendQuery, version: MetricsApiVersion): Metric
   if (shape.kind === 'topN') {
     // the labels (a trace's name and user) come along as dimensions: one row per ranked value
     for (const [, column] of labelColumns(shape, version)) dimensions.push({ field: column });
+    const metrics = shape.tokens ? [...base.metrics, ...TOKEN_MEASURES] : base.metrics;
     // v2 only groups by high-cardinality fields as a top-N.
-    return { ...base, dimensions, orderBy: [{ field: COST_COLUMN, direction: 'desc' }], config: { row_limit: shape.n } };
+    return { ...base, metrics, dimensions, orderBy: [{ field: COST_COLUMN, direction: 'desc' }], config: { row_limit: shape.n } };
   }
   return { ...base, dimensions, config: { row_limit: ROW_LIMIT } };
+}
+
+const TOKEN_MEASURES = [
+  { measure: 'inputTokens', aggregation: 'sum' },
+  { measure: 'outputTokens', aggregation: 'sum' },
+];
+
+/** A token sum Langfuse answered; a missing or non-numeric one (no usage recorded) is 0. */
+function parseTokens(value: unknown): number {
+  const number = Number(value ?? 0);
+  return Number.isFinite(number) ? number : 0;
 }
 
 export function parseCost(value: unknown): number {
@@ -109,16 +121,24 @@ export function readingFromRows(rows: readonly MetricsRow[], shape: QueryShape, 
   const labels = labelColumns(shape, version);
   const byGroup = new Map<string | null, number>();
   const labelled = new Map<string | null, Record<string, string | null>>();
+  const tokens = new Map<string | null, TokenUsage>();
+  const withTokens = shape.kind === 'topN' && shape.tokens === true;
   let total = 0;
   for (const row of rows) {
     const key = keyOf(row);
     const cost = parseCost(row[COST_COLUMN]);
     byGroup.set(key, (byGroup.get(key) ?? 0) + cost);
     total += cost;
+    if (withTokens) {
+      const before = tokens.get(key) ?? { input: 0, output: 0, total: 0 };
+      const input = before.input + parseTokens(row['sum_inputTokens']);
+      const output = before.output + parseTokens(row['sum_outputTokens']);
+      tokens.set(key, { input, output, total: input + output });
+    }
     if (labels.length === 0) continue;
     const values = labelled.get(key) ?? {};
     for (const [label, column] of labels) values[label] ??= groupValue(row, column);
     labelled.set(key, values);
   }
-  return labels.length === 0 ? { total, byGroup } : { total, byGroup, labels: labelled };
+  return { total, byGroup, ...(labels.length === 0 ? {} : { labels: labelled }), ...(withTokens ? { tokens } : {}) };
 }

@@ -30,7 +30,7 @@ describe('every registered rule kind', () => {
       });
 
       it('describes itself for validate', () => {
-        expect(rule.describe(config, fields, (usd) => `$${usd}`)).toMatch(/^(warning|critical) when spend > /);
+        expect(rule.describe(config, fields, (usd) => `$${usd}`)).toMatch(/^(warning|critical) when (spend|a model has) > /);
       });
 
       it('says how many ranges it reads, as many as it asks for', () => {
@@ -41,11 +41,12 @@ describe('every registered rule kind', () => {
         }
       });
 
-      it('compares a series with levels', () => {
+      it('compares a series with levels, or (a rule that compares no spend) decides its breach', () => {
         const levels = rule
           .compare(config, fields, { now: NOW, timezone: 'UTC' })
-          .levelsOf(() => Array<number>(rule.earlierRangeCount(config, fields.window)).fill(10), 0);
-        expect(Object.keys(levels.levels).length).toBeGreaterThan(0);
+          .levelsOf(() => Array<number>(rule.earlierRangeCount(config, fields.window)).fill(10), 0, { groupValue: 'gpt-4o', tokens: { input: 0, output: 0, total: 0 } });
+        if (levels.breach !== undefined) expect(levels.levels).toEqual({});
+        else expect(Object.keys(levels.levels).length).toBeGreaterThan(0);
         expect(levels.lowest).toBe(Math.min(...Object.values(levels.levels)));
       });
 
@@ -59,7 +60,7 @@ describe('every registered rule kind', () => {
 
 describe('the assembled alert schema', () => {
   it('refuses an alert without a rule, and one with two, as the loader always said', () => {
-    expect(issuesOf(common)).toEqual([[[], 'needs a rule: threshold, relative, forecast or perTrace']]);
+    expect(issuesOf(common)).toEqual([[[], 'needs a rule: threshold, relative, forecast, perTrace or unpriced']]);
     expect(issuesOf({ ...common, threshold: 5, relative: { factor: 2, baseline: 3 } })).toEqual([
       [['relative'], 'an alert has exactly one rule: keep threshold or relative, not both'],
     ]);
@@ -69,14 +70,14 @@ describe('the assembled alert schema', () => {
     expect(issuesOf({ ...common, name: 'Spend', window: 'often' })).toEqual([
       [['name'], 'may only contain a-z, 0-9, "-", "_" and "."'],
       [['window'], 'must be day, week, month, or a rolling <n>h / <n>d such as 1h, 24h, 7d'],
-      [[], 'needs a rule: threshold, relative, forecast or perTrace'],
+      [[], 'needs a rule: threshold, relative, forecast, perTrace or unpriced'],
     ]);
   });
 
   it('checks the alerts of a configuration', () => {
     const config = { channels: { ops: { type: 'console' } }, alerts: [common] };
     expect(configSchema.safeParse(config).error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
-      [['alerts', 0], 'needs a rule: threshold, relative, forecast or perTrace'],
+      [['alerts', 0], 'needs a rule: threshold, relative, forecast, perTrace or unpriced'],
     ]);
   });
 
@@ -86,7 +87,7 @@ describe('the assembled alert schema', () => {
   });
 
   it('is what the evaluator relies on: it refuses what the schema refuses', () => {
-    expect(() => ruleOf(alert({}))).toThrow('alert spend: needs exactly one of threshold, relative, forecast or perTrace');
+    expect(() => ruleOf(alert({}))).toThrow('alert spend: needs exactly one of threshold, relative, forecast, perTrace or unpriced');
     expect(() => ruleOf(alert({ threshold: 1, relative: { factor: 2, baseline: 1 } }))).toThrow(/exactly one/);
   });
 });

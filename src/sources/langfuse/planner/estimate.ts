@@ -21,13 +21,14 @@ export interface PlannedCost {
   readonly busiestHour: number;
   /** evaluations on that day: distinct moments at which some alert is due */
   readonly evaluationsPerDay: number;
-  /** distinct filter sets, and distinct top-N queries (one request each): of users, of traces (perTrace) */
+  /** distinct filter sets, and distinct top-N queries (one request each): of users, of traces (perTrace), of models with their tokens (unpriced) */
   readonly filterSets: number;
   readonly topN: number;
   /** of `filterSets`, those only metadata groups' values read (one per value), and their requests on the busiest day */
   readonly metadataFilterSets: number;
   readonly metadataPerDay: number;
   readonly topTraces: number;
+  readonly topModels: number;
   /** one request per alert window at every evaluation, as without the planner */
   readonly unplannedPerDay: number;
 }
@@ -41,6 +42,7 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
   const filterSets = new Set<string>();
   const topN = new Set<string>();
   const topTraces = new Set<string>();
+  const topModels = new Set<string>();
   const metadataValueSets = new Set<string>();
   const otherSets = new Set<string>();
   let unplannedPerDay = 0;
@@ -52,7 +54,7 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
     unplannedPerDay += ticks.length * rangesPerEvaluation(alert) * reads.length;
     const keys = reads.map((read) => requestKey(read, alert));
     for (const [index, read] of reads.entries()) {
-      if (read.shape.kind === 'topN') (read.shape.by === 'traceId' ? topTraces : topN).add(keys[index]!);
+      if (read.shape.kind === 'topN') (read.shape.by === 'traceId' ? topTraces : read.shape.tokens ? topModels : topN).add(keys[index]!);
       else filterSets.add(keys[index]!);
       (isMetadataGroupBy(alert.groupBy) ? metadataValueSets : otherSets).add(keys[index]!);
     }
@@ -87,6 +89,7 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
     metadataFilterSets: metadataValueSets.size,
     metadataPerDay,
     topTraces: topTraces.size,
+    topModels: topModels.size,
     unplannedPerDay,
   };
 }

@@ -143,7 +143,7 @@ export class Evaluation {
     const key = filterKey(query.filters);
     const { shape } = query;
     if (shape.kind === 'topN') {
-      const id = JSON.stringify([key, query.from.getTime(), query.to.getTime(), shape.by, shape.n, shape.labels ?? []]);
+      const id = JSON.stringify([key, query.from.getTime(), query.to.getTime(), shape.by, shape.n, shape.labels ?? [], shape.tokens === true]);
       const entry = this.topN.get(id) ?? { query, indices: [] };
       entry.indices.push(index);
       this.topN.set(id, entry);
