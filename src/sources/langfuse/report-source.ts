@@ -13,7 +13,7 @@ import type { GroupByField } from '../../core/alert.js';
 import { midnightsToSplit, type ReportAnswers, type ReportRanges } from '../../core/report.js';
 import type { TimeRange } from '../../core/query.js';
 import type { LangfuseClient, MetricsApiVersion, MetricsQuery, MetricsRow } from './client.js';
-import { COST_COLUMN, dimensionFor, groupValue, parseCost } from './spend-source.js';
+import { COST_COLUMN, dimensionFor, groupValue, parseCost, parseTokens, TOKEN_MEASURES } from './spend-source.js';
 
 /** One page holds every hour bucket of the longest window: a 31-day month with a DST change is 745, `30d` 721. */
 const HOURLY_ROW_LIMIT = 1000;
@@ -45,11 +45,6 @@ function ranked(range: TimeRange, fields: readonly string[], top: number, extra:
   };
 }
 
-const tokens = (value: unknown): number => {
-  const number = Number(value ?? 0);
-  return Number.isFinite(number) ? number : 0;
-};
-
 export async function readReport(client: Pick<LangfuseClient, 'metrics'>, ranges: ReportRanges, top: number, signal?: AbortSignal): Promise<ReportAnswers> {
   const { current, previous } = ranges;
   const rows = async (build: (version: MetricsApiVersion) => MetricsQuery) => client.metrics(build, signal);
@@ -60,12 +55,12 @@ export async function readReport(client: Pick<LangfuseClient, 'metrics'>, ranges
   const [hourly, previousTotal, byModel, byTraceName, byEnvironment, topTraces, topUsers] = await Promise.all([
     rows(() => ({ ...base(current), metrics: [COST], dimensions: [], timeDimension: { granularity: 'hour' }, config: { row_limit: HOURLY_ROW_LIMIT } })).then(({ rows: answer }) => hourlyCosts(answer)),
     rows(() => ({ ...base(previous), metrics: [COST], dimensions: [] })).then(({ rows: answer }) => answer.reduce((sum, row) => sum + parseCost(row[COST_COLUMN]), 0)),
-    rows((v) => ranked(current, [dimensionFor('model', v)], top, [{ measure: 'inputTokens', aggregation: 'sum' }, { measure: 'outputTokens', aggregation: 'sum' }])).then(({ rows: answer, version }) =>
+    rows((v) => ranked(current, [dimensionFor('model', v)], top, TOKEN_MEASURES)).then(({ rows: answer, version }) =>
       answer.map((row) => ({
         model: groupValue(row, dimensionFor('model', version)),
         cost: parseCost(row[COST_COLUMN]),
-        inputTokens: tokens(row['sum_inputTokens']),
-        outputTokens: tokens(row['sum_outputTokens']),
+        inputTokens: parseTokens(row['sum_inputTokens']),
+        outputTokens: parseTokens(row['sum_outputTokens']),
       })),
     ),
     named('traceName')(),

@@ -72,13 +72,14 @@ export function costQuery(query: SpendQuery, version: MetricsApiVersion): Metric
   return { ...base, dimensions, config: { row_limit: ROW_LIMIT } };
 }
 
-const TOKEN_MEASURES = [
+/** Summed input and output tokens, beside the cost: the report's models and the unpriced rule ask for them. */
+export const TOKEN_MEASURES = [
   { measure: 'inputTokens', aggregation: 'sum' },
   { measure: 'outputTokens', aggregation: 'sum' },
 ];
 
 /** A token sum Langfuse answered; a missing or non-numeric one (no usage recorded) is 0. */
-function parseTokens(value: unknown): number {
+export function parseTokens(value: unknown): number {
   const number = Number(value ?? 0);
   return Number.isFinite(number) ? number : 0;
 }
