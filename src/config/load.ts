@@ -25,10 +25,10 @@ export type { Position } from './source.js';
 /**
  * Which `${VAR}` references must resolve. `'all'` for check, run and validate. Otherwise only the
  * listed channels' (test-notify: the channels it sends to; demo: `'all'` of its config's), and the
- * alerts' when `alerts` is true (demo); the langfuse block is never needed then. Everything is
+ * alerts' when `alerts` is true (demo), and the langfuse block's when `langfuse` is true (models). Everything is
  * still checked for structure; what isn't needed is left out of the returned config.
  */
-export type Needs = 'all' | { readonly channels: readonly string[] | 'all'; readonly alerts?: boolean };
+export type Needs = 'all' | { readonly channels: readonly string[] | 'all'; readonly alerts?: boolean; readonly langfuse?: boolean };
 
 export interface LoadOptions {
   /** the config file, as the user gave it: issues name it so */
@@ -224,7 +224,7 @@ function withLangfuseDefaults(data: Record<string, unknown>): {
 function isNeeded(needs: Needs, path: ConfigPath): boolean {
   if (needs === 'all') return true;
   const [section, name] = path;
-  if (section === 'langfuse') return false;
+  if (section === 'langfuse') return needs.langfuse === true;
   if (section === 'channels') return needs.channels === 'all' || needs.channels.includes(String(name));
   if (section === 'alerts') return needs.alerts === true;
   return true;

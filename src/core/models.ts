@@ -62,6 +62,12 @@ export interface ModelPlan {
   readonly untouched: readonly ProjectModel[];
 }
 
+/** A write `models apply` made, once Langfuse confirmed it. */
+export type AppliedAction =
+  | { readonly action: 'created'; readonly model: ProjectModel; readonly replacing: boolean }
+  /** `absent`: gone already (an earlier try whose answer was lost) */
+  | { readonly action: 'deleted'; readonly model: ProjectModel; readonly absent: boolean };
+
 /** Prices are equal within this relative difference (a price read back as a float is not the text written). */
 const PRICE_TOLERANCE = 1e-12;
 
