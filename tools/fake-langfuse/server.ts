@@ -38,6 +38,8 @@ interface FaultScope {
   times?: number;
   /** only requests to this path (trailing slash ignored); default every path */
   path?: string;
+  /** only requests of this method (POST: a model's creation, not the list on the same path); default any */
+  method?: string;
 }
 
 export type Fault = FaultScope &
@@ -197,8 +199,8 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
     }
   };
 
-  const takeFault = (path: string): Fault | undefined => {
-    const index = faults.findIndex((f) => f.path === undefined || normalizePath(f.path) === path);
+  const takeFault = (path: string, method: string): Fault | undefined => {
+    const index = faults.findIndex((f) => (f.path === undefined || normalizePath(f.path) === path) && (f.method === undefined || f.method === method));
     const fault = faults[index];
     if (!fault) return undefined;
     fault.remaining -= 1;
@@ -218,7 +220,7 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
       requests.push({ method: req.method ?? 'GET', path: url.pathname, query: decodeQuery(url), status, at: new Date() });
     };
     const body = req.method === 'POST' ? await readBody(req) : '';
-    const fault = takeFault(path);
+    const fault = takeFault(path, req.method ?? 'GET');
     if (fault?.kind === 'hang') {
       record(0);
       return;
