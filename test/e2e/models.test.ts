@@ -49,6 +49,10 @@ models:
     outputPrice: 0
 `;
 
+/** `models:` of one model at $0.000001 / $0.000002 a token */
+const oneModel = (modelName: string, matchPattern: string): string =>
+  `\nmodels:\n  - modelName: ${modelName}\n    matchPattern: "${matchPattern}"\n    inputPrice: 0.000001\n    outputPrice: 0.000002\n`;
+
 /** alerts.yaml with a channel whose secret is never set: models needs none */
 async function writeConfig(models: string = MODELS_YAML, extra = ''): Promise<void> {
   await writeFile(
@@ -189,13 +193,7 @@ models:
 
   test('175 models (two pages of 100, as the recording totals): every page read, the last project model found', async () => {
     for (let i = 0; i < 8; i++) await projectModel(customModel(`zz-team-${i}`, 1e-6, 2e-6));
-    await writeConfig(`
-models:
-  - modelName: zz-team-7
-    matchPattern: "(?i)^(zz-team-7)$"
-    inputPrice: 0.000001
-    outputPrice: 0.000002
-`);
+    await writeConfig(oneModel('zz-team-7', '(?i)^(zz-team-7)$'));
     const diff = await models('diff', '--exit-code');
     expect(diff.code).toBe(0);
     expect(diff.stdout).toContain('1 unchanged');
@@ -248,13 +246,7 @@ describe('failures', () => {
   });
 
   test('an invalid configuration exits 2 with the place of each problem, before any request', async () => {
-    await writeConfig(`
-models:
-  - modelName: broken
-    matchPattern: "(?i)^(broken"
-    inputPrice: 0.000001
-    outputPrice: 0.000002
-`);
+    await writeConfig(oneModel('broken', '(?i)^(broken'));
     const run = await models('diff', '--exit-code');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^\.\/alerts\.yaml:13:19 models\[0\]\.matchPattern: is not a valid regular expression: Invalid regular expression: \/\^\(broken\/i: Unterminated group\n$/);
