@@ -5,7 +5,8 @@ import { cleanLine } from './text.js';
 
 const PRICE_FIELDS = ['inputPrice', 'outputPrice', 'totalPrice'] as const;
 
-function value(field: FieldChange['field'], of: string | number | null): string {
+/** a compared value: a price as a number, text quoted, `(none)` when not set */
+function value(of: FieldChange['from']): string {
   if (of === null) return '(none)';
   return typeof of === 'number' ? String(of) : JSON.stringify(cleanLine(of));
 }
@@ -33,7 +34,7 @@ function changeLines(change: ModelChange): string[] {
       const several = change.current.length > 1 ? [`      ${change.current.length} project models of this name: all deleted, one created`] : [];
       return [
         `  replace    ${cleanLine(change.model.modelName)}`,
-        ...change.changes.map(({ field, from, to }) => `      ${field}: ${value(field, from)} → ${value(field, to)}`),
+        ...change.changes.map(({ field, from, to }) => `      ${field}: ${value(from)} → ${value(to)}`),
         ...several,
       ];
     }
