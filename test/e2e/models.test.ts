@@ -70,6 +70,10 @@ interface Run {
 }
 
 async function models(...args: string[]): Promise<Run> {
+  return modelsWith(env(), ...args);
+}
+
+async function modelsWith(environment: Record<string, string>, ...args: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const sleeps: number[] = [];
@@ -78,7 +82,7 @@ async function models(...args: string[]): Promise<Run> {
   const code = await main(['models', ...args, '--log-level', 'warn'], {
     stdout: out,
     stderr: err,
-    env: env(),
+    env: environment,
     cwd: dir,
     sleep: async (ms) => void sleeps.push(ms),
   });
@@ -250,6 +254,17 @@ describe('failures', () => {
     const run = await models('diff', '--exit-code');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^\.\/alerts\.yaml:13:19 models\[0\]\.matchPattern: is not a valid regular expression: Invalid regular expression: \/\^\(broken\/i: Unterminated group\n$/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  test('the Langfuse keys are needed (exit 2, located), channel secrets are not', async () => {
+    await writeConfig();
+    const { LANGFUSE_SECRET_KEY: _unset, ...withoutSecret } = env();
+    const run = await modelsWith(withoutSecret, 'diff');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      './alerts.yaml:1:1 langfuse.secretKey: environment variable LANGFUSE_SECRET_KEY is not set (the default of an omitted key is ${LANGFUSE_SECRET_KEY})\n',
+    );
     expect(fake.requests).toHaveLength(0);
   });
 
