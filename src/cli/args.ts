@@ -55,6 +55,7 @@ const OPTIONS = {
   name: { type: 'string', placeholder: 'NAME', defaultText: 'every digest', help: 'only the digest of this name' },
   days: { type: 'string', placeholder: 'N', help: `replay the past N days (1–${MAX_BACKTEST_DAYS}; required)` },
   json: { type: 'boolean', help: 'one JSON entry per notification on stdout' },
+  'exit-code': { type: 'boolean', help: 'diff only: exit 3 when Langfuse differs from alerts.yaml, 0 when it does not' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
   version: { type: 'boolean', short: 'v', help: 'the version' },
 } as const satisfies Record<string, OptionSpec>;
@@ -68,6 +69,8 @@ interface CommandSpec {
   readonly summary: string;
   /** its own options, besides COMMON_OPTIONS */
   readonly options: readonly OptionName[];
+  /** a command of two words (`models diff`): the second, required */
+  readonly actions?: readonly string[];
 }
 
 export const COMMANDS = {
@@ -83,10 +86,29 @@ export const COMMANDS = {
     summary: 'replays the alerts hourly over the past days: what they would have sent, and when; sends nothing',
     options: ['days', 'alert', 'json'],
   },
+  models: {
+    summary: 'model prices of alerts.yaml against Langfuse: diff shows what apply would change, apply makes it so',
+    options: ['exit-code'],
+    actions: ['diff', 'apply'],
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
 const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+export const MODELS_ACTIONS = COMMANDS.models.actions;
+export type ModelsAction = (typeof MODELS_ACTIONS)[number];
+
+function actionsOf(command: CommandName): readonly string[] | undefined {
+  const spec: CommandSpec = COMMANDS[command];
+  return spec.actions;
+}
+
+/** `models diff|apply`, `check` */
+function commandLine(command: CommandName): string {
+  const actions = actionsOf(command);
+  return actions === undefined ? command : `${command} ${actions.join('|')}`;
+}
 
 export interface CliOptions {
   readonly command: CommandName;
@@ -111,13 +133,16 @@ export interface CliOptions {
   readonly digestName: string | undefined;
   /** backtest: how many days to replay (checked: present and 1–90 for backtest, else 0), and its output */
   readonly backtest: { readonly days: number; readonly json: boolean };
+  /** models: its action (undefined for other commands), and whether diff tells changes by its exit code */
+  readonly models: { readonly action: ModelsAction | undefined; readonly exitCode: boolean };
 }
 
 const EXIT_CODES = 'Exit codes: 0 success (alerts firing is success), 1 runtime failure after retries, 2 invalid configuration or usage.';
+const MODELS_EXIT_CODES = 'models diff --exit-code: 3 when Langfuse differs from alerts.yaml.';
 
 /** `spend-alerts --help` and `spend-alerts help`. */
 export function usage(): string {
-  const commands = [...COMMAND_NAMES.map((name) => [name, COMMANDS[name].summary] as const), ['help [COMMAND]', 'this text, or a command\'s options'] as const];
+  const commands = [...COMMAND_NAMES.map((name) => [commandLine(name), COMMANDS[name].summary] as const), ['help [COMMAND]', 'this text, or a command\'s options'] as const];
   const width = Math.max(...commands.map(([name]) => name.length)) + 2;
   const ownOptions = COMMAND_NAMES.flatMap((command) => COMMANDS[command].options.map((option) => [option, `${command}: ${describeOption(option)}`] as const));
   return [
@@ -133,6 +158,7 @@ export function usage(): string {
     ...optionLines(ownOptions),
     '',
     EXIT_CODES,
+    MODELS_EXIT_CODES,
   ].join('\n');
 }
 
@@ -140,7 +166,7 @@ export function usage(): string {
 export function commandHelp(command: CommandName): string {
   const { summary, options } = COMMANDS[command];
   return [
-    `Usage: spend-alerts ${command} [options]`,
+    `Usage: spend-alerts ${commandLine(command)} [options]`,
     '',
     `${summary[0]!.toUpperCase()}${summary.slice(1)}.`,
     '',
@@ -148,6 +174,7 @@ export function commandHelp(command: CommandName): string {
     ...optionLines([...options, ...COMMON_OPTIONS].map((option) => [option, describeOption(option)])),
     '',
     EXIT_CODES,
+    ...(command === 'models' ? [MODELS_EXIT_CODES] : []),
   ].join('\n');
 }
 
@@ -184,10 +211,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const given = tokens.flatMap((token) => (token.kind === 'option' ? [token] : []));
   const flagged = (option: OptionName): boolean => given.some((token) => token.name === option);
 
-  const [first, ...rest] = positionals;
+  const [first, ...words] = positionals;
   if (first === 'help') {
-    if (rest.length > 1) throw new UsageError(`unexpected argument ${quoted(rest[1]!)}`);
-    return rest[0] === undefined ? { kind: 'help' } : { kind: 'help', command: commandNamed(rest[0]) };
+    if (words.length > 1) throw new UsageError(`unexpected argument ${quoted(words[1]!)}`);
+    return words[0] === undefined ? { kind: 'help' } : { kind: 'help', command: commandNamed(words[0]) };
   }
   if (first === undefined) {
     if (flagged('help')) return { kind: 'help' };
@@ -197,6 +224,8 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const command = commandNamed(first);
   if (flagged('help')) return { kind: 'help', command };
   if (flagged('version')) return { kind: 'version' };
+  const action = actionsOf(command) === undefined ? undefined : actionNamed(command, words[0]);
+  const rest = action === undefined ? words : words.slice(1);
 
   const accepted = new Set<OptionName>([...COMMANDS[command].options, ...COMMON_OPTIONS]);
   const values = new Map<OptionName, string[]>();
@@ -224,6 +253,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
     values.set(option, [...(spec.multiple ? (values.get(option) ?? []) : []), token.value]);
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${quoted(rest[0]!)}`, command);
+  if (values.has('exit-code') && action !== 'diff') throw new UsageError(`--exit-code is an option of models diff, not of models ${action ?? ''}`.trimEnd(), command);
 
   /** The option's value, else its variable's, else its default; `origin` names where it came from. */
   const setting = (option: OptionName): { value: string | undefined; origin: string } => {
@@ -258,6 +288,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       },
       digestName: values.get('name')?.[0],
       backtest: { days: accepted.has('days') ? backtestDays(values.get('days')?.[0]) : 0, json: values.has('json') },
+      models: { action: action as ModelsAction | undefined, exitCode: values.has('exit-code') },
     },
   };
 }
@@ -266,6 +297,15 @@ function commandNamed(name: string): CommandName {
   if (Object.hasOwn(COMMANDS, name)) return name as CommandName;
   const suggestion = didYouMean(name, COMMAND_NAMES);
   throw new UsageError(`unknown command ${quoted(name)}${suggestion || ` (commands: ${COMMAND_NAMES.join(', ')})`}`);
+}
+
+/** The second word of a two-word command: `diff` of `models diff`. */
+function actionNamed(command: CommandName, name: string | undefined): string {
+  const actions = actionsOf(command) ?? [];
+  if (name === undefined) throw new UsageError(`${command} needs an action: ${commandLine(command)}`, command);
+  if (actions.includes(name)) return name;
+  const suggestion = didYouMean(name, actions);
+  throw new UsageError(`unknown action ${quoted(name)} for ${command}${suggestion || ` (actions: ${actions.join(', ')})`}`, command);
 }
 
 function oneOf<T extends string>({ value, origin }: { value: string | undefined; origin: string }, allowed: readonly T[]): T {

@@ -16,6 +16,7 @@ import type { StateStore } from '../storage/state-store.js';
 import { createRedactor } from '../util/redact.js';
 import type { CliOptions } from './args.js';
 import { nodeTransport, type Transport } from '../net/transport.js';
+import type { Sleep } from '../util/backoff.js';
 
 /** A failure that ends a command with exit code 1 and one line. */
 export class RuntimeError extends Error {
@@ -29,6 +30,8 @@ export interface Io {
   readonly cwd: string;
   /** how every outbound request leaves (bin builds it from the proxy variables); default direct */
   readonly transport?: Transport;
+  /** how retries wait (models); default a real timer */
+  readonly sleep?: Sleep;
 }
 
 export interface Prepared {
@@ -95,19 +98,10 @@ export interface Langfuse {
 }
 
 export async function buildLangfuse(config: Config, log: Logger, options: LangfuseOptions): Promise<Langfuse> {
-  const client = new LangfuseClient({
-    baseUrl: config.langfuse.baseUrl,
-    publicKey: config.langfuse.publicKey,
-    secretKey: config.langfuse.secretKey,
+  const client = langfuseClient(config, log, {
+    ...options,
     // With a budget, every 429 must reach it (to slow the pace) rather than be slept through.
     ...(config.langfuse.requestBudget ? { maxRetryAfterSeconds: 0 } : {}),
-    transport: options.transport ?? nodeTransport,
-    clock: options.clock,
-    onWarning: (message) => log.warn({}, message),
-    onRequest: (event) => {
-      log.debug({ ...event }, `langfuse ${event.endpoint} → ${event.status || 'no answer'} in ${Math.round(event.ms)} ms`);
-      options.onRequest?.(event);
-    },
   });
   const budget = await openRequestQuota({ stateDir: options.stateDir, requestBudget: config.langfuse.requestBudget, log });
   const source = createSpendSource({
@@ -131,6 +125,31 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     budget: (now) => budget.snapshot(now),
     quota: budget,
   };
+}
+
+/**
+ * The Langfuse client alone, for what goes around the request budget (the Models API, which
+ * Langfuse limits apart from the Metrics API).
+ */
+export function langfuseClient(
+  config: Config,
+  log: Logger,
+  options: Pick<LangfuseOptions, 'onRequest' | 'transport' | 'clock'> & { readonly maxRetryAfterSeconds?: number; readonly sleep?: Sleep | undefined },
+): LangfuseClient {
+  return new LangfuseClient({
+    baseUrl: config.langfuse.baseUrl,
+    publicKey: config.langfuse.publicKey,
+    secretKey: config.langfuse.secretKey,
+    ...(options.maxRetryAfterSeconds === undefined ? {} : { maxRetryAfterSeconds: options.maxRetryAfterSeconds }),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    transport: options.transport ?? nodeTransport,
+    clock: options.clock,
+    onWarning: (message) => log.warn({}, message),
+    onRequest: (event) => {
+      log.debug({ ...event }, `langfuse ${event.endpoint} → ${event.status || 'no answer'} in ${Math.round(event.ms)} ms`);
+      options.onRequest?.(event);
+    },
+  });
 }
 
 /** The pipeline's policy from the configuration: lag margin, degradation, system channels, lateness. */

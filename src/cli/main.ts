@@ -12,8 +12,11 @@ import { terminalSafe } from '../util/terminal.js';
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
+/** `models diff --exit-code`: there is something to apply */
+export const EXIT_CHANGES = 3;
 
 export function exitCode(outcome: CommandOutcome): number {
+  if (outcome === 'changes') return EXIT_CHANGES;
   return outcome === 'ok' ? EXIT_OK : EXIT_RUNTIME;
 }
 
@@ -32,6 +35,7 @@ const commands: Record<CommandName, () => Promise<Command>> = {
   report: async () => (await import('./commands/report.js')).reportCommand,
   digest: async () => (await import('./commands/digest.js')).digestCommand,
   backtest: async () => (await import('./commands/backtest.js')).backtestCommand,
+  models: async () => (await import('./commands/models.js')).modelsCommand,
 };
 
 export async function main(argv: readonly string[], io: Io, clock: () => Date = () => new Date()): Promise<number> {

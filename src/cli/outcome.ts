@@ -4,6 +4,6 @@
 /**
  * How a command ended: `failed` when it did its work but some of it went wrong (an alert not
  * evaluated, a channel that did not accept), having said so itself. Errors it throws are mapped
- * by failureExit.
+ * by failureExit. `changes`: `models diff --exit-code` found Langfuse differing from alerts.yaml.
  */
-export type CommandOutcome = 'ok' | 'failed';
+export type CommandOutcome = 'ok' | 'failed' | 'changes';

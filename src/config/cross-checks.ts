@@ -10,6 +10,7 @@ import { DURATION_PATTERN } from './schema.js';
 import { formatDays, isCalendarWindow, isMetadataGroupBy, MAX_ROLLING_DAYS, metadataKey, windowDays } from '../core/alert.js';
 import { asRecord } from '../core/record.js';
 import { RULES } from '../core/rules/index.js';
+import { matchPatternProblem } from '../core/models.js';
 import { isValidTimeZone } from '../core/time/zone.js';
 import { closest } from './suggest.js';
 
@@ -33,10 +34,14 @@ function alertsOf(document: unknown): [number, Fields][] {
 }
 
 function digestsOf(document: unknown): [number, Fields][] {
-  const digests = asRecord(document)?.['digests'];
-  if (!Array.isArray(digests)) return [];
-  return digests.flatMap((digest, index): [number, Fields][] => {
-    const entry = asRecord(digest);
+  return entriesOf(document, 'digests');
+}
+
+function entriesOf(document: unknown, list: 'digests' | 'models'): [number, Fields][] {
+  const entries = asRecord(document)?.[list];
+  if (!Array.isArray(entries)) return [];
+  return entries.flatMap((item, index): [number, Fields][] => {
+    const entry = asRecord(item);
     return entry ? [[index, entry]] : [];
   });
 }
@@ -78,11 +83,11 @@ export const unknownSystemChannels: CrossCheck = (document) => {
 
 export const duplicateAlertNames: CrossCheck = (document) => duplicateNames('alerts', alertsOf(document), 'alert');
 
-/** A located error for each entry of a list whose `name` an earlier entry already has. */
-function duplicateNames(list: 'alerts' | 'digests', entries: readonly [number, Fields][], what: string): Finding[] {
+/** A located error for each entry of a list whose name (`key`) an earlier entry already has. */
+function duplicateNames(list: 'alerts' | 'digests' | 'models', entries: readonly [number, Fields][], what: string, key = 'name'): Finding[] {
   const first = new Map<string, number>();
   return entries.flatMap(([index, entry]): Finding[] => {
-    const name = entry['name'];
+    const name = entry[key];
     if (typeof name !== 'string') return [];
     const earlier = first.get(name);
     if (earlier === undefined) {
@@ -92,12 +97,39 @@ function duplicateNames(list: 'alerts' | 'digests', entries: readonly [number, F
     return [
       {
         level: 'error',
-        path: [list, index, 'name'],
+        path: [list, index, key],
         message: `duplicate ${what} name "${name}" (${formatPath([list, earlier])} has it too); names must be unique`,
       },
     ];
   });
 }
+
+export const duplicateModelNames: CrossCheck = (document) => duplicateNames('models', entriesOf(document, 'models'), 'model', 'modelName');
+
+/**
+ * A model's matchPattern is a regular expression (a leading `(?i)` allowed, as Langfuse writes
+ * them); its prices are inputPrice/outputPrice or totalPrice, at least one (Langfuse computes no
+ * cost without a price, and refuses a model without one).
+ */
+export const modelDefinitions: CrossCheck = (document) =>
+  entriesOf(document, 'models').flatMap(([index, model]): Finding[] => {
+    const findings: Finding[] = [];
+    const pattern = model['matchPattern'];
+    const problem = typeof pattern === 'string' && pattern !== '' ? matchPatternProblem(pattern) : null;
+    if (problem !== null) findings.push({ level: 'error', path: ['models', index, 'matchPattern'], message: `is not a valid regular expression: ${problem}` });
+    const split = ['inputPrice', 'outputPrice'].filter((key) => has(model, key));
+    if (has(model, 'totalPrice') && split.length > 0) {
+      findings.push({
+        level: 'error',
+        path: ['models', index, 'totalPrice'],
+        message: `totalPrice prices input and output together: give it or ${split.join(' and ')}, not both`,
+      });
+    }
+    if (!has(model, 'totalPrice') && split.length === 0) {
+      findings.push({ level: 'error', path: ['models', index], message: 'needs a price: inputPrice and outputPrice, or totalPrice (USD per unit; 0 for free)' });
+    }
+    return findings;
+  });
 
 export const invalidTimeZone: CrossCheck = (document) => {
   const timezone = asRecord(document)?.['timezone'];
@@ -307,6 +339,8 @@ export const CROSS_CHECKS: readonly CrossCheck[] = [
   unknownChannels,
   duplicateAlertNames,
   duplicateDigestNames,
+  duplicateModelNames,
+  modelDefinitions,
   invalidTimeZone,
   invalidSchedules,
   rollingWindowLimit,

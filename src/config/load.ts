@@ -16,6 +16,7 @@ import { alertSchema, configSchema, isSecretPath, LANGFUSE_DEFAULTS } from './sc
 import type { Position } from './source.js';
 import { YamlSource } from './source.js';
 import { isRecord } from '../core/record.js';
+import { isPricedAtZero } from '../core/models.js';
 import { credentialPair } from '../util/redact.js';
 
 export type { Env } from './interpolate.js';
@@ -24,10 +25,10 @@ export type { Position } from './source.js';
 /**
  * Which `${VAR}` references must resolve. `'all'` for check, run and validate. Otherwise only the
  * listed channels' (test-notify: the channels it sends to; demo: `'all'` of its config's), and the
- * alerts' when `alerts` is true (demo); the langfuse block is never needed then. Everything is
+ * alerts' when `alerts` is true (demo), and the langfuse block's when `langfuse` is true (models). Everything is
  * still checked for structure; what isn't needed is left out of the returned config.
  */
-export type Needs = 'all' | { readonly channels: readonly string[] | 'all'; readonly alerts?: boolean };
+export type Needs = 'all' | { readonly channels: readonly string[] | 'all'; readonly alerts?: boolean; readonly langfuse?: boolean };
 
 export interface LoadOptions {
   /** the config file, as the user gave it: issues name it so */
@@ -129,10 +130,11 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
       .filter((finding) => finding.level === 'warning' && !caused({ path: finding.path, at: 'value' }))
       .map((finding) => toIssue({ ...finding, at: 'value' })),
   );
-  const config =
+  const config = withFreeModelsIgnored(
     options.needs === 'all' && validation.success
       ? validation.data
-      : narrow(interpolated as Record<string, unknown>, options.needs, interpolation.unresolved);
+      : narrow(interpolated as Record<string, unknown>, options.needs, interpolation.unresolved),
+  );
 
   return {
     config,
@@ -142,6 +144,21 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     ),
     warnings,
     locate: (path) => source.locateValue(path),
+  };
+}
+
+/**
+ * The models `models:` prices at 0 are free on purpose: every unpriced alert ignores them as if
+ * its `ignore` listed them (the unpriced rule leaves that to whoever builds the alert).
+ */
+function withFreeModelsIgnored(config: Config): Config {
+  const free = config.models.filter(isPricedAtZero).map((model) => model.modelName);
+  if (free.length === 0) return config;
+  return {
+    ...config,
+    alerts: config.alerts.map((alert) =>
+      alert.unpriced === undefined ? alert : { ...alert, unpriced: { ...alert.unpriced, ignore: [...new Set([...alert.unpriced.ignore, ...free])] } },
+    ),
   };
 }
 
@@ -207,7 +224,7 @@ function withLangfuseDefaults(data: Record<string, unknown>): {
 function isNeeded(needs: Needs, path: ConfigPath): boolean {
   if (needs === 'all') return true;
   const [section, name] = path;
-  if (section === 'langfuse') return false;
+  if (section === 'langfuse') return needs.langfuse === true;
   if (section === 'channels') return needs.channels === 'all' || needs.channels.includes(String(name));
   if (section === 'alerts') return needs.alerts === true;
   return true;

@@ -15,6 +15,7 @@ import { asRecord, isRecord } from '../core/record.js';
 import { describe, httpUrl, nonEmpty, usd } from '../core/schema-parts.js';
 import { orList, RULE_KEYS_TEXT, RULES } from '../core/rules/index.js';
 import { MAX_TOP, REPORT_WINDOWS } from '../core/report.js';
+import { DEFAULT_MODEL_UNIT, MODEL_UNITS, type ModelDefinition } from '../core/models.js';
 
 // zod/mini starts without messages ("Invalid input"); the loader retells most issues itself, and
 // uses zod's English text for the rest.
@@ -239,6 +240,30 @@ export const digestSchema = describe(
 );
 export type DigestConfig = z.infer<typeof digestSchema>;
 
+const modelPrice = (what: string): z.ZodMiniOptional<z.ZodMiniNumber> =>
+  describe(z.optional(usd()), `USD per ${what} unit (0: free on purpose).`);
+
+export const modelSchema = describe(
+  z.strictObject({
+    modelName: describe(nonEmpty(), 'Unique among models; a project model of this name is replaced by apply, and Langfuse prefers it to its own model of the name.'),
+    matchPattern: describe(
+      nonEmpty(),
+      'Regular expression matched against a generation\'s model, such as (?i)^(llama-3-70b-internal)$ (a leading (?i): case-insensitive).',
+    ),
+    unit: describe(z._default(z.enum(MODEL_UNITS), DEFAULT_MODEL_UNIT), `What the prices are per: ${MODEL_UNITS.join(', ')}.`),
+    inputPrice: modelPrice('input'),
+    outputPrice: modelPrice('output'),
+    totalPrice: describe(z.optional(usd()), 'USD per unit of input and output together; instead of inputPrice/outputPrice, not with them.'),
+    startDate: describe(
+      z.optional(z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time, such as 2026-12-01T00:00:00Z' })),
+      'Prices apply to generations after this time only.',
+    ),
+    tokenizerId: describe(z.optional(nonEmpty()), "Langfuse's tokenizer for generations without usage (openai, claude)."),
+  }),
+  'A price Langfuse computes cost with: inputPrice/outputPrice or totalPrice (at least one); `spend-alerts models diff|apply` keeps Langfuse in step.',
+);
+true satisfies Same<z.infer<typeof modelSchema>, ModelDefinition>;
+
 export const configSchema = z.strictObject({
   langfuse: langfuseSchema,
   timezone: describe(
@@ -262,6 +287,10 @@ export const configSchema = z.strictObject({
   systemChannels: describe(
     z.optional(z.array(nonEmpty()).check(z.minLength(1))),
     "Where the worker's own notices go (degraded, recovered, channel failing); default: every channel that still works.",
+  ),
+  models: describe(
+    z._default(z.array(modelSchema), []),
+    'Model prices kept in Langfuse by `spend-alerts models apply`; a model priced at 0 is never reported by an unpriced alert.',
   ),
 }).register(z.globalRegistry, {
   title: 'langfuse-spend-alerts configuration (alerts.yaml)',

@@ -159,7 +159,7 @@ describe('summarizeConfig', () => {
     expect(text).toContain('Alerts (11):');
     expect(text).toContain('  runaway-traces: 24h (rolling), critical when spend > $10.00 in one trace; checks the top 20 traces');
     expect(text).toContain(
-      '  unpriced-models: day (calendar), warning when a model has > 1,000 tokens and no cost in the window; one request of models and their tokens per evaluation',
+      '  unpriced-models: day (calendar), warning when a model has > 1,000 tokens and no cost in the window (ignoring 1); one request of models and their tokens per evaluation',
     );
     expect(text).toContain('  agent-budget: day (calendar), critical when spend > $30.00; per metadata.agent_type: auditor, writer (2 filter sets)');
     expect(text).toContain('  daily-spike: day (calendar), warning when spend > 2 × the mean of the previous 7 days');

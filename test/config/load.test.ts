@@ -61,6 +61,7 @@ describe('loadConfig: valid files', () => {
         { name: 'daily', window: 'day', threshold: 10, sendResolved: true, resolveBelow: 0.9, top: 20, channels: ['ops'] },
       ],
       digests: [],
+      models: [],
     });
   });
 

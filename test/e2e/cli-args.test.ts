@@ -45,7 +45,7 @@ describe('help', () => {
       const { code, stdout, stderr } = await run([...args]);
       expect(code).toBe(0);
       expect(stderr).toBe('');
-      for (const command of ['run', 'check', 'validate', 'test-notify', 'demo', 'status', 'help [COMMAND]']) {
+      for (const command of ['run', 'check', 'validate', 'test-notify', 'demo', 'status', 'models diff|apply', 'help [COMMAND]']) {
         expect(stdout).toMatch(new RegExp(`^  ${command.replace(/[[\]]/g, '\\$&')}\\s`, 'm'));
       }
       expect(stdout).toMatch(/^ {2}--host HOST {10}run: address the port is bound to \(env HOST, default all interfaces\)$/m);
@@ -64,6 +64,15 @@ describe('help', () => {
     expect(viaHelp.stdout).toContain('--config FILE');
     expect(viaHelp.stdout).not.toContain('--port');
     expect(viaHelp.stdout).not.toContain('--channel');
+  });
+
+  test('help models shows its two words, its one option and exit code 3', async () => {
+    const { code, stdout } = await inProcess(['help', 'models']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: spend-alerts models diff\|apply \[options\]$/m);
+    expect(stdout).toMatch(/^ {2}--exit-code {10}diff only: exit 3 when Langfuse differs from alerts.yaml, 0 when it does not$/m);
+    expect(stdout).toContain('models diff --exit-code: 3 when Langfuse differs from alerts.yaml.');
+    expect((await inProcess(['models', 'diff', '--help'])).stdout).toBe(stdout);
   });
 
   test('help run names the switch that turns the status page off, and its variable', async () => {
@@ -90,7 +99,13 @@ describe('usage errors exit 2 with one plain line that says what to change', () 
   test.each([
     [['chek'], 'unknown command "chek" (did you mean "check"?)'],
     [['help', 'stauts'], 'unknown command "stauts" (did you mean "status"?)'],
-    [['frobnicate'], 'unknown command "frobnicate" (commands: run, check, validate, test-notify, demo, status, report, digest, backtest)'],
+    [['frobnicate'], 'unknown command "frobnicate" (commands: run, check, validate, test-notify, demo, status, report, digest, backtest, models)'],
+    [['models'], 'models needs an action: models diff|apply'],
+    [['models', 'dif'], 'unknown action "dif" for models (did you mean "diff"?)'],
+    [['models', 'sync'], 'unknown action "sync" for models (actions: diff, apply)'],
+    [['models', 'apply', '--exit-code'], '--exit-code is an option of models diff, not of models apply'],
+    [['models', 'diff', 'extra'], 'unexpected argument "extra"'],
+    [['models', 'diff', '--dry-run'], '--dry-run is an option of check, digest, not of models'],
     [['check', '--x'], 'unknown option --x for check (options: --dry-run, --alert, --config, --state-dir, --log-level, --log-format, --help, --version)'],
     [['check', '--dryrun'], 'unknown option --dryrun for check (did you mean "--dry-run"?)'],
     [['check', '--port', '9000'], '--port is an option of run, not of check'],

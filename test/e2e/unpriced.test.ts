@@ -161,6 +161,29 @@ alerts:
     expect(metricsRequests(harness)).toHaveLength(1);
   });
 
+  test('a model priced at 0 under models: is free on purpose: it does not fire, an unpriced model beside it does', async () => {
+    harness = await startHarness(
+      `
+alerts:
+  - name: unpriced-models
+    window: day
+    unpriced: { minTokens: 1000 }
+    channels: [automation]
+models:
+  - modelName: acme-free
+    matchPattern: "(?i)^(acme-free)$"
+    inputPrice: 0
+    outputPrice: 0
+`,
+      [
+        generation('free', 'acme-free', new Date('2026-11-24T12:00:00.000Z'), { input: 4000, output: 500 }, 0),
+        generation('other', 'in-house', new Date('2026-11-24T12:00:00.000Z'), { input: 4000, output: 500 }, 0),
+      ],
+    );
+    const checked = await harness.check(new Date('2026-11-24T15:00:00.000Z'));
+    expect(checked.planned.map((p) => p.notification.group)).toEqual([{ model: 'in-house' }]);
+  });
+
   test('calendar windows: a model priced for part of the window is not unpriced; an unpriced one notifies once per period', async () => {
     const now = new Date('2026-11-24T15:00:00.000Z');
     const tomorrow = new Date('2026-11-25T15:00:00.000Z');

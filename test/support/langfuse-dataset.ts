@@ -38,6 +38,8 @@ export interface RecordedCase {
   rawQueryString: string | null;
   /** "public:secret" for Basic auth, a raw Authorization header, or null for none */
   auth: string | null;
+  /** the JSON body sent (POST), or null */
+  requestBody?: unknown;
   status: number;
   headers: Record<string, string>;
   body: unknown;

@@ -6,9 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { sleep as realSleep, type Sleep } from '../../src/util/backoff.js';
 import { LANGFUSE_VERSION, type ApiVersion } from './contract.js';
 import { answerMetricsQuery, type QueryAnswer } from './query.js';
+import { ModelStore, type CatalogueModel } from './models.js';
 import { ObservationStore, type FakeObservation } from './store.js';
 
 export type { FakeObservation } from './store.js';
+export type { CatalogueModel } from './models.js';
 
 export interface FakeLangfuseOptions {
   observations: readonly FakeObservation[];
@@ -27,6 +29,8 @@ export interface FakeLangfuseOptions {
   stringIntegers?: boolean;
   /** waits out a `delay` fault; default a real timer (tests pass their own to hold answers on an event) */
   sleep?: Sleep;
+  /** Langfuse's own models (test/fixtures/langfuse/builtin-models.json); default none */
+  managedModels?: readonly CatalogueModel[];
 }
 
 interface FaultScope {
@@ -34,6 +38,8 @@ interface FaultScope {
   times?: number;
   /** only requests to this path (trailing slash ignored); default every path */
   path?: string;
+  /** only requests of this method (POST: a model's creation, not the list on the same path); default any */
+  method?: string;
 }
 
 export type Fault = FaultScope &
@@ -72,6 +78,8 @@ export interface FakeLangfuse {
   readonly secretKey: string;
   readonly projectId: string;
   readonly requests: ReadonlyArray<RecordedRequest>;
+  /** the project's own models (not Langfuse's), as the Models API answers them */
+  customModels(): unknown[];
   setObservations(observations: readonly FakeObservation[]): void;
   addObservations(observations: readonly FakeObservation[]): void;
   /** applies to the next matching request(s), before anything else; faults queue in order */
@@ -118,6 +126,7 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
   const stringIntegers = options.stringIntegers ?? false;
   const sleep = options.sleep ?? realSleep;
   const store = new ObservationStore(options.observations);
+  const models = new ModelStore(options.managedModels ?? [], () => new Date());
   const requests: RecordedRequest[] = [];
   const faults: Array<Fault & { remaining: number }> = [];
 
@@ -154,7 +163,23 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
     return json(answer.status, answer.body);
   };
 
-  const route = (req: IncomingMessage, url: URL, path: string): Answer => {
+  const modelsApi = (req: IncomingMessage, url: URL, path: string, body: string): Answer => {
+    const refused = authenticate(req.headers.authorization);
+    const id = path === MODELS_PATH ? undefined : decodeURIComponent(path.slice(MODELS_PATH.length + 1));
+    const allowed = id === undefined ? ['GET', 'POST'] : ['GET', 'DELETE'];
+    if (!allowed.includes(req.method ?? '')) return methodNotAllowed();
+    if (refused) return refused;
+    let answer;
+    if (id !== undefined) answer = req.method === 'GET' ? models.get(id) : models.delete(id);
+    else if (req.method === 'GET') answer = models.list(url.searchParams);
+    else answer = models.create(parseJson(body));
+    return json(answer.status, answer.body);
+  };
+
+  const route = (req: IncomingMessage, url: URL, path: string, body: string): Answer => {
+    if (path === MODELS_PATH || (path.startsWith(`${MODELS_PATH}/`) && !path.slice(MODELS_PATH.length + 1).includes('/'))) {
+      return modelsApi(req, url, path, body);
+    }
     switch (path) {
       case '/api/public/health':
       case '/api/public/ready':
@@ -174,8 +199,8 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
     }
   };
 
-  const takeFault = (path: string): Fault | undefined => {
-    const index = faults.findIndex((f) => f.path === undefined || normalizePath(f.path) === path);
+  const takeFault = (path: string, method: string): Fault | undefined => {
+    const index = faults.findIndex((f) => (f.path === undefined || normalizePath(f.path) === path) && (f.method === undefined || f.method === method));
     const fault = faults[index];
     if (!fault) return undefined;
     fault.remaining -= 1;
@@ -194,7 +219,8 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
     const record = (status: number): void => {
       requests.push({ method: req.method ?? 'GET', path: url.pathname, query: decodeQuery(url), status, at: new Date() });
     };
-    const fault = takeFault(path);
+    const body = req.method === 'POST' ? await readBody(req) : '';
+    const fault = takeFault(path, req.method ?? 'GET');
     if (fault?.kind === 'hang') {
       record(0);
       return;
@@ -222,7 +248,7 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
         answer = json(401, { message: echoAuthorization(req.headers.authorization ?? '') });
         break;
       default:
-        answer = route(req, url, path);
+        answer = route(req, url, path, body);
     }
     record(answer.status);
     if (fault?.kind === 'drop') {
@@ -254,6 +280,7 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
     secretKey,
     projectId,
     requests,
+    customModels: () => models.custom(),
     setObservations: (observations) => store.replace(observations),
     addObservations: (observations) => store.add(observations),
     inject: (fault) => {
@@ -268,6 +295,22 @@ export async function startFakeLangfuse(options: FakeLangfuseOptions): Promise<F
         server.closeAllConnections();
       }),
   };
+}
+
+const MODELS_PATH = '/api/public/models';
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const chunk of req) body += String(chunk);
+  return body;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function normalizePath(path: string): string {

@@ -1,10 +1,12 @@
-// A small Langfuse Metrics API client on our own transport: the SDK retries on its own and hides
-// Retry-After, and we need both under our control (a Cloud 429 can ask for hours).
+// A small Langfuse client (the Metrics API, and the Models API for `models diff|apply`) on our own
+// transport: the SDK retries on its own and hides Retry-After, and we need both under our control
+// (a Cloud 429 can ask for hours).
 import { retryDelayMs, sleep as realSleep, type Sleep } from '../../util/backoff.js';
 import { networkReason, parseRetryAfter } from '../../util/http.js';
 import { formatSeconds } from '../../util/format-seconds.js';
 import { BodyTooLargeError, describeSize, nodeTransport, type Transport } from '../../net/transport.js';
 import { createRedactor, credentialPair, fingerprint } from '../../util/redact.js';
+import type { ModelDefinition, ProjectModel } from '../../core/models.js';
 
 /** `too-large`: an answer past the body limit, which another try would only repeat */
 export type LangfuseErrorKind = 'auth' | 'rate-limited' | 'unavailable' | 'rejected' | 'bad-response' | 'not-found' | 'too-large';
@@ -83,6 +85,9 @@ const METRICS_PATHS: Record<MetricsApiVersion, string> = {
   v2: '/api/public/v2/metrics',
   v1: '/api/public/metrics',
 };
+
+const MODELS_PATH = '/api/public/models';
+const MODELS_PAGE_SIZE = 100;
 
 const REPROBE_AFTER_MS = 3_600_000;
 /** far above any real answer (a 1,000-row page is well under 1 MB), far below what exhausts memory */
@@ -215,25 +220,97 @@ export class LangfuseClient {
   }
 
   /**
+   * Every model of the project, Langfuse's own included, page after page (100 a page, until the
+   * last page `meta.totalPages` names). The Models API has a rate limit of its own on Langfuse's
+   * side: nothing here passes through the metrics request budget.
+   */
+  async listModels(signal?: AbortSignal): Promise<ProjectModel[]> {
+    const models: ProjectModel[] = [];
+    for (let page = 1; ; page++) {
+      const url = `${this.baseUrl}${MODELS_PATH}?page=${page}&limit=${MODELS_PAGE_SIZE}`;
+      const { data, totalPages } = await this.getJson(url, 'models', signal, parseModelPage);
+      models.push(...data);
+      if (page >= totalPages || data.length === 0) return models;
+    }
+  }
+
+  /**
+   * Creates a model. A POST is not idempotent: it is retried only after an answer that says
+   * nothing was done (429, 503); without an answer Langfuse may have created it, so the error is
+   * the caller's to settle by listing again (models apply does on its next run).
+   */
+  async createModel(model: ModelDefinition, signal?: AbortSignal): Promise<ProjectModel> {
+    return this.send({
+      method: 'POST',
+      url: `${this.baseUrl}${MODELS_PATH}`,
+      endpoint: 'models',
+      body: model,
+      signal,
+      read: parseModel,
+      maxAttempts: this.options.maxAttempts ?? 4,
+      retryable: (failure) => failure.status === 429 || failure.status === 503,
+    });
+  }
+
+  /**
+   * Deletes a project model; `absent` when Langfuse has none of that id (deleted already, by an
+   * earlier try whose answer was lost, or one of Langfuse's own, which can't be deleted).
+   */
+  async deleteModel(id: string, signal?: AbortSignal): Promise<'deleted' | 'absent'> {
+    try {
+      return await this.send({
+        method: 'DELETE',
+        url: `${this.baseUrl}${MODELS_PATH}/${encodeURIComponent(id)}`,
+        endpoint: 'models',
+        signal,
+        read: () => 'deleted' as const,
+        maxAttempts: this.options.maxAttempts ?? 4,
+        retryable: (failure) => failure.retryable,
+      });
+    } catch (error) {
+      if (error instanceof LangfuseError && error.kind === 'not-found') return 'absent';
+      throw error;
+    }
+  }
+
+  /**
    * GETs `url` and reads its JSON with `read`, retrying what may pass: a malformed answer (not
    * JSON, or `read` finding it malformed) is retried like a 5xx.
    */
-  private async getJson<T>(
+  private getJson<T>(
     url: string,
     endpoint: string,
     signal: AbortSignal | undefined,
     read: (body: unknown) => T,
     maxAttempts = this.options.maxAttempts ?? 4,
   ): Promise<T> {
+    return this.send({ method: 'GET', url, endpoint, signal, read, maxAttempts, retryable: (failure) => failure.retryable });
+  }
+
+  /**
+   * One request, retried with backoff (Retry-After wins) while `retryable` says another try may
+   * pass and attempts are left.
+   */
+  private async send<T>(request: {
+    method: 'GET' | 'POST' | 'DELETE';
+    url: string;
+    endpoint: string;
+    body?: unknown;
+    signal: AbortSignal | undefined;
+    read: (body: unknown) => T;
+    maxAttempts: number;
+    retryable: (failure: LangfuseError) => boolean;
+  }): Promise<T> {
     const sleep = this.options.sleep ?? realSleep;
+    const { signal, maxAttempts } = request;
     for (let attempt = 1; ; attempt++) {
       try {
-        return read(await this.attempt(url, endpoint, signal));
+        return request.read(await this.attempt(request));
       } catch (error) {
         // cancelled or out of time: the caller's reason, not a Langfuse failure
         if (signal?.aborted) throw signal.reason;
         const failure = error instanceof LangfuseError ? error : unavailable(error, this.redact);
-        if (!failure.retryable || attempt >= maxAttempts) throw failure;
+        if (!request.retryable(failure) || attempt >= maxAttempts) throw failure;
         const maxRetryAfter = this.options.maxRetryAfterSeconds ?? 60;
         if (failure.retryAfterSeconds !== undefined && failure.retryAfterSeconds > maxRetryAfter) throw failure;
         await sleep(
@@ -248,15 +325,21 @@ export class LangfuseClient {
     }
   }
 
-  private async attempt(url: string, endpoint: string, signal?: AbortSignal): Promise<unknown> {
+  private async attempt(request: { method: 'GET' | 'POST' | 'DELETE'; url: string; endpoint: string; body?: unknown; signal?: AbortSignal | undefined }): Promise<unknown> {
+    const { method, url, endpoint, signal } = request;
     const started = performance.now();
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
     let status = 0;
     try {
       const response = await (this.options.transport ?? nodeTransport)({
-        method: 'GET',
+        method,
         url,
-        headers: { authorization: this.authorization, accept: 'application/json' },
+        headers: {
+          authorization: this.authorization,
+          accept: 'application/json',
+          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         maxBodyBytes: this.options.maxBodyBytes ?? MAX_BODY_BYTES,
       });
@@ -332,4 +415,39 @@ function parseRows(body: unknown, query: MetricsQuery): MetricsRow[] {
     }
   }
   return data as MetricsRow[];
+}
+
+const nullableString = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const nullablePrice = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/** One model of an answer; anything without an id, a name and a pattern is a malformed answer. */
+function parseModel(body: unknown): ProjectModel {
+  const model = body as Record<string, unknown> | null;
+  if (typeof model?.['id'] !== 'string' || typeof model['modelName'] !== 'string' || typeof model['matchPattern'] !== 'string') {
+    throw new LangfuseError('Langfuse sent a model without an id, a name or a pattern', 'bad-response');
+  }
+  const prices = [model['inputPrice'], model['outputPrice'], model['totalPrice']].map(nullablePrice);
+  if (prices.some((price) => price !== null && !Number.isFinite(price))) {
+    throw new LangfuseError('Langfuse sent a model price that is not a finite number', 'bad-response');
+  }
+  return {
+    id: model['id'],
+    modelName: model['modelName'],
+    matchPattern: model['matchPattern'],
+    unit: nullableString(model['unit']),
+    inputPrice: prices[0]!,
+    outputPrice: prices[1]!,
+    totalPrice: prices[2]!,
+    startDate: nullableString(model['startDate']),
+    tokenizerId: nullableString(model['tokenizerId']),
+    isLangfuseManaged: model['isLangfuseManaged'] === true,
+  };
+}
+
+function parseModelPage(body: unknown): { data: ProjectModel[]; totalPages: number } {
+  const { data, meta } = (body ?? {}) as { data?: unknown; meta?: { totalPages?: unknown } };
+  if (!Array.isArray(data)) throw new LangfuseError('Langfuse sent a response without a data array', 'bad-response');
+  const totalPages = Number(meta?.totalPages);
+  if (!Number.isInteger(totalPages)) throw new LangfuseError('Langfuse sent a model list without meta.totalPages', 'bad-response');
+  return { data: data.map(parseModel), totalPages };
 }

@@ -384,3 +384,50 @@ test('an empty window (a day at its first instant) is $0 without a request', asy
   expect(await source.spend({ from: TO, to: TO, filters: {}, shape: { kind: 'groups', by: 'model' } })).toEqual({ total: 0, byGroup: new Map() });
   expect(fake.requests).toHaveLength(0);
 });
+
+describe('the Models API', () => {
+  const model = { modelName: 'in-house', matchPattern: '(?i)^(in-house)$', unit: 'TOKENS', inputPrice: 1e-6, outputPrice: 2e-6 } as const;
+  const posts = (f: FakeLangfuse) => f.requests.filter((r) => r.method === 'POST');
+
+  test('a POST answered 503 or 429 (nothing done) is retried; a 400 is not', async () => {
+    const { fake, client, sleeps } = await setup([]);
+    fake.inject({ kind: 'status', status: 503, method: 'POST' });
+    fake.inject({ kind: 'status', status: 429, retryAfter: 2, method: 'POST' });
+    expect((await client.createModel(model)).modelName).toBe('in-house');
+    expect(posts(fake)).toHaveLength(3);
+    expect(sleeps[1]).toBe(2000);
+    const refused = await client.createModel(model).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LangfuseError);
+    expect((refused as LangfuseError).message).toBe("Langfuse rejected the query (HTTP 400: Model name 'in-house' already exists in project)");
+    expect(posts(fake)).toHaveLength(4);
+  });
+
+  test('a POST whose answer was lost is not sent again (Langfuse may have created the model)', async () => {
+    const { fake, client } = await setup([]);
+    fake.inject({ kind: 'drop', method: 'POST' });
+    await expect(client.createModel(model)).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(posts(fake)).toHaveLength(1);
+    expect(fake.customModels()).toHaveLength(1);
+  });
+
+  test('a DELETE whose answer was lost is sent again and, the model being gone, is absent; an unknown id is absent', async () => {
+    const { fake, client } = await setup([]);
+    const created = await client.createModel(model);
+    fake.inject({ kind: 'drop', method: 'DELETE' });
+    expect(await client.deleteModel(created.id)).toBe('absent');
+    expect(fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([200, 404]);
+    expect(fake.customModels()).toEqual([]);
+    expect(await client.deleteModel('no-such-id')).toBe('absent');
+  });
+
+  test('the list reads page after page of 100 until meta.totalPages, and refuses an answer without it', async () => {
+    const { fake, client } = await setup([]);
+    for (let i = 0; i < 201; i++) await client.createModel({ ...model, modelName: `m-${String(i).padStart(3, '0')}` });
+    const models = await client.listModels();
+    expect(models).toHaveLength(201);
+    expect(models.at(-1)).toMatchObject({ modelName: 'm-200', inputPrice: 1e-6, outputPrice: 2e-6, totalPrice: null, isLangfuseManaged: false });
+    expect(fake.requests.filter((r) => r.method === 'GET').map((r) => r.path)).toHaveLength(3);
+    fake.inject({ kind: 'status', status: 200, body: '{"data": []}', times: 3 });
+    await expect(client.listModels()).rejects.toThrow('Langfuse sent a model list without meta.totalPages');
+  });
+});
