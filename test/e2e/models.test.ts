@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startFakeLangfuse, type FakeLangfuse } from '../../tools/fake-langfuse/server.js';
 import { SECRETS } from '../support/harness.js';
-import { builtinModels, customModel } from '../support/langfuse-models.js';
+import { builtinModels, customModel, recordedMissingUnitAnswer } from '../support/langfuse-models.js';
 
 let dir: string;
 let fake: FakeLangfuse;
@@ -231,13 +231,13 @@ describe('failures', () => {
     await projectModel(customModel('llama-3-70b-internal', 5e-7, 2e-6));
     await writeConfig();
     // the replace's DELETE passes, its POST is refused (a 400: nothing was done, so not retried)
-    fake.inject({ kind: 'status', status: 400, path: '/api/public/models', method: 'POST', body: '{"message":"Invalid request data"}' });
+    fake.inject({ kind: 'status', status: 400, path: '/api/public/models', method: 'POST', body: JSON.stringify(recordedMissingUnitAnswer()) });
     const first = await models('apply');
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/^ {2}deleted {4}llama-3-70b-internal \(id \S+\)$/m);
     expect(first.stdout).not.toContain('  created ');
     expect(first.stderr).toBe(
-      'spend-alerts: models apply: Langfuse rejected the query (HTTP 400: Invalid request data) (0 of 2 model(s) applied; run models apply again to finish)\n',
+      'spend-alerts: models apply: Langfuse rejected the request (HTTP 400: Invalid request data (unit: Invalid option: expected one of "TOKENS"|"CHARACTERS"|"MILLISECONDS"|"SECONDS"|"REQUESTS"|"IMAGES")) (0 of 2 model(s) applied; run models apply again to finish)\n',
     );
     expect(customNames()).toEqual([]);
     // the deleted model is a create now

@@ -344,7 +344,7 @@ export class LangfuseClient {
         maxBodyBytes: this.options.maxBodyBytes ?? MAX_BODY_BYTES,
       });
       status = response.status;
-      if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'), this.redact, this.now());
+      if (status < 200 || status >= 300) throw statusError(status, response.body, response.header('retry-after'), this.redact, this.now(), method === 'GET' ? 'query' : 'request');
       try {
         return JSON.parse(response.body);
       } catch {
@@ -366,7 +366,15 @@ export class LangfuseClient {
   }
 }
 
-function statusError(status: number, body: string, retryAfter: string | undefined, redact: (text: string) => string, now: Date): LangfuseError {
+/** `refused`: what Langfuse turned down — a metrics query, or a write of the Models API */
+function statusError(
+  status: number,
+  body: string,
+  retryAfter: string | undefined,
+  redact: (text: string) => string,
+  now: Date,
+  refused: 'query' | 'request',
+): LangfuseError {
   const detail = describeBody(body, redact);
   if (status === 401 || status === 403) {
     return new LangfuseError(`Langfuse refused the API keys (HTTP ${status}${detail})`, 'auth', status);
@@ -380,18 +388,25 @@ function statusError(status: number, body: string, retryAfter: string | undefine
   if (status >= 500 || status === 408) {
     return new LangfuseError(`Langfuse is unavailable (HTTP ${status}${detail})`, 'unavailable', status, parseRetryAfter(retryAfter, now.getTime()));
   }
-  return new LangfuseError(`Langfuse rejected the query (HTTP ${status}${detail})`, 'rejected', status);
+  return new LangfuseError(`Langfuse rejected the ${refused} (HTTP ${status}${detail})`, 'rejected', status);
 }
 
 function unavailable(error: unknown, redact: (text: string) => string): LangfuseError {
   return new LangfuseError(`Langfuse could not be reached (${redact(networkReason(error))})`, 'unavailable');
 }
 
-/** Langfuse's own message, redacted before it is cut short so no prefix of a key survives the cut. */
+/**
+ * Langfuse's own message, redacted before it is cut short so no prefix of a key survives the cut.
+ * A schema error ("Invalid request data") says what was wrong in its first issue: that is added.
+ */
 function describeBody(body: string, redact: (text: string) => string): string {
   try {
-    const message = (JSON.parse(body) as { message?: unknown }).message;
-    if (typeof message === 'string' && message !== '') return `: ${redact(message).slice(0, 300)}`;
+    const { message, error } = JSON.parse(body) as { message?: unknown; error?: unknown };
+    if (typeof message !== 'string' || message === '') return '';
+    const issue = Array.isArray(error) ? (error[0] as { path?: unknown; message?: unknown } | undefined) : undefined;
+    const path = Array.isArray(issue?.path) ? issue.path.join('.') : '';
+    const detail = typeof issue?.message === 'string' ? ` (${path === '' ? '' : `${path}: `}${issue.message})` : '';
+    return `: ${redact(message + detail).slice(0, 300)}`;
   } catch {
     // not JSON: an HTML error page says nothing useful in one line
   }

@@ -398,7 +398,7 @@ describe('the Models API', () => {
     expect(sleeps[1]).toBe(2000);
     const refused = await client.createModel(model).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(LangfuseError);
-    expect((refused as LangfuseError).message).toBe("Langfuse rejected the query (HTTP 400: Model name 'in-house' already exists in project)");
+    expect((refused as LangfuseError).message).toBe("Langfuse rejected the request (HTTP 400: Model name 'in-house' already exists in project)");
     expect(posts(fake)).toHaveLength(4);
   });
 
