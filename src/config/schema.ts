@@ -263,6 +263,11 @@ export const configSchema = z.strictObject({
     z.optional(z.array(nonEmpty()).check(z.minLength(1))),
     "Where the worker's own notices go (degraded, recovered, channel failing); default: every channel that still works.",
   ),
+  costExporter: describe(
+    z._default(z.boolean(), false),
+    "`run` exports the project's cost and tokens by model and trace name on /metrics (llm_cost_dollars_total, " +
+      'llm_tokens_used_total, spend_alerts_window_cost_usd): one more Langfuse request per evaluation.',
+  ),
 }).register(z.globalRegistry, {
   title: 'langfuse-spend-alerts configuration (alerts.yaml)',
   description:
