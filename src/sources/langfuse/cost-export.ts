@@ -44,10 +44,12 @@ export async function readCostRows(client: Pick<LangfuseClient, 'metrics'>, from
     inputTokens: parseTokens(row['sum_inputTokens']),
     outputTokens: parseTokens(row['sum_outputTokens']),
   }));
-  if (read.length < ROW_LIMIT) return { from, to: now.getTime(), rows: read };
+  // rows without cost or tokens (trace roots, spans) would only add series stuck at 0
+  const used = (row: CostRow): boolean => row.cost !== 0 || row.inputTokens !== 0 || row.outputTokens !== 0;
+  if (read.length < ROW_LIMIT) return { from, to: now.getTime(), rows: read.filter(used) };
   const last = read[read.length - 1]!.hour;
   if (last === from) throw new LangfuseError(`more than ${ROW_LIMIT} model × trace name pairs in one hour: too many to export`, 'rejected');
-  return { from, to: last, rows: read.filter((row) => row.hour < last) };
+  return { from, to: last, rows: read.filter((row) => row.hour < last && used(row)) };
 }
 
 function hourOf(value: unknown): number {
