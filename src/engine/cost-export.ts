@@ -46,7 +46,10 @@ export class CostExporter {
     const step = exportStep(this.kept, reading, this.countFrom, now, langfuse.lagMarginMs, langfuse.timezone);
     const changed = this.kept?.until !== step.kept.until || this.kept.from !== step.kept.from;
     this.kept = step.kept;
-    if (changed) await langfuse.store.save(step.kept);
+    if (changed) {
+      // the hours read are counted all the same: only a restart would read them again
+      await langfuse.store.save(step.kept).catch((error: unknown) => onProblem(`the cost exporter's closed hours could not be kept: ${error instanceof Error ? error.message : String(error)}`));
+    }
     return step;
   }
 }
