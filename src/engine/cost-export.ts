@@ -25,7 +25,10 @@ export type CostExportSkipped = { readonly skipped: string };
 export class CostExporter {
   /** undefined until loaded from the store */
   private kept: KeptHours | null | undefined;
-  /** closed hours from here on are added to the counters: fixed by the first evaluation */
+  /**
+   * Closed hours from here on are added to the counters: set by the first evaluation, then moved
+   * past every hour counted, so hours read again (the zone changed by a reload) never count twice.
+   */
   private countFrom: number | null = null;
 
   /**
@@ -44,6 +47,7 @@ export class CostExporter {
     const from = readFrom(this.kept, now, langfuse.timezone);
     const reading = await readBudgeted(langfuse.client, langfuse.quota, now, (client) => readCostRows(client, from, now, signal));
     const step = exportStep(this.kept, reading, this.countFrom, now, langfuse.lagMarginMs, langfuse.timezone);
+    this.countFrom = Math.max(this.countFrom, step.kept.until);
     const changed = this.kept?.until !== step.kept.until || this.kept.from !== step.kept.from;
     this.kept = step.kept;
     if (changed) {

@@ -310,6 +310,19 @@ describe('CostExporter against the fake Langfuse', () => {
     expect('windows' in step && step.windows?.get('month')?.get('claude')).toBeCloseTo(2.22 + 3.33 + 0.89, 10);
   });
 
+  test('hours read again after a reload moved the gauges\' start earlier (another zone) are not counted again', async () => {
+    const exporter = new CostExporter();
+    const utc = { ...exporterOn(clientOf(), RequestQuota.inMemory({})), timezone: 'UTC' };
+    await exporter.evaluate(utc, T0);
+    const second = await exporter.evaluate(utc, new Date('2026-12-09T11:50:00Z'));
+    expect('counted' in second && second.counted.map((row) => row.cost).sort()).toEqual([0.13, 0.21]);
+    // Tokyo's month began on 30 November 15:00 UTC, before the kept hours: they are read afresh
+    const before = fake.requests.length;
+    const third = await exporter.evaluate({ ...utc, timezone: 'Asia/Tokyo' }, new Date('2026-12-09T12:20:00Z'));
+    expect((fake.requests[before]!.query as { fromTimestamp: string }).fromTimestamp).toBe('2026-11-30T15:00:00.000Z');
+    expect('counted' in third && third.counted.map((row) => [row.model, row.cost])).toEqual([['mini', 0.31]]);
+  });
+
   test('while Langfuse asked to wait (a 429 paused the budget) no request is sent', async () => {
     const quota = RequestQuota.inMemory({});
     await quota.rateLimited(600, T0);
