@@ -10,6 +10,8 @@
 //   (g) forecasts and top contributors: what they cost in requests, with and without `explain`
 //   (h) `report --window 30d`: requests and wall time on a cold cache, in UTC and in Asia/Kolkata
 //   (i) `backtest --days 30`: requests and wall time on a cold cache
+//   (j) the cost exporter (`costExporter: true`): requests per evaluation and per day on vs off, and
+//       a scrape of /metrics with 200 models × 50 trace names
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -31,6 +33,9 @@ import { PassThrough } from 'node:stream';
 import { statusMb } from './proc-status.js';
 import { spend } from '../test/support/observations.js';
 import { startHarness } from '../test/support/harness.js';
+import { buildGeneration } from '../src/cli/commands/run.js';
+import { Daemon } from '../src/daemon/daemon.js';
+import { StateStore } from '../src/storage/state-store.js';
 import {
   COLD_START_ALERTS,
   coldStartSpend,
@@ -676,6 +681,104 @@ alerts:
   );
 }
 
+/** (j): the daemon in-process on a fixed clock, its cron still: each evaluation is run by `evaluateAt`. */
+async function inProcessDaemon(fake: FakeLangfuse, dir: string, yaml: string, clock: () => Date): Promise<{ daemon: Daemon; evaluateAt: (now: Date) => Promise<void> }> {
+  const configFile = join(dir, 'alerts.yaml');
+  await writeFile(configFile, yaml);
+  const sink = new PassThrough().resume();
+  const io = { stdout: sink, stderr: sink, env: env(fake), cwd: dir };
+  const daemon = new Daemon({
+    load: async (onRequest) => {
+      const { config } = await loadConfig({ path: configFile, env: env(fake), needs: 'all' });
+      const log = createLogger({ level: 'warn', format: 'json', redact: (text) => text, destination: sink });
+      return buildGeneration({ config, log, redact: (text) => text }, io, join(dir, 'state'), onRequest, clock);
+    },
+    configFile,
+    store: new StateStore(join(dir, 'state')),
+    port: await freePort(),
+    clock,
+    watch: false,
+    ui: false,
+    startCron: () => ({ start: () => {}, destroy: () => {}, nextRuns: () => [], match: () => false }),
+  });
+  await daemon.start();
+  await daemon['scheduler']!.idle();
+  const names = (await loadConfig({ path: configFile, env: env(fake), needs: 'all' })).config.alerts.map((alert) => alert.name);
+  return { daemon, evaluateAt: (now) => daemon['evaluate'](names, now) };
+}
+
+/** (j) */
+async function costExporterCost(): Promise<void> {
+  const metricsRequests = (fake: FakeLangfuse): number => fake.requests.filter((r) => /\/metrics\/?$/.test(r.path)).length;
+  // a day of the reference configuration at */15, from an empty state directory, on vs off
+  const day = (exporter: boolean) =>
+    withFake(referenceSpend('2026-06-12T00:00:00Z', 20), async (fake, dir) => {
+      const ticks = dayOfTicks('2026-06-11T00:00:00Z');
+      let now = ticks[0]!;
+      const { daemon, evaluateAt } = await inProcessDaemon(fake, dir, CONSOLE_CHANNEL + REFERENCE_ALERTS + (exporter ? 'costExporter: true\n' : ''), () => now);
+      const counts = [metricsRequests(fake)];
+      for (const tick of ticks.slice(1)) {
+        now = tick;
+        const before = metricsRequests(fake);
+        await evaluateAt(tick);
+        counts.push(metricsRequests(fake) - before);
+      }
+      await daemon.stop('bench over');
+      return counts;
+    });
+  const off = await day(false);
+  const on = await day(true);
+  const sum = (counts: readonly number[]): number => counts.reduce((a, b) => a + b, 0);
+  const warm = (counts: readonly number[]): number => median(counts.slice(8));
+  row('(j) cost exporter: requests per warm evaluation, on vs off (reference configuration)', `${fmt(warm(on))} vs ${fmt(warm(off))}`, '+1', warm(on) === warm(off) + 1);
+  row('(j) cost exporter: requests over a day of 96 evaluations from cold, on vs off', `${fmt(sum(on))} vs ${fmt(sum(off))}`, '+96', sum(on) === sum(off) + 96);
+
+  // 200 models × 50 trace names, every pair spending once over the 48 hours after the start
+  const start = Date.parse('2026-06-10T00:20:00Z');
+  const pairs: FakeObservation[] = [];
+  for (let m = 0; m < 200; m++) {
+    for (let o = 0; o < 50; o++) {
+      const n = m * 50 + o;
+      pairs.push({ ...spend(new Date(start + ((n * 48 * 3_600_000) / 10_000)), 0.001 * (1 + (n % 13)), { model: `model-${m}`, traceName: `op-${o}` }), inputTokens: 100, outputTokens: 10 });
+    }
+  }
+  const scrape = await withFake(pairs, async (fake, dir) => {
+    let now = new Date(start);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const { daemon, evaluateAt } = await inProcessDaemon(fake, dir, `${CONSOLE_CHANNEL}costExporter: true\nalerts:\n  - { name: all-day, window: day, threshold: 1000, explain: [], channels: [terminal] }\n`, () => now);
+    for (let hour = 1; hour <= 50; hour++) {
+      now = new Date(start + hour * 3_600_000);
+      await evaluateAt(now);
+    }
+    const url = `http://127.0.0.1:${daemon.port}/metrics`;
+    await (await fetch(url)).text();
+    const cpu = process.cpuUsage();
+    const began = performance.now();
+    const text = await (await fetch(url)).text();
+    const ms = performance.now() - began;
+    const cpuMs = (process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1000;
+    const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
+    await daemon.stop('bench over');
+    const series = (name: string): number => text.split('\n').filter((line) => line.startsWith(`${name}{`)).length;
+    return { ms, cpuMs, heapMb, bytes: Buffer.byteLength(text), cost: series('llm_cost_dollars_total'), tokens: series('llm_tokens_used_total'), gauges: series('spend_alerts_window_cost_usd') };
+  });
+  row(
+    '(j) cost exporter: /metrics with 200 models × 50 trace names: series (cost, tokens, window gauges)',
+    `${fmt(scrape.cost)}, ${fmt(scrape.tokens)}, ${fmt(scrape.gauges)}`,
+    '≤ 52 × 52 per token type',
+    scrape.cost <= 52 * 52 && scrape.tokens <= 2 * 52 * 52 && scrape.gauges <= 3 * 52,
+  );
+  row('(j) cost exporter: that scrape, wall time, CPU and size', `${fmt(scrape.ms, 1)} ms, ${fmt(scrape.cpuMs, 1)} ms CPU, ${fmt(scrape.bytes / 1024)} KiB`);
+  row('(j) cost exporter: heap grown over those 50 evaluations (the fake Langfuse in the same process included)', `${fmt(scrape.heapMb, 1)} MB`);
+  notes.push(
+    '(j) The daemon in-process (src/daemon/daemon.ts with the generation `run` builds) against the fake Langfuse, its evaluations run on a fixed clock. ' +
+      'Requests: the reference configuration of (a) over one day at */15 from an empty state directory, with and without `costExporter: true`; ' +
+      '"warm" is the median of evaluations 9–96. Scrape: one alert plus the exporter, every one of 200 models × 50 trace names spending once ' +
+      'over 48 hours, evaluated hourly for 50 hours, then /metrics fetched over HTTP (the second fetch measured: wall time, the process\'s CPU ' +
+      'time during it, body size — the whole registry, process metrics included). Label values are bounded at 50 per label plus `none` and `other`, the model label shared by every metric.',
+  );
+}
+
 const STEPS = {
   a: ['(a) requests', requests],
   b: ['(b) 1,000 alerts', thousandAlerts],
@@ -686,6 +789,7 @@ const STEPS = {
   g: ['(g) forecasts and contributors', forecastsAndContributors],
   h: ['(h) report --window 30d', report30d],
   i: ['(i) backtest --days 30', backtest30d],
+  j: ['(j) cost exporter', costExporterCost],
 } as const;
 // `npm run bench -- b d` runs only those; docs/benchmarks.md is written only by a full run
 const chosen = process.argv.slice(2);

@@ -89,8 +89,8 @@ export interface LangfuseOptions {
 export interface Langfuse {
   readonly client: LangfuseClient;
   readonly source: PlannedSpendSource;
-  /** whether the request budget lets these alerts be evaluated now */
-  admit(alerts: readonly AlertConfig[], now: Date): Promise<Admission>;
+  /** whether the request budget lets these alerts be evaluated now, with `extraRequests` of the evaluation's besides theirs (the cost exporter's) */
+  admit(alerts: readonly AlertConfig[], now: Date, extraRequests?: number): Promise<Admission>;
   /** what the budget has spent and allows, for /metrics */
   budget(now: Date): QuotaSnapshot;
   /** the request budget itself, for a command that sends requests of its own besides the planner's (report) */
@@ -118,9 +118,9 @@ export async function buildLangfuse(config: Config, log: Logger, options: Langfu
     client,
     source,
     // Estimating plans the whole evaluation; worth it only when a limit could refuse it.
-    admit: async (alerts, now) => {
+    admit: async (alerts, now, extraRequests = 0) => {
       await budget.refresh(now);
-      return budget.admit(budget.limited(now) ? await source.estimate(alertQueries([...alerts], now, config.timezone)) : 0, now);
+      return budget.admit(budget.limited(now) ? extraRequests + (await source.estimate(alertQueries([...alerts], now, config.timezone))) : 0, now);
     },
     budget: (now) => budget.snapshot(now),
     quota: budget,

@@ -91,7 +91,7 @@ export function summarizeConfig(config: Config, now?: Date): ConfigSummary {
     return fires;
   };
   const alerts = config.alerts.map((alert) => summarizeAlert(alert, config.schedule, evaluationsPerDay));
-  const requests = plannedCost(config.alerts, config.schedule);
+  const requests = plannedCost(config.alerts, config.schedule, config.costExporter ? 1 : 0);
   const stretch = scheduleStretch(config.langfuse.requestBudget, config.schedule, requests);
   const budget = config.langfuse.requestBudget === undefined ? null : describeQuota(config.langfuse.requestBudget);
   const allowance = burstAllowance(quotaLimits(config.langfuse.requestBudget));
@@ -294,6 +294,9 @@ export function formatSummary(summary: ConfigSummary): string {
           `  top contributors (explain): nothing unless a series fires, then up to ${summary.contributorRequests} per firing series ` +
             '(userId: its top-N and an hourly series per listed user); model, traceName, environment and release ride along the requests above',
         ]
+      : []),
+    ...(requests.exporterPerDay > 0
+      ? [`  cost exporter (costExporter): 1 request per evaluation (in the figures above), ${count(requests.exporterPerDay)} a day`]
       : []),
     ...(summary.digests.count > 0
       ? [

@@ -292,6 +292,11 @@ export const configSchema = z.strictObject({
     z._default(z.array(modelSchema), []),
     'Model prices kept in Langfuse by `spend-alerts models apply`; a model priced at 0 is never reported by an unpriced alert.',
   ),
+  costExporter: describe(
+    z._default(z.boolean(), false),
+    "`run` exports the project's cost and tokens by model and trace name on /metrics (llm_cost_dollars_total, " +
+      'llm_tokens_used_total, spend_alerts_window_cost_usd): one more Langfuse request per evaluation.',
+  ),
 }).register(z.globalRegistry, {
   title: 'langfuse-spend-alerts configuration (alerts.yaml)',
   description:

@@ -22,6 +22,8 @@ import { watchConfigFile, type ConfigWatcher } from './reload/watch.js';
 import { latestRun, nodeCron, Scheduler, type CronTask, type StartCron } from './scheduler.js';
 import { sendDigest } from '../engine/digest.js';
 import type { ReportLangfuse } from '../engine/report.js';
+import { CostExporter, type CostExportLangfuse } from '../engine/cost-export.js';
+import { CostMetrics } from './cost-metrics.js';
 
 /** Everything built from one version of alerts.yaml. */
 export interface Generation {
@@ -39,6 +41,8 @@ export interface Generation {
   readonly policy: Partial<CheckPolicy>;
   /** the project's spend per closed hour the history cache holds, for the status page (no request) */
   readonly projectSpend: () => Promise<ReadonlyMap<number, HourSlices>>;
+  /** `costExporter: true`: what the cost exporter reads with; undefined when it is off */
+  readonly costExport?: CostExportLangfuse;
   /** the Langfuse project link for notifications, possibly resolving (and recording) the project id */
   readonly langfuseUrl: (store: StateStore) => Promise<string>;
   /** releases the channels' connections */
@@ -107,6 +111,8 @@ export class Daemon {
   private digestQueue: Promise<void> = Promise.resolve();
   /** for the status page: per alert, per series (seriesStateKey), what its latest firing notification said fired it */
   private readonly explained = new Map<string, ReadonlyMap<string, Explained>>();
+  /** `costExporter: true`: its counters' start and kept hours outlive reloads; both go when a reload turns it off */
+  private costExport: { exporter: CostExporter; metrics: CostMetrics } | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.metrics = options.metrics ?? new DaemonMetrics();
@@ -229,6 +235,10 @@ export class Daemon {
     this.metrics.retainAlerts(names);
     for (const name of this.outcomes.keys()) if (!names.has(name)) this.outcomes.delete(name);
     for (const name of this.explained.keys()) if (!names.has(name)) this.explained.delete(name);
+    if (next.costExport === undefined && this.costExport !== undefined) {
+      this.costExport.metrics.remove();
+      this.costExport = undefined;
+    }
     this.scheduler?.setSchedule(scheduleOf(next.config), next.config.timezone);
     this.scheduleDigests(next);
     if (this.inFlight === current) this.retired.push(current);
@@ -371,6 +381,7 @@ export class Daemon {
       this.metrics.budget(generation.budget(report.finishedAt));
       this.recordOutcome(report, report.finishedAt);
       this.rememberForPage(report, now);
+      await this.exportCost(generation, now);
     } catch (error) {
       const finished = this.options.clock();
       const ms = finished.getTime() - started.getTime();
@@ -381,6 +392,37 @@ export class Daemon {
     } finally {
       this.inFlight = undefined;
       await this.closeRetired();
+    }
+  }
+
+  /**
+   * The cost exporter's request of an evaluation the budget admitted (its admission counted it).
+   * A failure is logged and changes nothing: the counters keep their values, the gauges theirs.
+   */
+  private async exportCost(generation: Generation, now: Date): Promise<void> {
+    const langfuse = generation.costExport;
+    if (langfuse === undefined) return;
+    this.costExport ??= { exporter: new CostExporter(), metrics: new CostMetrics(this.metrics.registry) };
+    const { exporter, metrics } = this.costExport;
+    const { log } = generation;
+    try {
+      const step = await exporter.evaluate(langfuse, now, this.abort.signal, (problem) => log.warn({ event: 'cost-export' }, problem));
+      if ('skipped' in step) {
+        log.info({ event: 'cost-export' }, `cost exporter: no request (${step.skipped})`);
+        return;
+      }
+      metrics.update(step);
+      if (step.windows === null) {
+        log.info(
+          { event: 'cost-export', readUntil: new Date(step.kept.until).toISOString() },
+          `cost exporter: catching up on closed hours (read up to ${new Date(step.kept.until).toISOString()}); the window gauges wait until it reaches now`,
+        );
+      }
+    } catch (error) {
+      const message = generation.redact(error instanceof Error ? error.message : String(error));
+      log.warn({ event: 'cost-export', err: message }, `cost exporter: Langfuse could not be read (${message}); the metrics keep their values`);
+    } finally {
+      this.metrics.budget(generation.budget(this.options.clock()));
     }
   }
 

@@ -8,9 +8,10 @@ import { evaluateAlert, neededRanges } from '../core/evaluate.js';
 import { alertRangeQueries, alertReading, WaitingForHistory, type SpendQuery, type SpendReading } from '../core/query.js';
 import { budgetAlert, budgetEntries, buildReport, type BudgetEntry, type Report, type ReportRanges } from '../core/report.js';
 import { wallClock } from '../core/time/zone.js';
-import { LangfuseError, type LangfuseClient } from '../sources/langfuse/client.js';
+import type { LangfuseClient } from '../sources/langfuse/client.js';
 import type { PlannedSpendSource, RequestQuota } from '../sources/langfuse/planner/index.js';
 import { readReport, reportRequestBound } from '../sources/langfuse/report-source.js';
+import { readBudgeted } from './budgeted.js';
 import { describeError } from './requests.js';
 
 export interface ReportLangfuse {
@@ -75,24 +76,11 @@ export async function readFullReport(langfuse: ReportLangfuse, request: ReportRe
     throw new ReportRefused(`needs ${needs} requests; the budget admits ${admits}${until}`);
   }
 
-  // each query built is one request sent (v2, or v1 after v2's 404)
-  let requests = 0;
-  const counted: Pick<LangfuseClient, 'metrics'> = {
-    metrics: (build, signal) =>
-      langfuse.client.metrics((version) => {
-        requests += 1;
-        return build(version);
-      }, signal),
-  };
   let answers;
   try {
-    answers = await readReport(counted, request.ranges, request.top, request.signal);
+    answers = await readBudgeted(langfuse.client, langfuse.quota, now, (client) => readReport(client, request.ranges, request.top, request.signal));
   } catch (error) {
-    // as the planner does: later commands (and the daemon) wait as long as Langfuse asked
-    if (error instanceof LangfuseError && error.kind === 'rate-limited') await langfuse.quota.rateLimited(error.retryAfterSeconds, now);
     throw new ReportUnread(`Langfuse could not be read: ${describeError(error)}`);
-  } finally {
-    await langfuse.quota.record(requests, now);
   }
   const { entries, unread, waiting } = await readBudgets(budgets, perRange, budgetQueries, langfuse.source, now, timezone, request.signal);
   return { report: buildReport(request.ranges, answers, entries, request.top, timezone), unread, waiting };

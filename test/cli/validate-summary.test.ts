@@ -104,6 +104,7 @@ describe('summarizeConfig', () => {
       metadataPerDay: 96 * 2,
       // monthly-forecast reads its month and, of each of the 3 previous months, 744 hours and the part to now
       unplannedPerDay: 96 + 24 + 24 + 96 + 768 + 96 * (1 + 3 * 745) + 96 + 96 * 2 + 96 + 96 + 96,
+      exporterPerDay: 0,
     });
     expect(summary.requestsPerDay).toBe(768);
     expect(summary.budget).toBe('core (100 an hour)');
@@ -175,6 +176,27 @@ describe('summarizeConfig', () => {
     for (const secret of ['slacktoken', 'hunter22', 'hookkey', 'whsec-signing', 'pk-lf-public', 'sk-lf-private']) {
       expect(text).not.toContain(secret);
     }
+  });
+});
+
+describe('the cost exporter', () => {
+  const withExporter = (costExporter: string) => `
+costExporter: ${costExporter}
+channels: { terminal: { type: console } }
+alerts:
+  - { name: daily, window: day, threshold: 10, channels: [terminal] }
+  - { name: hourly, window: day, threshold: 10, schedule: "0 * * * *", filters: { environment: production }, channels: [terminal] }
+`;
+  const summarize = async (costExporter: string) => summarizeConfig((await loadConfig({ path: 'alerts.yaml', text: withExporter(costExporter), env: ENV, needs: 'all' })).config);
+
+  it('costs one request at every evaluation, counted in the figures per evaluation, hour and day', async () => {
+    const off = await summarize('false');
+    const on = await summarize('true');
+    // 96 evaluations a day (*/15; the hourly alert's ticks are among them)
+    expect(on.requests).toMatchObject({ perEvaluation: off.requests.perEvaluation + 1, perDay: off.requests.perDay + 96, busiestHour: off.requests.busiestHour + 4, exporterPerDay: 96 });
+    expect(off.requests.exporterPerDay).toBe(0);
+    expect(formatSummary(on)).toContain('  cost exporter (costExporter): 1 request per evaluation (in the figures above), 96 a day');
+    expect(formatSummary(off)).not.toContain('cost exporter');
   });
 });
 

@@ -56,6 +56,7 @@ describe('loadConfig: valid files', () => {
       timezone: 'UTC',
       schedule: '*/15 * * * *',
       degradedAfter: 3,
+      costExporter: false,
       channels: { ops: { type: 'console' } },
       alerts: [
         { name: 'daily', window: 'day', threshold: 10, sendResolved: true, resolveBelow: 0.9, top: 20, channels: ['ops'] },

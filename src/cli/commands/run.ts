@@ -2,7 +2,10 @@
 // also stops cleanly as PID 1 in a container, where the kernel gives a process no default ones.
 import { resolve } from 'node:path';
 import { Daemon, type Generation } from '../../daemon/daemon.js';
-import type { RequestEvent } from '../../sources/langfuse/client.js';
+import { langfuseIdentity, type RequestEvent } from '../../sources/langfuse/client.js';
+import { keptHoursStore } from '../../sources/langfuse/cost-export.js';
+import { fileStorage } from '../../storage/file.js';
+import { parseDuration } from '../../config/duration.js';
 import { StateStore } from '../../storage/state-store.js';
 import type { CliOptions } from '../args.js';
 import type { CommandOutcome } from '../outcome.js';
@@ -23,6 +26,8 @@ export async function buildGeneration(
 ): Promise<Generation> {
   const { client, source, admit, budget, quota } = await buildLangfuse(config, log, { stateDir, readOnly: false, onRequest, transport: io.transport, clock });
   const channels = buildChannels(config, Object.keys(config.channels), io, clock);
+  // the exporter's one request per evaluation is admitted with the alerts'
+  const exporterRequests = config.costExporter ? 1 : 0;
   return {
     config,
     log,
@@ -30,8 +35,17 @@ export async function buildGeneration(
     channels,
     source,
     report: { client, source, quota },
-    admit,
+    admit: (alerts, now) => admit(alerts, now, exporterRequests),
     budget,
+    ...(config.costExporter && {
+      costExport: {
+        client,
+        quota,
+        store: keptHoursStore(fileStorage(stateDir), langfuseIdentity(config.langfuse.baseUrl, config.langfuse.publicKey)),
+        timezone: config.timezone,
+        lagMarginMs: parseDuration(config.langfuse.lagMargin),
+      },
+    }),
     policy: checkPolicy(config),
     projectSpend: () => source.cachedProjectSpend(),
     langfuseUrl: (store) => resolveLangfuseUrl(client, config, store, log, true),

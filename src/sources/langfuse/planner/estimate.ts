@@ -31,10 +31,15 @@ export interface PlannedCost {
   readonly topModels: number;
   /** one request per alert window at every evaluation, as without the planner */
   readonly unplannedPerDay: number;
+  /** of `perDay`, the requests of the cost exporter (`costExporter`): one at every evaluation */
+  readonly exporterPerDay: number;
 }
 
-/** `schedule`: the top-level schedule, for the alerts without their own. */
-export function plannedCost(alerts: readonly AlertConfig[], schedule: string): PlannedCost {
+/**
+ * `schedule`: the top-level schedule, for the alerts without their own; `exporterRequests`: what
+ * every evaluation sends besides the alerts' (the cost exporter's one request, or none).
+ */
+export function plannedCost(alerts: readonly AlertConfig[], schedule: string, exporterRequests = 0): PlannedCost {
   // Linear in the alerts: each alert's request key is worked out once, and each schedule's ticks
   // once, however many alerts share them (10,000 alerts on one schedule are common).
   const byTick = new Map<number, Set<string>>();
@@ -72,7 +77,7 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
   const perHour = new Map<number, number>();
   for (const [tick, keys] of byTick) {
     // one request per distinct filter set or top-N query among the alerts due
-    const cost = keys.size;
+    const cost = keys.size + exporterRequests;
     perEvaluation = Math.max(perEvaluation, cost);
     perDay += cost;
     if (metadataValueSets.size > 0) for (const key of keys) if (metadataValueSets.has(key)) metadataPerDay += 1;
@@ -91,6 +96,7 @@ export function plannedCost(alerts: readonly AlertConfig[], schedule: string): P
     topTraces: topTraces.size,
     topModels: topModels.size,
     unplannedPerDay,
+    exporterPerDay: exporterRequests * byTick.size,
   };
 }
 
