@@ -5,6 +5,7 @@
 // with thousands of models or trace names can't explode /metrics.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { BoundedLabel, COST_WINDOWS, type CostRow, type ExportStep } from '../core/cost-export.js';
+import { cleanUsd } from '../core/money.js';
 
 const COST_TOTAL = 'llm_cost_dollars_total';
 const TOKENS_TOTAL = 'llm_tokens_used_total';
@@ -16,6 +17,11 @@ export class CostMetrics {
   private readonly cost: Counter<'model' | 'operation'>;
   private readonly tokens: Counter<'model' | 'operation' | 'token_type'>;
   private readonly windowCost: Gauge<'window' | 'model'>;
+  /**
+   * Each cost pair's total, kept here and written to the counter whole and rounded: a counter's own
+   * sum of float costs would carry noise (0.6279075000000001) into every scrape.
+   */
+  private readonly costTotals = new Map<string, { readonly labels: Record<'model' | 'operation', string>; total: number }>();
 
   constructor(private readonly registry: Registry) {
     const registers = [registry];
@@ -46,12 +52,17 @@ export class CostMetrics {
   update(step: ExportStep): void {
     const add = (row: CostRow, share: number): void => {
       const labels = { model: this.models.of(row.model), operation: this.operations.of(row.operation) };
-      this.cost.inc(labels, share * row.cost);
+      const key = JSON.stringify([labels.model, labels.operation]);
+      const pair = this.costTotals.get(key) ?? { labels, total: 0 };
+      pair.total += share * row.cost;
+      this.costTotals.set(key, pair);
       this.tokens.inc({ ...labels, token_type: 'input' }, share * row.inputTokens);
       this.tokens.inc({ ...labels, token_type: 'output' }, share * row.outputTokens);
     };
     for (const row of step.open) add(row, 0);
     for (const row of step.counted) add(row, 1);
+    this.cost.reset();
+    for (const { labels, total } of this.costTotals.values()) this.cost.inc(labels, cleanUsd(total));
     if (step.windows === null) return;
     this.windowCost.reset();
     for (const unit of COST_WINDOWS) {
@@ -60,7 +71,7 @@ export class CostMetrics {
         const label = this.models.of(model);
         byLabel.set(label, (byLabel.get(label) ?? 0) + cost);
       }
-      for (const [model, cost] of byLabel) this.windowCost.set({ window: unit, model }, cost);
+      for (const [model, cost] of byLabel) this.windowCost.set({ window: unit, model }, cleanUsd(cost));
     }
   }
 

@@ -183,9 +183,11 @@ describe('costExporter: true', () => {
     expect(byLabels(tokens, ['model', 'operation'], { token_type: 'input' })).toEqual(new Map([...closed((o) => o.input), ['claude|chat', 0]]));
     expect(byLabels(tokens, ['model', 'operation'], { token_type: 'output' })).toEqual(new Map([...closed((o) => o.output), ['claude|chat', 0]]));
     // the gauges moved on with the clock
-    expect(byLabels(await scrape(daemon, 'spend_alerts_window_cost_usd'), ['model'], { window: 'day' })).toEqual(
-      cents(sumBy('2026-12-08T23:00:00Z', now, modelOf)),
-    );
+    const gaugesLater = await scrape(daemon, 'spend_alerts_window_cost_usd');
+    expect(byLabels(gaugesLater, ['model'], { window: 'day' })).toEqual(cents(sumBy('2026-12-08T23:00:00Z', now, modelOf)));
+    // money is written clean, as everywhere: no float noise from summing costs (10 significant digits)
+    const noisy = [...(await scrape(daemon, 'llm_cost_dollars_total')).values(), ...gaugesLater.values()].filter((value) => Number(value.toPrecision(10)) !== value);
+    expect(noisy).toEqual([]);
   });
 
   test('one request more per evaluation than without it; off by default, with no llm_* metric', async () => {
