@@ -306,7 +306,13 @@ export function formatSummary(summary: ConfigSummary): string {
       : []),
     `  one request per alert window would be ${count(requests.unplannedPerDay)} a day; ` +
       `the first evaluations after a start with an empty cache also fetch the history`,
-    ...(summary.coldStart ? [`Langfuse requests (cold start, empty history cache): ${describeColdStart(summary.coldStart)}`] : []),
+    ...(summary.coldStart
+      ? [
+          `Langfuse requests (cold start, empty history cache): ${describeColdStart(summary.coldStart)}` +
+            // the exporter's cold read is still one request: from the start of the month (or week)
+            (requests.exporterPerDay > 0 ? `; plus the cost exporter's 1 request at each evaluation` : ''),
+        ]
+      : []),
     `Request budget: ${summary.budget ?? 'none'}`,
   );
   if (summary.warnings.length > 0) {

@@ -24,20 +24,8 @@ export type CrossCheck = (document: unknown) => Finding[];
 
 type Fields = Readonly<Record<string, unknown>>;
 
-function alertsOf(document: unknown): [number, Fields][] {
-  const alerts = asRecord(document)?.['alerts'];
-  if (!Array.isArray(alerts)) return [];
-  return alerts.flatMap((alert, index): [number, Fields][] => {
-    const entry = asRecord(alert);
-    return entry ? [[index, entry]] : [];
-  });
-}
-
-function digestsOf(document: unknown): [number, Fields][] {
-  return entriesOf(document, 'digests');
-}
-
-function entriesOf(document: unknown, list: 'digests' | 'models'): [number, Fields][] {
+/** The entries of a top-level list that are objects, with their index (the schema reports the rest). */
+function entriesOf(document: unknown, list: 'alerts' | 'digests' | 'models'): [number, Fields][] {
   const entries = asRecord(document)?.[list];
   if (!Array.isArray(entries)) return [];
   return entries.flatMap((item, index): [number, Fields][] => {
@@ -53,8 +41,8 @@ export const unknownChannels: CrossCheck = (document) => {
   const isDefined = new Set(defined);
   const known = defined.length > 0 ? `defined: ${defined.join(', ')}` : 'no channels are defined';
   const named = [
-    ...alertsOf(document).map(([index, alert]) => ['alerts', index, alert] as const),
-    ...digestsOf(document).map(([index, digest]) => ['digests', index, digest] as const),
+    ...entriesOf(document, 'alerts').map(([index, alert]) => ['alerts', index, alert] as const),
+    ...entriesOf(document, 'digests').map(([index, digest]) => ['digests', index, digest] as const),
   ];
   return named.flatMap(([list, index, entry]) => {
     const channels = entry['channels'];
@@ -67,7 +55,7 @@ export const unknownChannels: CrossCheck = (document) => {
   });
 };
 
-export const duplicateDigestNames: CrossCheck = (document) => duplicateNames('digests', digestsOf(document), 'digest');
+export const duplicateDigestNames: CrossCheck = (document) => duplicateNames('digests', entriesOf(document, 'digests'), 'digest');
 
 export const unknownSystemChannels: CrossCheck = (document) => {
   const defined = Object.keys(asRecord(asRecord(document)?.['channels']) ?? {});
@@ -81,7 +69,7 @@ export const unknownSystemChannels: CrossCheck = (document) => {
   );
 };
 
-export const duplicateAlertNames: CrossCheck = (document) => duplicateNames('alerts', alertsOf(document), 'alert');
+export const duplicateAlertNames: CrossCheck = (document) => duplicateNames('alerts', entriesOf(document, 'alerts'), 'alert');
 
 /** A located error for each entry of a list whose name (`key`) an earlier entry already has. */
 function duplicateNames(list: 'alerts' | 'digests' | 'models', entries: readonly [number, Fields][], what: string, key = 'name'): Finding[] {
@@ -142,8 +130,8 @@ export const invalidTimeZone: CrossCheck = (document) => {
 export const invalidSchedules: CrossCheck = (document) => {
   const schedules: [ConfigPath, unknown][] = [
     [['schedule'], asRecord(document)?.['schedule']],
-    ...alertsOf(document).map(([index, alert]): [ConfigPath, unknown] => [['alerts', index, 'schedule'], alert['schedule']]),
-    ...digestsOf(document).map(([index, digest]): [ConfigPath, unknown] => [['digests', index, 'schedule'], digest['schedule']]),
+    ...entriesOf(document, 'alerts').map(([index, alert]): [ConfigPath, unknown] => [['alerts', index, 'schedule'], alert['schedule']]),
+    ...entriesOf(document, 'digests').map(([index, digest]): [ConfigPath, unknown] => [['digests', index, 'schedule'], digest['schedule']]),
   ];
   return schedules.flatMap(([path, schedule]): Finding[] => {
     const problem = typeof schedule === 'string' ? cronProblem(schedule) : undefined;
@@ -153,7 +141,7 @@ export const invalidSchedules: CrossCheck = (document) => {
 
 /** A rolling window's hours are fetched, cached and re-cut at every evaluation: it has a bound. */
 export const rollingWindowLimit: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+  entriesOf(document, 'alerts').flatMap(([index, alert]): Finding[] => {
     const window = alert['window'];
     const days = windowDays(window);
     if (days !== undefined && !isCalendarWindow(window as string) && days > MAX_ROLLING_DAYS) {
@@ -170,14 +158,14 @@ export const rollingWindowLimit: CrossCheck = (document) =>
 
 /** Each rule kind's own checks (src/core/rules/*), for the alerts that have its key. */
 export const ruleChecks: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]) =>
+  entriesOf(document, 'alerts').flatMap(([index, alert]) =>
     RULES.filter((rule) => has(alert, rule.key)).flatMap((rule) =>
       rule.checks.flatMap((check) => check(alert).map((finding): Finding => ({ ...finding, path: ['alerts', index, ...finding.path] }))),
     ),
   );
 
 export const topWithoutUserId: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] =>
+  entriesOf(document, 'alerts').flatMap(([index, alert]): Finding[] =>
     has(alert, 'top') && alert['groupBy'] !== 'userId'
       ? [{ level: 'warning', path: ['alerts', index, 'top'], message: 'top only applies to groupBy: userId; ignored' }]
       : [],
@@ -188,7 +176,7 @@ export const topWithoutUserId: CrossCheck = (document) =>
  * values); a rule whose notifications list no contributors (perTrace, unpriced) takes none.
  */
 export const explainDimensions: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+  entriesOf(document, 'alerts').flatMap(([index, alert]): Finding[] => {
     const explain = alert['explain'];
     if (!Array.isArray(explain)) return [];
     const at = (...path: (string | number)[]): ConfigPath => ['alerts', index, 'explain', ...path];
@@ -214,7 +202,7 @@ export const explainDimensions: CrossCheck = (document) =>
  * distinct; `values` means nothing without it; the group's key can't also be a metadata filter.
  */
 export const metadataGroups: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]): Finding[] => {
+  entriesOf(document, 'alerts').flatMap(([index, alert]): Finding[] => {
     const at = (...path: (string | number)[]): ConfigPath => ['alerts', index, ...path];
     const groupBy = alert['groupBy'];
     const values = alert['values'];
@@ -262,7 +250,7 @@ export const metadataGroups: CrossCheck = (document) =>
   });
 
 export const resolvingOnCalendarWindow: CrossCheck = (document) =>
-  alertsOf(document).flatMap(([index, alert]) => {
+  entriesOf(document, 'alerts').flatMap(([index, alert]) => {
     const window = alert['window'];
     if (typeof window !== 'string' || !isCalendarWindow(window)) return [];
     return ['resolveBelow', 'sendResolved'].flatMap((key): Finding[] =>

@@ -198,6 +198,14 @@ alerts:
     expect(formatSummary(on)).toContain('  cost exporter (costExporter): 1 request per evaluation (in the figures above), 96 a day');
     expect(formatSummary(off)).not.toContain('cost exporter');
   });
+
+  it('adds its one request to each evaluation of the cold start too', async () => {
+    const now = new Date('2026-12-02T10:00:00Z');
+    const cold = async (costExporter: string) =>
+      formatSummary(summarizeConfig((await loadConfig({ path: 'alerts.yaml', text: withExporter(costExporter), env: ENV, needs: 'all' })).config, now));
+    expect(await cold('true')).toMatch(/^Langfuse requests \(cold start, empty history cache\): .*; plus the cost exporter's 1 request at each evaluation$/m);
+    expect(await cold('false')).not.toContain("plus the cost exporter's");
+  });
 });
 
 describe('firesPerDay', () => {
